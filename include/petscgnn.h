@@ -1,0 +1,65 @@
+/*
+   GNN: a MeshGraphNets-style encode-process-decode graph neural network evaluated on a
+   distributed GNNGraph, consistently: N ranks give the numbers of one rank holding the whole graph.
+
+     node encoder   MLP(F_in -> H) + LayerNorm
+     edge encoder   MLP(d + 1 -> H) + LayerNorm, edge input [x_j - x_i, |x_j - x_i|]
+     L processor layers:
+        e_ji <- e_ji + phi_e([h_j, h_i, e_ji])      (MLP + LayerNorm)
+        a_i   = sum over edges j->i of e_ji         (the graph's sparse product, fixed order)
+        h_i  <- h_i + phi_n([h_i, a_i])             (MLP + LayerNorm)
+     decoder        MLP(H -> F_out)
+   MLP(a -> b) = Linear(a, H), ELU, n_hidden x [Linear(H, H), ELU], Linear(H, b).
+
+   The neural layers are LibTorch modules; the ghost exchange before each processor layer is the
+   graph's PetscSF (its adjoint, a reduce with ADD, in backward).
+*/
+#ifndef PETSCGNN_H
+#define PETSCGNN_H
+
+#include <petscgnngraph.h>
+
+typedef struct _p_GNN *GNN;
+
+typedef enum {
+  GNN_PRECISION_FLOAT32,
+  GNN_PRECISION_FLOAT64
+} GNNPrecision;
+PETSC_EXTERN const char *const GNNPrecisions[];
+
+PETSC_EXTERN PetscClassId GNN_CLASSID;
+
+PETSC_EXTERN PetscErrorCode GNNCreate(MPI_Comm, GNN *);
+PETSC_EXTERN PetscErrorCode GNNSetGraph(GNN, GNNGraph);
+PETSC_EXTERN PetscErrorCode GNNGetGraph(GNN, GNNGraph *);
+PETSC_EXTERN PetscErrorCode GNNSetSizes(GNN, PetscInt, PetscInt);
+PETSC_EXTERN PetscErrorCode GNNGetSizes(GNN, PetscInt *, PetscInt *);
+PETSC_EXTERN PetscErrorCode GNNSetArchitecture(GNN, PetscInt, PetscInt, PetscInt, PetscBool);
+PETSC_EXTERN PetscErrorCode GNNSetPrecision(GNN, GNNPrecision);
+PETSC_EXTERN PetscErrorCode GNNGetPrecision(GNN, GNNPrecision *);
+PETSC_EXTERN PetscErrorCode GNNSetSeed(GNN, PetscInt);
+PETSC_EXTERN PetscErrorCode GNNSetOptionsPrefix(GNN, const char[]);
+PETSC_EXTERN PetscErrorCode GNNAppendOptionsPrefix(GNN, const char[]);
+PETSC_EXTERN PetscErrorCode GNNSetFromOptions(GNN);
+PETSC_EXTERN PetscErrorCode GNNSetUp(GNN);
+PETSC_EXTERN PetscErrorCode GNNView(GNN, PetscViewer);
+PETSC_EXTERN PetscErrorCode GNNViewFromOptions(GNN, PetscObject, const char[]);
+PETSC_EXTERN PetscErrorCode GNNDestroy(GNN *);
+
+/* Evaluation: x and y are node Vecs (GNNGraphCreateNodeVec) with F_in and F_out values per node */
+PETSC_EXTERN PetscErrorCode GNNApply(GNN, Vec, Vec);
+
+/* Parameters as one flat array, replicated on every rank, in state_dict order */
+PETSC_EXTERN PetscErrorCode GNNGetNumParameters(GNN, PetscInt *);
+PETSC_EXTERN PetscErrorCode GNNGetParameters(GNN, PetscScalar[]);
+PETSC_EXTERN PetscErrorCode GNNSetParameters(GNN, const PetscScalar[]);
+
+/* Mean squared error over all owned nodes of all ranks and all output features, and its gradient
+   with respect to the parameters (summed over ranks, identical on every rank; grad may be NULL) */
+PETSC_EXTERN PetscErrorCode GNNComputeLossGradient(GNN, Vec, Vec, PetscReal *, PetscScalar[]);
+
+/* Weights in PyTorch's state_dict format (torch.load in Python reads them as a dict of tensors) */
+PETSC_EXTERN PetscErrorCode GNNSaveWeights(GNN, const char[]);
+PETSC_EXTERN PetscErrorCode GNNLoadWeights(GNN, const char[]);
+
+#endif

@@ -1,0 +1,23 @@
+/* The LibTorch state of a GNN object */
+#ifndef GNNTORCHSTATE_HPP
+#define GNNTORCHSTATE_HPP
+
+#include "gnnimpl.h"
+#include "gnngraphimpl.h"
+#include "gnntorch.hpp"
+#include "nn/meshgraphnet.hpp"
+
+struct GNNTorch {
+  MeshGraphNet  net{nullptr};
+  GraphTensors  g;
+  torch::Dtype  dtype = torch::kFloat32;
+  /* named parameters in state_dict order */
+  std::vector<std::pair<std::string, torch::Tensor>> params;
+  int64_t       numel = 0;
+};
+
+/* A node Vec's owned values as a [nOwned, F] tensor of the model's precision (shares the Vec's
+   storage when the precision is double) */
+torch::Tensor GNNVecToTensor(GNN gnn, Vec v, PetscInt F, const PetscScalar **array);
+
+#endif

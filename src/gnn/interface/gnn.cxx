@@ -1,0 +1,298 @@
+/* GNN interface: creation, options, set-up, viewing, destruction */
+#include "gnn/gnntorchstate.hpp"
+
+const char *const GNNPrecisions[] = {"float32", "float64", "GNNPrecision", "GNN_PRECISION_", NULL};
+
+/*@C
+  GNNCreate - Creates a GNN model. Give it a graph (GNNGraphSetUp() done) with GNNSetGraph(), the
+  numbers of input and output features per node with GNNSetSizes(), then GNNSetFromOptions() and
+  GNNSetUp().
+@*/
+PetscErrorCode GNNCreate(MPI_Comm comm, GNN *gnn)
+{
+  GNN g;
+
+  PetscFunctionBegin;
+  PetscValidPointer(gnn, 2);
+  PetscCall(GNNInitializePackage());
+  PetscCall(PetscHeaderCreate(g, GNN_CLASSID, "GNN", "Graph neural network", "GNN", comm, GNNDestroy, GNNView));
+  g->hidden    = 32;
+  g->mlpHidden = 5;
+  g->layers    = 4;
+  g->layerNorm = PETSC_TRUE;
+  g->precision = GNN_PRECISION_FLOAT32;
+  g->seed      = 12;
+  g->threads   = 1;
+  g->nin = g->nout = -1;
+  *gnn             = g;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNSetGraph(GNN gnn, GNNGraph graph)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 2);
+  PetscCheck(!gnn->setupcalled, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ORDER, "Cannot change the graph of a GNN that is set up");
+  PetscCall(PetscObjectReference((PetscObject)graph));
+  PetscCall(GNNGraphDestroy(&gnn->graph));
+  gnn->graph = graph;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGetGraph(GNN gnn, GNNGraph *graph)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  *graph = gnn->graph;
+  PetscFunctionReturn(0);
+}
+
+/* Numbers of input and output features per node */
+PetscErrorCode GNNSetSizes(GNN gnn, PetscInt nin, PetscInt nout)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscCheck(nin > 0 && nout > 0, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "Feature counts must be positive, got %" PetscInt_FMT " in, %" PetscInt_FMT " out", nin, nout);
+  gnn->nin  = nin;
+  gnn->nout = nout;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGetSizes(GNN gnn, PetscInt *nin, PetscInt *nout)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  if (nin) *nin = gnn->nin;
+  if (nout) *nout = gnn->nout;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNSetArchitecture - Latent width H, hidden layers per MLP, processor layers L, LayerNorm on/off
+@*/
+PetscErrorCode GNNSetArchitecture(GNN gnn, PetscInt hidden, PetscInt mlpHidden, PetscInt layers, PetscBool layerNorm)
+{
+  MPI_Comm comm = PetscObjectComm((PetscObject)gnn);
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscCheck(!gnn->setupcalled, comm, PETSC_ERR_ORDER, "Cannot change the architecture of a GNN that is set up");
+  PetscCheck(hidden > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_hidden must be positive, got %" PetscInt_FMT, hidden);
+  PetscCheck(mlpHidden >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_mlp_hidden_layers must be non-negative, got %" PetscInt_FMT, mlpHidden);
+  PetscCheck(layers >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_layers must be non-negative, got %" PetscInt_FMT, layers);
+  gnn->hidden    = hidden;
+  gnn->mlpHidden = mlpHidden;
+  gnn->layers    = layers;
+  gnn->layerNorm = layerNorm;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNSetPrecision(GNN gnn, GNNPrecision precision)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscCheck(!gnn->setupcalled, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ORDER, "Cannot change the precision of a GNN that is set up");
+  gnn->precision = precision;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGetPrecision(GNN gnn, GNNPrecision *precision)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  *precision = gnn->precision;
+  PetscFunctionReturn(0);
+}
+
+/* The seed of the initial weights: they depend on it alone, never on the rank count */
+PetscErrorCode GNNSetSeed(GNN gnn, PetscInt seed)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  gnn->seed = seed;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNSetOptionsPrefix(GNN gnn, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscCall(PetscObjectSetOptionsPrefix((PetscObject)gnn, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNAppendOptionsPrefix(GNN gnn, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscCall(PetscObjectAppendOptionsPrefix((PetscObject)gnn, prefix));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNSetFromOptions - Options database keys:
++ -gnn_hidden <32>              - latent width H
+. -gnn_mlp_hidden_layers <5>    - hidden Linear(H,H) layers per MLP
+. -gnn_layers <4>               - message-passing (processor) layers L
+. -gnn_layer_norm <true>        - LayerNorm on every MLP output but the decoder's
+. -gnn_precision <float32,float64> - arithmetic of the network
+. -gnn_seed <12>                - seed of the initial weights (independent of the rank count)
+. -gnn_threads <1>              - LibTorch threads per rank
+. -gnn_load_weights <file>      - initial weights from a PyTorch state_dict file (a dict of tensors)
+. -gnn_save_weights <file>      - write the weights after set-up in that format
+- -gnn_view                     - print the model after set-up
+@*/
+PetscErrorCode GNNSetFromOptions(GNN gnn)
+{
+  PetscInt     hidden, mlpHidden, layers, threads;
+  PetscBool    ln, flg;
+  GNNPrecision prec;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  hidden    = gnn->hidden;
+  mlpHidden = gnn->mlpHidden;
+  layers    = gnn->layers;
+  ln        = gnn->layerNorm;
+  prec      = gnn->precision;
+  threads   = gnn->threads;
+  PetscObjectOptionsBegin((PetscObject)gnn);
+  PetscCall(PetscOptionsInt("-gnn_hidden", "Latent width H", "GNNSetArchitecture", hidden, &hidden, NULL));
+  PetscCall(PetscOptionsInt("-gnn_mlp_hidden_layers", "Hidden Linear(H,H) layers per MLP", "GNNSetArchitecture", mlpHidden, &mlpHidden, NULL));
+  PetscCall(PetscOptionsInt("-gnn_layers", "Message-passing layers L", "GNNSetArchitecture", layers, &layers, NULL));
+  PetscCall(PetscOptionsBool("-gnn_layer_norm", "LayerNorm after every MLP but the decoder", "GNNSetArchitecture", ln, &ln, NULL));
+  PetscCall(GNNSetArchitecture(gnn, hidden, mlpHidden, layers, ln));
+  PetscCall(PetscOptionsEnum("-gnn_precision", "Arithmetic of the network", "GNNSetPrecision", GNNPrecisions, (PetscEnum)prec, (PetscEnum *)&prec, NULL));
+  PetscCall(GNNSetPrecision(gnn, prec));
+  PetscCall(PetscOptionsInt("-gnn_seed", "Seed of the initial weights (independent of the rank count)", "GNNSetSeed", gnn->seed, &gnn->seed, NULL));
+  PetscCall(PetscOptionsInt("-gnn_threads", "LibTorch threads per rank", "GNNSetUp", threads, &threads, &flg));
+  PetscCheck(threads > 0, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_threads must be positive, got %" PetscInt_FMT, threads);
+  gnn->threads = threads;
+  PetscCall(PetscOptionsString("-gnn_load_weights", "Initial weights: PyTorch state_dict file (dict of tensors)", "GNNLoadWeights", gnn->loadWeights, gnn->loadWeights, sizeof(gnn->loadWeights), NULL));
+  PetscCall(PetscOptionsString("-gnn_save_weights", "Write the weights after set-up (PyTorch state_dict)", "GNNSaveWeights", gnn->saveWeights, gnn->saveWeights, sizeof(gnn->saveWeights), NULL));
+  PetscCall(PetscOptionsName("-gnn_view", "Print the model after set-up", "GNNView", &flg));
+  PetscCall(PetscObjectProcessOptionsHandlers((PetscObject)gnn, PetscOptionsObject));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNSetUp - Builds the network (initial weights from the seed, or the -gnn_load_weights file) and
+  the tensors of the graph's local edges.
+@*/
+PetscErrorCode GNNSetUp(GNN gnn)
+{
+  MPI_Comm comm = PetscObjectComm((PetscObject)gnn);
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  if (gnn->setupcalled) PetscFunctionReturn(0);
+  PetscCheck(gnn->graph, comm, PETSC_ERR_ARG_WRONGSTATE, "Call GNNSetGraph() first");
+  PetscCheck(gnn->nin > 0 && gnn->nout > 0, comm, PETSC_ERR_ARG_WRONGSTATE, "Call GNNSetSizes() first");
+  PetscCall(GNNGraphSetUp(gnn->graph));
+  PetscCall(GNNTorchCreate_Private(gnn));
+  gnn->setupcalled = PETSC_TRUE;
+  if (gnn->loadWeights[0]) PetscCall(GNNLoadWeights(gnn, gnn->loadWeights));
+  if (gnn->saveWeights[0]) PetscCall(GNNSaveWeights(gnn, gnn->saveWeights));
+  PetscCall(GNNViewFromOptions(gnn, NULL, "-gnn_view"));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNTorchCreate_Private(GNN gnn)
+{
+  GNNGraph            graph = gnn->graph;
+  MeshGraphNetOptions o;
+
+  PetscFunctionBegin;
+  o.nin       = gnn->nin;
+  o.nout      = gnn->nout;
+  o.edgeIn    = graph->dim + 1;
+  o.hidden    = gnn->hidden;
+  o.mlpHidden = gnn->mlpHidden;
+  o.layers    = gnn->layers;
+  o.layerNorm = gnn->layerNorm;
+  GNNTorchTry(PetscObjectComm((PetscObject)gnn), {
+    auto t   = new GNNTorch;
+    gnn->torch = t;
+    torch::set_num_threads((int)gnn->threads);
+    t->dtype = gnn->precision == GNN_PRECISION_FLOAT64 ? torch::kFloat64 : torch::kFloat32;
+    /* the same seed on every rank: identical initial weights whatever the rank count */
+    torch::manual_seed((uint64_t)gnn->seed);
+    t->net = MeshGraphNet(o);
+    t->net->to(t->dtype);
+    for (auto &kv : t->net->named_parameters()) {
+      t->params.emplace_back(kv.key(), kv.value());
+      t->numel += kv.value().numel();
+    }
+    auto i64     = torch::TensorOptions().dtype(torch::kInt64);
+    t->g.graph   = graph;
+    t->g.senders = torch::empty({graph->nEdges}, i64);
+    t->g.receivers = torch::empty({graph->nEdges}, i64);
+    t->g.rowptr  = torch::empty({graph->nOwned + 1}, i64);
+    for (PetscInt q = 0; q < graph->nEdges; q++) {
+      t->g.senders.data_ptr<int64_t>()[q]   = graph->senders[q];
+      t->g.receivers.data_ptr<int64_t>()[q] = graph->receivers[q];
+    }
+    for (PetscInt i = 0; i <= graph->nOwned; i++) t->g.rowptr.data_ptr<int64_t>()[i] = graph->rowptr[i];
+    t->g.edgeFeatures = GNNEdgeFeatures(graph).to(t->dtype);
+  });
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNTorchDestroy_Private(GNN gnn)
+{
+  PetscFunctionBegin;
+  delete gnn->torch;
+  gnn->torch = NULL;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNViewFromOptions(GNN gnn, PetscObject obj, const char name[])
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscCall(PetscObjectViewFromOptions((PetscObject)gnn, obj, name));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNView - Prints the model: architecture, precision, seed, parameter count, graph.
+@*/
+PetscErrorCode GNNView(GNN gnn, PetscViewer viewer)
+{
+  PetscBool iascii;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(PetscObjectComm((PetscObject)gnn), &viewer));
+  PetscCall(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &iascii));
+  if (!iascii) PetscFunctionReturn(0);
+  PetscCall(PetscObjectPrintClassNamePrefixType((PetscObject)gnn, viewer));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "encode-process-decode: %" PetscInt_FMT " -> %" PetscInt_FMT " features per node\n", gnn->nin, gnn->nout));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "latent width %" PetscInt_FMT ", %" PetscInt_FMT " hidden layers per MLP, %" PetscInt_FMT " message-passing layers, LayerNorm %s, ELU\n", gnn->hidden, gnn->mlpHidden, gnn->layers, gnn->layerNorm ? "on" : "off"));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "precision %s, seed %" PetscInt_FMT ", %" PetscInt_FMT " LibTorch thread(s) per rank\n", GNNPrecisions[gnn->precision], gnn->seed, gnn->threads));
+  if (gnn->setupcalled) {
+    PetscCall(PetscViewerASCIIPrintf(viewer, "parameters: %" PetscInt64_FMT "\n", (PetscInt64)gnn->torch->numel));
+    if (gnn->loadWeights[0]) PetscCall(PetscViewerASCIIPrintf(viewer, "weights loaded from %s\n", gnn->loadWeights));
+  }
+  if (gnn->graph) PetscCall(GNNGraphView(gnn->graph, viewer));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNDestroy(GNN *gnn)
+{
+  PetscFunctionBegin;
+  if (!*gnn) PetscFunctionReturn(0);
+  PetscValidHeaderSpecific(*gnn, GNN_CLASSID, 1);
+  if (--((PetscObject)(*gnn))->refct > 0) {
+    *gnn = NULL;
+    PetscFunctionReturn(0);
+  }
+  PetscCall(GNNTorchDestroy_Private(*gnn));
+  PetscCall(GNNGraphDestroy(&(*gnn)->graph));
+  PetscCall(PetscHeaderDestroy(gnn));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,139 @@
+/* GNN evaluation, parameters as flat arrays, loss and gradient */
+#include "gnn/gnntorchstate.hpp"
+
+#define GNNCheckSetUp(g) PetscCheck((g)->setupcalled, PetscObjectComm((PetscObject)(g)), PETSC_ERR_ORDER, "Call GNNSetUp() first")
+
+static PetscErrorCode GNNCheckNodeVec(GNN gnn, Vec v, PetscInt F, const char *what)
+{
+  PetscInt n, bad, gbad;
+
+  PetscFunctionBegin;
+  PetscCall(VecGetLocalSize(v, &n));
+  bad = n != F * gnn->graph->nOwned;
+  PetscCallMPI(MPI_Allreduce(&bad, &gbad, 1, MPIU_INT, MPI_MAX, PetscObjectComm((PetscObject)gnn)));
+  PetscCheck(!gbad, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_SIZ, "The %s Vec must hold %" PetscInt_FMT " values per owned node (create it with GNNGraphCreateNodeVec())", what, F);
+  PetscFunctionReturn(0);
+}
+
+torch::Tensor GNNVecToTensor(GNN gnn, Vec v, PetscInt F, const PetscScalar **array)
+{
+  GNNCallThrow(VecGetArrayRead(v, array));
+  auto t = torch::from_blob((void *)*array, {gnn->graph->nOwned, F}, torch::kFloat64);
+  return t.to(gnn->torch->dtype); /* no copy for float64 */
+}
+
+/*@C
+  GNNApply - y = GNN(x) on the graph's owned nodes; x holds F_in and y F_out values per node.
+@*/
+PetscErrorCode GNNApply(GNN gnn, Vec x, Vec y)
+{
+  const PetscScalar *xa;
+  PetscScalar       *ya;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscValidHeaderSpecific(x, VEC_CLASSID, 2);
+  PetscValidHeaderSpecific(y, VEC_CLASSID, 3);
+  GNNCheckSetUp(gnn);
+  PetscCall(GNNCheckNodeVec(gnn, x, gnn->nin, "input"));
+  PetscCall(GNNCheckNodeVec(gnn, y, gnn->nout, "output"));
+  GNNTorchTry(PetscObjectComm((PetscObject)gnn), {
+    torch::NoGradGuard nograd;
+    auto               xt  = GNNVecToTensor(gnn, x, gnn->nin, &xa);
+    auto               out = gnn->torch->net->forward(gnn->torch->g, xt).to(torch::kFloat64).contiguous();
+    GNNCallThrow(VecRestoreArrayRead(x, &xa));
+    GNNCallThrow(VecGetArrayWrite(y, &ya));
+    std::memcpy(ya, out.data_ptr<double>(), sizeof(double) * out.numel());
+    GNNCallThrow(VecRestoreArrayWrite(y, &ya));
+  });
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGetNumParameters(GNN gnn, PetscInt *n)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  GNNCheckSetUp(gnn);
+  *n = (PetscInt)gnn->torch->numel;
+  PetscFunctionReturn(0);
+}
+
+/* Copies between the parameters (or their gradients) and one flat array, in state_dict order */
+template <typename Fn>
+static void ForEachParameter(GNN gnn, Fn fn)
+{
+  int64_t off = 0;
+  for (auto &kv : gnn->torch->params) {
+    fn(kv.second, off);
+    off += kv.second.numel();
+  }
+}
+
+PetscErrorCode GNNGetParameters(GNN gnn, PetscScalar p[])
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  GNNCheckSetUp(gnn);
+  GNNTorchTry(PetscObjectComm((PetscObject)gnn), ForEachParameter(gnn, [&](torch::Tensor &t, int64_t off) {
+                auto d = t.detach().to(torch::kFloat64).contiguous();
+                std::memcpy(p + off, d.data_ptr<double>(), sizeof(double) * d.numel());
+              }));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNSetParameters(GNN gnn, const PetscScalar p[])
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  GNNCheckSetUp(gnn);
+  GNNTorchTry(PetscObjectComm((PetscObject)gnn), {
+    torch::NoGradGuard nograd;
+    ForEachParameter(gnn, [&](torch::Tensor &t, int64_t off) { t.copy_(torch::from_blob((void *)(p + off), t.sizes(), torch::kFloat64)); });
+  });
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNComputeLossGradient - loss = sum over all owned nodes of all ranks and all output features of
+  (GNN(x) - target)^2, divided by their global count; grad (may be NULL) = d loss / d parameters,
+  summed over ranks so that every rank holds the same array.
+@*/
+PetscErrorCode GNNComputeLossGradient(GNN gnn, Vec x, Vec target, PetscReal *loss, PetscScalar grad[])
+{
+  MPI_Comm           comm = PetscObjectComm((PetscObject)gnn);
+  const PetscScalar *xa, *ta;
+  double             local = 0;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  GNNCheckSetUp(gnn);
+  PetscCall(GNNCheckNodeVec(gnn, x, gnn->nin, "input"));
+  PetscCall(GNNCheckNodeVec(gnn, target, gnn->nout, "target"));
+  GNNTorchTry(comm, {
+    GNNTorch *t = gnn->torch;
+    t->net->zero_grad();
+    auto xt   = GNNVecToTensor(gnn, x, gnn->nin, &xa);
+    auto tt   = GNNVecToTensor(gnn, target, gnn->nout, &ta);
+    auto y    = t->net->forward(t->g, xt);
+    auto diff = y - tt;
+    /* this rank's share of the global mean: its sum over the global count */
+    auto l = (diff * diff).sum() / (double)(gnn->graph->N * gnn->nout);
+    GNNCallThrow(PetscLogEventBegin(GNN_Backward, 0, 0, 0, 0));
+    if (grad) l.backward();
+    GNNCallThrow(PetscLogEventEnd(GNN_Backward, 0, 0, 0, 0));
+    local = l.item<double>();
+    GNNCallThrow(VecRestoreArrayRead(x, &xa));
+    GNNCallThrow(VecRestoreArrayRead(target, &ta));
+    if (grad) ForEachParameter(gnn, [&](torch::Tensor &p, int64_t off) {
+      auto g = p.grad().defined() ? p.grad().to(torch::kFloat64).contiguous() : torch::zeros_like(p, torch::kFloat64);
+      std::memcpy(grad + off, g.data_ptr<double>(), sizeof(double) * g.numel());
+    });
+  });
+  PetscCallMPI(MPI_Allreduce(&local, loss, 1, MPIU_REAL, MPI_SUM, comm));
+  if (grad) {
+    PetscCall(PetscLogEventBegin(GNN_GradReduce, 0, 0, 0, 0));
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad, (PetscMPIInt)gnn->torch->numel, MPIU_SCALAR, MPI_SUM, comm));
+    PetscCall(PetscLogEventEnd(GNN_GradReduce, 0, 0, 0, 0));
+  }
+  PetscFunctionReturn(0);
+}

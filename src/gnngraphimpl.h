@@ -1,0 +1,54 @@
+/* Private data of GNNGraph: shared by the graph's interface and its implementations. */
+#ifndef GNNGRAPHIMPL_H
+#define GNNGRAPHIMPL_H
+
+#include <petscgnngraph.h>
+#include <petsc/private/petscimpl.h>
+
+typedef struct _GNNGraphOps *GNNGraphOps;
+struct _GNNGraphOps {
+  /* Builds the adjacency (MATMPIAIJ, row i = edges into node i, global numbering) and the
+     coordinates of the owned nodes (a Vec of block size dim, same row layout). */
+  PetscErrorCode (*buildadjacency)(GNNGraph, Mat *, Vec *);
+};
+
+struct _p_GNNGraph {
+  PETSCHEADER(struct _GNNGraphOps);
+  DM          dm;        /* the mesh the graph is built from (types vertex, gll) */
+  Mat         userAdj;   /* user adjacency and coordinates (type mat) */
+  Vec         userCoords;
+  PetscInt    degree;    /* polynomial degree of the GLL graph */
+  GNNHaloType haloType;
+  PetscBool   setupcalled;
+
+  /* Result of set-up */
+  PetscInt   dim;           /* coordinate dimension */
+  PetscInt   nOwned, nGhost, nEdges;
+  PetscInt   N;             /* global number of nodes */
+  PetscInt   rstart;        /* global number of the first owned node */
+  Mat        adj;           /* adjacency, MATMPIAIJ */
+  PetscSF    haloSF;        /* roots: owned nodes; leaves: ghosts (local index nOwned + k) */
+  PetscInt  *rowptr;        /* CSR of the local edges, by receiver: rowptr[nOwned+1] */
+  PetscInt  *senders;       /* local index (owned or nOwned + ghost) of each edge's sender */
+  PetscInt  *receivers;     /* local index of each edge's receiver (owned) */
+  PetscInt  *globalNumbers; /* global number of every local node (owned, then ghosts) */
+  PetscReal *coords;        /* [nOwned + nGhost, dim] */
+  PetscInt   nNeighbors;    /* ranks this rank receives ghosts from */
+
+  /* Natural order, built on first use: permutation of the global numbers on rank 0 */
+  PetscInt *naturalPerm;
+};
+
+PETSC_INTERN PetscErrorCode GNNGraphCreate_Vertex(GNNGraph);
+PETSC_INTERN PetscErrorCode GNNGraphCreate_GLL(GNNGraph);
+PETSC_INTERN PetscErrorCode GNNGraphCreate_Mat(GNNGraph);
+PETSC_INTERN PetscErrorCode GNNGraphSetUpFromAdjacency_Private(GNNGraph, Mat, Vec);
+PETSC_INTERN PetscErrorCode GNNGraphPlexCheck_Private(GNNGraph, DM *);
+PETSC_INTERN PetscErrorCode GNNGraphAssembleAdjacency_Private(GNNGraph, PetscInt, PetscInt, const PetscInt[], Mat *);
+PETSC_INTERN PetscErrorCode GNNPlexNodeNumbering_Private(DM, const PetscInt[], PetscSection *, PetscSection *, PetscInt *);
+PETSC_INTERN PetscErrorCode GNNPlexCreateCoordinateVec_Private(GNNGraph, PetscInt, PetscInt, Vec *);
+PETSC_INTERN int            GNNCompareKeys_Private(PetscInt, const PetscReal *, PetscInt, const PetscReal *, PetscInt);
+
+PETSC_INTERN PetscFunctionList GNNGraphList;
+
+#endif

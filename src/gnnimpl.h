@@ -1,0 +1,30 @@
+/* Private data of the GNN object. The LibTorch state sits behind a pointer (PetscHeaderCreate
+   zero-fills the object, which is no way to construct C++ members). */
+#ifndef GNNIMPL_H
+#define GNNIMPL_H
+
+#include <petscgnn.h>
+#include <petsc/private/petscimpl.h>
+
+struct GNNTorch; /* src/nn/gnntorch.hpp */
+
+struct _p_GNN {
+  PETSCHEADER(int);
+  GNNGraph     graph;
+  PetscInt     nin, nout;
+  PetscInt     hidden, mlpHidden, layers;
+  PetscBool    layerNorm;
+  GNNPrecision precision;
+  PetscInt     seed;
+  PetscInt     threads;
+  char         loadWeights[PETSC_MAX_PATH_LEN];
+  char         saveWeights[PETSC_MAX_PATH_LEN];
+  PetscBool    setupcalled;
+  GNNTorch    *torch;
+};
+
+/* Between the C interface and the LibTorch implementation (src/nn) */
+PETSC_INTERN PetscErrorCode GNNTorchCreate_Private(GNN);
+PETSC_INTERN PetscErrorCode GNNTorchDestroy_Private(GNN);
+
+#endif

@@ -1,0 +1,371 @@
+/* GNNGraph interface: creation, options, viewing, destruction and queries. */
+#include "gnngraphimpl.h"
+
+const char *const GNNHaloTypes[] = {"sf", "none", "GNNHaloType", "GNN_HALO_", NULL};
+
+/*@C
+  GNNGraphCreate - Creates an empty distributed graph; give it a mesh with GNNGraphSetDM() or an
+  adjacency with GNNGraphSetAdjacency(), then call GNNGraphSetFromOptions() and GNNGraphSetUp().
+@*/
+PetscErrorCode GNNGraphCreate(MPI_Comm comm, GNNGraph *graph)
+{
+  GNNGraph g;
+
+  PetscFunctionBegin;
+  PetscValidPointer(graph, 2);
+  PetscCall(GNNInitializePackage());
+  PetscCall(PetscHeaderCreate(g, GNNGRAPH_CLASSID, "GNNGraph", "Distributed mesh graph", "GNN", comm, GNNGraphDestroy, GNNGraphView));
+  g->degree   = 1;
+  g->haloType = GNN_HALO_SF;
+  *graph      = g;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGraphSetType(GNNGraph graph, GNNGraphType type)
+{
+  PetscErrorCode (*create)(GNNGraph);
+  PetscBool same;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  PetscCall(PetscObjectTypeCompare((PetscObject)graph, type, &same));
+  if (same) PetscFunctionReturn(0);
+  PetscCall(PetscFunctionListFind(GNNGraphList, type, &create));
+  PetscCheck(create, PetscObjectComm((PetscObject)graph), PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown GNNGraph type %s: use vertex, gll or mat", type);
+  PetscCheck(!graph->setupcalled, PetscObjectComm((PetscObject)graph), PETSC_ERR_ORDER, "Cannot change the type of a graph that is set up");
+  PetscCall(PetscMemzero(graph->ops, sizeof(struct _GNNGraphOps)));
+  PetscCall((*create)(graph));
+  PetscCall(PetscObjectChangeTypeName((PetscObject)graph, type));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGraphGetType(GNNGraph graph, GNNGraphType *type)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  *type = ((PetscObject)graph)->type_name;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNGraphSetDM - Sets the DMPlex the graph is built from. The graph keeps the DM's own
+  distribution: its owned nodes are the DM's owned points.
+@*/
+PetscErrorCode GNNGraphSetDM(GNNGraph graph, DM dm)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  PetscValidHeaderSpecific(dm, DM_CLASSID, 2);
+  PetscCheckSameComm(graph, 1, dm, 2);
+  PetscCall(PetscObjectReference((PetscObject)dm));
+  PetscCall(DMDestroy(&graph->dm));
+  graph->dm = dm;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGraphGetDM(GNNGraph graph, DM *dm)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  *dm = graph->dm;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNGraphSetAdjacency - Supplies the graph directly: a square MATMPIAIJ whose row i holds a
+  nonzero in column j for each edge j->i, and the coordinates of the owned nodes (a Vec of block
+  size = the coordinate dimension, with the matrix's row layout). Sets the type to mat.
+@*/
+PetscErrorCode GNNGraphSetAdjacency(GNNGraph graph, Mat adj, Vec coords)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  PetscValidHeaderSpecific(adj, MAT_CLASSID, 2);
+  PetscValidHeaderSpecific(coords, VEC_CLASSID, 3);
+  PetscCall(PetscObjectReference((PetscObject)adj));
+  PetscCall(PetscObjectReference((PetscObject)coords));
+  PetscCall(MatDestroy(&graph->userAdj));
+  PetscCall(VecDestroy(&graph->userCoords));
+  graph->userAdj    = adj;
+  graph->userCoords = coords;
+  PetscCall(GNNGraphSetType(graph, GNNGRAPHMAT));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGraphSetDegree(GNNGraph graph, PetscInt p)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  PetscCheck(p >= 1, PetscObjectComm((PetscObject)graph), PETSC_ERR_ARG_OUTOFRANGE, "GLL graph degree must be positive, got %" PetscInt_FMT, p);
+  graph->degree = p;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGraphGetDegree(GNNGraph graph, PetscInt *p)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  *p = graph->degree;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGraphSetHaloType(GNNGraph graph, GNNHaloType type)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  graph->haloType = type;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGraphGetHaloType(GNNGraph graph, GNNHaloType *type)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  *type = graph->haloType;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGraphSetOptionsPrefix(GNNGraph graph, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  PetscCall(PetscObjectSetOptionsPrefix((PetscObject)graph, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGraphAppendOptionsPrefix(GNNGraph graph, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  PetscCall(PetscObjectAppendOptionsPrefix((PetscObject)graph, prefix));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNGraphSetFromOptions - Options database keys:
++ -gnn_graph_type <vertex,gll,mat> - how the graph is built
+. -gnn_graph_degree <p>            - polynomial degree of the GLL graph (quads/hexes only)
+. -gnn_halo_type <sf,none>         - consistent halo exchange, or drop the cross-rank edges
+. -gnn_halo_sf_type <type>         - PetscSF type of the halo exchange (own prefix: a global -sf_type leaves it alone)
+- -gnn_graph_view                  - print per-rank statistics after set-up
+@*/
+PetscErrorCode GNNGraphSetFromOptions(GNNGraph graph)
+{
+  char        type[256];
+  PetscBool   flg;
+  PetscInt    p;
+  GNNHaloType halo;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  PetscCall(GNNInitializePackage());
+  PetscObjectOptionsBegin((PetscObject)graph);
+  PetscCall(PetscOptionsFList("-gnn_graph_type", "How the graph is built from the mesh", "GNNGraphSetType", GNNGraphList, ((PetscObject)graph)->type_name ? ((PetscObject)graph)->type_name : GNNGRAPHVERTEX, type, sizeof(type), &flg));
+  if (flg) PetscCall(GNNGraphSetType(graph, type));
+  else if (!((PetscObject)graph)->type_name) PetscCall(GNNGraphSetType(graph, GNNGRAPHVERTEX));
+  p = graph->degree;
+  PetscCall(PetscOptionsInt("-gnn_graph_degree", "Polynomial degree p of the GLL graph", "GNNGraphSetDegree", p, &p, &flg));
+  if (flg) PetscCall(GNNGraphSetDegree(graph, p));
+  halo = graph->haloType;
+  PetscCall(PetscOptionsEnum("-gnn_halo_type", "Halo exchange: sf (consistent) or none (cross-rank edges dropped)", "GNNGraphSetHaloType", GNNHaloTypes, (PetscEnum)halo, (PetscEnum *)&halo, &flg));
+  if (flg) PetscCall(GNNGraphSetHaloType(graph, halo));
+  PetscCall(PetscOptionsName("-gnn_graph_view", "Print graph statistics per rank after set-up", "GNNGraphView", &flg));
+  PetscCall(PetscObjectProcessOptionsHandlers((PetscObject)graph, PetscOptionsObject));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGraphViewFromOptions(GNNGraph graph, PetscObject obj, const char name[])
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  PetscCall(PetscObjectViewFromOptions((PetscObject)graph, obj, name));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNGraphView - Prints the graph: type, global sizes and, per rank, owned and ghost nodes, edges,
+  neighbour ranks and halo bytes per exchange of one double per node.
+@*/
+PetscErrorCode GNNGraphView(GNNGraph graph, PetscViewer viewer)
+{
+  PetscBool   iascii;
+  PetscMPIInt rank;
+  PetscInt    nE = 0;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(PetscObjectComm((PetscObject)graph), &viewer));
+  PetscCall(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &iascii));
+  if (!iascii) PetscFunctionReturn(0);
+  PetscCallMPI(MPI_Comm_rank(PetscObjectComm((PetscObject)graph), &rank));
+  PetscCall(PetscObjectPrintClassNamePrefixType((PetscObject)graph, viewer));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  if (!graph->setupcalled) {
+    PetscCall(PetscViewerASCIIPrintf(viewer, "not set up\n"));
+    PetscCall(PetscViewerASCIIPopTab(viewer));
+    PetscFunctionReturn(0);
+  }
+  PetscCallMPI(MPI_Allreduce(&graph->nEdges, &nE, 1, MPIU_INT, MPI_SUM, PetscObjectComm((PetscObject)graph)));
+  if (graph->dm && graph->ops->buildadjacency && ((PetscObject)graph)->type_name && !strcmp(((PetscObject)graph)->type_name, GNNGRAPHGLL)) PetscCall(PetscViewerASCIIPrintf(viewer, "GLL degree %" PetscInt_FMT "\n", graph->degree));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "dimension %" PetscInt_FMT ", %" PetscInt_FMT " nodes, %" PetscInt_FMT " directed edges, halo %s\n", graph->dim, graph->N, nE, GNNHaloTypes[graph->haloType]));
+  PetscCall(PetscViewerASCIIPushSynchronized(viewer));
+  PetscCall(PetscViewerASCIISynchronizedPrintf(viewer, "[%d] owned %" PetscInt_FMT ", ghost %" PetscInt_FMT ", edges %" PetscInt_FMT ", neighbour ranks %" PetscInt_FMT ", halo bytes per exchange of one double per node %" PetscInt_FMT "\n", rank, graph->nOwned, graph->nGhost, graph->nEdges, graph->nNeighbors,
+                                               (PetscInt)(graph->nGhost * sizeof(double))));
+  PetscCall(PetscViewerFlush(viewer));
+  PetscCall(PetscViewerASCIIPopSynchronized(viewer));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGraphDestroy(GNNGraph *graph)
+{
+  PetscFunctionBegin;
+  if (!*graph) PetscFunctionReturn(0);
+  PetscValidHeaderSpecific(*graph, GNNGRAPH_CLASSID, 1);
+  if (--((PetscObject)(*graph))->refct > 0) {
+    *graph = NULL;
+    PetscFunctionReturn(0);
+  }
+  PetscCall(DMDestroy(&(*graph)->dm));
+  PetscCall(MatDestroy(&(*graph)->userAdj));
+  PetscCall(VecDestroy(&(*graph)->userCoords));
+  PetscCall(MatDestroy(&(*graph)->adj));
+  PetscCall(PetscSFDestroy(&(*graph)->haloSF));
+  PetscCall(PetscFree3((*graph)->rowptr, (*graph)->senders, (*graph)->receivers));
+  PetscCall(PetscFree2((*graph)->globalNumbers, (*graph)->coords));
+  PetscCall(PetscFree((*graph)->naturalPerm));
+  PetscCall(PetscHeaderDestroy(graph));
+  PetscFunctionReturn(0);
+}
+
+#define GNNGraphCheckSetUp(g) PetscCheck((g)->setupcalled, PetscObjectComm((PetscObject)(g)), PETSC_ERR_ORDER, "Call GNNGraphSetUp() first")
+
+PetscErrorCode GNNGraphGetDimension(GNNGraph graph, PetscInt *dim)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  GNNGraphCheckSetUp(graph);
+  *dim = graph->dim;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNGraphGetSizes - Returns the numbers of owned nodes, ghost nodes and local edges, and the
+  global number of nodes (any may be NULL).
+@*/
+PetscErrorCode GNNGraphGetSizes(GNNGraph graph, PetscInt *nOwned, PetscInt *nGhost, PetscInt *nEdges, PetscInt *N)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  GNNGraphCheckSetUp(graph);
+  if (nOwned) *nOwned = graph->nOwned;
+  if (nGhost) *nGhost = graph->nGhost;
+  if (nEdges) *nEdges = graph->nEdges;
+  if (N) *N = graph->N;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGraphGetAdjacency(GNNGraph graph, Mat *adj)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  GNNGraphCheckSetUp(graph);
+  *adj = graph->adj;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGraphGetHaloSF(GNNGraph graph, PetscSF *sf)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  GNNGraphCheckSetUp(graph);
+  *sf = graph->haloSF;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNGraphGetEdges - The local edges in CSR form by receiver: rowptr[nOwned+1] and, for each edge,
+  the local index of its sender (owned < nOwned <= ghost). Inside a row the senders are in the
+  partition-independent natural order, so sums over a row are identical on any rank count.
+@*/
+PetscErrorCode GNNGraphGetEdges(GNNGraph graph, const PetscInt *rowptr[], const PetscInt *senders[])
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  GNNGraphCheckSetUp(graph);
+  if (rowptr) *rowptr = graph->rowptr;
+  if (senders) *senders = graph->senders;
+  PetscFunctionReturn(0);
+}
+
+/* Coordinates of the owned and ghost nodes, [nOwned + nGhost, dim] */
+PetscErrorCode GNNGraphGetCoordinates(GNNGraph graph, const PetscReal *coords[])
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  GNNGraphCheckSetUp(graph);
+  *coords = graph->coords;
+  PetscFunctionReturn(0);
+}
+
+/* Global numbers of the owned and ghost nodes */
+PetscErrorCode GNNGraphGetGlobalNumbers(GNNGraph graph, const PetscInt *numbers[])
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  GNNGraphCheckSetUp(graph);
+  *numbers = graph->globalNumbers;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNGraphCreateNodeVec - Creates a Vec holding F values per owned node (block size F), in the
+  graph's global numbering.
+@*/
+PetscErrorCode GNNGraphCreateNodeVec(GNNGraph graph, PetscInt F, Vec *v)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  GNNGraphCheckSetUp(graph);
+  PetscCheck(F > 0, PetscObjectComm((PetscObject)graph), PETSC_ERR_ARG_OUTOFRANGE, "Number of features per node must be positive, got %" PetscInt_FMT, F);
+  PetscCall(VecCreate(PetscObjectComm((PetscObject)graph), v));
+  PetscCall(VecSetSizes(*v, graph->nOwned * F, graph->N * F));
+  PetscCall(VecSetBlockSize(*v, F));
+  PetscCall(VecSetType(*v, VECSTANDARD));
+  PetscFunctionReturn(0);
+}
+
+/* The owned nodes' coordinates as a Vec of block size dim (a copy) */
+PetscErrorCode GNNGraphGetCoordinateVec(GNNGraph graph, Vec *v)
+{
+  PetscScalar *a;
+
+  PetscFunctionBegin;
+  PetscCall(GNNGraphCreateNodeVec(graph, graph->dim, v));
+  PetscCall(VecGetArray(*v, &a));
+  for (PetscInt i = 0; i < graph->nOwned * graph->dim; i++) a[i] = graph->coords[i];
+  PetscCall(VecRestoreArray(*v, &a));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNGraphHaloUpdate - Copies the owned rows of a node array into its ghost rows. data is laid
+  out [nOwned + nGhost, F] with elements of type dtype; roots and leaves may be the same array.
+@*/
+PetscErrorCode GNNGraphHaloUpdate(GNNGraph graph, PetscInt F, MPI_Datatype dtype, const void *owned, void *all)
+{
+  MPI_Datatype unit;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  GNNGraphCheckSetUp(graph);
+  PetscCall(PetscLogEventBegin(GNN_HaloBegin, graph, 0, 0, 0));
+  PetscCallMPI(MPI_Type_contiguous((PetscMPIInt)F, dtype, &unit));
+  PetscCallMPI(MPI_Type_commit(&unit));
+  PetscCall(PetscSFBcastBegin(graph->haloSF, unit, owned, all, MPI_REPLACE));
+  PetscCall(PetscSFBcastEnd(graph->haloSF, unit, owned, all, MPI_REPLACE));
+  PetscCallMPI(MPI_Type_free(&unit));
+  PetscCall(PetscLogEventEnd(GNN_HaloBegin, graph, 0, 0, 0));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,127 @@
+/* Node fields to files (CSV, VTK, HDF5) in the natural order, so that a file does not depend on
+   the rank count. Rank 0 writes: these are outputs for inspection, not checkpoints. */
+#include "gnngraphimpl.h"
+#include <petscviewerhdf5.h>
+#include <string>
+#include <vector>
+
+typedef struct {
+  PetscInt                  n;      /* nodes */
+  std::vector<PetscScalar*> values; /* coordinates first, then the fields */
+  std::vector<PetscInt>     bs;
+} NaturalFields;
+
+static PetscErrorCode GatherFields(GNNGraph graph, PetscInt nf, Vec fields[], NaturalFields &nat)
+{
+  Vec coords;
+
+  PetscFunctionBegin;
+  PetscCall(GNNGraphGetCoordinateVec(graph, &coords));
+  nat.values.resize(nf + 1);
+  nat.bs.resize(nf + 1);
+  for (PetscInt k = 0; k <= nf; k++) {
+    Vec v = k == 0 ? coords : fields[k - 1];
+    PetscCall(VecGetBlockSize(v, &nat.bs[k]));
+    PetscCall(GNNGraphGatherNatural(graph, v, &nat.n, &nat.values[k]));
+  }
+  PetscCall(VecDestroy(&coords));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode WriteCSV(const char file[], PetscInt dim, PetscInt nf, const char *const names[], NaturalFields &nat, PetscBool *ok)
+{
+  const char *axes[] = {"x", "y", "z"};
+  FILE       *fp     = fopen(file, "w");
+
+  PetscFunctionBegin;
+  *ok = fp ? PETSC_TRUE : PETSC_FALSE;
+  if (!fp) PetscFunctionReturn(0);
+  for (PetscInt d = 0; d < dim; d++) fprintf(fp, "%s%s", d ? "," : "", axes[d]);
+  for (PetscInt k = 0; k < nf; k++)
+    for (PetscInt f = 0; f < nat.bs[k + 1]; f++) fprintf(fp, ",%s_%" PetscInt_FMT, names[k], f);
+  fprintf(fp, "\n");
+  for (PetscInt i = 0; i < nat.n; i++) {
+    for (PetscInt k = 0; k <= nf; k++)
+      for (PetscInt f = 0; f < nat.bs[k]; f++) fprintf(fp, "%s%.17g", (k || f) ? "," : "", (double)PetscRealPart(nat.values[k][i * nat.bs[k] + f]));
+    fprintf(fp, "\n");
+  }
+  *ok = fclose(fp) == 0 ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/* VTK XML unstructured grid: the nodes as points (one VTK_VERTEX cell each) with point data */
+static PetscErrorCode WriteVTU(const char file[], PetscInt dim, PetscInt nf, const char *const names[], NaturalFields &nat, PetscBool *ok)
+{
+  FILE *fp = fopen(file, "w");
+
+  PetscFunctionBegin;
+  *ok = fp ? PETSC_TRUE : PETSC_FALSE;
+  if (!fp) PetscFunctionReturn(0);
+  fprintf(fp, "<?xml version=\"1.0\"?>\n<VTKFile type=\"UnstructuredGrid\" version=\"0.1\" byte_order=\"LittleEndian\">\n<UnstructuredGrid>\n");
+  fprintf(fp, "<Piece NumberOfPoints=\"%" PetscInt_FMT "\" NumberOfCells=\"%" PetscInt_FMT "\">\n<PointData>\n", nat.n, nat.n);
+  for (PetscInt k = 0; k < nf; k++) {
+    PetscInt bs = nat.bs[k + 1];
+    fprintf(fp, "<DataArray type=\"Float64\" Name=\"%s\" NumberOfComponents=\"%" PetscInt_FMT "\" format=\"ascii\">\n", names[k], bs);
+    for (PetscInt i = 0; i < nat.n * bs; i++) fprintf(fp, "%.17g\n", (double)PetscRealPart(nat.values[k + 1][i]));
+    fprintf(fp, "</DataArray>\n");
+  }
+  fprintf(fp, "</PointData>\n<Points>\n<DataArray type=\"Float64\" NumberOfComponents=\"3\" format=\"ascii\">\n");
+  for (PetscInt i = 0; i < nat.n; i++)
+    for (PetscInt d = 0; d < 3; d++) fprintf(fp, "%.17g%s", d < dim ? (double)PetscRealPart(nat.values[0][i * dim + d]) : 0.0, d == 2 ? "\n" : " ");
+  fprintf(fp, "</DataArray>\n</Points>\n<Cells>\n<DataArray type=\"Int64\" Name=\"connectivity\" format=\"ascii\">\n");
+  for (PetscInt i = 0; i < nat.n; i++) fprintf(fp, "%" PetscInt_FMT "\n", i);
+  fprintf(fp, "</DataArray>\n<DataArray type=\"Int64\" Name=\"offsets\" format=\"ascii\">\n");
+  for (PetscInt i = 0; i < nat.n; i++) fprintf(fp, "%" PetscInt_FMT "\n", i + 1);
+  fprintf(fp, "</DataArray>\n<DataArray type=\"UInt8\" Name=\"types\" format=\"ascii\">\n");
+  for (PetscInt i = 0; i < nat.n; i++) fprintf(fp, "1\n");
+  fprintf(fp, "</DataArray>\n</Cells>\n</Piece>\n</UnstructuredGrid>\n</VTKFile>\n");
+  *ok = fclose(fp) == 0 ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/* HDF5: datasets "coordinates" and one per field, [n, bs], natural order */
+static PetscErrorCode WriteHDF5(const char file[], PetscInt nf, const char *const names[], NaturalFields &nat, PetscBool *ok)
+{
+  PetscViewer viewer;
+
+  PetscFunctionBegin;
+  PetscCall(PetscViewerHDF5Open(PETSC_COMM_SELF, file, FILE_MODE_WRITE, &viewer));
+  for (PetscInt k = 0; k <= nf; k++) {
+    Vec v;
+    PetscCall(VecCreateSeqWithArray(PETSC_COMM_SELF, nat.bs[k], nat.n * nat.bs[k], nat.values[k], &v));
+    PetscCall(PetscObjectSetName((PetscObject)v, k ? names[k - 1] : "coordinates"));
+    PetscCall(VecView(v, viewer));
+    PetscCall(VecDestroy(&v));
+  }
+  PetscCall(PetscViewerDestroy(&viewer));
+  *ok = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGraphWriteNodeFields(GNNGraph graph, const char spec[], PetscInt nf, Vec fields[], const char *const names[])
+{
+  MPI_Comm      comm = PetscObjectComm((PetscObject)graph);
+  std::string   s(spec), kind, file;
+  NaturalFields nat;
+  PetscMPIInt   rank;
+  PetscBool     ok = PETSC_TRUE;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  size_t colon = s.find(':');
+  kind         = colon == std::string::npos ? "csv" : s.substr(0, colon);
+  file         = colon == std::string::npos ? s : s.substr(colon + 1);
+  PetscCheck(kind == "csv" || kind == "vtk" || kind == "hdf5", comm, PETSC_ERR_ARG_WRONG, "Unknown output kind %s in %s: use csv:FILE, vtk:FILE.vtu or hdf5:FILE.h5", kind.c_str(), spec);
+  PetscCheck(!file.empty(), comm, PETSC_ERR_ARG_WRONG, "No file name in output specification %s", spec);
+  PetscCall(GatherFields(graph, nf, fields, nat));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    if (kind == "csv") PetscCall(WriteCSV(file.c_str(), graph->dim, nf, names, nat, &ok));
+    else if (kind == "vtk") PetscCall(WriteVTU(file.c_str(), graph->dim, nf, names, nat, &ok));
+    else PetscCall(WriteHDF5(file.c_str(), nf, names, nat, &ok));
+  }
+  for (auto v : nat.values) PetscCall(PetscFree(v));
+  PetscCallMPI(MPI_Bcast(&ok, 1, MPIU_BOOL, 0, comm));
+  PetscCheck(ok, comm, PETSC_ERR_FILE_WRITE, "Cannot write %s", file.c_str());
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,82 @@
+/* Row-deterministic Linear (+ELU) forward. Compiled with -ffp-contract=off (see CMakeLists.txt):
+   a fused multiply-add in one code path and not in another would round differently. */
+#include "nn/linear.hpp"
+#include <ATen/Parallel.h>
+#include <cmath>
+
+namespace {
+
+/* One row block: R rows of x, all N outputs. Every output is acc = b; acc += x_k * w_k (k in order),
+   the same sequence whatever R, so blocking never changes a row's result. */
+template <typename T, int R>
+__attribute__((target_clones("avx512f", "avx2", "default"))) void RowBlock(const T *x, int64_t K, const T *WT, const T *b, int64_t N, T *y, bool elu)
+{
+  for (int64_t j0 = 0; j0 < N; j0 += 64) {
+    const int64_t nj = std::min<int64_t>(64, N - j0);
+    T             acc[R][64];
+    for (int r = 0; r < R; r++)
+      for (int64_t j = 0; j < nj; j++) acc[r][j] = b[j0 + j];
+    for (int64_t k = 0; k < K; k++) {
+      const T *w = WT + k * N + j0;
+      for (int r = 0; r < R; r++) {
+        const T xv = x[r * K + k];
+        for (int64_t j = 0; j < nj; j++) acc[r][j] += xv * w[j];
+      }
+    }
+    for (int r = 0; r < R; r++)
+      for (int64_t j = 0; j < nj; j++) {
+        T v              = acc[r][j];
+        y[r * N + j0 + j] = (elu && v <= 0) ? std::expm1(v) : v;
+      }
+  }
+}
+
+template <typename T>
+void LinearForward(const T *x, int64_t M, int64_t K, const T *WT, const T *b, int64_t N, T *y, bool elu)
+{
+  constexpr int R = 4;
+  at::parallel_for(0, (M + R - 1) / R, 64, [&](int64_t begin, int64_t end) {
+    for (int64_t blk = begin; blk < end; blk++) {
+      int64_t i = blk * R;
+      if (i + R <= M) RowBlock<T, R>(x + i * K, K, WT, b, N, y + i * N, elu);
+      else
+        for (; i < M; i++) RowBlock<T, 1>(x + i * K, K, WT, b, N, y + i * N, elu);
+    }
+  });
+}
+
+class LinearFunction : public torch::autograd::Function<LinearFunction> {
+public:
+  static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor x, torch::Tensor W, torch::Tensor b, bool elu)
+  {
+    x              = x.contiguous();
+    auto    WT     = W.t().contiguous();
+    int64_t M      = x.size(0), K = x.size(1), N = W.size(0);
+    auto    y      = torch::empty({M, N}, x.options());
+    auto    bc     = b.contiguous();
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "GNNLinear", [&] { LinearForward<scalar_t>(x.data_ptr<scalar_t>(), M, K, WT.data_ptr<scalar_t>(), bc.data_ptr<scalar_t>(), N, y.data_ptr<scalar_t>(), elu); });
+    ctx->saved_data["elu"] = elu;
+    if (elu) ctx->save_for_backward({x, W, y});
+    else ctx->save_for_backward({x, W});
+    return y;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::variable_list grads)
+  {
+    auto saved = ctx->get_saved_variables();
+    auto x = saved[0], W = saved[1];
+    auto g = grads[0];
+    if (ctx->saved_data["elu"].toBool()) {
+      auto y = saved[2];
+      g      = g * torch::where(y > 0, torch::ones_like(y), y + 1); /* ELU'(z) = exp(z) = y + 1 for z <= 0 */
+    }
+    return {g.mm(W), g.t().mm(x), g.sum(0), torch::Tensor()};
+  }
+};
+
+} // namespace
+
+torch::Tensor GNNLinear(const torch::Tensor &x, const torch::Tensor &W, const torch::Tensor &b, bool elu)
+{
+  return LinearFunction::apply(x, W, b, elu);
+}

@@ -1,0 +1,15 @@
+/* Linear layer (optionally fused with ELU) whose forward result for a row depends on that row alone */
+#ifndef GNNLINEAR_HPP
+#define GNNLINEAR_HPP
+
+#include <torch/torch.h>
+
+/* y = x W^T + b, then ELU(alpha = 1) when elu is true; x [M, K], W [N, K], b [N].
+   BLAS products give results that depend on the batch (a row is rounded differently when M or its
+   position changes), which would make the outputs depend on how the graph is split over ranks.
+   This kernel adds each output in one fixed order (bias, then k = 0..K-1, no fused multiply-add),
+   so a node's or an edge's outputs are bitwise the same on any rank count. Backward uses LibTorch
+   products: gradients need to agree to rounding, not bitwise. */
+torch::Tensor GNNLinear(const torch::Tensor &x, const torch::Tensor &W, const torch::Tensor &b, bool elu);
+
+#endif

@@ -1,0 +1,77 @@
+#include "nn/meshgraphnet.hpp"
+#include "nn/aggregate.hpp"
+#include "halo/halo.hpp"
+#include "gnngraphimpl.h"
+#include "gnntorch.hpp"
+#include <cmath>
+
+ProcessorLayerImpl::ProcessorLayerImpl(const MeshGraphNetOptions &o)
+{
+  edge_mlp = register_module("edge_mlp", MLP(3 * o.hidden, o.hidden, o.hidden, o.mlpHidden, o.layerNorm));
+  node_mlp = register_module("node_mlp", MLP(2 * o.hidden, o.hidden, o.hidden, o.mlpHidden, o.layerNorm));
+}
+
+MeshGraphNetImpl::MeshGraphNetImpl(const MeshGraphNetOptions &o)
+{
+  node_encoder = register_module("node_encoder", MLP(o.nin, o.hidden, o.hidden, o.mlpHidden, o.layerNorm));
+  edge_encoder = register_module("edge_encoder", MLP(o.edgeIn, o.hidden, o.hidden, o.mlpHidden, o.layerNorm));
+  processor    = register_module("processor", torch::nn::ModuleList());
+  for (int64_t l = 0; l < o.layers; l++) processor->push_back(ProcessorLayer(o));
+  decoder = register_module("decoder", MLP(o.hidden, o.hidden, o.nout, o.mlpHidden, false));
+}
+
+namespace {
+/* Times a phase with a PETSc log event */
+struct LogPhase {
+  PetscLogEvent ev;
+  LogPhase(PetscLogEvent e) : ev(e) { GNNCallThrow(PetscLogEventBegin(ev, 0, 0, 0, 0)); }
+  ~LogPhase() { PetscLogEventEnd(ev, 0, 0, 0, 0); }
+};
+} // namespace
+
+torch::Tensor MeshGraphNetImpl::forward(const GraphTensors &g, torch::Tensor x)
+{
+  torch::Tensor h, e;
+  {
+    LogPhase lp(GNN_Encode);
+    h = node_encoder->forward(x);
+    e = edge_encoder->forward(g.edgeFeatures);
+  }
+  for (size_t l = 0; l < processor->size(); l++) {
+    auto          layer = processor[l]->as<ProcessorLayerImpl>();
+    torch::Tensor hall  = GNNHaloExchange(g.graph, h);
+    {
+      LogPhase lp(GNN_EdgeMLP);
+      auto     in = torch::cat({hall.index_select(0, g.senders), h.index_select(0, g.receivers), e}, 1);
+      e           = e + layer->edge_mlp->forward(in);
+    }
+    torch::Tensor a;
+    {
+      LogPhase lp(GNN_Aggregate);
+      a = GNNSegmentSum(e, g.rowptr, g.receivers);
+    }
+    {
+      LogPhase lp(GNN_NodeMLP);
+      h = h + layer->node_mlp->forward(torch::cat({h, a}, 1));
+    }
+  }
+  LogPhase lp(GNN_Decode);
+  return decoder->forward(h);
+}
+
+torch::Tensor GNNEdgeFeatures(GNNGraph graph)
+{
+  const PetscInt dim = graph->dim, E = graph->nEdges;
+  auto           ef  = torch::empty({E, dim + 1}, torch::kFloat64);
+  double        *f   = ef.data_ptr<double>();
+  for (PetscInt q = 0; q < E; q++) {
+    const PetscReal *xj = graph->coords + graph->senders[q] * dim, *xi = graph->coords + graph->receivers[q] * dim;
+    double           r2 = 0;
+    for (PetscInt d = 0; d < dim; d++) {
+      f[q * (dim + 1) + d] = xj[d] - xi[d];
+      r2 += f[q * (dim + 1) + d] * f[q * (dim + 1) + d];
+    }
+    f[q * (dim + 1) + dim] = std::sqrt(r2);
+  }
+  return ef;
+}

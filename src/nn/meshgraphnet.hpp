@@ -1,0 +1,39 @@
+/* The encode-process-decode network on the local part of a distributed graph */
+#ifndef GNNMESHGRAPHNET_HPP
+#define GNNMESHGRAPHNET_HPP
+
+#include "nn/mlp.hpp"
+#include <petscgnngraph.h>
+
+struct MeshGraphNetOptions {
+  int64_t nin, nout, edgeIn, hidden, mlpHidden, layers;
+  bool    layerNorm;
+};
+
+struct ProcessorLayerImpl : torch::nn::Module {
+  ProcessorLayerImpl(const MeshGraphNetOptions &o);
+  MLP edge_mlp{nullptr}, node_mlp{nullptr};
+};
+TORCH_MODULE(ProcessorLayer);
+
+/* The local edge structure the network runs on, as tensors */
+struct GraphTensors {
+  GNNGraph      graph;
+  torch::Tensor senders, receivers, rowptr; /* int64 */
+  torch::Tensor edgeFeatures;               /* [E, d+1], model precision */
+};
+
+struct MeshGraphNetImpl : torch::nn::Module {
+  MeshGraphNetImpl(const MeshGraphNetOptions &o);
+  /* x: [nOwned, nin] -> [nOwned, nout] */
+  torch::Tensor forward(const GraphTensors &g, torch::Tensor x);
+
+  MLP                   node_encoder{nullptr}, edge_encoder{nullptr}, decoder{nullptr};
+  torch::nn::ModuleList processor{nullptr};
+};
+TORCH_MODULE(MeshGraphNet);
+
+/* Edge inputs [x_j - x_i, |x_j - x_i|] of the graph's local edges, in double precision */
+torch::Tensor GNNEdgeFeatures(GNNGraph graph);
+
+#endif

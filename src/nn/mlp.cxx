@@ -1,0 +1,22 @@
+#include "nn/mlp.hpp"
+#include "nn/linear.hpp"
+
+MLPImpl::MLPImpl(int64_t in, int64_t hidden, int64_t out, int64_t nHidden, bool layerNorm)
+{
+  linear = register_module("linear", torch::nn::ModuleList());
+  linear->push_back(torch::nn::Linear(in, hidden));
+  for (int64_t k = 0; k < nHidden; k++) linear->push_back(torch::nn::Linear(hidden, hidden));
+  linear->push_back(torch::nn::Linear(hidden, out));
+  if (layerNorm) norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({out}).eps(1e-5).elementwise_affine(true)));
+}
+
+torch::Tensor MLPImpl::forward(torch::Tensor x)
+{
+  const size_t n = linear->size();
+  for (size_t k = 0; k < n; k++) {
+    auto lin = linear[k]->as<torch::nn::Linear>();
+    x        = GNNLinear(x, lin->weight, lin->bias, k + 1 < n);
+  }
+  if (norm) x = norm->forward(x);
+  return x;
+}

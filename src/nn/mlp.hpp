@@ -1,0 +1,17 @@
+/* The MLP block of the model: Linear(in, H), ELU, n_hidden x [Linear(H, H), ELU], Linear(H, out),
+   then an optional LayerNorm(out). Parameter names follow PyTorch: linear.K.weight|bias, norm.weight|bias. */
+#ifndef GNNMLP_HPP
+#define GNNMLP_HPP
+
+#include <torch/torch.h>
+
+struct MLPImpl : torch::nn::Module {
+  MLPImpl(int64_t in, int64_t hidden, int64_t out, int64_t nHidden, bool layerNorm);
+  torch::Tensor forward(torch::Tensor x);
+
+  torch::nn::ModuleList linear{nullptr};
+  torch::nn::LayerNorm  norm{nullptr};
+};
+TORCH_MODULE(MLP);
+
+#endif

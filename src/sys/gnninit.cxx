@@ -1,0 +1,54 @@
+/* Package initialisation: class ids, log events and type registration in one place. */
+#include "gnngraphimpl.h"
+#include "gnnimpl.h"
+
+PetscClassId GNNGRAPH_CLASSID = 0;
+PetscClassId GNN_CLASSID      = 0;
+
+PetscLogEvent GNN_GraphSetUp, GNN_HaloBegin, GNN_HaloReverse, GNN_Encode, GNN_EdgeMLP, GNN_Aggregate, GNN_NodeMLP, GNN_Decode, GNN_Backward, GNN_GradReduce;
+
+PetscFunctionList GNNGraphList = NULL;
+
+static PetscBool GNNPackageInitialized = PETSC_FALSE;
+
+PetscErrorCode GNNFinalizePackage(void)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFunctionListDestroy(&GNNGraphList));
+  GNNPackageInitialized = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNInitializePackage(void)
+{
+  PetscFunctionBegin;
+  if (GNNPackageInitialized) PetscFunctionReturn(0);
+  GNNPackageInitialized = PETSC_TRUE;
+  PetscCall(PetscClassIdRegister("GNN Graph", &GNNGRAPH_CLASSID));
+  PetscCall(PetscClassIdRegister("GNN", &GNN_CLASSID));
+
+  PetscCall(PetscFunctionListAdd(&GNNGraphList, GNNGRAPHVERTEX, GNNGraphCreate_Vertex));
+  PetscCall(PetscFunctionListAdd(&GNNGraphList, GNNGRAPHGLL, GNNGraphCreate_GLL));
+  PetscCall(PetscFunctionListAdd(&GNNGraphList, GNNGRAPHMAT, GNNGraphCreate_Mat));
+
+  PetscCall(PetscLogEventRegister("GNNGraphSetUp", GNNGRAPH_CLASSID, &GNN_GraphSetUp));
+  PetscCall(PetscLogEventRegister("GNNHaloExchange", GNNGRAPH_CLASSID, &GNN_HaloBegin));
+  PetscCall(PetscLogEventRegister("GNNHaloReverse", GNNGRAPH_CLASSID, &GNN_HaloReverse));
+  PetscCall(PetscLogEventRegister("GNNEncode", GNN_CLASSID, &GNN_Encode));
+  PetscCall(PetscLogEventRegister("GNNEdgeMLP", GNN_CLASSID, &GNN_EdgeMLP));
+  PetscCall(PetscLogEventRegister("GNNAggregate", GNN_CLASSID, &GNN_Aggregate));
+  PetscCall(PetscLogEventRegister("GNNNodeMLP", GNN_CLASSID, &GNN_NodeMLP));
+  PetscCall(PetscLogEventRegister("GNNDecode", GNN_CLASSID, &GNN_Decode));
+  PetscCall(PetscLogEventRegister("GNNBackward", GNN_CLASSID, &GNN_Backward));
+  PetscCall(PetscLogEventRegister("GNNGradReduce", GNN_CLASSID, &GNN_GradReduce));
+  PetscCall(PetscRegisterFinalize(GNNFinalizePackage));
+  PetscFunctionReturn(0);
+}
+
+/* Entry point used when the library is loaded with -dll_append / -dll_prepend */
+PETSC_EXTERN PetscErrorCode PetscDLLibraryRegister_petscgnn(void)
+{
+  PetscFunctionBegin;
+  PetscCall(GNNInitializePackage());
+  PetscFunctionReturn(0);
+}
