@@ -13,28 +13,18 @@ static const char help[] = "Example 1: evaluate a GNN on a mesh graph distribute
 "  -gnn_view, -gnn_graph_view   the model, per-rank graph statistics; -log_view shows the GNN events\n\n";
 
 #include <petscgnn.h>
+#include <petscgnndata.h>
 #include <petscdmplex.h>
-
-/* The Taylor-Green velocity at coordinates x of dimension dim */
-static void TaylorGreen(PetscInt dim, const PetscReal *x, PetscScalar *u)
-{
-  const PetscReal z = dim == 3 ? PetscCosReal(x[2]) : 1.0;
-  u[0]              = PetscSinReal(x[0]) * PetscCosReal(x[1]) * z;
-  u[1]              = -PetscCosReal(x[0]) * PetscSinReal(x[1]) * z;
-  if (dim == 3) u[2] = 0.0;
-}
 
 int main(int argc, char **argv)
 {
   DM          dm;
   GNNGraph    graph;
   GNN         gnn;
-  Vec         coords, x, y;
-  PetscInt    dim, n;
+  Vec         x, y;
+  PetscInt    dim;
   char        csv[PETSC_MAX_PATH_LEN] = "", view[PETSC_MAX_PATH_LEN] = "";
   PetscBool   flg;
-  const PetscScalar *c;
-  PetscScalar *xa;
 
   PetscFunctionBeginUser;
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
@@ -61,19 +51,9 @@ int main(int argc, char **argv)
   PetscCall(GNNSetFromOptions(gnn));
   PetscCall(GNNSetUp(gnn));
 
-  PetscCall(GNNGraphGetCoordinateVec(graph, &coords));
   PetscCall(GNNGraphCreateNodeVec(graph, dim, &x));
   PetscCall(GNNGraphCreateNodeVec(graph, dim, &y));
-  PetscCall(VecGetLocalSize(coords, &n));
-  PetscCall(VecGetArrayRead(coords, &c));
-  PetscCall(VecGetArray(x, &xa));
-  for (PetscInt i = 0; i < n / dim; i++) {
-    PetscReal xr[3];
-    for (PetscInt d = 0; d < dim; d++) xr[d] = PetscRealPart(c[i * dim + d]);
-    TaylorGreen(dim, xr, xa + i * dim);
-  }
-  PetscCall(VecRestoreArray(x, &xa));
-  PetscCall(VecRestoreArrayRead(coords, &c));
+  PetscCall(GNNDataTaylorGreen(graph, 0.0, 0.0, x));
 
   PetscCall(GNNApply(gnn, x, y));
 
@@ -93,7 +73,6 @@ int main(int argc, char **argv)
     if (view[0]) PetscCall(GNNGraphWriteNodeFields(graph, view, 2, fields, names));
   }
 
-  PetscCall(VecDestroy(&coords));
   PetscCall(VecDestroy(&x));
   PetscCall(VecDestroy(&y));
   PetscCall(GNNDestroy(&gnn));

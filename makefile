@@ -1,0 +1,45 @@
+# petscgnn: the two commands of a new user (README.md). Both install what is missing (Debian
+# packages, as root), configure and build with CMake, then run.
+#   make run    the main example on 2 ranks
+#   make test   every test (CTest: GoogleTest programs under mpiexec at 1-4 ranks, scripts)
+BUILD  ?= build
+NP     ?= 2
+JOBS   ?= $(shell nproc)
+# mpiexec as root (containers, CI) must be told it is wanted
+export OMPI_ALLOW_RUN_AS_ROOT := 1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
+MPIEXEC ?= mpiexec --oversubscribe
+
+PACKAGES = petsc-dev libtorch-dev libgtest-dev openmpi-bin cmake pkg-config g++ make \
+           libopenblas0-pthread ccache gmsh python3-torch python3-numpy python3-matplotlib
+
+.PHONY: all deps build run test clean bench
+
+all: build
+
+deps:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "Run as root (apt-get) or install:$$missing"; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/Makefile: CMakeLists.txt
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@mkdir -p output
+	$(MPIEXEC) -n $(NP) $(BUILD)/examples/ex1 -dm_plex_dim 2 -dm_plex_simplex 0 -dm_plex_box_faces 16,16 \
+	  -dm_plex_box_upper 6.283185307179586,6.283185307179586 -gnn_view -gnn_graph_view \
+	  -gnn_output_csv output/ex1.csv -gnn_output_view vtk:output/ex1.vtu -log_view :output/ex1-log.txt
+	@echo "Wrote output/ex1.csv, output/ex1.vtu (ParaView) and output/ex1-log.txt (-log_view)"
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure --timeout 600
+
+clean:
+	rm -rf $(BUILD)

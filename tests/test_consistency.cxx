@@ -1,0 +1,165 @@
+/* Consistency: the distributed GNN on N ranks against the same GNN on one rank holding the whole
+   graph (built on PETSC_COMM_SELF on rank 0, from the same options, in the same run). */
+#include "gnntest.hpp"
+
+namespace {
+
+struct Case {
+  std::string name, opts;
+};
+
+std::ostream &operator<<(std::ostream &os, const Case &c) { return os << c.name; }
+
+const std::string kBox2 = " -dm_plex_simplex 0 -dm_plex_box_upper 6.283185307179586,6.283185307179586";
+const std::string kBox3 = " -dm_plex_simplex 0 -dm_plex_box_upper 6.283185307179586,6.283185307179586,6.283185307179586";
+
+std::vector<Case> Cases()
+{
+  return {
+    {"quad2d_vertex", "-dm_plex_dim 2 -dm_plex_box_faces 7,6" + kBox2},
+    {"hex3d_vertex", "-dm_plex_dim 3 -dm_plex_box_faces 4,3,3" + kBox3},
+    {"hex3d_gll3", "-dm_plex_dim 3 -dm_plex_box_faces 2,2,2 -gnn_graph_type gll -gnn_graph_degree 3" + kBox3},
+    {"gmsh_triangles", "-dm_plex_filename " PETSCGNN_SOURCE_DIR "/share/meshes/channel-hole.msh"},
+  };
+}
+
+struct Result {
+  std::vector<double> y;    /* outputs, natural order, rank 0 only */
+  double              loss = 0;
+  std::vector<double> grad; /* identical on every rank */
+};
+
+Result Evaluate(MPI_Comm comm, const std::string &opts, bool withGrad)
+{
+  ScopedOptions o(opts);
+  GNNSetup      s(comm);
+  Vec           x, t, y;
+  Result        r;
+  s.Fields(&x, &t);
+  TestCall(GNNGraphCreateNodeVec(s.graph, s.dim, &y));
+  TestCall(GNNApply(s.gnn, x, y));
+  r.y = s.Natural(y);
+  if (withGrad) {
+    PetscInt  np;
+    PetscReal loss;
+    TestCall(GNNGetNumParameters(s.gnn, &np));
+    r.grad.resize(np);
+    TestCall(GNNComputeLossGradient(s.gnn, x, t, &loss, r.grad.data()));
+    r.loss = loss;
+  }
+  TestCall(VecDestroy(&x));
+  TestCall(VecDestroy(&t));
+  TestCall(VecDestroy(&y));
+  return r;
+}
+
+int Rank()
+{
+  int rank;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  return rank;
+}
+
+int Size()
+{
+  int size;
+  MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  return size;
+}
+
+class Consistency : public ::testing::TestWithParam<Case> { };
+
+TEST_P(Consistency, ForwardFloat64)
+{
+  const std::string opts = GetParam().opts + " -gnn_precision float64";
+  Result            dist = Evaluate(PETSC_COMM_WORLD, opts, false);
+  if (Rank() == 0) {
+    Result ref = Evaluate(PETSC_COMM_SELF, opts, false);
+    ASSERT_FALSE(ref.y.empty());
+    EXPECT_LE(RelDiff(ref.y, dist.y), 1e-12);
+    EXPECT_TRUE(ref.y == dist.y) << "forward outputs are not bitwise identical to the 1-rank run (max rel diff " << RelDiff(ref.y, dist.y) << ")";
+  }
+}
+
+TEST_P(Consistency, ForwardFloat32)
+{
+  const std::string opts = GetParam().opts + " -gnn_precision float32";
+  Result            dist = Evaluate(PETSC_COMM_WORLD, opts, false);
+  if (Rank() == 0) {
+    Result ref = Evaluate(PETSC_COMM_SELF, opts, false);
+    EXPECT_LE(RelDiff(ref.y, dist.y), 1e-5);
+    EXPECT_TRUE(ref.y == dist.y) << "forward outputs are not bitwise identical to the 1-rank run (max rel diff " << RelDiff(ref.y, dist.y) << ")";
+  }
+}
+
+TEST_P(Consistency, LossAndGradientsFloat64)
+{
+  const std::string opts = GetParam().opts + " -gnn_precision float64";
+  Result            dist = Evaluate(PETSC_COMM_WORLD, opts, true);
+  if (Rank() == 0) {
+    Result ref = Evaluate(PETSC_COMM_SELF, opts, true);
+    EXPECT_GT(ref.loss, 0);
+    EXPECT_LE(std::fabs(dist.loss - ref.loss) / ref.loss, 1e-12);
+    EXPECT_LE(RelDiff(ref.grad, dist.grad), 1e-12);
+    /* every parameter tensor has a nonzero gradient somewhere (the test could fail) */
+    double gmax = 0;
+    for (double g : ref.grad) gmax = std::max(gmax, std::fabs(g));
+    EXPECT_GT(gmax, 0);
+  }
+}
+
+/* The paper's inconsistent baseline: cross-rank edges dropped. On 2+ ranks it must differ. */
+TEST_P(Consistency, HaloNoneIsInconsistent)
+{
+  const std::string opts = GetParam().opts + " -gnn_precision float64";
+  Result            none = Evaluate(PETSC_COMM_WORLD, opts + " -gnn_halo_type none", false);
+  if (Rank() == 0) {
+    Result ref = Evaluate(PETSC_COMM_SELF, opts, false);
+    if (Size() > 1) EXPECT_GT(RelDiff(ref.y, none.y), 1e-3);
+    else EXPECT_TRUE(ref.y == none.y); /* one rank has no cross-rank edge to drop */
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Meshes, Consistency, ::testing::ValuesIn(Cases()), [](const ::testing::TestParamInfo<Case> &i) { return i.param.name; });
+
+/* Central differences of the distributed loss against the distributed gradient */
+TEST(Gradient, FiniteDifferenceFloat64)
+{
+  ScopedOptions o("-dm_plex_dim 2 -dm_plex_box_faces 5,4 -gnn_precision float64 -gnn_hidden 8 -gnn_mlp_hidden_layers 1 -gnn_layers 2" + kBox2);
+  GNNSetup      s(PETSC_COMM_WORLD);
+  Vec           x, t;
+  PetscInt      np;
+  PetscReal     loss, lp, lm;
+  s.Fields(&x, &t);
+  TestCall(GNNGetNumParameters(s.gnn, &np));
+  std::vector<double> p(np), g(np), q;
+  TestCall(GNNGetParameters(s.gnn, p.data()));
+  TestCall(GNNComputeLossGradient(s.gnn, x, t, &loss, g.data()));
+  double gmax = 0;
+  for (double v : g) gmax = std::max(gmax, std::fabs(v));
+  const double h = 1e-6;
+  int          checked = 0;
+  for (PetscInt k = 0; k < np; k += std::max<PetscInt>(1, np / 40)) {
+    q = p;
+    q[k] += h;
+    TestCall(GNNSetParameters(s.gnn, q.data()));
+    TestCall(GNNComputeLossGradient(s.gnn, x, t, &lp, NULL));
+    q[k] -= 2 * h;
+    TestCall(GNNSetParameters(s.gnn, q.data()));
+    TestCall(GNNComputeLossGradient(s.gnn, x, t, &lm, NULL));
+    const double fd = (lp - lm) / (2 * h);
+    EXPECT_NEAR(fd, g[k], 1e-6 * gmax + 1e-9) << "parameter " << k;
+    checked++;
+  }
+  EXPECT_GE(checked, 20);
+  TestCall(GNNSetParameters(s.gnn, p.data()));
+  TestCall(VecDestroy(&x));
+  TestCall(VecDestroy(&t));
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+  return GNNTestMain(argc, argv, "Consistency of the distributed GNN against the 1-rank run\n");
+}
