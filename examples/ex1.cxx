@@ -10,6 +10,7 @@ static const char help[] = "Example 1: evaluate a GNN on a mesh graph distribute
 "Outputs (one line per graph node in the natural, partition-independent node order):\n"
 "  -gnn_output_csv FILE         coordinates, input and output features, %.17g\n"
 "  -gnn_output_view vtk:F.vtu   the same for ParaView (or hdf5:F.h5)\n"
+"  -gnn_output_edges FILE       the directed edges, sender,receiver in natural node indices\n"
 "  -gnn_view, -gnn_graph_view   the model, per-rank graph statistics; -log_view shows the GNN events\n\n";
 
 #include <petscgnn.h>
@@ -23,7 +24,7 @@ int main(int argc, char **argv)
   GNN         gnn;
   Vec         x, y;
   PetscInt    dim;
-  char        csv[PETSC_MAX_PATH_LEN] = "", view[PETSC_MAX_PATH_LEN] = "";
+  char        csv[PETSC_MAX_PATH_LEN] = "", view[PETSC_MAX_PATH_LEN] = "", edges[PETSC_MAX_PATH_LEN] = "";
   PetscBool   flg;
 
   PetscFunctionBeginUser;
@@ -31,6 +32,7 @@ int main(int argc, char **argv)
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Example 1 options", "GNN");
   PetscCall(PetscOptionsString("-gnn_output_csv", "Write coordinates, input and output per node (natural order)", "GNNGraphWriteNodeFields", csv, csv, sizeof(csv), NULL));
   PetscCall(PetscOptionsString("-gnn_output_view", "Write the fields for ParaView: vtk:FILE.vtu or hdf5:FILE.h5", "GNNGraphWriteNodeFields", view, view, sizeof(view), &flg));
+  PetscCall(PetscOptionsString("-gnn_output_edges", "Write the directed edges (sender,receiver natural indices)", "GNNGraphWriteEdges", edges, edges, sizeof(edges), NULL));
   PetscOptionsEnd();
 
   /* The solver's mesh and its partition */
@@ -71,6 +73,7 @@ int main(int argc, char **argv)
       PetscCall(GNNGraphWriteNodeFields(graph, spec, 2, fields, names));
     }
     if (view[0]) PetscCall(GNNGraphWriteNodeFields(graph, view, 2, fields, names));
+    if (edges[0]) PetscCall(GNNGraphWriteEdges(graph, edges));
   }
 
   PetscCall(VecDestroy(&x));

@@ -75,6 +75,8 @@ PETSC_EXTERN PetscErrorCode GNNGraphGatherNatural(GNNGraph, Vec, PetscInt *, Pet
 /* Node fields to a file in the natural order: "csv:FILE" (a header line, then one line per node:
    coordinates and every field's values, %.17g), "vtk:FILE.vtu" (points with point data, for
    ParaView) or "hdf5:FILE.h5" (one dataset per field). fields[k] is a node Vec; names[k] its name. */
+/* The directed edges as "sender,receiver" lines of natural node indices (rank 0 writes) */
+PETSC_EXTERN PetscErrorCode GNNGraphWriteEdges(GNNGraph, const char[]);
 PETSC_EXTERN PetscErrorCode GNNGraphWriteNodeFields(GNNGraph, const char[], PetscInt, Vec[], const char *const[]);
 
 #endif

@@ -47,6 +47,7 @@ PETSC_INTERN PetscErrorCode GNNGraphPlexCheck_Private(GNNGraph, DM *);
 PETSC_INTERN PetscErrorCode GNNGraphAssembleAdjacency_Private(GNNGraph, PetscInt, PetscInt, const PetscInt[], Mat *);
 PETSC_INTERN PetscErrorCode GNNPlexNodeNumbering_Private(DM, const PetscInt[], PetscSection *, PetscSection *, PetscInt *);
 PETSC_INTERN PetscErrorCode GNNPlexCreateCoordinateVec_Private(GNNGraph, PetscInt, PetscInt, Vec *);
+PETSC_INTERN PetscErrorCode GNNGraphEnsureNaturalOrder_Private(GNNGraph);
 PETSC_INTERN int            GNNCompareKeys_Private(PetscInt, const PetscReal *, PetscInt, const PetscReal *, PetscInt);
 
 PETSC_INTERN PetscFunctionList GNNGraphList;

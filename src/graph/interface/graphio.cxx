@@ -4,6 +4,7 @@
 #include <petscviewerhdf5.h>
 #include <string>
 #include <vector>
+#include <algorithm>
 
 typedef struct {
   PetscInt                  n;      /* nodes */
@@ -123,5 +124,58 @@ PetscErrorCode GNNGraphWriteNodeFields(GNNGraph graph, const char spec[], PetscI
   for (auto v : nat.values) PetscCall(PetscFree(v));
   PetscCallMPI(MPI_Bcast(&ok, 1, MPIU_BOOL, 0, comm));
   PetscCheck(ok, comm, PETSC_ERR_FILE_WRITE, "Cannot write %s", file.c_str());
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNGraphWriteEdges - Writes every directed edge as a line "sender,receiver" of natural node
+  indices (0-based, the row order of GNNGraphWriteNodeFields()), sorted by receiver then sender:
+  the same file on any rank count. A plain-PyTorch model can rebuild the graph from it.
+@*/
+PetscErrorCode GNNGraphWriteEdges(GNNGraph graph, const char file[])
+{
+  MPI_Comm                 comm = PetscObjectComm((PetscObject)graph);
+  PetscMPIInt              rank, size, cnt;
+  std::vector<PetscInt>    local(2 * graph->nEdges), all;
+  std::vector<PetscMPIInt> counts, displs;
+  PetscBool                ok = PETSC_TRUE;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  PetscCheck(graph->setupcalled, comm, PETSC_ERR_ORDER, "Call GNNGraphSetUp() first");
+  PetscCall(GNNGraphEnsureNaturalOrder_Private(graph));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  for (PetscInt q = 0; q < graph->nEdges; q++) {
+    local[2 * q]     = graph->globalNumbers[graph->senders[q]];
+    local[2 * q + 1] = graph->rstart + graph->receivers[q];
+  }
+  cnt = (PetscMPIInt)local.size();
+  if (rank == 0) {
+    counts.resize(size);
+    displs.resize(size + 1, 0);
+  }
+  PetscCallMPI(MPI_Gather(&cnt, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm));
+  if (rank == 0) {
+    for (PetscMPIInt r = 0; r < size; r++) displs[r + 1] = displs[r] + counts[r];
+    all.resize(displs[size]);
+  }
+  PetscCallMPI(MPI_Gatherv(local.data(), cnt, MPIU_INT, all.data(), counts.data(), displs.data(), MPIU_INT, 0, comm));
+  if (rank == 0) {
+    std::vector<PetscInt> natural(graph->N);
+    for (PetscInt k = 0; k < graph->N; k++) natural[graph->naturalPerm[k]] = k;
+    std::vector<std::pair<PetscInt, PetscInt>> edges(all.size() / 2);
+    for (size_t q = 0; q < edges.size(); q++) edges[q] = {natural[all[2 * q + 1]], natural[all[2 * q]]};
+    std::sort(edges.begin(), edges.end());
+    FILE *fp = fopen(file, "w");
+    ok       = fp ? PETSC_TRUE : PETSC_FALSE;
+    if (fp) {
+      fprintf(fp, "sender,receiver\n");
+      for (auto &e : edges) fprintf(fp, "%" PetscInt_FMT ",%" PetscInt_FMT "\n", e.second, e.first);
+      ok = fclose(fp) == 0 ? PETSC_TRUE : PETSC_FALSE;
+    }
+  }
+  PetscCallMPI(MPI_Bcast(&ok, 1, MPIU_BOOL, 0, comm));
+  PetscCheck(ok, comm, PETSC_ERR_FILE_WRITE, "Cannot write %s", file);
   PetscFunctionReturn(0);
 }

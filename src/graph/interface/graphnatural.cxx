@@ -29,6 +29,27 @@ static PetscErrorCode GatherOwned(GNNGraph graph, PetscInt n, const PetscScalar 
   PetscFunctionReturn(0);
 }
 
+/* The natural order on rank 0: naturalPerm[k] = global number of the k-th node (collective) */
+PetscErrorCode GNNGraphEnsureNaturalOrder_Private(GNNGraph graph)
+{
+  PetscInt    dim = graph->dim;
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  if (graph->naturalPerm) PetscFunctionReturn(0); /* set on every rank at once */
+  PetscCallMPI(MPI_Comm_rank(PetscObjectComm((PetscObject)graph), &rank));
+  std::vector<PetscScalar> xc(graph->coords, graph->coords + graph->nOwned * dim), X;
+  PetscCall(GatherOwned(graph, dim, xc.data(), X));
+  PetscCall(PetscMalloc1(rank == 0 ? graph->N + 1 : 1, &graph->naturalPerm)); /* non-NULL on every rank: the test above must agree */
+  if (rank == 0) {
+    std::vector<PetscReal> Xr(X.size());
+    for (size_t i = 0; i < X.size(); i++) Xr[i] = PetscRealPart(X[i]);
+    std::iota(graph->naturalPerm, graph->naturalPerm + graph->N, 0);
+    std::sort(graph->naturalPerm, graph->naturalPerm + graph->N, [&](PetscInt i, PetscInt j) { return GNNCompareKeys_Private(dim, &Xr[i * dim], i, &Xr[j * dim], j) < 0; });
+  }
+  PetscFunctionReturn(0);
+}
+
 /*@C
   GNNGraphGatherNatural - Gathers a node Vec (block size bs, the graph's global numbering) on
   rank 0 in the natural node order. On rank 0 *n = number of nodes and *values a new array of
@@ -37,7 +58,7 @@ static PetscErrorCode GatherOwned(GNNGraph graph, PetscInt n, const PetscScalar 
 @*/
 PetscErrorCode GNNGraphGatherNatural(GNNGraph graph, Vec v, PetscInt *n, PetscScalar *values[])
 {
-  PetscInt                 bs, dim = graph->dim;
+  PetscInt                 bs;
   PetscMPIInt              rank;
   const PetscScalar       *a;
   std::vector<PetscScalar> all;
@@ -53,17 +74,7 @@ PetscErrorCode GNNGraphGatherNatural(GNNGraph graph, Vec v, PetscInt *n, PetscSc
     PetscCheck(nl == bs * graph->nOwned, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "Vec has %" PetscInt_FMT " local entries, expected block size %" PetscInt_FMT " x %" PetscInt_FMT " owned nodes", nl, bs, graph->nOwned);
   }
   PetscCallMPI(MPI_Comm_rank(PetscObjectComm((PetscObject)graph), &rank));
-  if (!graph->naturalPerm) {
-    std::vector<PetscScalar> xc(graph->coords, graph->coords + graph->nOwned * dim), X;
-    PetscCall(GatherOwned(graph, dim, xc.data(), X));
-    PetscCall(PetscMalloc1(rank == 0 ? graph->N + 1 : 1, &graph->naturalPerm)); /* non-NULL on every rank: the test above must agree */
-    if (rank == 0) {
-      std::vector<PetscReal> Xr(X.size());
-      for (size_t i = 0; i < X.size(); i++) Xr[i] = PetscRealPart(X[i]);
-      std::iota(graph->naturalPerm, graph->naturalPerm + graph->N, 0);
-      std::sort(graph->naturalPerm, graph->naturalPerm + graph->N, [&](PetscInt i, PetscInt j) { return GNNCompareKeys_Private(dim, &Xr[i * dim], i, &Xr[j * dim], j) < 0; });
-    }
-  }
+  PetscCall(GNNGraphEnsureNaturalOrder_Private(graph));
   PetscCall(VecGetArrayRead(v, &a));
   PetscCall(GatherOwned(graph, bs, a, all));
   PetscCall(VecRestoreArrayRead(v, &a));
