@@ -52,6 +52,7 @@ int main(int argc, char **argv)
   PetscCall(GNNSetSizes(gnn, dim, dim));
   PetscCall(GNNSetFromOptions(gnn));
   PetscCall(GNNSetUp(gnn));
+  PetscCall(GNNSaveWeightsFromOptions(gnn));
 
   PetscCall(GNNGraphCreateNodeVec(graph, dim, &x));
   PetscCall(GNNGraphCreateNodeVec(graph, dim, &y));

@@ -54,12 +54,21 @@ PETSC_EXTERN PetscErrorCode GNNGetNumParameters(GNN, PetscInt *);
 PETSC_EXTERN PetscErrorCode GNNGetParameters(GNN, PetscScalar[]);
 PETSC_EXTERN PetscErrorCode GNNSetParameters(GNN, const PetscScalar[]);
 
-/* Mean squared error over all owned nodes of all ranks and all output features, and its gradient
-   with respect to the parameters (summed over ranks, identical on every rank; grad may be NULL) */
-PETSC_EXTERN PetscErrorCode GNNComputeLossGradient(GNN, Vec, Vec, PetscReal *, PetscScalar[]);
+/* Mean squared error over all owned nodes of all ranks and all output features (normalised
+   output space, optional per-node weights), and its gradient with respect to the parameters
+   (summed over ranks, identical on every rank; grad may be NULL) */
+PETSC_EXTERN PetscErrorCode GNNComputeLossGradient(GNN, Vec, Vec, Vec, PetscReal *, PetscScalar[]);
+
+/* Normalisation stored with the model (state_dict buffers input_mean, input_std, output_mean,
+   output_std); GNNComputeNormalization() sets them from samples: mean and standard deviation per
+   feature over the owned nodes of all ranks (so partitions do not bias them) */
+PETSC_EXTERN PetscErrorCode GNNSetNormalization(GNN, const PetscReal[], const PetscReal[], const PetscReal[], const PetscReal[]);
+PETSC_EXTERN PetscErrorCode GNNGetNormalization(GNN, PetscReal[], PetscReal[], PetscReal[], PetscReal[]);
+PETSC_EXTERN PetscErrorCode GNNComputeNormalization(GNN, PetscInt, Vec[], Vec[]);
 
 /* Weights in PyTorch's state_dict format (torch.load in Python reads them as a dict of tensors) */
 PETSC_EXTERN PetscErrorCode GNNSaveWeights(GNN, const char[]);
 PETSC_EXTERN PetscErrorCode GNNLoadWeights(GNN, const char[]);
+PETSC_EXTERN PetscErrorCode GNNSaveWeightsFromOptions(GNN);
 
 #endif

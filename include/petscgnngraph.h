@@ -71,6 +71,11 @@ PETSC_EXTERN PetscErrorCode GNNGraphHaloUpdate(GNNGraph, PetscInt, MPI_Datatype,
 /* Partition-independent ("natural") order of the nodes: the order used by every file this
    library writes, identical whatever the rank count. */
 PETSC_EXTERN PetscErrorCode GNNGraphGatherNatural(GNNGraph, Vec, PetscInt *, PetscScalar *[]);
+PETSC_EXTERN PetscErrorCode GNNGraphGetNaturalIndices(GNNGraph, const PetscInt *[]);
+/* A node Vec to and from a PETSc binary file in the natural order: written on any rank count,
+   read on any other */
+PETSC_EXTERN PetscErrorCode GNNGraphSaveNaturalVec(GNNGraph, Vec, const char[]);
+PETSC_EXTERN PetscErrorCode GNNGraphLoadNaturalVec(GNNGraph, const char[], Vec);
 
 /* Node fields to a file in the natural order: "csv:FILE" (a header line, then one line per node:
    coordinates and every field's values, %.17g), "vtk:FILE.vtu" (points with point data, for

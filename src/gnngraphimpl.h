@@ -35,8 +35,10 @@ struct _p_GNNGraph {
   PetscReal *coords;        /* [nOwned + nGhost, dim] */
   PetscInt   nNeighbors;    /* ranks this rank receives ghosts from */
 
-  /* Natural order, built on first use: permutation of the global numbers on rank 0 */
+  /* Natural order, built on first use: permutation of the global numbers on rank 0, and the
+     natural index of every owned node */
   PetscInt *naturalPerm;
+  PetscInt *naturalIndex;
 };
 
 PETSC_INTERN PetscErrorCode GNNGraphCreate_Vertex(GNNGraph);

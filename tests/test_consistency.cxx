@@ -44,7 +44,7 @@ Result Evaluate(MPI_Comm comm, const std::string &opts, bool withGrad)
     PetscReal loss;
     TestCall(GNNGetNumParameters(s.gnn, &np));
     r.grad.resize(np);
-    TestCall(GNNComputeLossGradient(s.gnn, x, t, &loss, r.grad.data()));
+    TestCall(GNNComputeLossGradient(s.gnn, x, t, NULL, &loss, r.grad.data()));
     r.loss = loss;
   }
   TestCall(VecDestroy(&x));
@@ -134,7 +134,7 @@ TEST(Gradient, FiniteDifferenceFloat64)
   TestCall(GNNGetNumParameters(s.gnn, &np));
   std::vector<double> p(np), g(np), q;
   TestCall(GNNGetParameters(s.gnn, p.data()));
-  TestCall(GNNComputeLossGradient(s.gnn, x, t, &loss, g.data()));
+  TestCall(GNNComputeLossGradient(s.gnn, x, t, NULL, &loss, g.data()));
   double gmax = 0;
   for (double v : g) gmax = std::max(gmax, std::fabs(v));
   const double h = 1e-6;
@@ -143,10 +143,10 @@ TEST(Gradient, FiniteDifferenceFloat64)
     q = p;
     q[k] += h;
     TestCall(GNNSetParameters(s.gnn, q.data()));
-    TestCall(GNNComputeLossGradient(s.gnn, x, t, &lp, NULL));
+    TestCall(GNNComputeLossGradient(s.gnn, x, t, NULL, &lp, NULL));
     q[k] -= 2 * h;
     TestCall(GNNSetParameters(s.gnn, q.data()));
-    TestCall(GNNComputeLossGradient(s.gnn, x, t, &lm, NULL));
+    TestCall(GNNComputeLossGradient(s.gnn, x, t, NULL, &lm, NULL));
     const double fd = (lp - lm) / (2 * h);
     EXPECT_NEAR(fd, g[k], 1e-6 * gmax + 1e-9) << "parameter " << k;
     checked++;

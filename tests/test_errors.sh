@@ -34,6 +34,7 @@ fi
 printf '$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n12\n1 0 0\ngarbage\n' > "$tmp/corrupt.msh"
 head -c 3000 "$src/share/meshes/channel-hole.msh" > "$tmp/truncated.msh"
 echo "not a pickle" > "$tmp/garbage.pt"
+/usr/bin/python3 -c "import collections, torch; torch.save(collections.OrderedDict(a=torch.zeros(1)), '$tmp/ordered.pt')" || { echo "FAIL: python3-torch"; exit 1; }
 
 expect_error missing_mesh_file     "Cannot open|Unable to open"         -dm_plex_filename "$tmp/missing.msh"
 expect_error corrupt_mesh_file     "Conversion error|Invalid|Unexpected" -dm_plex_filename "$tmp/corrupt.msh"
@@ -46,9 +47,10 @@ expect_error threads_zero          "gnn_threads must be positive"       $box -gn
 expect_error box_faces_zero        "Invalid number|out of range|must be positive" $box -dm_plex_box_faces 0,3
 expect_error unknown_graph_type    "Unknown GNNGraph type"              $box -gnn_graph_type foo
 expect_error weights_missing_file  "Cannot open the weights file"       $box -gnn_load_weights "$tmp/missing.pt"
-expect_error weights_garbage       "does not match the model"           $box -gnn_load_weights "$tmp/garbage.pt"
+expect_error weights_garbage       "cannot be used"           $box -gnn_load_weights "$tmp/garbage.pt"
+expect_error weights_ordered_dict  "OrderedDict"                        $box -gnn_load_weights "$tmp/ordered.pt"
 expect_error weights_wrong_shape   "has shape"                          $box -gnn_load_weights "$tmp/h16.pt"
-expect_error weights_missing_names "is missing"                         $box -gnn_load_weights "$tmp/l2.pt"
+expect_error weights_missing_names "entry .* is missing"                         $box -gnn_load_weights "$tmp/l2.pt"
 expect_error weights_extra_names   "does not have"                      $box -gnn_layers 1 -gnn_load_weights "$tmp/l2.pt"
 
 echo "$passed passed, $failed failed"

@@ -11,13 +11,18 @@ struct GNNTorch {
   MeshGraphNet  net{nullptr};
   GraphTensors  g;
   torch::Dtype  dtype = torch::kFloat32;
-  /* named parameters in state_dict order */
-  std::vector<std::pair<std::string, torch::Tensor>> params;
+  /* named parameters (trained) and the whole state_dict (parameters and normalisation buffers) */
+  std::vector<std::pair<std::string, torch::Tensor>> params, state;
   int64_t       numel = 0;
 };
 
 /* A node Vec's owned values as a [nOwned, F] tensor of the model's precision (shares the Vec's
    storage when the precision is double) */
 torch::Tensor GNNVecToTensor(GNN gnn, Vec v, PetscInt F, const PetscScalar **array);
+
+/* The model state in a dict (weights files and checkpoints share it) */
+void        GNNStateToDict_Private(GNN, c10::Dict<std::string, at::Tensor> &, const std::string &);
+void        GNNStateFromDict_Private(GNN, const c10::impl::GenericDict &, const std::string &);
+std::string GNNExceptionMessage_Private(const std::exception &);
 
 #endif

@@ -17,7 +17,11 @@ MeshGraphNetImpl::MeshGraphNetImpl(const MeshGraphNetOptions &o)
   edge_encoder = register_module("edge_encoder", MLP(o.edgeIn, o.hidden, o.hidden, o.mlpHidden, o.layerNorm));
   processor    = register_module("processor", torch::nn::ModuleList());
   for (int64_t l = 0; l < o.layers; l++) processor->push_back(ProcessorLayer(o));
-  decoder = register_module("decoder", MLP(o.hidden, o.hidden, o.nout, o.mlpHidden, false));
+  decoder     = register_module("decoder", MLP(o.hidden, o.hidden, o.nout, o.mlpHidden, false));
+  input_mean  = register_buffer("input_mean", torch::zeros({o.nin}));
+  input_std   = register_buffer("input_std", torch::ones({o.nin}));
+  output_mean = register_buffer("output_mean", torch::zeros({o.nout}));
+  output_std  = register_buffer("output_std", torch::ones({o.nout}));
 }
 
 namespace {
@@ -34,7 +38,7 @@ torch::Tensor MeshGraphNetImpl::forward(const GraphTensors &g, torch::Tensor x)
   torch::Tensor h, e;
   {
     LogPhase lp(GNN_Encode);
-    h = node_encoder->forward(x);
+    h = node_encoder->forward((x - input_mean) / input_std);
     e = edge_encoder->forward(g.edgeFeatures);
   }
   for (size_t l = 0; l < processor->size(); l++) {
@@ -56,7 +60,7 @@ torch::Tensor MeshGraphNetImpl::forward(const GraphTensors &g, torch::Tensor x)
     }
   }
   LogPhase lp(GNN_Decode);
-  return decoder->forward(h);
+  return decoder->forward(h) * output_std + output_mean;
 }
 
 torch::Tensor GNNEdgeFeatures(GNNGraph graph)

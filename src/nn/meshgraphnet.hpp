@@ -30,6 +30,10 @@ struct MeshGraphNetImpl : torch::nn::Module {
 
   MLP                   node_encoder{nullptr}, edge_encoder{nullptr}, decoder{nullptr};
   torch::nn::ModuleList processor{nullptr};
+  /* Normalisation, part of the model and of its state_dict: the network sees
+     (x - input_mean) / input_std and its output is scaled by output_std and shifted by output_mean.
+     Identity (0 and 1) until the training data set them. */
+  torch::Tensor input_mean, input_std, output_mean, output_std;
 };
 TORCH_MODULE(MeshGraphNet);
 

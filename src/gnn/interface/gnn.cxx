@@ -140,7 +140,7 @@ PetscErrorCode GNNAppendOptionsPrefix(GNN gnn, const char prefix[])
 . -gnn_seed <12>                - seed of the initial weights (independent of the rank count)
 . -gnn_threads <1>              - LibTorch threads per rank
 . -gnn_load_weights <file>      - initial weights from a PyTorch state_dict file (a dict of tensors)
-. -gnn_save_weights <file>      - write the weights after set-up in that format
+. -gnn_save_weights <file>      - write the weights in that format once the model is final (GNNSaveWeightsFromOptions())
 - -gnn_view                     - print the model after set-up
 @*/
 PetscErrorCode GNNSetFromOptions(GNN gnn)
@@ -170,7 +170,7 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   PetscCheck(threads > 0, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_threads must be positive, got %" PetscInt_FMT, threads);
   gnn->threads = threads;
   PetscCall(PetscOptionsString("-gnn_load_weights", "Initial weights: PyTorch state_dict file (dict of tensors)", "GNNLoadWeights", gnn->loadWeights, gnn->loadWeights, sizeof(gnn->loadWeights), NULL));
-  PetscCall(PetscOptionsString("-gnn_save_weights", "Write the weights after set-up (PyTorch state_dict)", "GNNSaveWeights", gnn->saveWeights, gnn->saveWeights, sizeof(gnn->saveWeights), NULL));
+  PetscCall(PetscOptionsString("-gnn_save_weights", "Write the final weights (PyTorch state_dict)", "GNNSaveWeightsFromOptions", gnn->saveWeights, gnn->saveWeights, sizeof(gnn->saveWeights), NULL));
   PetscCall(PetscOptionsName("-gnn_view", "Print the model after set-up", "GNNView", &flg));
   PetscCall(PetscObjectProcessOptionsHandlers((PetscObject)gnn, PetscOptionsObject));
   PetscOptionsEnd();
@@ -194,7 +194,6 @@ PetscErrorCode GNNSetUp(GNN gnn)
   PetscCall(GNNTorchCreate_Private(gnn));
   gnn->setupcalled = PETSC_TRUE;
   if (gnn->loadWeights[0]) PetscCall(GNNLoadWeights(gnn, gnn->loadWeights));
-  if (gnn->saveWeights[0]) PetscCall(GNNSaveWeights(gnn, gnn->saveWeights));
   PetscCall(GNNViewFromOptions(gnn, NULL, "-gnn_view"));
   PetscFunctionReturn(0);
 }
@@ -225,6 +224,8 @@ PetscErrorCode GNNTorchCreate_Private(GNN gnn)
       t->params.emplace_back(kv.key(), kv.value());
       t->numel += kv.value().numel();
     }
+    t->state = t->params;
+    for (auto &kv : t->net->named_buffers()) t->state.emplace_back(kv.key(), kv.value());
     auto i64     = torch::TensorOptions().dtype(torch::kInt64);
     t->g.graph   = graph;
     t->g.senders = torch::empty({graph->nEdges}, i64);

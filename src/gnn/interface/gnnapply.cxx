@@ -94,36 +94,49 @@ PetscErrorCode GNNSetParameters(GNN gnn, const PetscScalar p[])
 }
 
 /*@C
-  GNNComputeLossGradient - loss = sum over all owned nodes of all ranks and all output features of
-  (GNN(x) - target)^2, divided by their global count; grad (may be NULL) = d loss / d parameters,
-  summed over ranks so that every rank holds the same array.
+  GNNComputeLossGradient - Mean squared error over all owned nodes of all ranks and all output
+  features, in the normalised output space ((GNN(x) - target) / output_std), optionally weighted per
+  node: loss = sum_i w_i sum_f r_if^2 / (F_out sum_i w_i) (weights may be NULL: all 1, e.g. 0 masks a
+  boundary node). grad (may be NULL) = d loss / d parameters, summed over ranks so that every rank
+  holds the same array.
 @*/
-PetscErrorCode GNNComputeLossGradient(GNN gnn, Vec x, Vec target, PetscReal *loss, PetscScalar grad[])
+PetscErrorCode GNNComputeLossGradient(GNN gnn, Vec x, Vec target, Vec weights, PetscReal *loss, PetscScalar grad[])
 {
   MPI_Comm           comm = PetscObjectComm((PetscObject)gnn);
-  const PetscScalar *xa, *ta;
-  double             local = 0;
+  const PetscScalar *xa, *ta, *wa = NULL;
+  double             local = 0, wsum = 0;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
   GNNCheckSetUp(gnn);
   PetscCall(GNNCheckNodeVec(gnn, x, gnn->nin, "input"));
   PetscCall(GNNCheckNodeVec(gnn, target, gnn->nout, "target"));
+  if (weights) {
+    PetscCall(GNNCheckNodeVec(gnn, weights, 1, "weights"));
+    PetscCall(VecSum(weights, &wsum));
+    PetscCheck(PetscRealPart(wsum) > 0, comm, PETSC_ERR_ARG_WRONG, "The node weights of the loss must have a positive sum");
+  } else wsum = (double)gnn->graph->N;
   GNNTorchTry(comm, {
     GNNTorch *t = gnn->torch;
     t->net->zero_grad();
     auto xt   = GNNVecToTensor(gnn, x, gnn->nin, &xa);
     auto tt   = GNNVecToTensor(gnn, target, gnn->nout, &ta);
     auto y    = t->net->forward(t->g, xt);
-    auto diff = y - tt;
-    /* this rank's share of the global mean: its sum over the global count */
-    auto l = (diff * diff).sum() / (double)(gnn->graph->N * gnn->nout);
+    auto r    = (y - tt) / t->net->output_std;
+    auto r2   = (r * r).sum(1);
+    if (weights) {
+      GNNCallThrow(VecGetArrayRead(weights, &wa));
+      r2 = r2 * torch::from_blob((void *)wa, {gnn->graph->nOwned}, torch::kFloat64).to(t->dtype);
+    }
+    /* this rank's share of the global mean: its sum over the global (weighted) count */
+    auto l = r2.sum() / (wsum * (double)gnn->nout);
     GNNCallThrow(PetscLogEventBegin(GNN_Backward, 0, 0, 0, 0));
     if (grad) l.backward();
     GNNCallThrow(PetscLogEventEnd(GNN_Backward, 0, 0, 0, 0));
     local = l.item<double>();
     GNNCallThrow(VecRestoreArrayRead(x, &xa));
     GNNCallThrow(VecRestoreArrayRead(target, &ta));
+    if (weights) GNNCallThrow(VecRestoreArrayRead(weights, &wa));
     if (grad) ForEachParameter(gnn, [&](torch::Tensor &p, int64_t off) {
       auto g = p.grad().defined() ? p.grad().to(torch::kFloat64).contiguous() : torch::zeros_like(p, torch::kFloat64);
       std::memcpy(grad + off, g.data_ptr<double>(), sizeof(double) * g.numel());

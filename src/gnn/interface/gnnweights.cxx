@@ -1,64 +1,85 @@
 /* Weights in PyTorch's state_dict format: a dict name -> tensor written with torch::pickle_save,
    which Python's torch.load reads; torch::pickle_load reads a plain dict saved by torch.save. */
 #include "gnn/gnntorchstate.hpp"
-#include <fstream>
-#include <iterator>
+#include "gnnfileio.h"
 #include <sstream>
+
+/* The model's state (parameters and normalisation buffers) into a dict, names prefixed */
+void GNNStateToDict_Private(GNN gnn, c10::Dict<std::string, at::Tensor> &dict, const std::string &prefix)
+{
+  for (auto &kv : gnn->torch->state) dict.insert(prefix + kv.first, kv.second.detach().clone());
+}
+
+/* ... and back: the dict must hold exactly the model's names (with the prefix) and shapes;
+   entries without the prefix are ignored. Throws with a message on mismatch. */
+void GNNStateFromDict_Private(GNN gnn, const c10::impl::GenericDict &dict, const std::string &prefix)
+{
+  std::map<std::string, torch::Tensor> byName;
+  for (auto &item : dict) {
+    if (!item.key().isString()) throw std::runtime_error("it holds a key that is not a name");
+    const std::string &key = item.key().toStringRef();
+    if (key.compare(0, prefix.size(), prefix) != 0) continue;
+    if (!item.value().isTensor()) throw std::runtime_error("entry " + key + " is not a tensor");
+    byName[key.substr(prefix.size())] = item.value().toTensor();
+  }
+  for (auto &kv : gnn->torch->state) {
+    auto it = byName.find(kv.first);
+    if (it == byName.end()) throw std::runtime_error("the model's entry " + kv.first + " is missing");
+    if (it->second.sizes() != kv.second.sizes()) {
+      std::ostringstream s;
+      s << "entry " << kv.first << " has shape " << it->second.sizes() << ", the model's is " << kv.second.sizes();
+      throw std::runtime_error(s.str());
+    }
+  }
+  for (auto &kv : byName) {
+    bool found = false;
+    for (auto &p : gnn->torch->state) found = found || p.first == kv.first;
+    if (!found) throw std::runtime_error("it has an entry " + kv.first + " that the model does not have");
+  }
+  torch::NoGradGuard nograd;
+  for (auto &kv : gnn->torch->state) kv.second.copy_(byName[kv.first]);
+}
+
+/* The first line of an exception's message (LibTorch appends stack traces) */
+std::string GNNExceptionMessage_Private(const std::exception &e)
+{
+  std::string err = e.what();
+  size_t      nl  = err.find('\n');
+  return nl == std::string::npos ? err : err.substr(0, nl);
+}
 
 /*@C
   GNNSaveWeights - Writes the weights (rank 0 writes; every rank holds the same ones) as a
   PyTorch state_dict: names node_encoder.linear.K.weight, ..., processor.L.edge_mlp.norm.bias, ...,
-  decoder.linear.K.bias; Linear weights are [out, in] as in PyTorch.
+  decoder.linear.K.bias, and the normalisation buffers input_mean, input_std, output_mean,
+  output_std; Linear weights are [out, in] as in PyTorch. The file is replaced atomically.
 @*/
 PetscErrorCode GNNSaveWeights(GNN gnn, const char file[])
 {
-  MPI_Comm    comm = PetscObjectComm((PetscObject)gnn);
-  PetscMPIInt rank;
-  int         ok = 1;
+  MPI_Comm          comm = PetscObjectComm((PetscObject)gnn);
+  std::vector<char> bytes;
+  PetscBool         ok;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
   PetscCheck(gnn->setupcalled, comm, PETSC_ERR_ORDER, "Call GNNSetUp() first");
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  if (rank == 0) {
-    try {
-      c10::Dict<std::string, at::Tensor> dict;
-      for (auto &kv : gnn->torch->params) dict.insert(kv.first, kv.second.detach().clone());
-      std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
-      std::string       tmp   = std::string(file) + ".tmp";
-      std::ofstream     out(tmp, std::ios::binary);
-      out.write(bytes.data(), (std::streamsize)bytes.size());
-      out.close();
-      ok = out.good() && std::rename(tmp.c_str(), file) == 0;
-    } catch (const std::exception &) {
-      ok = 0;
-    }
-  }
-  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
+  GNNTorchTry(comm, {
+    c10::Dict<std::string, at::Tensor> dict;
+    GNNStateToDict_Private(gnn, dict, "");
+    bytes = torch::pickle_save(c10::IValue(dict));
+  });
+  PetscCall(GNNWriteFileAtomic_Private(comm, file, bytes, &ok));
   PetscCheck(ok, comm, PETSC_ERR_FILE_WRITE, "Cannot write the weights file %s", file);
   PetscFunctionReturn(0);
 }
 
-/* Reads the whole file on rank 0 and gives every rank the bytes, so that every rank sees the same
-   errors and none waits for another */
-static PetscErrorCode ReadFileEverywhere(MPI_Comm comm, const char file[], std::vector<char> &bytes)
+/* Writes the weights to the -gnn_save_weights file, if one was given: call it when the model is
+   final (example 1 after set-up, the trainer after training) */
+PetscErrorCode GNNSaveWeightsFromOptions(GNN gnn)
 {
-  PetscMPIInt rank;
-  long long   n = -1;
-
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  if (rank == 0) {
-    std::ifstream in(file, std::ios::binary);
-    if (in) {
-      bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-      n = (long long)bytes.size();
-    }
-  }
-  PetscCallMPI(MPI_Bcast(&n, 1, MPI_LONG_LONG, 0, comm));
-  PetscCheck(n >= 0, comm, PETSC_ERR_FILE_OPEN, "Cannot open the weights file %s", file);
-  bytes.resize(n);
-  PetscCallMPI(MPI_Bcast(bytes.data(), (int)n, MPI_CHAR, 0, comm));
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  if (gnn->saveWeights[0]) PetscCall(GNNSaveWeights(gnn, gnn->saveWeights));
   PetscFunctionReturn(0);
 }
 
@@ -72,41 +93,22 @@ PetscErrorCode GNNLoadWeights(GNN gnn, const char file[])
   MPI_Comm          comm = PetscObjectComm((PetscObject)gnn);
   std::vector<char> bytes;
   std::string       err;
+  PetscBool         found;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
   PetscCheck(gnn->setupcalled, comm, PETSC_ERR_ORDER, "Call GNNSetUp() first");
-  PetscCall(ReadFileEverywhere(comm, file, bytes));
+  PetscCall(GNNReadFileEverywhere_Private(comm, file, bytes, &found));
+  PetscCheck(found, comm, PETSC_ERR_FILE_OPEN, "Cannot open the weights file %s", file);
   try {
     c10::IValue iv = torch::pickle_load(bytes);
     if (!iv.isGenericDict()) throw std::runtime_error("it does not hold a dict of tensors");
-    auto                                 dict = iv.toGenericDict();
-    std::map<std::string, torch::Tensor> byName;
-    for (auto &item : dict) {
-      if (!item.key().isString() || !item.value().isTensor()) throw std::runtime_error("it holds an entry that is not name -> tensor");
-      byName[item.key().toStringRef()] = item.value().toTensor();
-    }
-    for (auto &kv : gnn->torch->params) {
-      auto it = byName.find(kv.first);
-      if (it == byName.end()) throw std::runtime_error("the model's parameter " + kv.first + " is missing");
-      if (it->second.sizes() != kv.second.sizes()) {
-        std::ostringstream s;
-        s << "parameter " << kv.first << " has shape " << it->second.sizes() << ", the model's is " << kv.second.sizes();
-        throw std::runtime_error(s.str());
-      }
-    }
-    for (auto &kv : byName) {
-      bool found = false;
-      for (auto &p : gnn->torch->params) found = found || p.first == kv.first;
-      if (!found) throw std::runtime_error("it has a parameter " + kv.first + " that the model does not have");
-    }
-    torch::NoGradGuard nograd;
-    for (auto &kv : gnn->torch->params) kv.second.copy_(byName[kv.first]);
+    GNNStateFromDict_Private(gnn, iv.toGenericDict(), "");
   } catch (const std::exception &e) {
-    err = e.what();
-    size_t nl = err.find('\n');
-    if (nl != std::string::npos) err = err.substr(0, nl);
+    err = GNNExceptionMessage_Private(e);
+    /* LibTorch 1.13 turns a pickled collections.OrderedDict into None */
+    if (err.find("GenericDict but got None") != std::string::npos) err = "it holds an OrderedDict, which LibTorch cannot read: save dict(model.state_dict()) in Python";
   }
-  PetscCheck(err.empty(), comm, PETSC_ERR_FILE_UNEXPECTED, "Weights file %s does not match the model: %s", file, err.c_str());
+  PetscCheck(err.empty(), comm, PETSC_ERR_FILE_UNEXPECTED, "Weights file %s cannot be used: %s", file, err.c_str());
   PetscFunctionReturn(0);
 }

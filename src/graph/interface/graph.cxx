@@ -235,6 +235,7 @@ PetscErrorCode GNNGraphDestroy(GNNGraph *graph)
   PetscCall(PetscFree3((*graph)->rowptr, (*graph)->senders, (*graph)->receivers));
   PetscCall(PetscFree2((*graph)->globalNumbers, (*graph)->coords));
   PetscCall(PetscFree((*graph)->naturalPerm));
+  PetscCall(PetscFree((*graph)->naturalIndex));
   PetscCall(PetscHeaderDestroy(graph));
   PetscFunctionReturn(0);
 }
