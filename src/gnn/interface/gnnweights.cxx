@@ -2,6 +2,7 @@
    which Python's torch.load reads; torch::pickle_load reads a plain dict saved by torch.save. */
 #include "gnn/gnntorchstate.hpp"
 #include "gnnfileio.h"
+#include <algorithm>
 #include <sstream>
 
 /* The model's state (parameters and normalisation buffers) into a dict, names prefixed */
@@ -106,8 +107,9 @@ PetscErrorCode GNNLoadWeights(GNN gnn, const char file[])
     GNNStateFromDict_Private(gnn, iv.toGenericDict(), "");
   } catch (const std::exception &e) {
     err = GNNExceptionMessage_Private(e);
-    /* LibTorch 1.13 turns a pickled collections.OrderedDict into None */
-    if (err.find("GenericDict but got None") != std::string::npos) err = "it holds an OrderedDict, which LibTorch cannot read: save dict(model.state_dict()) in Python";
+    /* LibTorch 1.13 cannot unpickle collections.OrderedDict (what model.state_dict() returns) */
+    static const std::string od = "OrderedDict";
+    if (std::search(bytes.begin(), bytes.end(), od.begin(), od.end()) != bytes.end()) err = "it holds an OrderedDict, which LibTorch cannot read: save dict(model.state_dict()) in Python";
   }
   PetscCheck(err.empty(), comm, PETSC_ERR_FILE_UNEXPECTED, "Weights file %s cannot be used: %s", file, err.c_str());
   PetscFunctionReturn(0);
