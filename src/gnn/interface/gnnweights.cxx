@@ -101,15 +101,23 @@ PetscErrorCode GNNLoadWeights(GNN gnn, const char file[])
   PetscCheck(gnn->setupcalled, comm, PETSC_ERR_ORDER, "Call GNNSetUp() first");
   PetscCall(GNNReadFileEverywhere_Private(comm, file, bytes, &found));
   PetscCheck(found, comm, PETSC_ERR_FILE_OPEN, "Cannot open the weights file %s", file);
+  c10::IValue iv;
   try {
-    c10::IValue iv = torch::pickle_load(bytes);
-    if (!iv.isGenericDict()) throw std::runtime_error("it does not hold a dict of tensors");
-    GNNStateFromDict_Private(gnn, iv.toGenericDict(), "");
+    iv = torch::pickle_load(bytes);
   } catch (const std::exception &e) {
     err = GNNExceptionMessage_Private(e);
-    /* LibTorch 1.13 cannot unpickle collections.OrderedDict (what model.state_dict() returns) */
+    /* LibTorch 1.13 cannot unpickle a top-level collections.OrderedDict (what model.state_dict()
+       returns; tensors mention OrderedDict too, so only a failed load is explained this way) */
     static const std::string od = "OrderedDict";
-    if (std::search(bytes.begin(), bytes.end(), od.begin(), od.end()) != bytes.end()) err = "it holds an OrderedDict, which LibTorch cannot read: save dict(model.state_dict()) in Python";
+    if (std::search(bytes.begin(), bytes.end(), od.begin(), od.end()) != bytes.end()) err += " (if it holds an OrderedDict, which LibTorch cannot read, save dict(model.state_dict()) in Python)";
+  }
+  if (err.empty()) {
+    try {
+      if (!iv.isGenericDict()) throw std::runtime_error("it does not hold a dict of tensors");
+      GNNStateFromDict_Private(gnn, iv.toGenericDict(), "");
+    } catch (const std::exception &e) {
+      err = GNNExceptionMessage_Private(e);
+    }
   }
   PetscCheck(err.empty(), comm, PETSC_ERR_FILE_UNEXPECTED, "Weights file %s cannot be used: %s", file, err.c_str());
   PetscFunctionReturn(0);
