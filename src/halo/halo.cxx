@@ -40,13 +40,16 @@ public:
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::variable_list grads)
   {
     GNNGraph graph = reinterpret_cast<GNNGraph>(ctx->saved_data["graph"].toInt());
-    auto     gall  = grads[0].contiguous();
+    /* PETSc 3.18's SF has no local reduce kernel for rows of floats (MPI_ERR_OP): add in double */
+    auto     dtype = grads[0].scalar_type();
+    auto     gall  = grads[0].to(torch::kFloat64).contiguous();
     auto     gown  = gall.narrow(0, 0, graph->nOwned).clone();
     RowType  row(gall);
     GNNCallThrow(PetscLogEventBegin(GNN_HaloReverse, graph, 0, 0, 0));
     GNNCallThrow(PetscSFReduceBegin(graph->haloSF, row.type, gall.data_ptr(), gown.data_ptr(), MPI_SUM));
     GNNCallThrow(PetscSFReduceEnd(graph->haloSF, row.type, gall.data_ptr(), gown.data_ptr(), MPI_SUM));
     GNNCallThrow(PetscLogEventEnd(GNN_HaloReverse, graph, 0, 0, 0));
+    gown = gown.to(dtype);
     return {gown, torch::Tensor()};
   }
 };

@@ -1,0 +1,61 @@
+/*
+   GNNTrainer: consistent distributed training of a GNN on snapshot pairs (input field -> target
+   field on the graph nodes). Every rank holds its owned nodes of every sample; the loss is one
+   global mean, the gradients are summed over the ranks and every rank applies the same update,
+   so N ranks reproduce the training run of one rank.
+
+   Options (prefix-able, see GNNTrainerSetFromOptions()):
+     -gnn_train_optimizer adam|adamw  -gnn_train_lr 1e-4  -gnn_train_lr_min 0
+     -gnn_train_warmup_steps 0  -gnn_train_steps 100  -gnn_train_weight_decay 0.01 (adamw)
+     -gnn_train_clip 0 (global gradient norm; 0: off)  -gnn_train_normalize  -gnn_train_noise 0
+     -gnn_train_monitor  -gnn_train_monitor_every 1  -gnn_train_history FILE
+     -gnn_checkpoint FILE  -gnn_checkpoint_every k  -gnn_resume FILE  -gnn_train_view
+*/
+#ifndef PETSCGNNTRAIN_H
+#define PETSCGNNTRAIN_H
+
+#include <petscgnn.h>
+
+typedef struct _p_GNNTrainer *GNNTrainer;
+
+typedef enum {
+  GNN_OPTIMIZER_ADAM,
+  GNN_OPTIMIZER_ADAMW
+} GNNOptimizerType;
+PETSC_EXTERN const char *const GNNOptimizerTypes[];
+
+PETSC_EXTERN PetscClassId GNNTRAINER_CLASSID;
+
+PETSC_EXTERN PetscErrorCode GNNTrainerCreate(MPI_Comm, GNNTrainer *);
+PETSC_EXTERN PetscErrorCode GNNTrainerSetGNN(GNNTrainer, GNN);
+PETSC_EXTERN PetscErrorCode GNNTrainerGetGNN(GNNTrainer, GNN *);
+PETSC_EXTERN PetscErrorCode GNNTrainerAddSample(GNNTrainer, Vec, Vec);
+PETSC_EXTERN PetscErrorCode GNNTrainerGetNumSamples(GNNTrainer, PetscInt *);
+PETSC_EXTERN PetscErrorCode GNNTrainerSetNodeWeights(GNNTrainer, Vec);
+PETSC_EXTERN PetscErrorCode GNNTrainerSetSteps(GNNTrainer, PetscInt);
+PETSC_EXTERN PetscErrorCode GNNTrainerSetLearningRate(GNNTrainer, PetscReal, PetscReal, PetscInt);
+PETSC_EXTERN PetscErrorCode GNNTrainerSetOptionsPrefix(GNNTrainer, const char[]);
+PETSC_EXTERN PetscErrorCode GNNTrainerSetFromOptions(GNNTrainer);
+PETSC_EXTERN PetscErrorCode GNNTrainerSetUp(GNNTrainer);
+PETSC_EXTERN PetscErrorCode GNNTrainerView(GNNTrainer, PetscViewer);
+PETSC_EXTERN PetscErrorCode GNNTrainerDestroy(GNNTrainer *);
+
+/* One optimiser step on the next sample (sample = step mod number of samples); returns its loss */
+PETSC_EXTERN PetscErrorCode GNNTrainerStep(GNNTrainer, PetscReal *);
+/* Steps until the configured number of steps; writes monitor, history, checkpoints, final weights */
+PETSC_EXTERN PetscErrorCode GNNTrainerTrain(GNNTrainer);
+PETSC_EXTERN PetscErrorCode GNNTrainerGetStep(GNNTrainer, PetscInt *);
+PETSC_EXTERN PetscErrorCode GNNTrainerGetLearningRate(GNNTrainer, PetscInt, PetscReal *);
+/* Loss of every step taken by this object (resumed runs: from the resumed step on) */
+PETSC_EXTERN PetscErrorCode GNNTrainerGetHistory(GNNTrainer, PetscInt *, PetscInt *, const PetscReal *[]);
+
+/* Checkpoints: model, optimiser state, step, schedule, normalisation, noise seed; written
+   atomically (temporary file, then rename) */
+PETSC_EXTERN PetscErrorCode GNNTrainerSaveCheckpoint(GNNTrainer, const char[]);
+PETSC_EXTERN PetscErrorCode GNNTrainerLoadCheckpoint(GNNTrainer, const char[]);
+
+/* Rollout: u_{k+1} = GNN(u_k), k = 0..n-1, from u (overwritten by u_n); the monitor, if any, is
+   called after each step with the step number and the state */
+PETSC_EXTERN PetscErrorCode GNNRollout(GNN, Vec, PetscInt, PetscErrorCode (*)(GNN, PetscInt, Vec, void *), void *);
+
+#endif

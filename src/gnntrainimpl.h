@@ -1,0 +1,51 @@
+/* Private data of GNNTrainer */
+#ifndef GNNTRAINIMPL_H
+#define GNNTRAINIMPL_H
+
+#include <petscgnntrain.h>
+#include <petsc/private/petscimpl.h>
+#include <vector>
+
+/* The optimiser: Adam/AdamW on the flat parameter array, replicated on every rank */
+struct GNNOptimizer {
+  GNNOptimizerType    type   = GNN_OPTIMIZER_ADAM;
+  PetscReal           lr     = 1e-4, lrMin = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0.01, clip = 0;
+  PetscInt            warmup = 0, steps = 100;
+  std::vector<double> m, v; /* first and second moments */
+};
+
+struct GNNTrainerState {
+  std::vector<Vec>    x, y;    /* samples: inputs and targets (node Vecs) */
+  std::vector<double> p, g;    /* parameters and gradient, flat */
+  std::vector<double> history; /* loss per step taken */
+  PetscInt            historyStart = 0;
+  GNNOptimizer        opt;
+};
+
+struct _p_GNNTrainer {
+  PETSCHEADER(int);
+  GNN              gnn;
+  Vec              weights; /* per-node loss weights, or NULL */
+  Vec              xnoisy;
+  PetscInt         step;
+  PetscBool        normalize;
+  PetscReal        noise;
+  PetscInt         noiseSeed;
+  PetscBool        monitor;
+  PetscInt         monitorEvery;
+  char             historyFile[PETSC_MAX_PATH_LEN];
+  char             checkpointFile[PETSC_MAX_PATH_LEN];
+  PetscInt         checkpointEvery;
+  char             resumeFile[PETSC_MAX_PATH_LEN];
+  PetscBool        setupcalled;
+  PetscLogDouble   trainStart;
+  GNNTrainerState *s;
+};
+
+PETSC_INTERN PetscErrorCode GNNOptimizerUpdate_Private(GNNOptimizer &, PetscInt, std::vector<double> &, std::vector<double> &, PetscReal *, PetscReal *);
+PETSC_INTERN PetscReal      GNNOptimizerLearningRate_Private(const GNNOptimizer &, PetscInt);
+PETSC_INTERN PetscErrorCode GNNTrainerAddNoise_Private(GNNTrainer, Vec, Vec);
+PETSC_INTERN PetscErrorCode GNNTrainerHistoryRestart_Private(GNNTrainer);
+PETSC_INTERN PetscErrorCode GNNTrainerHistoryAppend_Private(GNNTrainer, PetscInt, PetscReal);
+
+#endif

@@ -1,0 +1,128 @@
+/* Training checkpoints: one pickled dict of tensors (Python's torch.load reads it too) holding the
+   model state, the optimiser moments, the step, the schedule and the noise seed. Rank 0 writes it
+   atomically; every rank reads the same bytes, so a bad file is the same error everywhere. */
+#include "gnntrainimpl.h"
+#include "gnn/gnntorchstate.hpp"
+#include "gnnfileio.h"
+
+namespace {
+const int64_t kMagic = 0x474E4E43; /* "GNNC" */
+const int64_t kVersion = 1;
+
+std::vector<int64_t> Architecture(GNN gnn)
+{
+  return {gnn->nin, gnn->nout, gnn->hidden, gnn->mlpHidden, gnn->layers, gnn->layerNorm, gnn->graph->dim, gnn->torch->numel};
+}
+
+torch::Tensor I64(const std::vector<int64_t> &v) { return torch::tensor(v, torch::kInt64); }
+torch::Tensor F64(const std::vector<double> &v) { return torch::tensor(v, torch::kFloat64); }
+std::vector<double> ToVector(const torch::Tensor &t)
+{
+  auto c = t.to(torch::kFloat64).contiguous();
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+} // namespace
+
+/*@C
+  GNNTrainerSaveCheckpoint - Writes the training state so that GNNTrainerLoadCheckpoint() (on any
+  rank count) continues the run exactly: model (with normalisation), Adam moments, step, schedule,
+  noise seed. The file is written to FILE.tmp and renamed, so a crash keeps the previous one.
+@*/
+PetscErrorCode GNNTrainerSaveCheckpoint(GNNTrainer tr, const char file[])
+{
+  MPI_Comm          comm = PetscObjectComm((PetscObject)tr);
+  std::vector<char> bytes;
+  PetscBool         ok;
+  GNNOptimizer     &o = tr->s->opt;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  PetscCheck(tr->setupcalled, comm, PETSC_ERR_ORDER, "Call GNNTrainerSetUp() first");
+  GNNTorchTry(comm, {
+    c10::Dict<std::string, at::Tensor> d;
+    d.insert("petscgnn_checkpoint", I64({kMagic, kVersion}));
+    d.insert("architecture", I64(Architecture(tr->gnn)));
+    d.insert("step", I64({tr->step}));
+    d.insert("optimizer", F64({(double)o.type, o.lr, o.lrMin, o.beta1, o.beta2, o.eps, o.weightDecay, o.clip, (double)o.warmup, (double)o.steps}));
+    d.insert("noise", F64({tr->noise, (double)tr->noiseSeed}));
+    d.insert("adam_m", F64(o.m));
+    d.insert("adam_v", F64(o.v));
+    GNNStateToDict_Private(tr->gnn, d, "model.");
+    bytes = torch::pickle_save(c10::IValue(d));
+  });
+  PetscCall(GNNWriteFileAtomic_Private(comm, file, bytes, &ok));
+  PetscCheck(ok, comm, PETSC_ERR_FILE_WRITE, "Cannot write the checkpoint %s", file);
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNTrainerLoadCheckpoint - Restores the state written by GNNTrainerSaveCheckpoint(). The schedule
+  and the noise come from the checkpoint. A truncated or foreign file, or one written for another
+  architecture, is an error on every rank.
+@*/
+PetscErrorCode GNNTrainerLoadCheckpoint(GNNTrainer tr, const char file[])
+{
+  MPI_Comm          comm = PetscObjectComm((PetscObject)tr);
+  std::vector<char> bytes;
+  PetscBool         found;
+  std::string       err;
+  GNNOptimizer     &o = tr->s->opt;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  PetscCheck(tr->setupcalled, comm, PETSC_ERR_ORDER, "Call GNNTrainerSetUp() first");
+  PetscCall(GNNReadFileEverywhere_Private(comm, file, bytes, &found));
+  PetscCheck(found, comm, PETSC_ERR_FILE_OPEN, "Cannot open the checkpoint %s", file);
+  try {
+    c10::IValue iv;
+    try {
+      iv = torch::pickle_load(bytes);
+    } catch (const std::exception &e) {
+      throw std::runtime_error("it is not a readable checkpoint (truncated or another format): " + GNNExceptionMessage_Private(e));
+    }
+    if (!iv.isGenericDict()) throw std::runtime_error("it is not a petscgnn checkpoint");
+    auto d   = iv.toGenericDict();
+    auto get = [&](const std::string &k) {
+      if (!d.contains(k) || !d.at(k).isTensor()) throw std::runtime_error("it is not a petscgnn checkpoint (no " + k + ")");
+      return d.at(k).toTensor();
+    };
+    auto magic = get("petscgnn_checkpoint");
+    if (magic.numel() != 2 || magic[0].item<int64_t>() != kMagic) throw std::runtime_error("it is not a petscgnn checkpoint");
+    if (magic[1].item<int64_t>() != kVersion) throw std::runtime_error("it has checkpoint version " + std::to_string(magic[1].item<int64_t>()) + ", this library reads version " + std::to_string(kVersion));
+    auto arch = get("architecture");
+    auto mine = Architecture(tr->gnn);
+    if (arch.numel() != (int64_t)mine.size() || !torch::equal(arch, I64(mine))) {
+      std::ostringstream s;
+      s << "it was written for another architecture: (in, out, hidden, mlp hidden layers, layers, layer norm, dim, parameters) = " << arch << " vs this model's " << I64(mine);
+      std::string msg = s.str();
+      for (char &c : msg)
+        if (c == '\n') c = ' ';
+      throw std::runtime_error(msg);
+    }
+    auto opt   = ToVector(get("optimizer"));
+    auto noise = ToVector(get("noise"));
+    auto m = ToVector(get("adam_m")), v = ToVector(get("adam_v"));
+    if (opt.size() != 10 || noise.size() != 2) throw std::runtime_error("its optimiser record is malformed");
+    if (!m.empty() && (m.size() != tr->s->p.size() || v.size() != m.size())) throw std::runtime_error("its optimiser moments have the wrong size");
+    GNNStateFromDict_Private(tr->gnn, d, "model.");
+    tr->step      = (PetscInt)get("step")[0].item<int64_t>();
+    o.type        = (GNNOptimizerType)(int)opt[0];
+    o.lr          = opt[1];
+    o.lrMin       = opt[2];
+    o.beta1       = opt[3];
+    o.beta2       = opt[4];
+    o.eps         = opt[5];
+    o.weightDecay = opt[6];
+    o.clip        = opt[7];
+    o.warmup      = (PetscInt)opt[8];
+    o.steps       = (PetscInt)opt[9];
+    o.m           = m;
+    o.v           = v;
+    tr->noise     = noise[0];
+    tr->noiseSeed = (PetscInt)noise[1];
+  } catch (const std::exception &e) {
+    err = GNNExceptionMessage_Private(e);
+  }
+  PetscCheck(err.empty(), comm, PETSC_ERR_FILE_UNEXPECTED, "Checkpoint %s cannot be used: %s", file, err.c_str());
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,46 @@
+/* Adam and AdamW with linear warm-up, cosine decay and clipping by the global gradient norm.
+   Plain loops on the flat parameter array: every rank holds the same gradient (summed over ranks)
+   and applies the same update, and the state (two moment arrays and the step) checkpoints as is. */
+#include "gnntrainimpl.h"
+#include <cmath>
+
+/* Learning rate of step s (0-based): linear warm-up to lr over `warmup` steps, then cosine decay
+   to lrMin at the last step */
+PetscReal GNNOptimizerLearningRate_Private(const GNNOptimizer &o, PetscInt s)
+{
+  if (s < o.warmup) return o.lr * (PetscReal)(s + 1) / (PetscReal)o.warmup;
+  const PetscInt  decay    = std::max<PetscInt>(1, o.steps - o.warmup);
+  const PetscReal progress = std::min<PetscReal>(1, (PetscReal)(s - o.warmup) / (PetscReal)decay);
+  return o.lrMin + 0.5 * (o.lr - o.lrMin) * (1 + std::cos(PETSC_PI * progress));
+}
+
+/* One update of p with gradient g at step s; returns the learning rate used and the gradient norm
+   before clipping */
+PetscErrorCode GNNOptimizerUpdate_Private(GNNOptimizer &o, PetscInt s, std::vector<double> &p, std::vector<double> &g, PetscReal *lrUsed, PetscReal *gnorm)
+{
+  const size_t n = p.size();
+  double       norm2 = 0;
+
+  PetscFunctionBegin;
+  if (o.m.size() != n) {
+    o.m.assign(n, 0.0);
+    o.v.assign(n, 0.0);
+  }
+  for (size_t k = 0; k < n; k++) norm2 += g[k] * g[k];
+  *gnorm = std::sqrt(norm2);
+  if (o.clip > 0 && *gnorm > o.clip) {
+    const double scale = o.clip / (*gnorm + 1e-6);
+    for (size_t k = 0; k < n; k++) g[k] *= scale;
+  }
+  const double lr = GNNOptimizerLearningRate_Private(o, s), t = (double)(s + 1);
+  const double bc1 = 1 - std::pow(o.beta1, t), bc2 = 1 - std::pow(o.beta2, t);
+  for (size_t k = 0; k < n; k++) {
+    double gk = g[k];
+    if (o.type == GNN_OPTIMIZER_ADAMW) p[k] -= lr * o.weightDecay * p[k]; /* decoupled weight decay */
+    o.m[k] = o.beta1 * o.m[k] + (1 - o.beta1) * gk;
+    o.v[k] = o.beta2 * o.v[k] + (1 - o.beta2) * gk * gk;
+    p[k] -= lr * (o.m[k] / bc1) / (std::sqrt(o.v[k] / bc2) + o.eps);
+  }
+  *lrUsed = lr;
+  PetscFunctionReturn(0);
+}

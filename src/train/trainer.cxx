@@ -1,0 +1,418 @@
+/* GNNTrainer interface: creation, options, set-up, the training loop, monitor and history */
+#include "gnntrainimpl.h"
+#include "gnnimpl.h"
+#include "gnngraphimpl.h"
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+PetscClassId      GNNTRAINER_CLASSID   = 0;
+const char *const GNNOptimizerTypes[] = {"adam", "adamw", "GNNOptimizerType", "GNN_OPTIMIZER_", NULL};
+
+static PetscErrorCode GNNTrainerRegisterClass(void)
+{
+  PetscFunctionBegin;
+  PetscCall(GNNInitializePackage());
+  if (!GNNTRAINER_CLASSID) PetscCall(PetscClassIdRegister("GNN Trainer", &GNNTRAINER_CLASSID));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNTrainerCreate(MPI_Comm comm, GNNTrainer *trainer)
+{
+  GNNTrainer tr;
+
+  PetscFunctionBegin;
+  PetscValidPointer(trainer, 2);
+  PetscCall(GNNTrainerRegisterClass());
+  PetscCall(PetscHeaderCreate(tr, GNNTRAINER_CLASSID, "GNNTrainer", "GNN training", "GNN", comm, GNNTrainerDestroy, GNNTrainerView));
+  tr->s            = new GNNTrainerState;
+  tr->monitorEvery = 1;
+  tr->noiseSeed    = -1;
+  *trainer         = tr;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNTrainerSetGNN(GNNTrainer tr, GNN gnn)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 2);
+  PetscCall(PetscObjectReference((PetscObject)gnn));
+  PetscCall(GNNDestroy(&tr->gnn));
+  tr->gnn = gnn;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNTrainerGetGNN(GNNTrainer tr, GNN *gnn)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  *gnn = tr->gnn;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNTrainerAddSample - Adds a snapshot pair (input x, target y: node Vecs with F_in and F_out
+  values per node) to the training set; the trainer keeps copies. This is the in-memory path a
+  solver uses for in-situ training.
+@*/
+PetscErrorCode GNNTrainerAddSample(GNNTrainer tr, Vec x, Vec y)
+{
+  Vec xc, yc;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  PetscCall(VecDuplicate(x, &xc));
+  PetscCall(VecCopy(x, xc));
+  PetscCall(VecDuplicate(y, &yc));
+  PetscCall(VecCopy(y, yc));
+  tr->s->x.push_back(xc);
+  tr->s->y.push_back(yc);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNTrainerGetNumSamples(GNNTrainer tr, PetscInt *n)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  *n = (PetscInt)tr->s->x.size();
+  PetscFunctionReturn(0);
+}
+
+/* Per-node weights of the loss (one value per node; e.g. 0 masks a boundary node), or NULL */
+PetscErrorCode GNNTrainerSetNodeWeights(GNNTrainer tr, Vec w)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  if (w) PetscCall(PetscObjectReference((PetscObject)w));
+  PetscCall(VecDestroy(&tr->weights));
+  tr->weights = w;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNTrainerSetSteps(GNNTrainer tr, PetscInt steps)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  PetscCheck(steps >= 0, PetscObjectComm((PetscObject)tr), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_steps must be non-negative, got %" PetscInt_FMT, steps);
+  tr->s->opt.steps = steps;
+  PetscFunctionReturn(0);
+}
+
+/* Peak and final learning rates, warm-up steps */
+PetscErrorCode GNNTrainerSetLearningRate(GNNTrainer tr, PetscReal lr, PetscReal lrMin, PetscInt warmup)
+{
+  MPI_Comm comm = PetscObjectComm((PetscObject)tr);
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  PetscCheck(lr > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_lr must be positive, got %g", (double)lr);
+  PetscCheck(lrMin >= 0 && lrMin <= lr, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_lr_min must be in [0, lr], got %g", (double)lrMin);
+  PetscCheck(warmup >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_warmup_steps must be non-negative, got %" PetscInt_FMT, warmup);
+  tr->s->opt.lr     = lr;
+  tr->s->opt.lrMin  = lrMin;
+  tr->s->opt.warmup = warmup;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNTrainerSetOptionsPrefix(GNNTrainer tr, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  PetscCall(PetscObjectSetOptionsPrefix((PetscObject)tr, prefix));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNTrainerSetFromOptions - Options database keys:
++ -gnn_train_optimizer <adam,adamw> - optimiser (default adam, as in the paper)
+. -gnn_train_lr <1e-4>            - peak learning rate
+. -gnn_train_lr_min <0>           - learning rate at the end of the cosine decay
+. -gnn_train_warmup_steps <0>     - linear warm-up steps
+. -gnn_train_steps <100>          - total optimiser steps
+. -gnn_train_beta1 <0.9>, -gnn_train_beta2 <0.999>, -gnn_train_eps <1e-8> - Adam constants
+. -gnn_train_weight_decay <0.01>  - AdamW's decoupled weight decay
+. -gnn_train_clip <0>             - clip the gradient to this global norm (0: off)
+. -gnn_train_normalize            - normalise inputs and outputs with statistics of the samples
+. -gnn_train_noise <0>            - standard deviation of the Gaussian noise added to the inputs
+. -gnn_train_seed <seed>          - seed of the noise (default: the GNN's -gnn_seed)
+. -gnn_train_monitor, -gnn_train_monitor_every <1> - print step, loss, lr, time, nodes/s, ETA
+. -gnn_train_history <file>       - CSV step,loss written as training goes
+. -gnn_checkpoint <file>, -gnn_checkpoint_every <k> - checkpoint every k steps (and at the end)
+. -gnn_resume <file>              - continue from a checkpoint (any rank count)
+- -gnn_train_view                 - print the trainer after set-up
+@*/
+PetscErrorCode GNNTrainerSetFromOptions(GNNTrainer tr)
+{
+  GNNOptimizer &o = tr->s->opt;
+  PetscReal     lr = o.lr, lrMin = o.lrMin;
+  PetscInt      warmup = o.warmup, steps = o.steps;
+  PetscBool     flg;
+  MPI_Comm      comm = PetscObjectComm((PetscObject)tr);
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  PetscObjectOptionsBegin((PetscObject)tr);
+  PetscCall(PetscOptionsEnum("-gnn_train_optimizer", "Optimiser", "GNNTrainerSetFromOptions", GNNOptimizerTypes, (PetscEnum)o.type, (PetscEnum *)&o.type, NULL));
+  PetscCall(PetscOptionsReal("-gnn_train_lr", "Peak learning rate", "GNNTrainerSetLearningRate", lr, &lr, NULL));
+  PetscCall(PetscOptionsReal("-gnn_train_lr_min", "Learning rate at the end of the cosine decay", "GNNTrainerSetLearningRate", lrMin, &lrMin, NULL));
+  PetscCall(PetscOptionsInt("-gnn_train_warmup_steps", "Linear warm-up steps", "GNNTrainerSetLearningRate", warmup, &warmup, NULL));
+  PetscCall(GNNTrainerSetLearningRate(tr, lr, lrMin, warmup));
+  PetscCall(PetscOptionsInt("-gnn_train_steps", "Total optimiser steps", "GNNTrainerSetSteps", steps, &steps, NULL));
+  PetscCall(GNNTrainerSetSteps(tr, steps));
+  PetscCall(PetscOptionsReal("-gnn_train_beta1", "Adam beta1", "GNNTrainerSetFromOptions", o.beta1, &o.beta1, NULL));
+  PetscCall(PetscOptionsReal("-gnn_train_beta2", "Adam beta2", "GNNTrainerSetFromOptions", o.beta2, &o.beta2, NULL));
+  PetscCall(PetscOptionsReal("-gnn_train_eps", "Adam epsilon", "GNNTrainerSetFromOptions", o.eps, &o.eps, NULL));
+  PetscCall(PetscOptionsReal("-gnn_train_weight_decay", "AdamW decoupled weight decay", "GNNTrainerSetFromOptions", o.weightDecay, &o.weightDecay, NULL));
+  PetscCall(PetscOptionsReal("-gnn_train_clip", "Clip the gradient to this global norm (0: off)", "GNNTrainerSetFromOptions", o.clip, &o.clip, NULL));
+  PetscCheck(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "Adam betas must be in [0, 1)");
+  PetscCheck(o.clip >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_clip must be non-negative");
+  PetscCall(PetscOptionsBool("-gnn_train_normalize", "Normalise inputs and outputs with statistics of the samples", "GNNComputeNormalization", tr->normalize, &tr->normalize, NULL));
+  PetscCall(PetscOptionsReal("-gnn_train_noise", "Standard deviation of the input noise", "GNNTrainerSetFromOptions", tr->noise, &tr->noise, NULL));
+  PetscCheck(tr->noise >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_noise must be non-negative");
+  PetscCall(PetscOptionsInt("-gnn_train_seed", "Seed of the input noise (default: -gnn_seed)", "GNNTrainerSetFromOptions", tr->noiseSeed, &tr->noiseSeed, NULL));
+  PetscCall(PetscOptionsBool("-gnn_train_monitor", "Print one line per step (or every k)", "GNNTrainerTrain", tr->monitor, &tr->monitor, NULL));
+  PetscCall(PetscOptionsInt("-gnn_train_monitor_every", "Monitor every k steps", "GNNTrainerTrain", tr->monitorEvery, &tr->monitorEvery, &flg));
+  if (flg) tr->monitor = PETSC_TRUE;
+  PetscCheck(tr->monitorEvery > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_monitor_every must be positive");
+  PetscCall(PetscOptionsString("-gnn_train_history", "CSV file step,loss written as training goes", "GNNTrainerTrain", tr->historyFile, tr->historyFile, sizeof(tr->historyFile), NULL));
+  PetscCall(PetscOptionsString("-gnn_checkpoint", "Checkpoint file", "GNNTrainerSaveCheckpoint", tr->checkpointFile, tr->checkpointFile, sizeof(tr->checkpointFile), NULL));
+  PetscCall(PetscOptionsInt("-gnn_checkpoint_every", "Checkpoint every k steps", "GNNTrainerSaveCheckpoint", tr->checkpointEvery, &tr->checkpointEvery, NULL));
+  PetscCheck(tr->checkpointEvery >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_checkpoint_every must be non-negative");
+  PetscCall(PetscOptionsString("-gnn_resume", "Continue from this checkpoint", "GNNTrainerLoadCheckpoint", tr->resumeFile, tr->resumeFile, sizeof(tr->resumeFile), NULL));
+  PetscCall(PetscOptionsName("-gnn_train_view", "Print the trainer after set-up", "GNNTrainerView", &flg));
+  PetscCall(PetscObjectProcessOptionsHandlers((PetscObject)tr, PetscOptionsObject));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNTrainerSetUp - Sets up the GNN, computes the normalisation from the samples (if asked), reads
+  the -gnn_resume checkpoint (if given) and starts the history file.
+@*/
+PetscErrorCode GNNTrainerSetUp(GNNTrainer tr)
+{
+  MPI_Comm comm = PetscObjectComm((PetscObject)tr);
+  PetscInt np;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  if (tr->setupcalled) PetscFunctionReturn(0);
+  PetscCheck(tr->gnn, comm, PETSC_ERR_ARG_WRONGSTATE, "Call GNNTrainerSetGNN() first");
+  PetscCall(GNNSetUp(tr->gnn));
+  PetscCall(GNNGetNumParameters(tr->gnn, &np));
+  tr->s->p.resize(np);
+  tr->s->g.resize(np);
+  if (tr->noiseSeed < 0) tr->noiseSeed = tr->gnn->seed;
+  if (tr->normalize && !tr->resumeFile[0]) {
+    PetscCheck(!tr->s->x.empty(), comm, PETSC_ERR_ARG_WRONGSTATE, "-gnn_train_normalize needs the samples: add them before GNNTrainerSetUp()");
+    PetscCall(GNNComputeNormalization(tr->gnn, (PetscInt)tr->s->x.size(), tr->s->x.data(), tr->s->y.data()));
+  }
+  tr->setupcalled = PETSC_TRUE;
+  if (tr->resumeFile[0]) PetscCall(GNNTrainerLoadCheckpoint(tr, tr->resumeFile));
+  tr->s->historyStart = tr->step;
+  PetscCall(GNNTrainerHistoryRestart_Private(tr));
+  PetscCall(PetscObjectViewFromOptions((PetscObject)tr, NULL, "-gnn_train_view"));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNTrainerStep - One optimiser step on sample (step mod samples): loss and gradient over all
+  ranks, clipping, learning-rate schedule, Adam(W) update, the same on every rank.
+@*/
+PetscErrorCode GNNTrainerStep(GNNTrainer tr, PetscReal *loss)
+{
+  GNNTrainerState &s = *tr->s;
+  PetscInt         k;
+  Vec              x;
+  PetscReal        l, lr, gnorm;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  PetscCall(GNNTrainerSetUp(tr));
+  PetscCheck(!s.x.empty(), PetscObjectComm((PetscObject)tr), PETSC_ERR_ARG_WRONGSTATE, "No training samples: call GNNTrainerAddSample()");
+  k = tr->step % (PetscInt)s.x.size();
+  x = s.x[k];
+  if (tr->noise > 0) {
+    if (!tr->xnoisy) PetscCall(VecDuplicate(x, &tr->xnoisy));
+    PetscCall(GNNTrainerAddNoise_Private(tr, x, tr->xnoisy));
+    x = tr->xnoisy;
+  }
+  PetscCall(GNNComputeLossGradient(tr->gnn, x, s.y[k], tr->weights, &l, s.g.data()));
+  PetscCall(GNNGetParameters(tr->gnn, s.p.data()));
+  PetscCall(GNNOptimizerUpdate_Private(s.opt, tr->step, s.p, s.g, &lr, &gnorm));
+  PetscCall(GNNSetParameters(tr->gnn, s.p.data()));
+  s.history.push_back(l);
+  PetscCall(GNNTrainerHistoryAppend_Private(tr, tr->step, l));
+  tr->step++;
+  if (loss) *loss = l;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNTrainerTrain - Steps until -gnn_train_steps, with the monitor, the history file and the
+  checkpoints; writes the -gnn_save_weights file at the end.
+@*/
+PetscErrorCode GNNTrainerTrain(GNNTrainer tr)
+{
+  GNNOptimizer  &o = tr->s->opt;
+  PetscLogDouble t0, t1, tstart;
+  PetscInt       first;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  PetscCall(GNNTrainerSetUp(tr));
+  first = tr->step;
+  PetscCall(PetscTime(&tstart));
+  while (tr->step < o.steps) {
+    PetscReal loss, lr = GNNOptimizerLearningRate_Private(o, tr->step);
+    PetscCall(PetscTime(&t0));
+    PetscCall(GNNTrainerStep(tr, &loss));
+    PetscCall(PetscTime(&t1));
+    if (tr->monitor && (tr->step % tr->monitorEvery == 0 || tr->step == o.steps)) {
+      const double done = (double)(tr->step - first), eta = (t1 - tstart) / done * (double)(o.steps - tr->step);
+      PetscCall(PetscPrintf(PetscObjectComm((PetscObject)tr), "GNN train step %5" PetscInt_FMT "/%" PetscInt_FMT " loss %.6e lr %.3e step %.3f s %.3e nodes/s [%3.0f%%, ETA %.1f s]\n", tr->step, o.steps, (double)loss, (double)lr, t1 - t0, (double)tr->gnn->graph->N / (t1 - t0),
+                            100.0 * tr->step / o.steps, eta));
+    }
+    if (tr->checkpointFile[0] && tr->checkpointEvery > 0 && tr->step % tr->checkpointEvery == 0) PetscCall(GNNTrainerSaveCheckpoint(tr, tr->checkpointFile));
+  }
+  if (tr->checkpointFile[0]) PetscCall(GNNTrainerSaveCheckpoint(tr, tr->checkpointFile));
+  PetscCall(GNNSaveWeightsFromOptions(tr->gnn));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNTrainerGetStep(GNNTrainer tr, PetscInt *step)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  *step = tr->step;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNTrainerGetLearningRate(GNNTrainer tr, PetscInt step, PetscReal *lr)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  *lr = GNNOptimizerLearningRate_Private(tr->s->opt, step);
+  PetscFunctionReturn(0);
+}
+
+/* first: the step of history[0]; n: entries */
+PetscErrorCode GNNTrainerGetHistory(GNNTrainer tr, PetscInt *first, PetscInt *n, const PetscReal *history[])
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  if (first) *first = tr->s->historyStart;
+  if (n) *n = (PetscInt)tr->s->history.size();
+  if (history) *history = tr->s->history.data();
+  PetscFunctionReturn(0);
+}
+
+/* Starts the history file: a new file, or on resume the lines of steps before the resumed one
+   (a run killed after its last checkpoint may have written more) */
+PetscErrorCode GNNTrainerHistoryRestart_Private(GNNTrainer tr)
+{
+  PetscMPIInt rank;
+  int         ok = 1;
+
+  PetscFunctionBegin;
+  if (!tr->historyFile[0]) PetscFunctionReturn(0);
+  PetscCallMPI(MPI_Comm_rank(PetscObjectComm((PetscObject)tr), &rank));
+  if (rank == 0) {
+    std::string kept = "step,loss\n", line;
+    if (tr->step > 0) {
+      std::ifstream in(tr->historyFile);
+      std::getline(in, line); /* header */
+      while (std::getline(in, line)) {
+        long s = -1;
+        if (sscanf(line.c_str(), "%ld,", &s) == 1 && s < tr->step) kept += line + "\n";
+      }
+    }
+    FILE *fp = fopen(tr->historyFile, "w");
+    ok       = fp && fputs(kept.c_str(), fp) >= 0;
+    if (fp) ok = (fclose(fp) == 0) && ok;
+  }
+  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, PetscObjectComm((PetscObject)tr)));
+  PetscCheck(ok, PetscObjectComm((PetscObject)tr), PETSC_ERR_FILE_WRITE, "Cannot write the history file %s", tr->historyFile);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNTrainerHistoryAppend_Private(GNNTrainer tr, PetscInt step, PetscReal loss)
+{
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  if (!tr->historyFile[0]) PetscFunctionReturn(0);
+  PetscCallMPI(MPI_Comm_rank(PetscObjectComm((PetscObject)tr), &rank));
+  if (rank == 0) {
+    FILE *fp = fopen(tr->historyFile, "a");
+    if (fp) {
+      fprintf(fp, "%" PetscInt_FMT ",%.17g\n", step, (double)loss);
+      fclose(fp);
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNTrainerView(GNNTrainer tr, PetscViewer viewer)
+{
+  PetscBool     iascii;
+  GNNOptimizer &o = tr->s->opt;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(PetscObjectComm((PetscObject)tr), &viewer));
+  PetscCall(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &iascii));
+  if (!iascii) PetscFunctionReturn(0);
+  PetscCall(PetscObjectPrintClassNamePrefixType((PetscObject)tr, viewer));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "optimiser %s: lr %g -> %g (cosine), warm-up %" PetscInt_FMT ", steps %" PetscInt_FMT ", betas %g %g, eps %g", GNNOptimizerTypes[o.type], (double)o.lr, (double)o.lrMin, o.warmup, o.steps, (double)o.beta1, (double)o.beta2, (double)o.eps));
+  if (o.type == GNN_OPTIMIZER_ADAMW) PetscCall(PetscViewerASCIIPrintf(viewer, ", weight decay %g", (double)o.weightDecay));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "gradient clipping %s (%g), normalisation %s, input noise %g (seed %" PetscInt_FMT ")\n", o.clip > 0 ? "on" : "off", (double)o.clip, tr->normalize ? "on" : "off", (double)tr->noise, tr->noiseSeed));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "samples %" PetscInt_FMT ", step %" PetscInt_FMT "%s%s\n", (PetscInt)tr->s->x.size(), tr->step, tr->resumeFile[0] ? ", resumed from " : "", tr->resumeFile));
+  if (tr->checkpointFile[0]) PetscCall(PetscViewerASCIIPrintf(viewer, "checkpoint %s every %" PetscInt_FMT " steps\n", tr->checkpointFile, tr->checkpointEvery));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNTrainerDestroy(GNNTrainer *trainer)
+{
+  PetscFunctionBegin;
+  if (!*trainer) PetscFunctionReturn(0);
+  PetscValidHeaderSpecific(*trainer, GNNTRAINER_CLASSID, 1);
+  if (--((PetscObject)(*trainer))->refct > 0) {
+    *trainer = NULL;
+    PetscFunctionReturn(0);
+  }
+  for (Vec &v : (*trainer)->s->x) PetscCall(VecDestroy(&v));
+  for (Vec &v : (*trainer)->s->y) PetscCall(VecDestroy(&v));
+  delete (*trainer)->s;
+  PetscCall(VecDestroy(&(*trainer)->weights));
+  PetscCall(VecDestroy(&(*trainer)->xnoisy));
+  PetscCall(GNNDestroy(&(*trainer)->gnn));
+  PetscCall(PetscHeaderDestroy(trainer));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNRollout - u_{k+1} = GNN(u_k) for k = 0..n-1 (the model maps a state to the next one: F_in =
+  F_out); u holds u_0 on entry and u_n on return; monitor(gnn, k+1, u_{k+1}, ctx) after each step.
+@*/
+PetscErrorCode GNNRollout(GNN gnn, Vec u, PetscInt n, PetscErrorCode (*monitor)(GNN, PetscInt, Vec, void *), void *ctx)
+{
+  Vec next;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscCheck(gnn->nin == gnn->nout, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_WRONG, "Rollout needs a model whose output is its next input (F_in = F_out), this one maps %" PetscInt_FMT " -> %" PetscInt_FMT, gnn->nin, gnn->nout);
+  PetscCall(VecDuplicate(u, &next));
+  for (PetscInt k = 0; k < n; k++) {
+    PetscCall(GNNApply(gnn, u, next));
+    PetscCall(VecCopy(next, u));
+    if (monitor) PetscCall((*monitor)(gnn, k + 1, u, ctx));
+  }
+  PetscCall(VecDestroy(&next));
+  PetscFunctionReturn(0);
+}
