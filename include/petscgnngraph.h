@@ -48,6 +48,10 @@ PETSC_EXTERN PetscErrorCode GNNGraphGetDegree(GNNGraph, PetscInt *);
 PETSC_EXTERN PetscErrorCode GNNGraphSetHaloType(GNNGraph, GNNHaloType);
 PETSC_EXTERN PetscErrorCode GNNGraphGetHaloType(GNNGraph, GNNHaloType *);
 PETSC_EXTERN PetscErrorCode GNNGraphSetAdjacency(GNNGraph, Mat, Vec);
+/* Periodic box: edge vectors x_j - x_i are taken as the minimum image for each axis with a
+   positive period (0: not periodic along that axis) */
+PETSC_EXTERN PetscErrorCode GNNGraphSetPeriodicity(GNNGraph, const PetscReal[]);
+PETSC_EXTERN PetscErrorCode GNNGraphGetEdgeVector(GNNGraph, PetscInt, PetscReal[]);
 PETSC_EXTERN PetscErrorCode GNNGraphSetOptionsPrefix(GNNGraph, const char[]);
 PETSC_EXTERN PetscErrorCode GNNGraphAppendOptionsPrefix(GNNGraph, const char[]);
 PETSC_EXTERN PetscErrorCode GNNGraphSetFromOptions(GNNGraph);

@@ -19,6 +19,7 @@ struct _p_GNNGraph {
   Vec         userCoords;
   PetscInt    degree;    /* polynomial degree of the GLL graph */
   GNNHaloType haloType;
+  PetscReal   period[3]; /* box period per axis for minimum-image edge vectors; 0: not periodic */
   PetscBool   setupcalled;
 
   /* Result of set-up */

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <petscgnn.h>
 #include <petscgnndata.h>
+#include <unistd.h>
 #include <petscdmplex.h>
 #include <cmath>
 #include <string>

@@ -69,11 +69,12 @@ torch::Tensor GNNEdgeFeatures(GNNGraph graph)
   auto           ef  = torch::empty({E, dim + 1}, torch::kFloat64);
   double        *f   = ef.data_ptr<double>();
   for (PetscInt q = 0; q < E; q++) {
-    const PetscReal *xj = graph->coords + graph->senders[q] * dim, *xi = graph->coords + graph->receivers[q] * dim;
-    double           r2 = 0;
+    PetscReal v[3];
+    double    r2 = 0;
+    GNNCallThrow(GNNGraphGetEdgeVector(graph, q, v));
     for (PetscInt d = 0; d < dim; d++) {
-      f[q * (dim + 1) + d] = xj[d] - xi[d];
-      r2 += f[q * (dim + 1) + d] * f[q * (dim + 1) + d];
+      f[q * (dim + 1) + d] = v[d];
+      r2 += v[d] * v[d];
     }
     f[q * (dim + 1) + dim] = std::sqrt(r2);
   }

@@ -92,6 +92,35 @@ PetscErrorCode GNNGraphSetAdjacency(GNNGraph graph, Mat adj, Vec coords)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode GNNGraphSetPeriodicity(GNNGraph graph, const PetscReal period[])
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  for (int d = 0; d < 3; d++) {
+    PetscCheck(period[d] >= 0, PetscObjectComm((PetscObject)graph), PETSC_ERR_ARG_OUTOFRANGE, "Periods must be non-negative");
+    graph->period[d] = period[d];
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNGraphGetEdgeVector - x_j - x_i for local edge q (sender j, receiver i), the minimum image on
+  periodic axes: the geometry that the edge features [x_j - x_i, |x_j - x_i|] are made of.
+@*/
+PetscErrorCode GNNGraphGetEdgeVector(GNNGraph graph, PetscInt q, PetscReal v[])
+{
+  const PetscInt   dim = graph->dim;
+  const PetscReal *xj = graph->coords + graph->senders[q] * dim, *xi = graph->coords + graph->receivers[q] * dim;
+
+  PetscFunctionBegin;
+  for (PetscInt d = 0; d < dim; d++) {
+    PetscReal L = graph->period[d];
+    v[d]        = xj[d] - xi[d];
+    if (L > 0) v[d] -= L * PetscRoundReal(v[d] / L);
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode GNNGraphSetDegree(GNNGraph graph, PetscInt p)
 {
   PetscFunctionBegin;
