@@ -1,5 +1,6 @@
 /* GNNGraph interface: creation, options, viewing, destruction and queries. */
 #include "gnngraphimpl.h"
+#include <cmath>
 
 const char *const GNNHaloTypes[] = {"sf", "none", "GNNHaloType", "GNN_HALO_", NULL};
 
@@ -116,7 +117,7 @@ PetscErrorCode GNNGraphGetEdgeVector(GNNGraph graph, PetscInt q, PetscReal v[])
   for (PetscInt d = 0; d < dim; d++) {
     PetscReal L = graph->period[d];
     v[d]        = xj[d] - xi[d];
-    if (L > 0) v[d] -= L * PetscRoundReal(v[d] / L);
+    if (L > 0) v[d] -= L * std::round(v[d] / L);
   }
   PetscFunctionReturn(0);
 }
