@@ -1,0 +1,2 @@
+/* NekRS graph reader (being written) */
+#include "gnngraphimpl.h"
