@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Checkpoints: a training run killed with SIGKILL in the middle and resumed on another rank count
+# reproduces the uninterrupted run (loss history and final weights, float64, <= 1e-10 relative);
+# bad checkpoints are clear errors with no hang.
+# Usage: test_checkpoint.sh BUILD_DIR SOURCE_DIR
+set -u
+build=$1; src=$2
+ex2="$build/examples/ex2"
+tmp=$(mktemp -d "$build/test_checkpoint.XXXXXX")
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+common="-dm_plex_dim 2 -dm_plex_simplex 0 -dm_plex_box_faces 20,20 -dm_plex_box_upper 6.283185307179586,6.283185307179586
+        -gnn_precision float64 -gnn_hidden 16 -gnn_train_steps 120 -gnn_train_lr 1e-3 -gnn_train_warmup_steps 5
+        -gnn_train_normalize -gnn_train_noise 0.01 -gnn_train_optimizer adamw"
+fail() { echo "FAIL: $*"; exit 1; }
+
+# 1. the uninterrupted run, 1 rank
+timeout 300 mpiexec --oversubscribe -n 1 "$ex2" $common -gnn_train_history "$tmp/a.csv" -gnn_save_weights "$tmp/a.pt" > "$tmp/a.log" 2>&1 || fail "uninterrupted run: $(tail -5 "$tmp/a.log")"
+
+# 2. the same on 2 ranks with checkpoints every 10 steps, killed with SIGKILL past step 45
+setsid mpiexec --oversubscribe -n 2 "$ex2" $common -gnn_train_history "$tmp/b.csv" -gnn_checkpoint "$tmp/ckpt" -gnn_checkpoint_every 10 > "$tmp/b.log" 2>&1 &
+pid=$!
+for i in $(seq 1 600); do
+  n=0; [ -f "$tmp/b.csv" ] && n=$(wc -l < "$tmp/b.csv")
+  [ "$n" -ge 47 ] && break
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.1
+done
+kill -9 -- -$pid 2>/dev/null; pkill -9 -f "$tmp/ckpt" 2>/dev/null; wait $pid 2>/dev/null || true
+killed_at=$(($(wc -l < "$tmp/b.csv") - 1))
+[ "$killed_at" -ge 46 ] && [ "$killed_at" -lt 120 ] || fail "the run was not killed in the middle (history has $killed_at steps)"
+[ -f "$tmp/ckpt" ] || fail "no checkpoint was written"
+echo "killed with SIGKILL after $killed_at steps"
+
+# 3. resume on 3 ranks from the last checkpoint; the history keeps the steps before it
+timeout 300 mpiexec --oversubscribe -n 3 "$ex2" $common -gnn_resume "$tmp/ckpt" -gnn_train_history "$tmp/b.csv" -gnn_save_weights "$tmp/b.pt" -gnn_train_view > "$tmp/c.log" 2>&1 || fail "resumed run: $(tail -5 "$tmp/c.log")"
+grep -q "resumed from" "$tmp/c.log" || fail "the resumed run did not say it resumed"
+
+# 4. compare histories (every step) and final weights
+/usr/bin/python3 - "$tmp" <<'PY' || fail "resumed run differs from the uninterrupted one"
+import sys, torch
+tmp = sys.argv[1]
+def hist(f):
+    rows = [l.strip().split(",") for l in open(f).read().splitlines()[1:]]
+    return {int(s): float(v) for s, v in rows}
+a, b = hist(tmp + "/a.csv"), hist(tmp + "/b.csv")
+assert sorted(a) == list(range(120)) and sorted(b) == list(range(120)), (len(a), len(b))
+rel = max(abs(a[k] - b[k]) for k in a) / max(abs(v) for v in a.values())
+wa, wb = torch.load(tmp + "/a.pt"), torch.load(tmp + "/b.pt")
+wrel = max(float((wa[k] - wb[k]).abs().max()) for k in wa) / max(float(wa[k].abs().max()) for k in wa)
+print(f"history rel diff {rel:.3e}, weights rel diff {wrel:.3e}, loss {a[0]:.4e} -> {a[119]:.4e}")
+sys.exit(0 if rel <= 1e-10 and wrel <= 1e-10 and a[119] < a[0] else 1)
+PY
+
+# 5. bad checkpoints: errors on every rank, no hang
+expect_error() {
+  local name=$1 regex=$2; shift 2
+  out=$(timeout 120 mpiexec --oversubscribe -n 2 "$ex2" "$@" 2>&1); rc=$?
+  [ $rc -ne 124 ] || fail "$name: hang"
+  [ $rc -ne 0 ] || fail "$name: exit code 0"
+  grep -Eq "PETSC ERROR: .*($regex)" <<<"$out" || fail "$name: no error matching '$regex': $(grep 'PETSC ERROR' <<<"$out" | head -3)"
+  echo "ok   $name: $(grep -E "PETSC ERROR: .*($regex)" <<<"$out" | head -1)"
+}
+head -c $(($(stat -c %s "$tmp/ckpt") / 2)) "$tmp/ckpt" > "$tmp/truncated"
+expect_error truncated_checkpoint "truncated or another format" $common -gnn_resume "$tmp/truncated"
+expect_error foreign_checkpoint   "not a petscgnn checkpoint"   $common -gnn_resume "$tmp/a.pt"
+expect_error other_architecture   "another architecture"        $common -gnn_hidden 8 -gnn_resume "$tmp/ckpt"
+expect_error missing_checkpoint   "Cannot open the checkpoint"  $common -gnn_resume "$tmp/none"
+rm -rf "$tmp"
+echo "5 passed, 0 failed"
