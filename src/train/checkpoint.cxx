@@ -92,12 +92,13 @@ PetscErrorCode GNNTrainerLoadCheckpoint(GNNTrainer tr, const char file[])
     auto arch = get("architecture");
     auto mine = Architecture(tr->gnn);
     if (arch.numel() != (int64_t)mine.size() || !torch::equal(arch, I64(mine))) {
-      std::ostringstream s;
-      s << "it was written for another architecture: (in, out, hidden, mlp hidden layers, layers, layer norm, dim, parameters) = " << arch << " vs this model's " << I64(mine);
-      std::string msg = s.str();
-      for (char &c : msg)
-        if (c == '\n') c = ' ';
-      throw std::runtime_error(msg);
+      auto list = [](const int64_t *v, int64_t n) {
+        std::string s;
+        for (int64_t k = 0; k < n; k++) s += (k ? ", " : "") + std::to_string(v[k]);
+        return s;
+      };
+      auto a = arch.contiguous();
+      throw std::runtime_error("it was written for another architecture: (in, out, hidden, mlp hidden layers, layers, layer norm, dim, parameters) = (" + list(a.data_ptr<int64_t>(), a.numel()) + "), this model's (" + list(mine.data(), (int64_t)mine.size()) + ")");
     }
     auto opt   = ToVector(get("optimizer"));
     auto noise = ToVector(get("noise"));
