@@ -91,6 +91,29 @@ TEST(Training, NoiseChangesTheRun)
   EXPECT_GT(RelDiff(a.history, b.history), 1e-6);
 }
 
+/* Rollout (the one-step model applied repeatedly) is bitwise the same on any rank count */
+std::vector<double> Rollout(MPI_Comm comm)
+{
+  ScopedOptions o(kMesh + "-gnn_precision float64 -gnn_seed 3");
+  GNNSetup      s(comm);
+  Vec           u;
+  s.Fields(&u, NULL);
+  TestCall(GNNRollout(s.gnn, u, 3, NULL, NULL));
+  std::vector<double> r = s.Natural(u);
+  TestCall(VecDestroy(&u));
+  return r;
+}
+
+TEST(Rollout, ConsistentAcrossRankCounts)
+{
+  std::vector<double> dist = Rollout(PETSC_COMM_WORLD);
+  if (Rank() == 0) {
+    std::vector<double> ref = Rollout(PETSC_COMM_SELF);
+    EXPECT_FALSE(ref.empty());
+    EXPECT_TRUE(ref == dist) << "rel diff " << RelDiff(ref, dist);
+  }
+}
+
 /* Snapshot files in natural order: written on N ranks, read on 1 (and back) */
 TEST(Data, NaturalOrderFilesAreRankCountIndependent)
 {

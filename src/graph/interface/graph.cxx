@@ -176,6 +176,7 @@ PetscErrorCode GNNGraphAppendOptionsPrefix(GNNGraph graph, const char prefix[])
 + -gnn_graph_type <vertex,gll,mat> - how the graph is built
 . -gnn_graph_degree <p>            - polynomial degree of the GLL graph (quads/hexes only)
 . -gnn_halo_type <sf,none>         - consistent halo exchange, or drop the cross-rank edges
+. -gnn_graph_adjacency_view       - view the adjacency matrix (any Mat viewer)
 . -gnn_halo_sf_type <type>         - PetscSF type of the halo exchange (own prefix: a global -sf_type leaves it alone)
 - -gnn_graph_view                  - print per-rank statistics after set-up
 @*/
@@ -200,6 +201,7 @@ PetscErrorCode GNNGraphSetFromOptions(GNNGraph graph)
   PetscCall(PetscOptionsEnum("-gnn_halo_type", "Halo exchange: sf (consistent) or none (cross-rank edges dropped)", "GNNGraphSetHaloType", GNNHaloTypes, (PetscEnum)halo, (PetscEnum *)&halo, &flg));
   if (flg) PetscCall(GNNGraphSetHaloType(graph, halo));
   PetscCall(PetscOptionsName("-gnn_graph_view", "Print graph statistics per rank after set-up", "GNNGraphView", &flg));
+  PetscCall(PetscOptionsName("-gnn_graph_adjacency_view", "View the adjacency matrix (MATMPIAIJ) after set-up", "GNNGraphGetAdjacency", &flg));
   PetscCall(PetscObjectProcessOptionsHandlers((PetscObject)graph, PetscOptionsObject));
   PetscOptionsEnd();
   PetscFunctionReturn(0);

@@ -197,8 +197,10 @@ PetscErrorCode GNNGraphLoadNaturalVec(GNNGraph graph, const char file[], Vec v)
     PetscViewer    viewer;
     Vec            s;
     PetscErrorCode ierr;
+    PetscBool      exists;
+    PetscCall(PetscTestFile(file, 'r', &exists));
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-    ierr = PetscViewerBinaryOpen(PETSC_COMM_SELF, file, FILE_MODE_READ, &viewer);
+    ierr = exists ? PetscViewerBinaryOpen(PETSC_COMM_SELF, file, FILE_MODE_READ, &viewer) : 1;
     if (ierr) info[0] = 1;
     else {
       PetscCall(VecCreate(PETSC_COMM_SELF, &s));

@@ -173,5 +173,6 @@ PetscErrorCode GNNGraphSetUp(GNNGraph graph)
   PetscCall(VecDestroy(&coords));
   PetscCall(PetscLogEventEnd(GNN_GraphSetUp, graph, 0, 0, 0));
   PetscCall(GNNGraphViewFromOptions(graph, NULL, "-gnn_graph_view"));
+  PetscCall(MatViewFromOptions(graph->adj, (PetscObject)graph, "-gnn_graph_adjacency_view"));
   PetscFunctionReturn(0);
 }
