@@ -4,6 +4,7 @@
 
 #include <petscgnngraph.h>
 #include <petsc/private/petscimpl.h>
+#include <petscsection.h>
 
 typedef struct _GNNGraphOps *GNNGraphOps;
 struct _GNNGraphOps {
@@ -18,6 +19,8 @@ struct _p_GNNGraph {
   Mat         userAdj;   /* user adjacency and coordinates (type mat) */
   Vec         userCoords;
   PetscInt    degree;    /* polynomial degree of the GLL graph */
+  DM           plexDM;    /* graphs on a DMPlex: the (interpolated) mesh the nodes sit on ... */
+  PetscSection plexNodes; /* ... and the global section numbering the nodes on its points */
   GNNHaloType haloType;
   PetscReal   period[3]; /* box period per axis for minimum-image edge vectors; 0: not periodic */
   PetscBool   setupcalled;

@@ -227,11 +227,14 @@ PetscErrorCode GNNTrainerStep(GNNTrainer tr, PetscReal *loss)
   PetscInt         k;
   Vec              x;
   PetscReal        l, lr, gnorm;
+  PetscLogDouble   t0, t1;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
   PetscCall(GNNTrainerSetUp(tr));
   PetscCheck(!s.x.empty(), PetscObjectComm((PetscObject)tr), PETSC_ERR_ARG_WRONGSTATE, "No training samples: call GNNTrainerAddSample()");
+  PetscCall(PetscTime(&t0));
+  if (s.history.empty()) tr->trainStart = t0;
   k = tr->step % (PetscInt)s.x.size();
   x = s.x[k];
   if (tr->noise > 0) {
@@ -246,37 +249,27 @@ PetscErrorCode GNNTrainerStep(GNNTrainer tr, PetscReal *loss)
   s.history.push_back(l);
   PetscCall(GNNTrainerHistoryAppend_Private(tr, tr->step, l));
   tr->step++;
+  PetscCall(PetscTime(&t1));
+  if (tr->monitor && (tr->step % tr->monitorEvery == 0 || tr->step == s.opt.steps)) {
+    const double done = (double)s.history.size(), eta = (t1 - tr->trainStart) / done * (double)PetscMax(0, s.opt.steps - tr->step);
+    PetscCall(PetscPrintf(PetscObjectComm((PetscObject)tr), "GNN train step %5" PetscInt_FMT "/%" PetscInt_FMT " loss %.6e lr %.3e |g| %.3e step %.3f s %.3e nodes/s [%3.0f%%, ETA %.1f s]\n", tr->step, s.opt.steps, (double)l, (double)lr, (double)gnorm, t1 - t0,
+                          (double)tr->gnn->graph->N / (t1 - t0), 100.0 * PetscMin(tr->step, s.opt.steps) / PetscMax(1, s.opt.steps), eta));
+  }
+  if (tr->checkpointFile[0] && tr->checkpointEvery > 0 && tr->step % tr->checkpointEvery == 0) PetscCall(GNNTrainerSaveCheckpoint(tr, tr->checkpointFile));
   if (loss) *loss = l;
   PetscFunctionReturn(0);
 }
 
 /*@C
-  GNNTrainerTrain - Steps until -gnn_train_steps, with the monitor, the history file and the
-  checkpoints; writes the -gnn_save_weights file at the end.
+  GNNTrainerTrain - Steps until -gnn_train_steps (monitor, history and checkpoints as it goes),
+  writes a last checkpoint and the -gnn_save_weights file.
 @*/
 PetscErrorCode GNNTrainerTrain(GNNTrainer tr)
 {
-  GNNOptimizer  &o = tr->s->opt;
-  PetscLogDouble t0, t1, tstart;
-  PetscInt       first;
-
   PetscFunctionBegin;
   PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
   PetscCall(GNNTrainerSetUp(tr));
-  first = tr->step;
-  PetscCall(PetscTime(&tstart));
-  while (tr->step < o.steps) {
-    PetscReal loss, lr = GNNOptimizerLearningRate_Private(o, tr->step);
-    PetscCall(PetscTime(&t0));
-    PetscCall(GNNTrainerStep(tr, &loss));
-    PetscCall(PetscTime(&t1));
-    if (tr->monitor && (tr->step % tr->monitorEvery == 0 || tr->step == o.steps)) {
-      const double done = (double)(tr->step - first), eta = (t1 - tstart) / done * (double)(o.steps - tr->step);
-      PetscCall(PetscPrintf(PetscObjectComm((PetscObject)tr), "GNN train step %5" PetscInt_FMT "/%" PetscInt_FMT " loss %.6e lr %.3e step %.3f s %.3e nodes/s [%3.0f%%, ETA %.1f s]\n", tr->step, o.steps, (double)loss, (double)lr, t1 - t0, (double)tr->gnn->graph->N / (t1 - t0),
-                            100.0 * tr->step / o.steps, eta));
-    }
-    if (tr->checkpointFile[0] && tr->checkpointEvery > 0 && tr->step % tr->checkpointEvery == 0) PetscCall(GNNTrainerSaveCheckpoint(tr, tr->checkpointFile));
-  }
+  while (tr->step < tr->s->opt.steps) PetscCall(GNNTrainerStep(tr, NULL));
   if (tr->checkpointFile[0]) PetscCall(GNNTrainerSaveCheckpoint(tr, tr->checkpointFile));
   PetscCall(GNNSaveWeightsFromOptions(tr->gnn));
   PetscFunctionReturn(0);

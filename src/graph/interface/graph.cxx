@@ -260,6 +260,8 @@ PetscErrorCode GNNGraphDestroy(GNNGraph *graph)
     PetscFunctionReturn(0);
   }
   PetscCall(DMDestroy(&(*graph)->dm));
+  PetscCall(DMDestroy(&(*graph)->plexDM));
+  PetscCall(PetscSectionDestroy(&(*graph)->plexNodes));
   PetscCall(MatDestroy(&(*graph)->userAdj));
   PetscCall(VecDestroy(&(*graph)->userCoords));
   PetscCall(MatDestroy(&(*graph)->adj));

@@ -250,6 +250,7 @@ static PetscErrorCode GNNGraphBuildAdjacency_GLL(GNNGraph graph, Mat *A, Vec *co
   PetscCall(VecRestoreArrayRead(cloc, &ctx.carr));
   PetscCall(GNNGraphAssembleAdjacency_Private(graph, nOwned, (PetscInt)pairs.size() / 2, pairs.data(), A));
   PetscCall(PetscSectionDestroy(&local));
+  PetscCall(GNNPlexKeepNodeSection_Private(graph, dm, ctx.global));
   PetscCall(PetscSectionDestroy(&ctx.global));
   PetscCall(DMDestroy(&dm));
   PetscFunctionReturn(0);

@@ -15,4 +15,6 @@ static inline PetscErrorCode GNNPlexPointGlobalOffset(PetscSection global, Petsc
   PetscFunctionReturn(0);
 }
 
+PETSC_INTERN PetscErrorCode GNNPlexKeepNodeSection_Private(GNNGraph, DM, PetscSection);
+
 #endif

@@ -1,5 +1,5 @@
 /* Helpers shared by the graph types built on a DMPlex: checks and node numbering. */
-#include "gnngraphimpl.h"
+#include "plexgraph.h"
 #include <petscdmplex.h>
 
 /* Returns (a new reference to) an interpolated DMPlex for the graph's mesh, with errors raised
@@ -66,5 +66,19 @@ PetscErrorCode GNNPlexCreateCoordinateVec_Private(GNNGraph graph, PetscInt nOwne
   PetscCall(VecSetSizes(*coords, nOwned * dim, PETSC_DETERMINE));
   PetscCall(VecSetBlockSize(*coords, dim));
   PetscCall(VecSetType(*coords, VECSTANDARD));
+  PetscFunctionReturn(0);
+}
+
+/* Keeps the mesh and the node numbering on its points, for moving fields between a solver's
+   vectors on the same mesh and node vectors (src/ts) */
+PetscErrorCode GNNPlexKeepNodeSection_Private(GNNGraph graph, DM dm, PetscSection global)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscObjectReference((PetscObject)dm));
+  PetscCall(PetscObjectReference((PetscObject)global));
+  PetscCall(DMDestroy(&graph->plexDM));
+  PetscCall(PetscSectionDestroy(&graph->plexNodes));
+  graph->plexDM    = dm;
+  graph->plexNodes = global;
   PetscFunctionReturn(0);
 }

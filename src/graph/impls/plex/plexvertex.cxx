@@ -54,6 +54,7 @@ static PetscErrorCode GNNGraphBuildAdjacency_Vertex(GNNGraph graph, Mat *A, Vec 
   }
   PetscCall(GNNGraphAssembleAdjacency_Private(graph, nOwned, (PetscInt)pairs.size() / 2, pairs.data(), A));
   PetscCall(PetscSectionDestroy(&local));
+  PetscCall(GNNPlexKeepNodeSection_Private(graph, dm, global));
   PetscCall(PetscSectionDestroy(&global));
   PetscCall(DMDestroy(&dm));
   PetscFunctionReturn(0);
