@@ -35,6 +35,7 @@ PETSC_EXTERN PetscErrorCode GNNGetGraph(GNN, GNNGraph *);
 PETSC_EXTERN PetscErrorCode GNNSetSizes(GNN, PetscInt, PetscInt);
 PETSC_EXTERN PetscErrorCode GNNGetSizes(GNN, PetscInt *, PetscInt *);
 PETSC_EXTERN PetscErrorCode GNNSetArchitecture(GNN, PetscInt, PetscInt, PetscInt, PetscBool);
+PETSC_EXTERN PetscErrorCode GNNSetResidual(GNN, PetscBool);
 PETSC_EXTERN PetscErrorCode GNNSetPrecision(GNN, GNNPrecision);
 PETSC_EXTERN PetscErrorCode GNNGetPrecision(GNN, GNNPrecision *);
 PETSC_EXTERN PetscErrorCode GNNSetSeed(GNN, PetscInt);

@@ -14,6 +14,7 @@ struct _p_GNN {
   PetscInt     nin, nout;
   PetscInt     hidden, mlpHidden, layers;
   PetscBool    layerNorm;
+  PetscBool    residual;
   GNNPrecision precision;
   PetscInt     seed;
   PetscInt     threads;

@@ -102,15 +102,18 @@ class MeshGraphNet(nn.Module):
     """The encode-process-decode network (see the module's docstring).
 
     Parameters: n_in, n_out (features per node), dim (space dimension d of the coordinates),
-    hidden (H), mlp_hidden_layers (Linear(H, H) per MLP), layers (L), layer_norm. Defaults are
+    hidden (H), mlp_hidden_layers (Linear(H, H) per MLP), layers (L), layer_norm, residual
+    (output x + network(x), petscgnn's -gnn_residual). Defaults are
     petscgnn's. ``dtype``/``device`` are those of the parameters (PyTorch's default dtype if None).
     Initialisation is PyTorch's default for Linear and LayerNorm (use torch.manual_seed first).
     """
 
     def __init__(self, n_in: int, n_out: int, dim: int, hidden: int = 32, mlp_hidden_layers: int = 5,
-                 layers: int = 4, layer_norm: bool = True, dtype=None, device=None):
+                 layers: int = 4, layer_norm: bool = True, residual: bool = False, dtype=None, device=None):
         super().__init__()
         self.dim = dim
+        # residual: the output is x + network(x) (petscgnn's -gnn_residual; not in the state_dict)
+        self.residual = residual
         self.node_encoder = MLP(n_in, hidden, hidden, mlp_hidden_layers, layer_norm, dtype, device)
         self.edge_encoder = MLP(dim + 1, hidden, hidden, mlp_hidden_layers, layer_norm, dtype, device)
         self.processor = nn.ModuleList(ProcessorLayer(hidden, mlp_hidden_layers, layer_norm, dtype, device)
@@ -155,7 +158,8 @@ class MeshGraphNet(nn.Module):
         e = self.edge_encoder(edge_attr.to(dtype))
         for layer in self.processor:
             h, e = layer(h, e, senders, receivers)
-        return self.decoder(h) * self.output_std + self.output_mean
+        y = self.decoder(h) * self.output_std + self.output_mean
+        return x.to(dtype) + y if self.residual else y
 
 
 def load_weights(model: nn.Module, source, allow_missing_normalization: bool = True) -> List[str]:

@@ -22,6 +22,7 @@ MeshGraphNetImpl::MeshGraphNetImpl(const MeshGraphNetOptions &o)
   input_std   = register_buffer("input_std", torch::ones({o.nin}));
   output_mean = register_buffer("output_mean", torch::zeros({o.nout}));
   output_std  = register_buffer("output_std", torch::ones({o.nout}));
+  residual    = o.residual;
 }
 
 namespace {
@@ -60,7 +61,8 @@ torch::Tensor MeshGraphNetImpl::forward(const GraphTensors &g, torch::Tensor x)
     }
   }
   LogPhase lp(GNN_Decode);
-  return decoder->forward(h) * output_std + output_mean;
+  auto y = decoder->forward(h) * output_std + output_mean;
+  return residual ? x + y : y;
 }
 
 torch::Tensor GNNEdgeFeatures(GNNGraph graph)

@@ -8,6 +8,7 @@
 struct MeshGraphNetOptions {
   int64_t nin, nout, edgeIn, hidden, mlpHidden, layers;
   bool    layerNorm;
+  bool    residual; /* output = x + network(x) */
 };
 
 struct ProcessorLayerImpl : torch::nn::Module {
@@ -34,6 +35,7 @@ struct MeshGraphNetImpl : torch::nn::Module {
      (x - input_mean) / input_std and its output is scaled by output_std and shifted by output_mean.
      Identity (0 and 1) until the training data set them. */
   torch::Tensor input_mean, input_std, output_mean, output_std;
+  bool          residual;
 };
 TORCH_MODULE(MeshGraphNet);
 

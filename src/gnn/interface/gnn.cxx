@@ -88,6 +88,16 @@ PetscErrorCode GNNSetArchitecture(GNN gnn, PetscInt hidden, PetscInt mlpHidden, 
   PetscFunctionReturn(0);
 }
 
+/* Output = input + network(input): a one-step model then learns the increment */
+PetscErrorCode GNNSetResidual(GNN gnn, PetscBool residual)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscCheck(!gnn->setupcalled, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ORDER, "Cannot change a GNN that is set up");
+  gnn->residual = residual;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode GNNSetPrecision(GNN gnn, GNNPrecision precision)
 {
   PetscFunctionBegin;
@@ -136,6 +146,7 @@ PetscErrorCode GNNAppendOptionsPrefix(GNN gnn, const char prefix[])
 . -gnn_mlp_hidden_layers <5>    - hidden Linear(H,H) layers per MLP
 . -gnn_layers <4>               - message-passing (processor) layers L
 . -gnn_layer_norm <true>        - LayerNorm on every MLP output but the decoder's
+. -gnn_residual <false>         - output = input + network(input): a one-step model learns the increment
 . -gnn_precision <float32,float64> - arithmetic of the network
 . -gnn_seed <12>                - seed of the initial weights (independent of the rank count)
 . -gnn_threads <1>              - LibTorch threads per rank
@@ -163,6 +174,7 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   PetscCall(PetscOptionsInt("-gnn_layers", "Message-passing layers L", "GNNSetArchitecture", layers, &layers, NULL));
   PetscCall(PetscOptionsBool("-gnn_layer_norm", "LayerNorm after every MLP but the decoder", "GNNSetArchitecture", ln, &ln, NULL));
   PetscCall(GNNSetArchitecture(gnn, hidden, mlpHidden, layers, ln));
+  PetscCall(PetscOptionsBool("-gnn_residual", "Output = input + network(input) (one-step models; needs F_in = F_out)", "GNNSetResidual", gnn->residual, &gnn->residual, NULL));
   PetscCall(PetscOptionsEnum("-gnn_precision", "Arithmetic of the network", "GNNSetPrecision", GNNPrecisions, (PetscEnum)prec, (PetscEnum *)&prec, NULL));
   PetscCall(GNNSetPrecision(gnn, prec));
   PetscCall(PetscOptionsInt("-gnn_seed", "Seed of the initial weights (independent of the rank count)", "GNNSetSeed", gnn->seed, &gnn->seed, NULL));
@@ -190,6 +202,7 @@ PetscErrorCode GNNSetUp(GNN gnn)
   if (gnn->setupcalled) PetscFunctionReturn(0);
   PetscCheck(gnn->graph, comm, PETSC_ERR_ARG_WRONGSTATE, "Call GNNSetGraph() first");
   PetscCheck(gnn->nin > 0 && gnn->nout > 0, comm, PETSC_ERR_ARG_WRONGSTATE, "Call GNNSetSizes() first");
+  PetscCheck(!gnn->residual || gnn->nin == gnn->nout, comm, PETSC_ERR_ARG_WRONG, "-gnn_residual needs as many outputs as inputs, got %" PetscInt_FMT " -> %" PetscInt_FMT, gnn->nin, gnn->nout);
   PetscCall(GNNGraphSetUp(gnn->graph));
   PetscCall(GNNTorchCreate_Private(gnn));
   gnn->setupcalled = PETSC_TRUE;
@@ -211,6 +224,7 @@ PetscErrorCode GNNTorchCreate_Private(GNN gnn)
   o.mlpHidden = gnn->mlpHidden;
   o.layers    = gnn->layers;
   o.layerNorm = gnn->layerNorm;
+  o.residual  = gnn->residual;
   GNNTorchTry(PetscObjectComm((PetscObject)gnn), {
     auto t   = new GNNTorch;
     gnn->torch = t;
@@ -272,7 +286,7 @@ PetscErrorCode GNNView(GNN gnn, PetscViewer viewer)
   PetscCall(PetscObjectPrintClassNamePrefixType((PetscObject)gnn, viewer));
   PetscCall(PetscViewerASCIIPushTab(viewer));
   PetscCall(PetscViewerASCIIPrintf(viewer, "encode-process-decode: %" PetscInt_FMT " -> %" PetscInt_FMT " features per node\n", gnn->nin, gnn->nout));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "latent width %" PetscInt_FMT ", %" PetscInt_FMT " hidden layers per MLP, %" PetscInt_FMT " message-passing layers, LayerNorm %s, ELU\n", gnn->hidden, gnn->mlpHidden, gnn->layers, gnn->layerNorm ? "on" : "off"));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "latent width %" PetscInt_FMT ", %" PetscInt_FMT " hidden layers per MLP, %" PetscInt_FMT " message-passing layers, LayerNorm %s, ELU%s\n", gnn->hidden, gnn->mlpHidden, gnn->layers, gnn->layerNorm ? "on" : "off", gnn->residual ? ", residual (output = input + network)" : ""));
   PetscCall(PetscViewerASCIIPrintf(viewer, "precision %s, seed %" PetscInt_FMT ", %" PetscInt_FMT " LibTorch thread(s) per rank\n", GNNPrecisions[gnn->precision], gnn->seed, gnn->threads));
   if (gnn->setupcalled) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "parameters: %" PetscInt64_FMT "\n", (PetscInt64)gnn->torch->numel));

@@ -81,7 +81,8 @@ static PetscErrorCode FeatureStatistics(GNN gnn, PetscInt n, Vec v[], PetscInt F
 
 /*@C
   GNNComputeNormalization - Sets the model's normalisation from n sample pairs (inputs x[k],
-  targets y[k]): mean and standard deviation per feature over all owned nodes of all ranks.
+  targets y[k]): mean and standard deviation per feature over all owned nodes of all ranks (of
+  y - x for a residual model, whose network outputs the increment).
 @*/
 PetscErrorCode GNNComputeNormalization(GNN gnn, PetscInt n, Vec x[], Vec y[])
 {
@@ -92,7 +93,16 @@ PetscErrorCode GNNComputeNormalization(GNN gnn, PetscInt n, Vec x[], Vec y[])
   PetscCheck(gnn->setupcalled, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ORDER, "Call GNNSetUp() first");
   PetscCheck(n > 0, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "Need at least one sample to compute the normalisation");
   PetscCall(FeatureStatistics(gnn, n, x, gnn->nin, im.data(), is.data()));
-  PetscCall(FeatureStatistics(gnn, n, y, gnn->nout, om.data(), os.data()));
+  if (gnn->residual) {
+    /* the network's output is the increment y - x: normalise that */
+    std::vector<Vec> d(n);
+    for (PetscInt k = 0; k < n; k++) {
+      PetscCall(VecDuplicate(y[k], &d[k]));
+      PetscCall(VecWAXPY(d[k], -1.0, x[k], y[k]));
+    }
+    PetscCall(FeatureStatistics(gnn, n, d.data(), gnn->nout, om.data(), os.data()));
+    for (Vec &v : d) PetscCall(VecDestroy(&v));
+  } else PetscCall(FeatureStatistics(gnn, n, y, gnn->nout, om.data(), os.data()));
   PetscCall(GNNSetNormalization(gnn, im.data(), is.data(), om.data(), os.data()));
   PetscFunctionReturn(0);
 }
