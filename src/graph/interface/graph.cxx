@@ -97,6 +97,7 @@ PetscErrorCode GNNGraphSetPeriodicity(GNNGraph graph, const PetscReal period[])
 {
   PetscFunctionBegin;
   PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  PetscCheck(!graph->setupcalled, PetscObjectComm((PetscObject)graph), PETSC_ERR_ORDER, "Set the periodicity before GNNGraphSetUp(): the edge features depend on it");
   for (int d = 0; d < 3; d++) {
     PetscCheck(period[d] >= 0, PetscObjectComm((PetscObject)graph), PETSC_ERR_ARG_OUTOFRANGE, "Periods must be non-negative");
     graph->period[d] = period[d];

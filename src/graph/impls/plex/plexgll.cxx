@@ -232,7 +232,7 @@ static PetscErrorCode GNNGraphBuildAdjacency_GLL(GNNGraph graph, Mat *A, Vec *co
     PetscCall(CellTensorFrame(dm, &ctx, c, tv, pointBySet));
     for (PetscInt n = 0; n < nn; n++) {
       PetscInt  ijk[3] = {n % n1, (n / n1) % n1, n / (n1 * n1)};
-      PetscBool owned;
+      PetscBool owned = PETSC_FALSE;
       PetscReal x[3];
       PetscCall(LatticeNode(&ctx, tv, pointBySet, ijk, &gid[n], &owned, x));
       if (owned)
