@@ -119,6 +119,21 @@ struct GNNSetup {
   }
 };
 
+/* this process's rank and the number of ranks in PETSC_COMM_WORLD */
+inline int Rank()
+{
+  int rank;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  return rank;
+}
+
+inline int Size()
+{
+  int size;
+  MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  return size;
+}
+
 /* largest absolute difference / largest absolute value of the reference */
 inline double RelDiff(const std::vector<double> &ref, const std::vector<double> &v)
 {

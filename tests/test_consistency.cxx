@@ -53,20 +53,6 @@ Result Evaluate(MPI_Comm comm, const std::string &opts, bool withGrad)
   return r;
 }
 
-int Rank()
-{
-  int rank;
-  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
-  return rank;
-}
-
-int Size()
-{
-  int size;
-  MPI_Comm_size(PETSC_COMM_WORLD, &size);
-  return size;
-}
-
 class Consistency : public ::testing::TestWithParam<Case> { };
 
 TEST_P(Consistency, ForwardFloat64)

@@ -24,20 +24,6 @@ const double   kL        = 2 * M_PI;
 /* GLL points of degree 3 on [-1, 1]: +-1, +-1/sqrt(5); elements of width 2*pi / 4 */
 const double kH1 = (1 - 1 / std::sqrt(5.0)) * M_PI / 4, kH2 = (2 / std::sqrt(5.0)) * M_PI / 4;
 
-int Rank()
-{
-  int rank;
-  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
-  return rank;
-}
-
-int Size()
-{
-  int size;
-  MPI_Comm_size(PETSC_COMM_WORLD, &size);
-  return size;
-}
-
 std::string RankFile(const char *dir, const std::string &stem, int r)
 {
   return std::string(dir) + "/" + stem + "_rank_" + std::to_string(r) + "_size_" + std::to_string(kNekRanks) + ".bin";
