@@ -1,6 +1,6 @@
 # petscgnn: the two commands of a new user (README.md). Both install what is missing (Debian
 # packages, as root), configure and build with CMake, then run.
-#   make run    the main example on 2 ranks
+#   make run    the main job on 2 ranks: flow solver + in-situ GNN training + surrogate rollout
 #   make test   every test (CTest: GoogleTest programs under mpiexec at 1-4 ranks, scripts)
 BUILD  ?= build
 NP     ?= 2
@@ -13,7 +13,7 @@ MPIEXEC ?= mpiexec --oversubscribe
 PACKAGES = petsc-dev libtorch-dev libgtest-dev openmpi-bin cmake pkg-config g++ make \
            libopenblas0-pthread ccache gmsh python3-torch python3-numpy python3-matplotlib
 
-.PHONY: all deps build run test clean bench
+.PHONY: all deps build run run-ex1 test clean bench
 
 all: build
 
@@ -33,13 +33,27 @@ build: deps $(BUILD)/Makefile
 
 run: build
 	@mkdir -p output
+	$(MPIEXEC) -n $(NP) $(BUILD)/examples/insitu/ex4 -insitu_output output -gnn_train_monitor_every 50 \
+	  -gnn_view -gnn_graph_view -log_view :output/log_view.txt
+	/usr/bin/python3 share/scripts/plot_insitu.py output
+	@echo "Results in output/: summary.txt, train_history.csv, rollout_error.csv, fields_final.vtu (ParaView),"
+	@echo "train_loss.png, rollout_error.png, fields.png, log_view.txt"
+
+# Example 1 alone: evaluate an untrained GNN on a mesh and write its fields
+run-ex1: build
+	@mkdir -p output
 	$(MPIEXEC) -n $(NP) $(BUILD)/examples/ex1 -dm_plex_dim 2 -dm_plex_simplex 0 -dm_plex_box_faces 16,16 \
 	  -dm_plex_box_upper 6.283185307179586,6.283185307179586 -gnn_view -gnn_graph_view \
-	  -gnn_output_csv output/ex1.csv -gnn_output_view vtk:output/ex1.vtu -log_view :output/ex1-log.txt
-	@echo "Wrote output/ex1.csv, output/ex1.vtu (ParaView) and output/ex1-log.txt (-log_view)"
+	  -gnn_output_csv output/ex1.csv -gnn_output_view vtk:output/ex1.vtu
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 600
 
 clean:
 	rm -rf $(BUILD)
+
+# Benchmarks (not part of test): training step against the PyTorch reference, memory, phases,
+# strong/weak scaling, halo bytes, the scaling model and the consistency study; writes
+# docs/benchmarks.md, docs/bench_*.png and docs/benchmarks.json (10-20 minutes on 2 cores)
+bench: build
+	/usr/bin/python3 bench/run_bench.py --build $(BUILD) --docs docs
