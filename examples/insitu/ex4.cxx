@@ -20,6 +20,7 @@ static const char help[] = "Example 4 (the main job): a PETSc flow solver and a 
 #include <petscgnnts.h>
 #include <petscgnndata.h>
 #include <sys/stat.h>
+#include <cstring>
 #include <string>
 #include <vector>
 #include "flow.h"
@@ -198,11 +199,17 @@ int main(int argc, char **argv)
       PetscReal rate, nu;
       PetscCall(GNNGraphGetSizes(graph, NULL, NULL, NULL, &N));
       PetscCall(TSGetStepNumber(ts, &solverSteps));
-      PetscCall(FlowGetEnergyDecayRate(flow, &rate));
-      PetscCall(FlowGetViscosity(flow, &nu));
-      std::string s;
-      char        line[512];
-      PetscCall(PetscSNPrintf(line, sizeof(line), "solver: %" PetscInt_FMT " steps of dt %.4g to t = %.4g (%" PetscInt_FMT " while training), energy decay rate %.5f vs exact %.5f (%.2f %%)\n", solverSteps, (double)dt, (double)(t0 + nRoll * every * dt), nsteps, (double)rate, (double)(4 * nu), (double)(100 * PetscAbsReal(rate - 4 * nu) / (4 * nu))));
+      const char *flowCase;
+      PetscCall(FlowGetCase(flow, &flowCase));
+      if (!strcmp(flowCase, "tgv")) {
+        PetscCall(FlowGetEnergyDecayRate(flow, &rate));
+        PetscCall(FlowGetViscosity(flow, &nu));
+        PetscCall(PetscSNPrintf(line, sizeof(line), "solver: %s, %" PetscInt_FMT " steps of dt %.4g to t = %.4g (%" PetscInt_FMT " while training), energy decay rate %.5f vs exact %.5f (%.2f %%)\n", flowCase, solverSteps, (double)dt, (double)(t0 + nRoll * every * dt), nsteps, (double)rate, (double)(4 * nu), (double)(100 * PetscAbsReal(rate - 4 * nu) / (4 * nu))));
+      } else {
+        PetscReal Re;
+        PetscCall(FlowGetReynolds(flow, &Re));
+        PetscCall(PetscSNPrintf(line, sizeof(line), "solver: %s at Re %.0f, %" PetscInt_FMT " steps of dt %.4g to t = %.4g (%" PetscInt_FMT " while training)\n", flowCase, (double)Re, solverSteps, (double)dt, (double)(t0 + nRoll * every * dt), nsteps));
+      }
       s += line;
       PetscCall(PetscSNPrintf(line, sizeof(line), "graph: %" PetscInt_FMT " nodes (the Q2 velocity DOFs), samples %" PetscInt_FMT ", every %" PetscInt_FMT " solver steps\n", N, nTrain, every));
       s += line;
