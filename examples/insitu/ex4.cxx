@@ -199,6 +199,8 @@ int main(int argc, char **argv)
       PetscReal rate, nu;
       PetscCall(GNNGraphGetSizes(graph, NULL, NULL, NULL, &N));
       PetscCall(TSGetStepNumber(ts, &solverSteps));
+      std::string s;
+      char        line[512];
       const char *flowCase;
       PetscCall(FlowGetCase(flow, &flowCase));
       if (!strcmp(flowCase, "tgv")) {
