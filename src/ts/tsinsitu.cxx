@@ -6,6 +6,7 @@ typedef struct {
   GNNTrainer tr;
   GNNGraph   graph;
   PetscInt   field, every, trainSteps;
+  PetscInt   first; /* step of the first call: samples are every `every` steps from there */
   Vec        prev, cur;
   PetscBool  havePrev;
 } InSituCtx;
@@ -28,7 +29,8 @@ static PetscErrorCode InSituMonitor(TS ts, PetscInt step, PetscReal t, Vec u, vo
   DM         dm;
 
   PetscFunctionBegin;
-  if (step % c->every) PetscFunctionReturn(0);
+  if (c->first < 0) c->first = step;
+  if ((step - c->first) % c->every) PetscFunctionReturn(0);
   PetscCall(TSGetDM(ts, &dm));
   PetscCall(GNNGraphPlexFieldToNodes(c->graph, dm, c->field, t, u, c->cur));
   if (c->havePrev) {
@@ -61,6 +63,7 @@ PetscErrorCode GNNTSSetInSituTraining(TS ts, GNNTrainer tr, PetscInt field, Pets
   c->field      = field;
   c->every      = every;
   c->trainSteps = trainSteps;
+  c->first      = -1;
   PetscCall(GNNTrainerGetGNN(tr, &gnn));
   PetscCall(GNNGetGraph(gnn, &c->graph));
   PetscCall(GNNGetSizes(gnn, &nin, &nout));
