@@ -86,6 +86,15 @@ void LinearForward(const T *x, int64_t M, int64_t K, const T *WT, const T *b, in
   else LinearForwardN<T, 0>(x, M, K, WT, b, N, y, elu);
 }
 
+/* g * ELU'(z) from the ELU's output y: 1 where y > 0, else exp(z) = y + 1; one pass, no temporaries */
+template <typename T>
+void EluBackward(const T *g, const T *y, int64_t n, T *out)
+{
+  at::parallel_for(0, n, 16384, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) out[i] = y[i] > 0 ? g[i] : g[i] * (y[i] + 1);
+  });
+}
+
 class LinearFunction : public torch::autograd::Function<LinearFunction> {
 public:
   static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor x, torch::Tensor W, torch::Tensor b, bool elu)
@@ -108,8 +117,10 @@ public:
     auto x = saved[0], W = saved[1];
     auto g = grads[0];
     if (ctx->saved_data["elu"].toBool()) {
-      auto y = saved[2];
-      g      = g * torch::where(y > 0, torch::ones_like(y), y + 1); /* ELU'(z) = exp(z) = y + 1 for z <= 0 */
+      auto y  = saved[2];
+      auto gc = g.contiguous(), ge = torch::empty_like(y);
+      AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "GNNEluBackward", [&] { EluBackward<scalar_t>(gc.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), y.numel(), ge.data_ptr<scalar_t>()); });
+      g = ge;
     }
     return {g.mm(W), g.t().mm(x), g.sum(0), torch::Tensor()};
   }
