@@ -1,0 +1,472 @@
+static const char help[] = "petscgnn benchmark driver (make bench runs it through bench/run_bench.py).\n\n"
+"  -bench_mode train|partition|peak\n"
+"    train      training steps (GNNTrainerStep: forward, loss, backward, gradient all-reduce,\n"
+"               Adam) on the Taylor-Green pair u(0) -> u(dt) of the mesh given by the -dm_plex_*\n"
+"               options; the model from the -gnn_* options. Prints one JSON object (rank 0):\n"
+"               step times, losses, log-event times of the timed steps, peak memory, halo counts.\n"
+"    partition  only the graph: per-rank owned/ghost/edge/neighbour counts and the ghost count of\n"
+"               every (receiver, sender) rank pair, as JSON (for the halo and scaling models)\n"
+"    peak       large fp32 matrix product (LibTorch mm, n x n) and the skinny products of the\n"
+"               model (M x 32 by 32 x 32: LibTorch mm and the row-deterministic forward kernel)\n"
+"  -bench_warmup <1>       untimed steps first\n"
+"  -bench_reps <5>         timed steps\n"
+"  -bench_lr <1e-4>        constant learning rate (Adam)\n"
+"  -bench_json FILE        write the JSON there as well (rank 0)\n"
+"  -bench_profile FILE     (train) one more step after the timed ones under LibTorch's profiler:\n"
+"                          a Chrome trace of the operators (rank 0)\n"
+"  -bench_export PREFIX    (train, 1 rank) write the graph for the PyTorch reference, before training:\n"
+"                          PREFIX.pos.f64, PREFIX.x.f64, PREFIX.y.f64 ([N, d] raw doubles),\n"
+"                          PREFIX.edges.i64 ([2, E] raw int64: senders, then receivers; node\n"
+"                          indices in this run's numbering) and PREFIX.weights.pt (GNNSaveWeights)\n"
+"  -bench_peak_n <4096>    size of the large product;  -bench_skinny_m <190464> rows of the skinny one\n"
+"  -bench_threads <1>      (peak) LibTorch threads\n\n";
+
+#include <petscgnntrain.h>
+#include <petscgnndata.h>
+#include <petscdmplex.h>
+#include <torch/torch.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
+#include "nn/linear.hpp" /* the library's forward kernel, timed alone in -bench_mode peak */
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Memory of this process from /proc/self/status (kB); "clear_refs 5" resets the high-water mark */
+
+static long ProcStatus(const char *key)
+{
+  std::ifstream in("/proc/self/status");
+  std::string   line;
+  size_t        n = strlen(key);
+  while (std::getline(in, line))
+    if (!line.compare(0, n, key) && line[n] == ':') return std::stol(line.substr(n + 1));
+  return -1;
+}
+
+static bool ResetPeakRSS()
+{
+  FILE *fp = fopen("/proc/self/clear_refs", "w");
+  if (!fp) return false;
+  bool ok = fputs("5", fp) >= 0;
+  return (fclose(fp) == 0) && ok;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* A minimal JSON writer: keys in insertion order */
+
+struct Json {
+  std::vector<std::pair<std::string, std::string>> kv;
+  void raw(const std::string &k, const std::string &v) { kv.emplace_back(k, v); }
+  void num(const std::string &k, double v)
+  {
+    char b[64];
+    snprintf(b, sizeof(b), "%.10g", v);
+    raw(k, b);
+  }
+  void str(const std::string &k, const std::string &v) { raw(k, "\"" + v + "\""); }
+  template <typename T>
+  void arr(const std::string &k, const std::vector<T> &v)
+  {
+    std::ostringstream s;
+    s.precision(10);
+    s << "[";
+    for (size_t i = 0; i < v.size(); i++) s << (i ? "," : "") << v[i];
+    s << "]";
+    raw(k, s.str());
+  }
+  std::string dump() const
+  {
+    std::string s = "{";
+    for (size_t i = 0; i < kv.size(); i++) s += (i ? ", \"" : "\"") + kv[i].first + "\": " + kv[i].second;
+    return s + "}";
+  }
+};
+
+static PetscErrorCode EmitJson(MPI_Comm comm, const Json &j, const char file[])
+{
+  PetscMPIInt rank;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    std::string s = j.dump();
+    printf("BENCH_JSON %s\n", s.c_str());
+    fflush(stdout);
+    if (file && file[0]) {
+      FILE *fp = fopen(file, "w");
+      PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", file);
+      fprintf(fp, "%s\n", s.c_str());
+      PetscCheck(fclose(fp) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write %s", file);
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Halo counts from the graph's PetscSF: ghosts per (receiver = this rank, sender) pair */
+
+static PetscErrorCode HaloCounts(GNNGraph graph, Json &j)
+{
+  MPI_Comm              comm = PetscObjectComm((PetscObject)graph);
+  PetscMPIInt           size, rank;
+  PetscSF               sf;
+  PetscInt              nroots, nleaves, nOwned, nGhost, nEdges, N;
+  const PetscInt       *ilocal;
+  const PetscSFNode    *iremote;
+  std::vector<PetscInt> pair, all, owned, ghost, edges, nbrs;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(GNNGraphGetSizes(graph, &nOwned, &nGhost, &nEdges, &N));
+  PetscCall(GNNGraphGetHaloSF(graph, &sf));
+  PetscCall(PetscSFGetGraph(sf, &nroots, &nleaves, &ilocal, &iremote));
+  pair.assign(size, 0);
+  for (PetscInt l = 0; l < nleaves; l++) pair[iremote[l].rank]++;
+  PetscInt nn = 0;
+  for (PetscMPIInt q = 0; q < size; q++) nn += (q != rank && pair[q] > 0);
+  PetscInt mine[4] = {nOwned, nGhost, nEdges, nn};
+  std::vector<PetscInt> gathered(rank == 0 ? 4 * size : 0);
+  all.resize(rank == 0 ? (size_t)size * size : 0);
+  PetscCallMPI(MPI_Gather(mine, 4, MPIU_INT, gathered.data(), 4, MPIU_INT, 0, comm));
+  PetscCallMPI(MPI_Gather(pair.data(), size, MPIU_INT, all.data(), size, MPIU_INT, 0, comm));
+  if (rank == 0) {
+    PetscInt maxpair = 0;
+    for (PetscMPIInt r = 0; r < size; r++) {
+      owned.push_back(gathered[4 * r]);
+      ghost.push_back(gathered[4 * r + 1]);
+      edges.push_back(gathered[4 * r + 2]);
+      nbrs.push_back(gathered[4 * r + 3]);
+      for (PetscMPIInt q = 0; q < size; q++)
+        if (q != r) maxpair = std::max(maxpair, all[(size_t)r * size + q]);
+    }
+    j.num("ranks", size);
+    j.num("nodes", (double)N);
+    j.arr("owned", owned);
+    j.arr("ghost", ghost);
+    j.arr("edges_local", edges);
+    j.arr("neighbours", nbrs);
+    j.num("max_pair", (double)maxpair);
+    if (size <= 64) j.arr("pair_counts", all); /* row r: ghosts rank r receives from each rank */
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode CreateGraph(DM *dm, GNNGraph *graph)
+{
+  PetscFunctionBeginUser;
+  PetscCall(DMCreate(PETSC_COMM_WORLD, dm));
+  PetscCall(DMSetType(*dm, DMPLEX));
+  PetscCall(DMSetFromOptions(*dm));
+  PetscCall(GNNGraphCreate(PETSC_COMM_WORLD, graph));
+  PetscCall(GNNGraphSetDM(*graph, *dm));
+  PetscCall(GNNGraphSetFromOptions(*graph));
+  PetscCall(GNNGraphSetUp(*graph));
+  PetscFunctionReturn(0);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+
+static PetscErrorCode WriteRaw(const std::string &file, const void *data, size_t bytes)
+{
+  PetscFunctionBeginUser;
+  FILE *fp = fopen(file.c_str(), "wb");
+  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", file.c_str());
+  bool ok = fwrite(data, 1, bytes, fp) == bytes;
+  ok      = (fclose(fp) == 0) && ok;
+  PetscCheck(ok, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write %s", file.c_str());
+  PetscFunctionReturn(0);
+}
+
+/* The graph, the training pair and the weights for share/python/meshgraphnet.py (1 rank) */
+static PetscErrorCode ExportForReference(GNNGraph graph, GNN gnn, Vec x, Vec y, const std::string &prefix)
+{
+  PetscInt           nOwned, nGhost, nEdges, dim;
+  const PetscInt    *rowptr, *senders;
+  const PetscReal   *coords;
+  const PetscScalar *a;
+
+  PetscFunctionBeginUser;
+  PetscCall(GNNGraphGetSizes(graph, &nOwned, &nGhost, &nEdges, NULL));
+  PetscCheck(nGhost == 0, PETSC_COMM_WORLD, PETSC_ERR_SUP, "-bench_export needs 1 rank");
+  PetscCall(GNNGraphGetDimension(graph, &dim));
+  PetscCall(GNNGraphGetEdges(graph, &rowptr, &senders));
+  PetscCall(GNNGraphGetCoordinates(graph, &coords));
+  std::vector<int64_t> ei(2 * (size_t)nEdges);
+  for (PetscInt i = 0; i < nOwned; i++)
+    for (PetscInt q = rowptr[i]; q < rowptr[i + 1]; q++) {
+      ei[q]          = senders[q];
+      ei[nEdges + q] = i;
+    }
+  std::vector<double> pos((size_t)nOwned * dim);
+  for (size_t k = 0; k < pos.size(); k++) pos[k] = coords[k];
+  PetscCall(WriteRaw(prefix + ".edges.i64", ei.data(), ei.size() * sizeof(int64_t)));
+  PetscCall(WriteRaw(prefix + ".pos.f64", pos.data(), pos.size() * sizeof(double)));
+  PetscCall(VecGetArrayRead(x, &a));
+  PetscCall(WriteRaw(prefix + ".x.f64", a, sizeof(double) * nOwned * dim));
+  PetscCall(VecRestoreArrayRead(x, &a));
+  PetscCall(VecGetArrayRead(y, &a));
+  PetscCall(WriteRaw(prefix + ".y.f64", a, sizeof(double) * nOwned * dim));
+  PetscCall(VecRestoreArrayRead(y, &a));
+  PetscCall(GNNSaveWeights(gnn, (prefix + ".weights.pt").c_str()));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ModeTrain(const char json[])
+{
+  DM                  dm;
+  GNNGraph            graph;
+  GNN                 gnn;
+  GNNTrainer          tr;
+  Vec                 x, y;
+  PetscInt            dim, warmup = 1, reps = 5, N, nOwned, nEdges, nparams, threads = 1;
+  PetscReal           lr = 1e-4, dt = 0.25, nu = 0.1;
+  char                exportPrefix[PETSC_MAX_PATH_LEN] = "", profile[PETSC_MAX_PATH_LEN] = "";
+  PetscLogStage       stage;
+  PetscMPIInt         size, rank;
+  Json                j;
+  std::vector<double> times, losses;
+  long                rssStart = ProcStatus("VmRSS");
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+  PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Benchmark options", "bench");
+  PetscCall(PetscOptionsInt("-bench_warmup", "Untimed steps", NULL, warmup, &warmup, NULL));
+  PetscCall(PetscOptionsInt("-bench_reps", "Timed steps", NULL, reps, &reps, NULL));
+  PetscCall(PetscOptionsReal("-bench_lr", "Learning rate (constant)", NULL, lr, &lr, NULL));
+  PetscCall(PetscOptionsString("-bench_export", "Write the graph, pair and weights for the reference", NULL, exportPrefix, exportPrefix, sizeof(exportPrefix), NULL));
+  PetscCall(PetscOptionsString("-bench_profile", "Profile one more step (Chrome trace)", NULL, profile, profile, sizeof(profile), NULL));
+  PetscCall(PetscOptionsInt("-gnn_threads", "(read here for the report)", NULL, threads, &threads, NULL));
+  PetscOptionsEnd();
+
+  PetscCall(CreateGraph(&dm, &graph));
+  PetscCall(GNNGraphGetDimension(graph, &dim));
+  PetscCall(GNNGraphGetSizes(graph, &nOwned, NULL, &nEdges, &N));
+  PetscCall(GNNCreate(PETSC_COMM_WORLD, &gnn));
+  PetscCall(GNNSetGraph(gnn, graph));
+  PetscCall(GNNSetSizes(gnn, dim, dim));
+  PetscCall(GNNSetFromOptions(gnn));
+  PetscCall(GNNSetUp(gnn));
+  PetscCall(GNNGetNumParameters(gnn, &nparams));
+
+  PetscCall(GNNGraphCreateNodeVec(graph, dim, &x));
+  PetscCall(GNNGraphCreateNodeVec(graph, dim, &y));
+  PetscCall(GNNDataTaylorGreen(graph, 0.0, nu, x));
+  PetscCall(GNNDataTaylorGreen(graph, dt, nu, y));
+  if (exportPrefix[0]) PetscCall(ExportForReference(graph, gnn, x, y, exportPrefix));
+
+  PetscCall(GNNTrainerCreate(PETSC_COMM_WORLD, &tr));
+  PetscCall(GNNTrainerSetGNN(tr, gnn));
+  PetscCall(GNNTrainerSetSteps(tr, warmup + reps + (profile[0] ? 1 : 0)));
+  PetscCall(GNNTrainerSetLearningRate(tr, lr, lr, 0)); /* constant: lr_min = lr, no warm-up */
+  PetscCall(GNNTrainerSetFromOptions(tr));
+  PetscCall(GNNTrainerAddSample(tr, x, y));
+  PetscCall(GNNTrainerSetUp(tr));
+
+  PetscCall(PetscLogStageRegister("BenchTimed", &stage));
+  const long rssSetup = ProcStatus("VmRSS");
+  const bool peakOk   = ResetPeakRSS();
+  for (PetscInt k = 0; k < warmup + reps; k++) {
+    PetscReal loss;
+    double    t0, t1, tmax;
+    if (k == warmup) PetscCall(PetscLogStagePush(stage));
+    PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
+    t0 = MPI_Wtime();
+    PetscCall(GNNTrainerStep(tr, &loss));
+    t1 = MPI_Wtime() - t0;
+    PetscCallMPI(MPI_Allreduce(&t1, &tmax, 1, MPI_DOUBLE, MPI_MAX, PETSC_COMM_WORLD));
+    losses.push_back(loss);
+    if (k >= warmup) times.push_back(tmax);
+  }
+  if (reps > 0) PetscCall(PetscLogStagePop());
+  const long hwm = ProcStatus("VmHWM");
+  if (profile[0]) {
+    std::ostringstream trace;
+    {
+      torch::autograd::profiler::RecordProfile guard(trace);
+      PetscCall(GNNTrainerStep(tr, NULL));
+    }
+    if (rank == 0) {
+      std::ofstream out(profile);
+      out << trace.str();
+      PetscCheck(out.good(), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write %s", profile);
+    }
+  }
+
+  /* Log events of the timed steps: time per step, max and mean over ranks */
+  {
+    struct {
+      const char   *name;
+      PetscLogEvent ev;
+    } evs[] = {
+      {"GNNEncode", GNN_Encode},       {"GNNHaloExchange", GNN_HaloBegin}, {"GNNEdgeMLP", GNN_EdgeMLP},       {"GNNAggregate", GNN_Aggregate},
+      {"GNNNodeMLP", GNN_NodeMLP},     {"GNNDecode", GNN_Decode},          {"GNNBackward", GNN_Backward},     {"GNNHaloReverse", GNN_HaloReverse},
+      {"GNNGradReduce", GNN_GradReduce},
+    };
+    std::ostringstream emax, emean, ecount;
+    for (size_t e = 0; e < sizeof(evs) / sizeof(evs[0]); e++) {
+      PetscEventPerfInfo info;
+      double             t = 0, tm, ts;
+      int                c = 0;
+      if (reps > 0) {
+        PetscCall(PetscLogEventGetPerfInfo(stage, evs[e].ev, &info));
+        t = info.time / reps;
+        c = info.count;
+      }
+      PetscCallMPI(MPI_Allreduce(&t, &tm, 1, MPI_DOUBLE, MPI_MAX, PETSC_COMM_WORLD));
+      PetscCallMPI(MPI_Allreduce(&t, &ts, 1, MPI_DOUBLE, MPI_SUM, PETSC_COMM_WORLD));
+      emax << (e ? ", " : "") << "\"" << evs[e].name << "\": " << tm;
+      emean << (e ? ", " : "") << "\"" << evs[e].name << "\": " << ts / size;
+      ecount << (e ? ", " : "") << "\"" << evs[e].name << "\": " << c;
+    }
+    j.str("mode", "train");
+    j.num("threads", (double)threads);
+    j.num("params", (double)nparams);
+    j.num("warmup", (double)warmup);
+    j.arr("step_times", times);
+    j.arr("losses", losses);
+    j.raw("events_max", "{" + emax.str() + "}");
+    j.raw("events_mean", "{" + emean.str() + "}");
+    j.raw("event_counts_rank0", "{" + ecount.str() + "}");
+  }
+  /* Memory (kB): per rank at start, after set-up, and the peak during the steps */
+  {
+    long mine[3] = {rssStart, rssSetup, peakOk ? hwm : -1}, mx[3], sm[3];
+    PetscCallMPI(MPI_Allreduce(mine, mx, 3, MPI_LONG, MPI_MAX, PETSC_COMM_WORLD));
+    PetscCallMPI(MPI_Allreduce(mine, sm, 3, MPI_LONG, MPI_SUM, PETSC_COMM_WORLD));
+    j.num("rss_start_kb_sum", (double)sm[0]);
+    j.num("rss_setup_kb_sum", (double)sm[1]);
+    j.num("hwm_train_kb_sum", (double)sm[2]);
+    j.num("hwm_train_kb_max", (double)mx[2]);
+    PetscInt Eg, El = nEdges;
+    PetscCallMPI(MPI_Allreduce(&El, &Eg, 1, MPIU_INT, MPI_SUM, PETSC_COMM_WORLD));
+    j.num("edges", (double)Eg);
+  }
+  PetscCall(HaloCounts(graph, j));
+  PetscCall(EmitJson(PETSC_COMM_WORLD, j, json));
+
+  PetscCall(VecDestroy(&x));
+  PetscCall(VecDestroy(&y));
+  PetscCall(GNNTrainerDestroy(&tr));
+  PetscCall(GNNDestroy(&gnn));
+  PetscCall(GNNGraphDestroy(&graph));
+  PetscCall(DMDestroy(&dm));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ModePartition(const char json[])
+{
+  DM       dm;
+  GNNGraph graph;
+  Json     j;
+
+  PetscFunctionBeginUser;
+  PetscCall(CreateGraph(&dm, &graph));
+  j.str("mode", "partition");
+  PetscCall(HaloCounts(graph, j));
+  PetscCall(EmitJson(PETSC_COMM_WORLD, j, json));
+  PetscCall(GNNGraphDestroy(&graph));
+  PetscCall(DMDestroy(&dm));
+  PetscFunctionReturn(0);
+}
+
+/* Best of reps of fn(), in seconds */
+template <typename Fn>
+static double BestTime(int reps, Fn fn)
+{
+  fn(); /* warm-up */
+  double best = 1e30;
+  for (int r = 0; r < reps; r++) {
+    double t0 = MPI_Wtime();
+    fn();
+    best = std::min(best, MPI_Wtime() - t0);
+  }
+  return best;
+}
+
+static PetscErrorCode ModePeak(const char json[])
+{
+  PetscInt n = 4096, m = 190464, threads = 1, h = 32;
+  Json     j;
+
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Benchmark options", "bench");
+  PetscCall(PetscOptionsInt("-bench_peak_n", "Size of the large product", NULL, n, &n, NULL));
+  PetscCall(PetscOptionsInt("-bench_skinny_m", "Rows of the skinny products", NULL, m, &m, NULL));
+  PetscCall(PetscOptionsInt("-bench_threads", "LibTorch threads", NULL, threads, &threads, NULL));
+  PetscOptionsEnd();
+  try {
+    torch::NoGradGuard ng;
+    torch::set_num_threads((int)threads);
+    torch::manual_seed(0);
+    auto   a = torch::randn({n, n}), b = torch::randn({n, n});
+    double t = BestTime(3, [&] { (void)torch::mm(a, b); });
+    j.str("mode", "peak");
+    j.num("threads", (double)threads);
+    j.num("n", (double)n);
+    j.num("mm_gflops", 2.0 * n * n * n / t / 1e9);
+    /* the model's products: [m, K] x [K, 32], K = 32 (hidden), 96 (first edge-MLP layer) */
+    for (int64_t K : {h, 3 * h}) {
+      auto   x = torch::randn({m, K}), W = torch::randn({h, K}), bias = torch::randn({h});
+      double flop = 2.0 * m * K * h;
+      double tm   = BestTime(5, [&] { (void)torch::addmm(bias, x, W.t()); });
+      double tk   = BestTime(5, [&] { (void)GNNLinear(x, W, bias, true); });
+      double tk0  = BestTime(5, [&] { (void)GNNLinear(x, W, bias, false); });
+      auto   g    = torch::randn({m, h});
+      double tgw  = BestTime(5, [&] { (void)g.t().mm(x); });   /* weight gradient of backward */
+      double tgx  = BestTime(5, [&] { (void)g.mm(W); });       /* input gradient of backward */
+      std::string s = "_k" + std::to_string(K);
+      j.num("skinny_torch_addmm_gflops" + s, flop / tm / 1e9);
+      j.num("skinny_gnnlinear_elu_gflops" + s, flop / tk / 1e9);
+      j.num("skinny_gnnlinear_noelu_gflops" + s, flop / tk0 / 1e9);
+      j.num("skinny_backward_dW_gflops" + s, flop / tgw / 1e9);
+      j.num("skinny_backward_dx_gflops" + s, flop / tgx / 1e9);
+    }
+    j.num("skinny_m", (double)m);
+    /* The ELU derivative of the backward of src/nn/linear.cxx, g * where(y > 0, 1, y + 1), against
+       LibTorch's one-pass elu_backward (the reference's) on an [m, 32] activation: ns per element */
+    {
+      auto   y   = torch::randn({m, h}), g = torch::randn({m, h});
+      double ne  = (double)m * h;
+      double tu  = BestTime(5, [&] { (void)(g * torch::where(y > 0, torch::ones_like(y), y + 1)); });
+      double tf  = BestTime(5, [&] { (void)at::elu_backward(g, 1.0, 1, 1, true, y); });
+      double tmul = BestTime(5, [&] { (void)(g * y); });
+      j.num("elu_bwd_unfused_ns_per_elem", tu / ne * 1e9);
+      j.num("elu_bwd_torch_ns_per_elem", tf / ne * 1e9);
+      j.num("elementwise_mul_ns_per_elem", tmul / ne * 1e9);
+    }
+  } catch (const std::exception &e) {
+    SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_LIB, "%s", e.what());
+  }
+  PetscCall(EmitJson(PETSC_COMM_WORLD, j, json));
+  PetscFunctionReturn(0);
+}
+
+int main(int argc, char **argv)
+{
+  char      mode[32] = "train", json[PETSC_MAX_PATH_LEN] = "";
+  PetscBool logOn;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscInitialize(&argc, &argv, NULL, help));
+  PetscCall(GNNInitializePackage());
+  PetscCall(PetscLogIsActive(&logOn));
+  if (!logOn) PetscCall(PetscLogDefaultBegin()); /* the events are read back, -log_view or not */
+  PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Benchmark options", "bench");
+  PetscCall(PetscOptionsString("-bench_mode", "train, partition or peak", NULL, mode, mode, sizeof(mode), NULL));
+  PetscCall(PetscOptionsString("-bench_json", "Also write the JSON to this file", NULL, json, json, sizeof(json), NULL));
+  PetscOptionsEnd();
+  if (!strcmp(mode, "train")) PetscCall(ModeTrain(json));
+  else if (!strcmp(mode, "partition")) PetscCall(ModePartition(json));
+  else if (!strcmp(mode, "peak")) PetscCall(ModePeak(json));
+  else SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "Unknown -bench_mode %s", mode);
+  PetscCall(PetscFinalize());
+  return 0;
+}
