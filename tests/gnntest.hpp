@@ -66,6 +66,18 @@ private:
   PetscOptions opts_;
 };
 
+/* A node Vec of graph g gathered on its communicator's rank 0 in the natural order (empty elsewhere) */
+inline std::vector<double> GatherNatural(GNNGraph g, Vec v)
+{
+  PetscInt     n, bs;
+  PetscScalar *a;
+  TestCall(VecGetBlockSize(v, &bs));
+  TestCall(GNNGraphGatherNatural(g, v, &n, &a));
+  std::vector<double> out(a, a + n * bs);
+  TestCall(PetscFree(a));
+  return out;
+}
+
 /* A mesh, graph and model built from the options in force, on a communicator */
 struct GNNSetup {
   DM       dm    = NULL;
@@ -106,17 +118,7 @@ struct GNNSetup {
       TestCall(VecScale(*target, -0.7));
     }
   }
-  /* Node Vec gathered on rank 0 in the natural order (empty elsewhere) */
-  std::vector<double> Natural(Vec v)
-  {
-    PetscInt     n, bs;
-    PetscScalar *a;
-    TestCall(VecGetBlockSize(v, &bs));
-    TestCall(GNNGraphGatherNatural(graph, v, &n, &a));
-    std::vector<double> out(a, a + n * bs);
-    TestCall(PetscFree(a));
-    return out;
-  }
+  std::vector<double> Natural(Vec v) { return GatherNatural(graph, v); }
 };
 
 /* this process's rank and the number of ranks in PETSC_COMM_WORLD */

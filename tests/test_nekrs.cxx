@@ -114,23 +114,11 @@ EdgeStats Edges(GNNGraph g)
   return s;
 }
 
-/* A node Vec gathered on the comm's rank 0 in the natural order */
-std::vector<double> Natural(GNNGraph g, Vec v)
-{
-  PetscInt     n, bs;
-  PetscScalar *a;
-  TestCall(VecGetBlockSize(v, &bs));
-  TestCall(GNNGraphGatherNatural(g, v, &n, &a));
-  std::vector<double> out(a, a + n * bs);
-  TestCall(PetscFree(a));
-  return out;
-}
-
 std::vector<double> NaturalCoordinates(GNNGraph g)
 {
   Vec c;
   TestCall(GNNGraphGetCoordinateVec(g, &c));
-  std::vector<double> x = Natural(g, c);
+  std::vector<double> x = GatherNatural(g, c);
   TestCall(VecDestroy(&c));
   return x;
 }
@@ -239,8 +227,8 @@ Outputs Evaluate(MPI_Comm comm)
   TestCall(VecAXPY(t, -1.0, x));
   TestCall(VecNorm(t, NORM_INFINITY, &o.tgvDiff));
   TestCall(GNNApply(gnn, x, y));
-  o.x = Natural(g.graph, x);
-  o.y = Natural(g.graph, y);
+  o.x = GatherNatural(g.graph, x);
+  o.y = GatherNatural(g.graph, y);
   TestCall(VecDestroy(&x));
   TestCall(VecDestroy(&y));
   TestCall(VecDestroy(&t));

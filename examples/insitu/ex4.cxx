@@ -140,7 +140,6 @@ int main(int argc, char **argv)
   PetscCall(GNNTSSetInSituTraining(ts, tr, 0, every, perSample));
   PetscCall(TSGetStepNumber(ts, &step0));
   PetscCall(TSSetMaxSteps(ts, step0 + every * (nTrain - 1)));
-  PetscCall(TSSetMaxTime(ts, PETSC_MAX_REAL));
   PetscCall(PetscTime(&tstart));
   PetscCall(TSSolve(ts, u));
   PetscCall(PetscTime(&ttrain0));
