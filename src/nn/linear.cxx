@@ -1,110 +1,382 @@
-/* Row-deterministic Linear (+ELU) forward. Compiled with -ffp-contract=off (see CMakeLists.txt):
-   a fused multiply-add in one code path and not in another would round differently. */
+/* Row-deterministic Linear (+ELU): forward and fused backward.
+
+   Every forward output is acc = b; acc = fma(x_k, w_k, acc) for k = 0..K-1 in order, in every code
+   path (AVX-512 tiles of any height, the portable fallback), so a row's result depends on that row
+   alone. The file is compiled with -ffp-contract=off (see CMakeLists.txt) so that the compiler adds
+   no fused multiply-add of its own in the paths written without one (the ELU). */
 #include "nn/linear.hpp"
 #include <ATen/Parallel.h>
+#include <immintrin.h>
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <vector>
+
+/* GCC 12 warns about the vector ABI of the always-inlined generic helpers and about its own
+   intrinsics headers (_mm512_undefined_*): neither applies to code inlined into the AVX-512 tiles */
+#pragma GCC diagnostic ignored "-Wpsabi"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace {
 
-/* exp(v) - 1 for v <= 0 in plain IEEE operations (range reduction and a Taylor polynomial in
-   double, error < 1e-16): unlike a libm call it vectorises, and the scalar and vector code paths
-   give the same bits, so an element's result does not depend on its position in the batch. */
+/* ELU(v) = v for v > 0, exp(v) - 1 otherwise, written once as operations on a generic "vector"
+   type so that the portable scalar path and the AVX-512 path are the same sequence of IEEE
+   operations (explicit fused multiply-adds, round-to-nearest-even): an element's result never
+   depends on which path or lane computed it, nor on its position in the batch.
+   exp(v) - 1 = 2^k (exp(r) - 1) + (2^k - 1), v = k ln2 + r, |r| <= ln2/2, exp(r) - 1 by a Taylor
+   polynomial (degree 7 in single, 12 in double: below the format's rounding); below the clamp the
+   result rounds to -1 anyway. */
 template <typename T>
-inline T ExpMinusOneNeg(T v)
+struct ExpCoef;
+template <>
+struct ExpCoef<float> {
+  static constexpr int    degree = 7, bias = 127, mant = 23;
+  static constexpr double clamp  = -20.0;
+};
+template <>
+struct ExpCoef<double> {
+  static constexpr int    degree = 12, bias = 1023, mant = 52;
+  static constexpr double clamp  = -40.0;
+};
+constexpr double kInvFact[13] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040, 1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600};
+
+/* The scalar operations; the AVX-512 struct below provides the same names on registers */
+template <typename T>
+struct Scalar {
+  using R = T;
+  static R set1(T v) { return v; }
+  static R fma(R a, R b, R c) { return std::fma(a, b, c); }
+  static R mul(R a, R b) { return a * b; }
+  static R sub(R a, R b) { return a - b; }
+  static R min(R a, R b) { return b < a ? b : a; }
+  static R max(R a, R b) { return b > a ? b : a; }
+  static R rint(R a) { return std::nearbyint(a); }
+  static R pow2(R k) /* 2^k for an integral k in the normal range */
+  {
+    using I = typename std::conditional<sizeof(T) == 4, int32_t, int64_t>::type;
+    I bits  = ((I)k + ExpCoef<T>::bias) << ExpCoef<T>::mant;
+    T two;
+    std::memcpy(&two, &bits, sizeof(two));
+    return two;
+  }
+  static R elu_select(R v, R e) { return v <= 0 ? e : v; }
+};
+
+template <typename T, typename S>
+__attribute__((always_inline)) inline typename S::R Elu(typename S::R v)
 {
-  double x = (double)v;
-  x        = x < -700.0 ? -700.0 : x;
-  double k = std::floor(x * 1.4426950408889634 + 0.5);
-  double r = (x - k * 0.693147180369123816490) - k * 1.90821492927058770002e-10;
-  double p = 1.0 / 479001600.0;
-  p        = p * r + 1.0 / 39916800.0;
-  p        = p * r + 1.0 / 3628800.0;
-  p        = p * r + 1.0 / 362880.0;
-  p        = p * r + 1.0 / 40320.0;
-  p        = p * r + 1.0 / 5040.0;
-  p        = p * r + 1.0 / 720.0;
-  p        = p * r + 1.0 / 120.0;
-  p        = p * r + 1.0 / 24.0;
-  p        = p * r + 1.0 / 6.0;
-  p        = p * r + 0.5;
-  p        = p * r * r + r; /* exp(r) - 1 */
-  int32_t  ki   = (int32_t)k;
-  uint64_t bits = (uint64_t)(int64_t)(ki + 1023) << 52;
-  double   two;
-  std::memcpy(&two, &bits, sizeof(two));
-  return (T)(p * two + (two - 1.0)); /* 2^k (exp(r) - 1) + 2^k - 1 */
+  using R     = typename S::R;
+  R x         = S::max(S::min(v, S::set1(T(0))), S::set1(T(ExpCoef<T>::clamp)));
+  R k         = S::rint(S::mul(x, S::set1(T(1.4426950408889634))));
+  R r         = S::fma(k, S::set1(T(-0.693145751953125)), x); /* ln2 in two parts (Cody-Waite) */
+  r           = S::fma(k, S::set1(T(-1.428606820309417e-06)), r);
+  R q         = S::set1(T(kInvFact[ExpCoef<T>::degree]));
+  for (int d = ExpCoef<T>::degree - 1; d >= 2; d--) q = S::fma(q, r, S::set1(T(kInvFact[d])));
+  R p         = S::fma(q, S::mul(r, r), r); /* exp(r) - 1 */
+  R two       = S::pow2(k);
+  R e         = S::fma(p, two, S::sub(two, S::set1(T(1))));
+  return S::elu_select(v, e);
 }
 
-/* R rows of x times all N outputs (N = NB when NB > 0, a compile-time width kept in registers).
-   Every output is acc = b; acc += x_k * w_k for k = 0..K-1 in order: the same sequence whatever R,
-   NB or the vector width, so blocking never changes a row's result. */
-template <typename T, int R, int NB>
-__attribute__((target_clones("avx512f", "avx2", "default"))) void RowBlock(const T *x, int64_t K, const T *WT, const T *b, int64_t Nrt, T *y, bool elu)
+/* ELU in place on n contiguous values (the portable path) */
+template <typename T>
+__attribute__((target_clones("arch=haswell", "default"))) void EluInPlace(T *y, int64_t n)
 {
-  const int64_t N = NB > 0 ? NB : Nrt;
-  for (int64_t j0 = 0; j0 < N; j0 += 64) {
-    const int64_t nj = NB > 0 ? NB : std::min<int64_t>(64, N - j0);
-    T             acc[R][NB > 0 ? NB : 64];
-    for (int r = 0; r < R; r++)
-      for (int64_t j = 0; j < nj; j++) acc[r][j] = b[j0 + j];
-    for (int64_t k = 0; k < K; k++) {
-      const T *w = WT + k * N + j0;
-      for (int r = 0; r < R; r++) {
-        const T xv = x[r * K + k];
-        for (int64_t j = 0; j < nj; j++) acc[r][j] += xv * w[j];
-      }
+  for (int64_t i = 0; i < n; i++) y[i] = Elu<T, Scalar<T>>(y[i]);
+}
+
+/* g * ELU'(z) from the ELU's output y: 1 where y > 0, else exp(z) = y + 1 */
+template <typename T>
+__attribute__((target_clones("avx512f", "avx2", "default"))) void EluBackward(const T *g, const T *y, int64_t n, T *out)
+{
+  for (int64_t i = 0; i < n; i++) out[i] = y[i] > 0 ? g[i] : g[i] * (y[i] + 1);
+}
+
+/* The right-hand operand of a row product, packed: P[k][j] for k < K, j < Npad (N rounded up to a
+   multiple of 64 bytes, zero-padded), so that the kernels load whole vectors. */
+template <typename T>
+struct Packed {
+  int64_t        K, N, Npad;
+  std::vector<T> w, b;
+};
+
+/* P[k][j] = W[j][k] (transposed, the forward's W^T) or W[k][j] (as is, the backward's dX = g W) */
+template <typename T>
+Packed<T> Pack(const T *W, int64_t rows, int64_t cols, bool transpose, const T *b)
+{
+  Packed<T> p;
+  p.K    = transpose ? cols : rows;
+  p.N    = transpose ? rows : cols;
+  const int64_t L = 64 / sizeof(T);
+  p.Npad = (p.N + L - 1) / L * L;
+  p.w.assign(p.K * p.Npad, T(0));
+  p.b.assign(p.Npad, T(0));
+  for (int64_t k = 0; k < p.K; k++)
+    for (int64_t j = 0; j < p.N; j++) p.w[k * p.Npad + j] = transpose ? W[j * cols + k] : W[k * cols + j];
+  if (b)
+    for (int64_t j = 0; j < p.N; j++) p.b[j] = b[j];
+  return p;
+}
+
+/* ---- portable path: the same fma sequence, one row at a time ---- */
+template <typename T>
+__attribute__((target_clones("arch=haswell", "default"))) void RowsGeneric(const T *x, int64_t M, int64_t ldx, const Packed<T> &p, T *y, int64_t ldy)
+{
+  for (int64_t i = 0; i < M; i++)
+    for (int64_t j = 0; j < p.N; j++) {
+      T acc = p.b[j];
+      for (int64_t k = 0; k < p.K; k++) acc = std::fma(x[i * ldx + k], p.w[k * p.Npad + j], acc);
+      y[i * ldy + j] = acc;
     }
-    for (int r = 0; r < R; r++)
-      for (int64_t j = 0; j < nj; j++) {
-        T v               = acc[r][j];
-        T e               = ExpMinusOneNeg(v < 0 ? v : T(0));
-        y[r * N + j0 + j] = (elu && v <= 0) ? e : v;
-      }
+}
+
+/* dW[n][k] += sum_i g[i][n] x[i][k], db[n] += sum_i g[i][n] */
+template <typename T>
+void OuterGeneric(const T *g, int64_t M, int64_t N, const T *x, int64_t K, T *dW, T *db)
+{
+  for (int64_t i = 0; i < M; i++)
+    for (int64_t n = 0; n < N; n++) {
+      const T gv = g[i * N + n];
+      db[n] += gv;
+      for (int64_t k = 0; k < K; k++) dW[n * K + k] += gv * x[i * K + k];
+    }
+}
+
+/* ---- AVX-512 path ---- */
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512vl")
+
+template <typename T>
+struct V;
+template <>
+struct V<float> {
+  using R = __m512;
+  static constexpr int L = 16;
+  static R   load(const float *p) { return _mm512_loadu_ps(p); }
+  static R   loadn(const float *p, int n) { return _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p); }
+  static R   set1(float v) { return _mm512_set1_ps(v); }
+  static R   zero() { return _mm512_setzero_ps(); }
+  static R   fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
+  static R   add(R a, R b) { return _mm512_add_ps(a, b); }
+  static void store(float *p, R v) { _mm512_storeu_ps(p, v); }
+  static void storen(float *p, int n, R v) { _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), v); }
+  static R   mul(R a, R b) { return _mm512_mul_ps(a, b); }
+  static R   sub(R a, R b) { return _mm512_sub_ps(a, b); }
+  static R   min(R a, R b) { return _mm512_min_ps(b, a); } /* operand order as Scalar's (NaN) */
+  static R   max(R a, R b) { return _mm512_max_ps(b, a); }
+  static R   rint(R a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static R   pow2(R k) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(k), _mm512_set1_epi32(127)), 23)); }
+  static R   elu_select(R v, R e) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LE_OQ), v, e); }
+};
+template <>
+struct V<double> {
+  using R = __m512d;
+  static constexpr int L = 8;
+  static R   load(const double *p) { return _mm512_loadu_pd(p); }
+  static R   loadn(const double *p, int n) { return _mm512_maskz_loadu_pd((__mmask8)((1u << n) - 1), p); }
+  static R   set1(double v) { return _mm512_set1_pd(v); }
+  static R   zero() { return _mm512_setzero_pd(); }
+  static R   fma(R a, R b, R c) { return _mm512_fmadd_pd(a, b, c); }
+  static R   add(R a, R b) { return _mm512_add_pd(a, b); }
+  static void store(double *p, R v) { _mm512_storeu_pd(p, v); }
+  static void storen(double *p, int n, R v) { _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1), v); }
+  static R   mul(R a, R b) { return _mm512_mul_pd(a, b); }
+  static R   sub(R a, R b) { return _mm512_sub_pd(a, b); }
+  static R   min(R a, R b) { return _mm512_min_pd(b, a); }
+  static R   max(R a, R b) { return _mm512_max_pd(b, a); }
+  static R   rint(R a) { return _mm512_roundscale_pd(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static R   pow2(R k) { return _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_add_epi64(_mm512_cvtpd_epi64(k), _mm512_set1_epi64(1023)), 52)); }
+  static R   elu_select(R v, R e) { return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, _mm512_setzero_pd(), _CMP_LE_OQ), v, e); }
+};
+
+/* RT rows times one block of NV vectors of columns (from column j0) of y = x P + b; ncols of them
+   are stored */
+template <typename T, int RT, int NV>
+inline void RowTile(const T *x, int64_t ldx, const Packed<T> &p, int64_t j0, int64_t ncols, T *y, int64_t ldy, bool elu)
+{
+  using S               = V<T>;
+  constexpr int      L  = S::L;
+  const int64_t      K  = p.K, ldw = p.Npad;
+  const T           *w0 = p.w.data() + j0;
+  typename S::R      acc[RT][NV];
+  for (int v = 0; v < NV; v++) {
+    typename S::R bv = S::load(p.b.data() + j0 + v * L);
+    for (int r = 0; r < RT; r++) acc[r][v] = bv;
+  }
+  for (int64_t k = 0; k < K; k++) {
+    typename S::R w[NV];
+    for (int v = 0; v < NV; v++) w[v] = S::load(w0 + k * ldw + v * L);
+    for (int r = 0; r < RT; r++) {
+      typename S::R xv = S::set1(x[r * ldx + k]);
+      for (int v = 0; v < NV; v++) acc[r][v] = S::fma(xv, w[v], acc[r][v]);
+    }
+  }
+  if (elu)
+    for (int r = 0; r < RT; r++)
+      for (int v = 0; v < NV; v++) acc[r][v] = Elu<T, S>(acc[r][v]);
+  for (int r = 0; r < RT; r++)
+    for (int v = 0; v < NV; v++) {
+      const int64_t c = ncols - v * L;
+      if (c >= L) S::store(y + r * ldy + j0 + v * L, acc[r][v]);
+      else if (c > 0) S::storen(y + r * ldy + j0 + v * L, (int)c, acc[r][v]);
+    }
+}
+
+constexpr int kTile = 12; /* rows per register tile: 12 x 2 accumulators + 2 weights + 1 broadcast */
+
+/* y = x P + b for M rows */
+template <typename T>
+void RowsAVX512(const T *x, int64_t M, int64_t ldx, const Packed<T> &p, T *y, int64_t ldy, bool elu)
+{
+  constexpr int L = V<T>::L;
+  int64_t       i = 0;
+  for (; i + kTile <= M; i += kTile)
+    for (int64_t j0 = 0; j0 < p.Npad; j0 += 2 * L) {
+      if (j0 + L < p.Npad) RowTile<T, kTile, 2>(x + i * ldx, ldx, p, j0, p.N - j0, y + i * ldy, ldy, elu);
+      else RowTile<T, kTile, 1>(x + i * ldx, ldx, p, j0, p.N - j0, y + i * ldy, ldy, elu);
+    }
+  for (; i < M; i++)
+    for (int64_t j0 = 0; j0 < p.Npad; j0 += 2 * L) {
+      if (j0 + L < p.Npad) RowTile<T, 1, 2>(x + i * ldx, ldx, p, j0, p.N - j0, y + i * ldy, ldy, elu);
+      else RowTile<T, 1, 1>(x + i * ldx, ldx, p, j0, p.N - j0, y + i * ldy, ldy, elu);
+    }
+}
+
+/* NB outputs n0.. times KV vectors of inputs k0.. of dW += g^T x over M rows */
+template <typename T, int NB, int KV>
+inline void OuterTile(const T *g, int64_t M, int64_t N, int64_t n0, const T *x, int64_t K, int64_t k0, T *dW)
+{
+  using S          = V<T>;
+  constexpr int L  = S::L;
+  typename S::R acc[NB][KV];
+  for (int n = 0; n < NB; n++)
+    for (int v = 0; v < KV; v++) acc[n][v] = S::zero();
+  const int64_t kn = K - k0;
+  for (int64_t i = 0; i < M; i++) {
+    typename S::R xv[KV];
+    for (int v = 0; v < KV; v++) xv[v] = kn - v * L >= L ? S::load(x + i * K + k0 + v * L) : S::loadn(x + i * K + k0 + v * L, (int)(kn - v * L));
+    for (int n = 0; n < NB; n++) {
+      typename S::R gv = S::set1(g[i * N + n0 + n]);
+      for (int v = 0; v < KV; v++) acc[n][v] = S::fma(gv, xv[v], acc[n][v]);
+    }
+  }
+  for (int n = 0; n < NB; n++)
+    for (int v = 0; v < KV; v++) {
+      T            *d = dW + (n0 + n) * K + k0 + v * L;
+      const int64_t c = kn - v * L;
+      if (c >= L) S::store(d, S::add(S::load(d), acc[n][v]));
+      else if (c > 0) S::storen(d, (int)c, S::add(S::loadn(d, (int)c), acc[n][v]));
+    }
+}
+
+template <typename T>
+void OuterAVX512(const T *g, int64_t M, int64_t N, const T *x, int64_t K, T *dW, T *db)
+{
+  constexpr int L = V<T>::L;
+  for (int64_t k0 = 0; k0 < K; k0 += 2 * L) {
+    const bool two = k0 + L < K;
+    int64_t    n0  = 0;
+    for (; n0 + kTile <= N; n0 += kTile) {
+      if (two) OuterTile<T, kTile, 2>(g, M, N, n0, x, K, k0, dW);
+      else OuterTile<T, kTile, 1>(g, M, N, n0, x, K, k0, dW);
+    }
+    for (; n0 < N; n0++) {
+      if (two) OuterTile<T, 1, 2>(g, M, N, n0, x, K, k0, dW);
+      else OuterTile<T, 1, 1>(g, M, N, n0, x, K, k0, dW);
+    }
+  }
+  for (int64_t i = 0; i < M; i++)
+    for (int64_t n = 0; n < N; n++) db[n] += g[i * N + n];
+}
+
+#pragma GCC pop_options
+
+/* The AVX-512 tiles when the CPU has them; PETSCGNN_KERNEL=generic forces the portable path (same bits) */
+const bool kHaveAVX512 = [] {
+  __builtin_cpu_init();
+  const char *env = std::getenv("PETSCGNN_KERNEL");
+  if (env && !std::strcmp(env, "generic")) return false;
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+}();
+
+template <typename T>
+void Rows(const T *x, int64_t M, int64_t ldx, const Packed<T> &p, T *y, int64_t ldy, bool elu)
+{
+  if (kHaveAVX512) RowsAVX512(x, M, ldx, p, y, ldy, elu);
+  else {
+    RowsGeneric(x, M, ldx, p, y, ldy);
+    if (elu)
+      for (int64_t i = 0; i < M; i++) EluInPlace(y + i * ldy, p.N);
   }
 }
 
-template <typename T, int NB>
-void LinearForwardN(const T *x, int64_t M, int64_t K, const T *WT, const T *b, int64_t N, T *y, bool elu)
+template <typename T>
+void Outer(const T *g, int64_t M, int64_t N, const T *x, int64_t K, T *dW, T *db)
 {
-  constexpr int R = 4;
-  at::parallel_for(0, (M + R - 1) / R, 64, [&](int64_t begin, int64_t end) {
-    for (int64_t blk = begin; blk < end; blk++) {
-      int64_t i = blk * R;
-      if (i + R <= M) RowBlock<T, R, NB>(x + i * K, K, WT, b, N, y + i * N, elu);
-      else
-        for (; i < M; i++) RowBlock<T, 1, NB>(x + i * K, K, WT, b, N, y + i * N, elu);
+  if (kHaveAVX512) OuterAVX512(g, M, N, x, K, dW, db);
+  else OuterGeneric(g, M, N, x, K, dW, db);
+}
+
+constexpr int64_t kChunk = 96; /* rows per chunk: a multiple of kTile, small enough to stay in L1/L2 */
+
+template <typename T>
+void LinearForward(const T *x, int64_t M, int64_t K, const T *W, const T *b, int64_t N, T *y, bool elu)
+{
+  const Packed<T> p = Pack(W, N, K, true, b);
+  at::parallel_for(0, (M + kChunk - 1) / kChunk, 8, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; c++) {
+      const int64_t i0 = c * kChunk, m = std::min(kChunk, M - i0);
+      Rows(x + i0 * K, m, K, p, y + i0 * N, N, elu);
     }
   });
 }
 
+/* One pass over the rows, chunk by chunk: ge = g ELU'(y) (chunk-local), dX = ge W, and each thread's
+   partial dW = ge^T x and db = sum ge, added in thread order at the end (deterministic for a given
+   thread count; gradients need to agree to rounding across rank counts, not bitwise). */
 template <typename T>
-void LinearForward(const T *x, int64_t M, int64_t K, const T *WT, const T *b, int64_t N, T *y, bool elu)
+void LinearBackward(const T *g, const T *y, const T *x, int64_t M, int64_t K, const T *W, int64_t N, T *dX, T *dW, T *db)
 {
-  if (N == 32) LinearForwardN<T, 32>(x, M, K, WT, b, N, y, elu); /* the default latent width */
-  else LinearForwardN<T, 0>(x, M, K, WT, b, N, y, elu);
-}
-
-/* g * ELU'(z) from the ELU's output y: 1 where y > 0, else exp(z) = y + 1; one pass, no temporaries */
-template <typename T>
-void EluBackward(const T *g, const T *y, int64_t n, T *out)
-{
-  at::parallel_for(0, n, 16384, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; i++) out[i] = y[i] > 0 ? g[i] : g[i] * (y[i] + 1);
+  const Packed<T> p  = Pack(W, N, K, false, (const T *)nullptr);
+  const int64_t   nc = (M + kChunk - 1) / kChunk;
+  const int       nt = at::get_num_threads();
+  std::vector<std::vector<T>> part(nt, std::vector<T>(N * K + N, T(0)));
+  const int64_t   per = (nc + nt - 1) / nt;
+  at::parallel_for(0, nt, 1, [&](int64_t tb, int64_t te) {
+    std::vector<T> ge(y ? kChunk * N : 0);
+    for (int64_t t = tb; t < te; t++) {
+      T *pw = part[t].data(), *pb = pw + N * K;
+      for (int64_t c = t * per; c < std::min(nc, (t + 1) * per); c++) {
+        const int64_t i0 = c * kChunk, m = std::min(kChunk, M - i0);
+        const T      *gc = g + i0 * N;
+        if (y) {
+          EluBackward(gc, y + i0 * N, m * N, ge.data());
+          gc = ge.data();
+        }
+        if (dX) Rows(gc, m, N, p, dX + i0 * K, K, false);
+        Outer(gc, m, N, x + i0 * K, K, pw, pb);
+      }
+    }
   });
+  for (int64_t j = 0; j < N * K; j++) dW[j] = 0;
+  for (int64_t j = 0; j < N; j++) db[j] = 0;
+  for (int t = 0; t < nt; t++) {
+    for (int64_t j = 0; j < N * K; j++) dW[j] += part[t][j];
+    for (int64_t j = 0; j < N; j++) db[j] += part[t][N * K + j];
+  }
 }
 
 class LinearFunction : public torch::autograd::Function<LinearFunction> {
 public:
   static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor x, torch::Tensor W, torch::Tensor b, bool elu)
   {
-    x              = x.contiguous();
-    auto    WT     = W.t().contiguous();
-    int64_t M      = x.size(0), K = x.size(1), N = W.size(0);
-    auto    y      = torch::empty({M, N}, x.options());
-    auto    bc     = b.contiguous();
-    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "GNNLinear", [&] { LinearForward<scalar_t>(x.data_ptr<scalar_t>(), M, K, WT.data_ptr<scalar_t>(), bc.data_ptr<scalar_t>(), N, y.data_ptr<scalar_t>(), elu); });
+    x          = x.contiguous();
+    auto    Wc = W.contiguous(), bc = b.contiguous();
+    int64_t M  = x.size(0), K = x.size(1), N = W.size(0);
+    auto    y  = torch::empty({M, N}, x.options());
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "GNNLinear", [&] { LinearForward<scalar_t>(x.data_ptr<scalar_t>(), M, K, Wc.data_ptr<scalar_t>(), bc.data_ptr<scalar_t>(), N, y.data_ptr<scalar_t>(), elu); });
     ctx->saved_data["elu"] = elu;
     if (elu) ctx->save_for_backward({x, W, y});
     else ctx->save_for_backward({x, W});
@@ -113,16 +385,17 @@ public:
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::variable_list grads)
   {
-    auto saved = ctx->get_saved_variables();
-    auto x = saved[0], W = saved[1];
-    auto g = grads[0];
-    if (ctx->saved_data["elu"].toBool()) {
-      auto y  = saved[2];
-      auto gc = g.contiguous(), ge = torch::empty_like(y);
-      AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "GNNEluBackward", [&] { EluBackward<scalar_t>(gc.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), y.numel(), ge.data_ptr<scalar_t>()); });
-      g = ge;
-    }
-    return {g.mm(W), g.t().mm(x), g.sum(0), torch::Tensor()};
+    auto       saved = ctx->get_saved_variables();
+    auto       x = saved[0], W = saved[1].contiguous();
+    const bool elu = ctx->saved_data["elu"].toBool();
+    auto       g   = grads[0].contiguous();
+    int64_t    M = x.size(0), K = x.size(1), N = W.size(0);
+    auto       dW = torch::empty_like(W), db = torch::empty({N}, W.options());
+    auto       dX = ctx->needs_input_grad(0) ? torch::empty_like(x) : torch::Tensor();
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "GNNLinearBackward", [&] {
+      LinearBackward<scalar_t>(g.data_ptr<scalar_t>(), elu ? saved[2].data_ptr<scalar_t>() : nullptr, x.data_ptr<scalar_t>(), M, K, W.data_ptr<scalar_t>(), N, dX.defined() ? dX.data_ptr<scalar_t>() : nullptr, dW.data_ptr<scalar_t>(), db.data_ptr<scalar_t>());
+    });
+    return {dX, dW, db, torch::Tensor()};
   }
 };
 

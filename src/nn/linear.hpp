@@ -7,9 +7,10 @@
 /* y = x W^T + b, then ELU(alpha = 1) when elu is true; x [M, K], W [N, K], b [N].
    BLAS products give results that depend on the batch (a row is rounded differently when M or its
    position changes), which would make the outputs depend on how the graph is split over ranks.
-   This kernel adds each output in one fixed order (bias, then k = 0..K-1, no fused multiply-add),
-   so a node's or an edge's outputs are bitwise the same on any rank count. Backward uses LibTorch
-   products: gradients need to agree to rounding, not bitwise. */
+   This kernel adds each output in one fixed order (bias, then a fused multiply-add for k = 0..K-1,
+   in AVX-512 tiles or the portable path alike), so a node's or an edge's outputs are bitwise the
+   same on any rank count. Backward is one fused pass (ELU derivative, dX, dW, db): gradients need
+   to agree to rounding, not bitwise. */
 torch::Tensor GNNLinear(const torch::Tensor &x, const torch::Tensor &W, const torch::Tensor &b, bool elu);
 
 #endif
