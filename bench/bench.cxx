@@ -422,7 +422,16 @@ static PetscErrorCode ModePeak(const char json[])
       auto   g    = torch::randn({m, h});
       double tgw  = BestTime(5, [&] { (void)g.t().mm(x); });   /* weight gradient of backward */
       double tgx  = BestTime(5, [&] { (void)g.mm(W); });       /* input gradient of backward */
+      /* the fused backward of GNNLinear (ELU derivative, dX, dW, db): 2 products */
+      double tkb;
+      {
+        torch::AutoGradMode ag(true);
+        auto xg = x.clone().requires_grad_(true), Wg = W.clone().requires_grad_(true), bg = bias.clone().requires_grad_(true);
+        auto y  = GNNLinear(xg, Wg, bg, true);
+        tkb     = BestTime(5, [&] { torch::autograd::grad({y}, {xg, Wg, bg}, {g}, true); });
+      }
       std::string s = "_k" + std::to_string(K);
+      j.num("skinny_gnnlinear_backward_gflops" + s, 2 * flop / tkb / 1e9);
       j.num("skinny_torch_addmm_gflops" + s, flop / tm / 1e9);
       j.num("skinny_gnnlinear_elu_gflops" + s, flop / tk / 1e9);
       j.num("skinny_gnnlinear_noelu_gflops" + s, flop / tk0 / 1e9);

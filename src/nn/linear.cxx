@@ -156,6 +156,10 @@ struct V<float> {
   static constexpr int L = 16;
   static R   load(const float *p) { return _mm512_loadu_ps(p); }
   static R   loadn(const float *p, int n) { return _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p); }
+  using M = __mmask16;
+  static M   mask(int64_t n) { return n >= L ? (M)0xffff : (M)((1u << (n > 0 ? n : 0)) - 1); }
+  static R   loadm(const float *p, M m) { return _mm512_maskz_loadu_ps(m, p); }
+  static void storem(float *p, M m, R v) { _mm512_mask_storeu_ps(p, m, v); }
   static R   set1(float v) { return _mm512_set1_ps(v); }
   static R   zero() { return _mm512_setzero_ps(); }
   static R   fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
@@ -176,6 +180,10 @@ struct V<double> {
   static constexpr int L = 8;
   static R   load(const double *p) { return _mm512_loadu_pd(p); }
   static R   loadn(const double *p, int n) { return _mm512_maskz_loadu_pd((__mmask8)((1u << n) - 1), p); }
+  using M = __mmask8;
+  static M   mask(int64_t n) { return n >= L ? (M)0xff : (M)((1u << (n > 0 ? n : 0)) - 1); }
+  static R   loadm(const double *p, M m) { return _mm512_maskz_loadu_pd(m, p); }
+  static void storem(double *p, M m, R v) { _mm512_mask_storeu_pd(p, m, v); }
   static R   set1(double v) { return _mm512_set1_pd(v); }
   static R   zero() { return _mm512_setzero_pd(); }
   static R   fma(R a, R b, R c) { return _mm512_fmadd_pd(a, b, c); }
@@ -201,22 +209,31 @@ inline void RowTile(const T *x, int64_t ldx, const Packed<T> &p, int64_t j0, int
   const int64_t      K  = p.K, ldw = p.Npad;
   const T           *w0 = p.w.data() + j0;
   typename S::R      acc[RT][NV];
+#pragma GCC unroll 4
   for (int v = 0; v < NV; v++) {
     typename S::R bv = S::load(p.b.data() + j0 + v * L);
+#pragma GCC unroll 16
     for (int r = 0; r < RT; r++) acc[r][v] = bv;
   }
   for (int64_t k = 0; k < K; k++) {
     typename S::R w[NV];
+#pragma GCC unroll 4
     for (int v = 0; v < NV; v++) w[v] = S::load(w0 + k * ldw + v * L);
+#pragma GCC unroll 16
     for (int r = 0; r < RT; r++) {
       typename S::R xv = S::set1(x[r * ldx + k]);
+#pragma GCC unroll 4
       for (int v = 0; v < NV; v++) acc[r][v] = S::fma(xv, w[v], acc[r][v]);
     }
   }
   if (elu)
+#pragma GCC unroll 16
     for (int r = 0; r < RT; r++)
+#pragma GCC unroll 4
       for (int v = 0; v < NV; v++) acc[r][v] = Elu<T, S>(acc[r][v]);
+#pragma GCC unroll 16
   for (int r = 0; r < RT; r++)
+#pragma GCC unroll 4
     for (int v = 0; v < NV; v++) {
       const int64_t c = ncols - v * L;
       if (c >= L) S::store(y + r * ldy + j0 + v * L, acc[r][v]);
@@ -248,27 +265,46 @@ void RowsAVX512(const T *x, int64_t M, int64_t ldx, const Packed<T> &p, T *y, in
 template <typename T, int NB, int KV>
 inline void OuterTile(const T *g, int64_t M, int64_t N, int64_t n0, const T *x, int64_t K, int64_t k0, T *dW)
 {
-  using S          = V<T>;
-  constexpr int L  = S::L;
-  typename S::R acc[NB][KV];
-  for (int n = 0; n < NB; n++)
-    for (int v = 0; v < KV; v++) acc[n][v] = S::zero();
+  using S         = V<T>;
+  constexpr int L = S::L;
   const int64_t kn = K - k0;
+  typename S::M mk[KV]; /* masked loads throughout: a branch here keeps the accumulators off registers */
+  typename S::R acc[NB][KV];
+#pragma GCC unroll 4
+  for (int v = 0; v < KV; v++) mk[v] = S::mask(kn - v * L);
+#pragma GCC unroll 16
+  for (int n = 0; n < NB; n++)
+#pragma GCC unroll 4
+    for (int v = 0; v < KV; v++) acc[n][v] = S::zero();
   for (int64_t i = 0; i < M; i++) {
     typename S::R xv[KV];
-    for (int v = 0; v < KV; v++) xv[v] = kn - v * L >= L ? S::load(x + i * K + k0 + v * L) : S::loadn(x + i * K + k0 + v * L, (int)(kn - v * L));
+#pragma GCC unroll 4
+    for (int v = 0; v < KV; v++) xv[v] = S::loadm(x + i * K + k0 + v * L, mk[v]);
+#pragma GCC unroll 16
     for (int n = 0; n < NB; n++) {
       typename S::R gv = S::set1(g[i * N + n0 + n]);
+#pragma GCC unroll 4
       for (int v = 0; v < KV; v++) acc[n][v] = S::fma(gv, xv[v], acc[n][v]);
     }
   }
+#pragma GCC unroll 16
   for (int n = 0; n < NB; n++)
+#pragma GCC unroll 4
     for (int v = 0; v < KV; v++) {
-      T            *d = dW + (n0 + n) * K + k0 + v * L;
-      const int64_t c = kn - v * L;
-      if (c >= L) S::store(d, S::add(S::load(d), acc[n][v]));
-      else if (c > 0) S::storen(d, (int)c, S::add(S::loadn(d, (int)c), acc[n][v]));
+      T *d = dW + (n0 + n) * K + k0 + v * L;
+      S::storem(d, mk[v], S::add(S::loadm(d, mk[v]), acc[n][v]));
     }
+}
+
+/* One block of inputs k0.. (KV vectors) for all outputs: tiles of 12, 8, 4, then single outputs */
+template <typename T, int KV>
+inline void OuterColumns(const T *g, int64_t M, int64_t N, const T *x, int64_t K, int64_t k0, T *dW)
+{
+  int64_t n0 = 0;
+  for (; n0 + 12 <= N; n0 += 12) OuterTile<T, 12, KV>(g, M, N, n0, x, K, k0, dW);
+  for (; n0 + 8 <= N; n0 += 8) OuterTile<T, 8, KV>(g, M, N, n0, x, K, k0, dW);
+  for (; n0 + 4 <= N; n0 += 4) OuterTile<T, 4, KV>(g, M, N, n0, x, K, k0, dW);
+  for (; n0 < N; n0++) OuterTile<T, 1, KV>(g, M, N, n0, x, K, k0, dW);
 }
 
 template <typename T>
@@ -276,16 +312,8 @@ void OuterAVX512(const T *g, int64_t M, int64_t N, const T *x, int64_t K, T *dW,
 {
   constexpr int L = V<T>::L;
   for (int64_t k0 = 0; k0 < K; k0 += 2 * L) {
-    const bool two = k0 + L < K;
-    int64_t    n0  = 0;
-    for (; n0 + kTile <= N; n0 += kTile) {
-      if (two) OuterTile<T, kTile, 2>(g, M, N, n0, x, K, k0, dW);
-      else OuterTile<T, kTile, 1>(g, M, N, n0, x, K, k0, dW);
-    }
-    for (; n0 < N; n0++) {
-      if (two) OuterTile<T, 1, 2>(g, M, N, n0, x, K, k0, dW);
-      else OuterTile<T, 1, 1>(g, M, N, n0, x, K, k0, dW);
-    }
+    if (k0 + L < K) OuterColumns<T, 2>(g, M, N, x, K, k0, dW);
+    else OuterColumns<T, 1>(g, M, N, x, K, k0, dW);
   }
   for (int64_t i = 0; i < M; i++)
     for (int64_t n = 0; n < N; n++) db[n] += g[i * N + n];
