@@ -9,4 +9,8 @@
    how rows are split between ranks. Backward gathers the row gradient to each of its edges. */
 torch::Tensor GNNSegmentSum(const torch::Tensor &edges, const torch::Tensor &rowptr, const torch::Tensor &receivers);
 
+/* The same sum without autograd, over the rows rows[perm[q]] when perm is defined (a CSR of the
+   edges by sender: the transpose), [ptr.size(0) - 1, H] */
+torch::Tensor GNNSegmentSumRows(const torch::Tensor &rows, const torch::Tensor &ptr, const torch::Tensor &perm);
+
 #endif

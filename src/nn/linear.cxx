@@ -122,11 +122,11 @@ Packed<T> Pack(const T *W, int64_t rows, int64_t cols, bool transpose, const T *
 
 /* ---- portable path: the same fma sequence, one row at a time ---- */
 template <typename T>
-__attribute__((target_clones("arch=haswell", "default"))) void RowsGeneric(const T *x, int64_t M, int64_t ldx, const Packed<T> &p, T *y, int64_t ldy)
+__attribute__((target_clones("arch=haswell", "default"))) void RowsGeneric(const T *x, int64_t M, int64_t ldx, const Packed<T> &p, const T *init, T *y, int64_t ldy)
 {
   for (int64_t i = 0; i < M; i++)
     for (int64_t j = 0; j < p.N; j++) {
-      T acc = p.b[j];
+      T acc = init ? init[i * p.Npad + j] : p.b[j];
       for (int64_t k = 0; k < p.K; k++) acc = std::fma(x[i * ldx + k], p.w[k * p.Npad + j], acc);
       y[i * ldy + j] = acc;
     }
@@ -202,7 +202,7 @@ struct V<double> {
 /* RT rows times one block of NV vectors of columns (from column j0) of y = x P + b; ncols of them
    are stored */
 template <typename T, int RT, int NV>
-inline void RowTile(const T *x, int64_t ldx, const Packed<T> &p, int64_t j0, int64_t ncols, T *y, int64_t ldy, bool elu)
+inline void RowTile(const T *x, int64_t ldx, const Packed<T> &p, const T *init, int64_t j0, int64_t ncols, T *y, int64_t ldy, bool elu)
 {
   using S               = V<T>;
   constexpr int      L  = S::L;
@@ -213,7 +213,7 @@ inline void RowTile(const T *x, int64_t ldx, const Packed<T> &p, int64_t j0, int
   for (int v = 0; v < NV; v++) {
     typename S::R bv = S::load(p.b.data() + j0 + v * L);
 #pragma GCC unroll 16
-    for (int r = 0; r < RT; r++) acc[r][v] = bv;
+    for (int r = 0; r < RT; r++) acc[r][v] = init ? S::load(init + r * ldw + j0 + v * L) : bv;
   }
   for (int64_t k = 0; k < K; k++) {
     typename S::R w[NV];
@@ -245,19 +245,19 @@ constexpr int kTile = 12; /* rows per register tile: 12 x 2 accumulators + 2 wei
 
 /* y = x P + b for M rows */
 template <typename T>
-void RowsAVX512(const T *x, int64_t M, int64_t ldx, const Packed<T> &p, T *y, int64_t ldy, bool elu)
+void RowsAVX512(const T *x, int64_t M, int64_t ldx, const Packed<T> &p, const T *init, T *y, int64_t ldy, bool elu)
 {
   constexpr int L = V<T>::L;
   int64_t       i = 0;
   for (; i + kTile <= M; i += kTile)
     for (int64_t j0 = 0; j0 < p.Npad; j0 += 2 * L) {
-      if (j0 + L < p.Npad) RowTile<T, kTile, 2>(x + i * ldx, ldx, p, j0, p.N - j0, y + i * ldy, ldy, elu);
-      else RowTile<T, kTile, 1>(x + i * ldx, ldx, p, j0, p.N - j0, y + i * ldy, ldy, elu);
+      if (j0 + L < p.Npad) RowTile<T, kTile, 2>(x + i * ldx, ldx, p, init ? init + i * p.Npad : nullptr, j0, p.N - j0, y + i * ldy, ldy, elu);
+      else RowTile<T, kTile, 1>(x + i * ldx, ldx, p, init ? init + i * p.Npad : nullptr, j0, p.N - j0, y + i * ldy, ldy, elu);
     }
   for (; i < M; i++)
     for (int64_t j0 = 0; j0 < p.Npad; j0 += 2 * L) {
-      if (j0 + L < p.Npad) RowTile<T, 1, 2>(x + i * ldx, ldx, p, j0, p.N - j0, y + i * ldy, ldy, elu);
-      else RowTile<T, 1, 1>(x + i * ldx, ldx, p, j0, p.N - j0, y + i * ldy, ldy, elu);
+      if (j0 + L < p.Npad) RowTile<T, 1, 2>(x + i * ldx, ldx, p, init ? init + i * p.Npad : nullptr, j0, p.N - j0, y + i * ldy, ldy, elu);
+      else RowTile<T, 1, 1>(x + i * ldx, ldx, p, init ? init + i * p.Npad : nullptr, j0, p.N - j0, y + i * ldy, ldy, elu);
     }
 }
 
@@ -330,11 +330,11 @@ const bool kHaveAVX512 = [] {
 }();
 
 template <typename T>
-void Rows(const T *x, int64_t M, int64_t ldx, const Packed<T> &p, T *y, int64_t ldy, bool elu)
+void Rows(const T *x, int64_t M, int64_t ldx, const Packed<T> &p, const T *init, T *y, int64_t ldy, bool elu)
 {
-  if (kHaveAVX512) RowsAVX512(x, M, ldx, p, y, ldy, elu);
+  if (kHaveAVX512) RowsAVX512(x, M, ldx, p, init, y, ldy, elu);
   else {
-    RowsGeneric(x, M, ldx, p, y, ldy);
+    RowsGeneric(x, M, ldx, p, init, y, ldy);
     if (elu)
       for (int64_t i = 0; i < M; i++) EluInPlace(y + i * ldy, p.N);
   }
@@ -350,13 +350,19 @@ void Outer(const T *g, int64_t M, int64_t N, const T *x, int64_t K, T *dW, T *db
 constexpr int64_t kChunk = 96; /* rows per chunk: a multiple of kTile, small enough to stay in L1/L2 */
 
 template <typename T>
-void LinearForward(const T *x, int64_t M, int64_t K, const T *W, const T *b, int64_t N, T *y, bool elu)
+void LinearForward(const T *x, int64_t M, int64_t K, const T *W, const T *b, int64_t N, T *y, bool elu, const GNNRowInit<T> *ri)
 {
   const Packed<T> p = Pack(W, N, K, true, b);
   at::parallel_for(0, (M + kChunk - 1) / kChunk, 8, [&](int64_t begin, int64_t end) {
+    std::vector<T> init(ri ? kChunk * p.Npad : 0, T(0));
     for (int64_t c = begin; c < end; c++) {
       const int64_t i0 = c * kChunk, m = std::min(kChunk, M - i0);
-      Rows(x + i0 * K, m, K, p, y + i0 * N, N, elu);
+      if (ri) /* the chunk's initial values A[ia[i]] + B[ib[i]], one fixed order per row */
+        for (int64_t i = 0; i < m; i++) {
+          const T *a = ri->A + ri->ia[i0 + i] * N, *bb = ri->B + ri->ib[i0 + i] * N;
+          for (int64_t j = 0; j < N; j++) init[i * p.Npad + j] = a[j] + bb[j];
+        }
+      Rows(x + i0 * K, m, K, p, ri ? init.data() : nullptr, y + i0 * N, N, elu);
     }
   });
 }
@@ -383,7 +389,7 @@ void LinearBackward(const T *g, const T *y, const T *x, int64_t M, int64_t K, co
           EluBackward(gc, y + i0 * N, m * N, ge.data());
           gc = ge.data();
         }
-        if (dX) Rows(gc, m, N, p, dX + i0 * K, K, false);
+        if (dX) Rows(gc, m, N, p, (const T *)nullptr, dX + i0 * K, K, false);
         Outer(gc, m, N, x + i0 * K, K, pw, pb);
       }
     }
@@ -404,7 +410,7 @@ public:
     auto    Wc = W.contiguous(), bc = b.contiguous();
     int64_t M  = x.size(0), K = x.size(1), N = W.size(0);
     auto    y  = torch::empty({M, N}, x.options());
-    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "GNNLinear", [&] { LinearForward<scalar_t>(x.data_ptr<scalar_t>(), M, K, Wc.data_ptr<scalar_t>(), bc.data_ptr<scalar_t>(), N, y.data_ptr<scalar_t>(), elu); });
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "GNNLinear", [&] { LinearForward<scalar_t>(x.data_ptr<scalar_t>(), M, K, Wc.data_ptr<scalar_t>(), bc.data_ptr<scalar_t>(), N, y.data_ptr<scalar_t>(), elu, nullptr); });
     ctx->saved_data["elu"] = elu;
     if (elu) ctx->save_for_backward({x, W, y});
     else ctx->save_for_backward({x, W});
@@ -433,3 +439,28 @@ torch::Tensor GNNLinear(const torch::Tensor &x, const torch::Tensor &W, const to
 {
   return LinearFunction::apply(x, W, b, elu);
 }
+
+template <typename T>
+void GNNLinearForwardRows(const T *x, int64_t M, int64_t K, const T *W, const T *b, int64_t N, T *y, bool elu, const GNNRowInit<T> *init)
+{
+  LinearForward(x, M, K, W, b, N, y, elu, init);
+}
+
+template <typename T>
+void GNNLinearBackwardRows(const T *g, const T *y, const T *x, int64_t M, int64_t K, const T *W, int64_t N, T *dX, T *dW, T *db)
+{
+  LinearBackward(g, y, x, M, K, W, N, dX, dW, db);
+}
+
+template <typename T>
+void GNNEluBackwardRows(const T *g, const T *y, int64_t n, T *out)
+{
+  at::parallel_for(0, n, 1 << 14, [&](int64_t begin, int64_t end) { EluBackward(g + begin, y + begin, end - begin, out + begin); });
+}
+
+#define GNN_LINEAR_INSTANTIATE(T) \
+  template void GNNLinearForwardRows<T>(const T *, int64_t, int64_t, const T *, const T *, int64_t, T *, bool, const GNNRowInit<T> *); \
+  template void GNNLinearBackwardRows<T>(const T *, const T *, const T *, int64_t, int64_t, const T *, int64_t, T *, T *, T *); \
+  template void GNNEluBackwardRows<T>(const T *, const T *, int64_t, T *);
+GNN_LINEAR_INSTANTIATE(float)
+GNN_LINEAR_INSTANTIATE(double)

@@ -1,5 +1,7 @@
 #include "nn/meshgraphnet.hpp"
 #include "nn/aggregate.hpp"
+#include "nn/edgelinear.hpp"
+#include "nn/linear.hpp"
 #include "halo/halo.hpp"
 #include "gnngraphimpl.h"
 #include "gnntorch.hpp"
@@ -47,8 +49,13 @@ torch::Tensor MeshGraphNetImpl::forward(const GraphTensors &g, torch::Tensor x)
     torch::Tensor hall  = GNNHaloExchange(g.graph, h);
     {
       LogPhase lp(GNN_EdgeMLP);
-      auto     in = torch::cat({hall.index_select(0, g.senders), h.index_select(0, g.receivers), e}, 1);
-      e           = e + layer->edge_mlp->forward(in);
+      /* the first layer on [h_j, h_i, e_ji], W = [W_j, W_i, We]: the node parts once per node */
+      auto         first = layer->edge_mlp->linear[0]->as<torch::nn::Linear>();
+      const int64_t H    = h.size(1);
+      auto          Wj = first->weight.narrow(1, 0, H), Wi = first->weight.narrow(1, H, H), We = first->weight.narrow(1, 2 * H, e.size(1));
+      auto          A  = GNNLinear(h, Wi, first->bias, false);
+      auto          B  = GNNLinear(hall, Wj, torch::zeros_like(first->bias), false);
+      e                = e + layer->edge_mlp->forward_from(GNNEdgeLinear(g, A, B, e, We), 1);
     }
     torch::Tensor a;
     {

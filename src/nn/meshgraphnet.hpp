@@ -21,6 +21,8 @@ TORCH_MODULE(ProcessorLayer);
 struct GraphTensors {
   GNNGraph      graph;
   torch::Tensor senders, receivers, rowptr; /* int64 */
+  torch::Tensor sendptr, sendperm;          /* the edges by sender: edges sendperm[sendptr[j] ..
+                                               sendptr[j+1]-1] leave local node j (int64) */
   torch::Tensor edgeFeatures;               /* [E, d+1], model precision */
 };
 

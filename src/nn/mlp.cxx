@@ -12,8 +12,13 @@ MLPImpl::MLPImpl(int64_t in, int64_t hidden, int64_t out, int64_t nHidden, bool 
 
 torch::Tensor MLPImpl::forward(torch::Tensor x)
 {
+  return forward_from(x, 0);
+}
+
+torch::Tensor MLPImpl::forward_from(torch::Tensor x, size_t first)
+{
   const size_t n = linear->size();
-  for (size_t k = 0; k < n; k++) {
+  for (size_t k = first; k < n; k++) {
     auto lin = linear[k]->as<torch::nn::Linear>();
     x        = GNNLinear(x, lin->weight, lin->bias, k + 1 < n);
   }

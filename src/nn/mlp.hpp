@@ -8,6 +8,8 @@
 struct MLPImpl : torch::nn::Module {
   MLPImpl(int64_t in, int64_t hidden, int64_t out, int64_t nHidden, bool layerNorm);
   torch::Tensor forward(torch::Tensor x);
+  /* the layers from linear[first] on (x: the output of linear[first - 1] and its ELU) */
+  torch::Tensor forward_from(torch::Tensor x, size_t first);
 
   torch::nn::ModuleList linear{nullptr};
   torch::nn::LayerNorm  norm{nullptr};

@@ -1,4 +1,5 @@
 /* GNN interface: creation, options, set-up, viewing, destruction */
+#include <vector>
 #include "gnn/gnntorchstate.hpp"
 
 const char *const GNNPrecisions[] = {"float32", "float64", "GNNPrecision", "GNN_PRECISION_", NULL};
@@ -250,6 +251,16 @@ PetscErrorCode GNNTorchCreate_Private(GNN gnn)
       t->g.receivers.data_ptr<int64_t>()[q] = graph->receivers[q];
     }
     for (PetscInt i = 0; i <= graph->nOwned; i++) t->g.rowptr.data_ptr<int64_t>()[i] = graph->rowptr[i];
+    { /* the transposed CSR: edges grouped by sender, in edge order within a sender */
+      const PetscInt nAll = graph->nOwned + graph->nGhost;
+      t->g.sendptr        = torch::zeros({nAll + 1}, i64);
+      t->g.sendperm       = torch::empty({graph->nEdges}, i64);
+      int64_t *sp = t->g.sendptr.data_ptr<int64_t>(), *perm = t->g.sendperm.data_ptr<int64_t>();
+      for (PetscInt q = 0; q < graph->nEdges; q++) sp[graph->senders[q] + 1]++;
+      for (PetscInt j = 0; j < nAll; j++) sp[j + 1] += sp[j];
+      std::vector<int64_t> next(sp, sp + nAll);
+      for (PetscInt q = 0; q < graph->nEdges; q++) perm[next[graph->senders[q]]++] = q;
+    }
     t->g.edgeFeatures = GNNEdgeFeatures(graph).to(t->dtype);
   });
   PetscFunctionReturn(0);
