@@ -44,6 +44,18 @@ def reset_peak_rss() -> bool:
         return False
 
 
+def livepeak():
+    """bench/livepeak.c's functions when it is preloaded (LD_PRELOAD), else None"""
+    import ctypes
+    try:
+        lib = ctypes.CDLL(None)
+        reset, get = lib.gnn_livepeak_reset, lib.gnn_livepeak_get
+    except (OSError, AttributeError):
+        return None
+    get.restype = ctypes.c_long
+    return reset, get
+
+
 def emit(result: dict, path: str = None):
     s = json.dumps(result)
     print("BENCH_JSON " + s, flush=True)
@@ -73,6 +85,9 @@ def cmd_train(a):
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     rss_setup = proc_status("VmRSS")
     peak_ok = reset_peak_rss()
+    lp = livepeak()
+    if lp:
+        lp[0]()
     times, losses = [], []
     for k in range(a.warmup + a.reps):
         t0 = time.perf_counter()
@@ -87,6 +102,7 @@ def cmd_train(a):
         if k >= a.warmup:
             times.append(t)
     hwm = proc_status("VmHWM") if peak_ok else -1
+    live_peak = lp[1]() if lp else -1
     profile = None
     if a.profile:  # one more step under the autograd profiler: self time per operator (ms)
         with torch.autograd.profiler.profile() as prof:
@@ -99,7 +115,7 @@ def cmd_train(a):
     emit({"mode": "reference_train", "threads": a.threads, "nodes": n, "edges": int(ei.shape[1]),
           "params": nparams, "warmup": a.warmup, "step_times": times, "losses": losses,
           "rss_start_kb_sum": rss_start, "rss_setup_kb_sum": rss_setup, "hwm_train_kb_sum": hwm,
-          "torch": torch.__version__, "profile_self_ms": profile}, a.json)
+          "live_peak_bytes_sum": live_peak, "torch": torch.__version__, "profile_self_ms": profile}, a.json)
 
 
 def cmd_peak(a):

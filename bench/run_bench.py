@@ -76,11 +76,15 @@ def wait_quiet(limit=None):
     return busy
 
 
-def run_json(cmd, threads, timeout=900, what=""):
-    """Runs cmd, returns the dict of its BENCH_JSON line (with the background load before it)."""
+def run_json(cmd, threads, timeout=900, what="", preload=None):
+    """Runs cmd, returns the dict of its BENCH_JSON line (with the background load before it).
+    preload: a library for LD_PRELOAD (the live-memory meter, bench/livepeak.c)."""
     busy = wait_quiet()
     t0 = time.time()
-    p = subprocess.run(cmd, env=env_for(threads), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    env = env_for(threads)
+    if preload:
+        env["LD_PRELOAD"] = preload
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                        timeout=timeout, cwd=ROOT)
     if p.returncode != 0:
         sys.stderr.write(p.stdout[-4000:])
@@ -106,6 +110,8 @@ class Bench:
         self.ex1 = os.path.join(a.build, "examples", "ex1")
         self.ex2 = os.path.join(a.build, "examples", "ex2")
         self.work = os.path.join(a.build, "bench-work")
+        lp = os.path.join(a.build, "bench", "libgnnlivepeak.so")
+        self.livepeak = lp if os.path.exists(lp) else None
         os.makedirs(self.work, exist_ok=True)
         os.makedirs(a.docs, exist_ok=True)
         self.R = {"config": {"hidden": H, "mlp_hidden_layers": NH, "layers": L, "precision": "float32"}}
@@ -120,12 +126,12 @@ class Bench:
             cmd += ["-bench_export", export]
         if profile:
             cmd += ["-bench_profile", profile]
-        return run_json(cmd, threads, what=what or f"ours {n3} {ranks}r x {threads}t")
+        return run_json(cmd, threads, what=what or f"ours {n3} {ranks}r x {threads}t", preload=self.livepeak)
 
     def ref(self, prefix, threads, warmup, reps, profile=False, what=""):
         cmd = [PY, os.path.join(HERE, "reference.py"), "train", prefix, "--threads", str(threads),
                "--warmup", str(warmup), "--reps", str(reps)] + (["--profile"] if profile else [])
-        return run_json(cmd, threads, what=what or f"reference {threads}t")
+        return run_json(cmd, threads, what=what or f"reference {threads}t", preload=self.livepeak)
 
     # ------------------------------------------------------------------------------------------
     def machine(self):
@@ -315,6 +321,14 @@ def step_flops(N, E, fin=3, fout=3, dim=3):
     return 3.0 * fwd
 
 
+def step_flops_ours(N, E, fin=3, fout=3, dim=3):
+    """The same for petscgnn on 1 rank, whose first edge-MLP layer takes e_ji per edge (H inputs) and
+    h_i W_i, h_j W_j once per node (2 x 2 H H per node)."""
+    fwd = mlp_flops(N, fin, H) + mlp_flops(E, dim + 1, H) + L * (mlp_flops(E, H, H) + 2 * 2.0 * N * H * H
+                                                                 + mlp_flops(N, 2 * H, H)) + mlp_flops(N, H, fout)
+    return 3.0 * fwd
+
+
 def fmt_t(s):
     return f"{s:.3f}" if s < 10 else f"{s:.2f}"
 
@@ -379,6 +393,7 @@ def analyse(R):
         base = tiny[who]["hwm_train_kb_sum"]
         N = d["nodes"]
         return {"total_kib_per_node": (d["hwm_train_kb_sum"] - base) / (N - 64),
+                "live_kib_per_node": d.get("live_peak_bytes_sum", -1) / 1024 / N,
                 "steps_kib_per_node": (d["hwm_train_kb_sum"] - d["rss_setup_kb_sum"]) / N,
                 "hwm_gib": d["hwm_train_kb_sum"] / 2 ** 20}
 
@@ -395,7 +410,7 @@ def analyse(R):
         rows.append({"size": key, "nodes": N, "edges": E, "threads": 2, "ours": o, "ref": f,
                      "ratio": f["median"] / o["median"],
                      "fom_ours": N / o["median"] / 1e6, "fom_ref": N / f["median"] / 1e6,
-                     "gflop_step": fl / 1e9, "gflops_ours": fl / o["median"] / 1e9, "gflops_ref": fl / f["median"] / 1e9,
+                     "gflop_step": fl / 1e9, "gflop_step_ours": step_flops_ours(N, E) / 1e9, "gflops_ours": fl / o["median"] / 1e9, "gflops_ref": fl / f["median"] / 1e9,
                      "mem_ours": mem(d0, "ours"), "mem_ref": mem(r["ref"][0], "ref"),
                      "loss0_ours": d0["losses"][0], "loss0_ref": r["ref"][0]["losses"][0]})
     r1 = T["n32_1t"]
@@ -404,6 +419,7 @@ def analyse(R):
     rows.append({"size": "n32", "nodes": N1, "edges": E1, "threads": 1, "ours": o1, "ref": f1,
                  "ratio": f1["median"] / o1["median"], "fom_ours": N1 / o1["median"] / 1e6,
                  "fom_ref": N1 / f1["median"] / 1e6, "gflop_step": step_flops(N1, E1) / 1e9,
+                 "gflop_step_ours": step_flops_ours(N1, E1) / 1e9,
                  "gflops_ours": step_flops(N1, E1) / o1["median"] / 1e9,
                  "gflops_ref": step_flops(N1, E1) / f1["median"] / 1e9,
                  "mem_ours": mem(r1["ours"], "ours"), "mem_ref": mem(r1["ref"], "ref"),
@@ -648,46 +664,73 @@ def report(R, A, files, docs):
     w(f"Same model, same weights, same graph: the first-step losses agree "
       f"(petscgnn {r0['loss0_ours']:.8f}, reference {r0['loss0_ref']:.8f}). "
       f"FLOPs per step (MLP products only, 2 x in x out per row per Linear, x 3 for forward + backward): "
-      f"{r0['gflop_step']:.1f} GFLOP at {round(r0['nodes'] ** (1 / 3))}^3.")
+      f"{r0['gflop_step']:.1f} GFLOP at {round(r0['nodes'] ** (1 / 3))}^3, the reference model's count, used for both "
+      "codes' GFLOP/s. petscgnn does fewer: it splits the first edge-MLP layer by input part (below), "
+      f"{r0['gflop_step_ours']:.1f} GFLOP per step.")
     w("")
     w(f"![step time]({files['step']})")
     w("")
     w("## Machine peak")
     w("")
-    w("| threads | LibTorch C++ mm 4096^2 fp32 | torch.mm (Python) | skinny [M x 32] x [32 x 32]: addmm / our forward kernel / backward dW / dX | skinny [M x 96] x [96 x 32]: same |")
+    w("| threads | LibTorch C++ mm 4096^2 fp32 | torch.mm (Python) | skinny [M x 32] x [32 x 32]: addmm / our forward kernel / LibTorch backward dW / dX / our fused backward | skinny [M x 96] x [96 x 32]: same |")
     w("|---|---|---|---|---|")
     for t in ("1", "2"):
         p = R["peak"][t]
         c = p["cpp"]
         w(f"| {t} | {c['mm_gflops']:.0f} GFLOP/s | {p['python']['mm_gflops']:.0f} GFLOP/s | "
           f"{c['skinny_torch_addmm_gflops_k32']:.0f} / {c['skinny_gnnlinear_elu_gflops_k32']:.0f} / "
-          f"{c['skinny_backward_dW_gflops_k32']:.0f} / {c['skinny_backward_dx_gflops_k32']:.0f} | "
+          f"{c['skinny_backward_dW_gflops_k32']:.0f} / {c['skinny_backward_dx_gflops_k32']:.0f} / "
+          f"{c.get('skinny_gnnlinear_backward_gflops_k32', float('nan')):.0f} | "
           f"{c['skinny_torch_addmm_gflops_k96']:.0f} / {c['skinny_gnnlinear_elu_gflops_k96']:.0f} / "
-          f"{c['skinny_backward_dW_gflops_k96']:.0f} / {c['skinny_backward_dx_gflops_k96']:.0f} |")
+          f"{c['skinny_backward_dW_gflops_k96']:.0f} / {c['skinny_backward_dx_gflops_k96']:.0f} / "
+          f"{c.get('skinny_gnnlinear_backward_gflops_k96', float('nan')):.0f} |")
     w("")
     c1, c2 = R["peak"]["1"]["cpp"], R["peak"]["2"]["cpp"]
     w(f"M = {int(c1['skinny_m']):,} rows (the edges of 32^3). \"Our forward kernel\" is the "
-      "row-deterministic Linear+ELU of `src/nn/linear.cxx`, timed alone: "
+      "row-deterministic Linear+ELU of `src/nn/linear.cxx` (AVX-512 register tiles of 12 rows x 32 outputs, one "
+      "fused multiply-add chain per output, the ELU applied in registers), timed alone: "
       f"{c1['skinny_gnnlinear_elu_gflops_k32']:.1f} GFLOP/s with 1 thread and {c2['skinny_gnnlinear_elu_gflops_k32']:.1f} "
       f"with 2 for K = 32 ({c1['skinny_gnnlinear_elu_gflops_k96']:.1f} / {c2['skinny_gnnlinear_elu_gflops_k96']:.1f} for K = 96), "
       f"against {c1['skinny_torch_addmm_gflops_k32']:.0f} / {c2['skinny_torch_addmm_gflops_k32']:.0f} for LibTorch's addmm. "
+      "\"Our fused backward\" is the same file's one pass over the rows (ELU derivative, dX = g W, dW = g^T x, db), "
+      "counted as the two products. "
       "The ELU derivative written as `g * where(y > 0, ones_like(y), y + 1)` (the first version of the backward) costs "
       f"{c1['elu_bwd_unfused_ns_per_elem']:.2f} ns per element on 1 thread against {c1['elu_bwd_torch_ns_per_elem']:.2f} "
       f"for LibTorch's one-pass `elu_backward` (plain multiply: {c1['elementwise_mul_ns_per_elem']:.2f}).")
     w("")
+    hist_path = os.path.join(ROOT, "bench", "optimisation_history.json")
+    if os.path.exists(hist_path):
+        with open(hist_path) as f:
+            hist = json.load(f)
+        w("## What each change gave")
+        w("")
+        w(hist["about"])
+        w("")
+        w("| commit | change | step 1 thread [s] | step 2 threads [s] | kernel |")
+        w("|---|---|---|---|---|")
+        for c in hist["changes"]:
+            w(f"| `{c['commit']}` | {c['change']} | {c['step_1t']:.2f} | {c['step_2t']:.2f} | {c['kernel']} |")
+        w("")
     w("## Memory")
     w("")
     w("Peak resident memory (VmHWM, reset through `/proc/self/clear_refs` just before the first step, so reading "
       "files and building the mesh do not count) of the training steps, minus that of the same program on a "
       "4^3 graph, per node. \"Steps only\" is the growth over the resident memory before the first step "
-      "(activations, gradients, optimiser state and allocator slack), per node.")
+      "(activations, gradients, optimiser state and allocator slack), per node. VmHWM of the same program moved "
+      "between runs by up to 20 KiB per node here (how the C library reuses freed blocks and how the kernel "
+      "counts resident pages), so the last column measures what the two codes hold: the peak during the steps of "
+      "the live bytes in large aligned blocks (>= 64 KiB from `posix_memalign`: c10's CPU tensors, PETSc's large "
+      "arrays), counted by `bench/livepeak.c`, preloaded (`LD_PRELOAD`) into both processes alike, per node. "
+      "petscgnn recomputes its edge encoder in backward instead of keeping its activations "
+      "(`src/nn/checkpoint.cxx`): about 5 KiB per node for one more forward of that MLP per step.")
     w("")
-    w("| graph | threads | petscgnn total / steps only [KiB/node] | reference total / steps only [KiB/node] | peak petscgnn / reference [GiB] |")
-    w("|---|---|---|---|---|")
+    w("| graph | threads | petscgnn total / steps only [KiB/node] | reference total / steps only [KiB/node] | peak petscgnn / reference [GiB] | live tensors at the peak, petscgnn / reference [KiB/node] |")
+    w("|---|---|---|---|---|---|")
     for r in rows:
         mo, mr = r["mem_ours"], r["mem_ref"]
         w(f"| {round(r['nodes'] ** (1 / 3))}^3 | {r['threads']} | {mo['total_kib_per_node']:.1f} / {mo['steps_kib_per_node']:.1f} | "
-          f"{mr['total_kib_per_node']:.1f} / {mr['steps_kib_per_node']:.1f} | {mo['hwm_gib']:.2f} / {mr['hwm_gib']:.2f} |")
+          f"{mr['total_kib_per_node']:.1f} / {mr['steps_kib_per_node']:.1f} | {mo['hwm_gib']:.2f} / {mr['hwm_gib']:.2f} | "
+          f"{mo['live_kib_per_node']:.1f} / {mr['live_kib_per_node']:.1f} ({mo['live_kib_per_node'] / mr['live_kib_per_node']:.2f}) |")
     w("")
     w("## Where petscgnn's step goes")
     w("")
@@ -889,15 +932,18 @@ def observations(R, A, w):
     else:
         w(f"- The forward Linear kernel uses the threads: {k1:.1f} GFLOP/s on 1 thread, {k2:.1f} on 2.")
     w(f"- Per thread the forward kernel reaches {k1:.1f} GFLOP/s for K = 32 against {c1['skinny_torch_addmm_gflops_k32']:.0f} "
-      f"for LibTorch's addmm and {c1['mm_gflops']:.0f} for a large product on this core.")
+      f"for LibTorch's addmm and {c1['mm_gflops']:.0f} for a large product on this core; the fused backward "
+      f"{c1.get('skinny_gnnlinear_backward_gflops_k32', float('nan')):.1f} against LibTorch's separate products "
+      f"{c1['skinny_backward_dW_gflops_k32']:.0f} (dW) and {c1['skinny_backward_dx_gflops_k32']:.0f} (dX).")
     profs = A.get("profile") or {}
     if profs:
         t = sorted(profs)[-1]
         bt = profs[t]["backward"]
         tot = sum(bt.values())
-        mm = sum(v for k, v in bt.items() if k.endswith("|aten::mm"))
-        w(f"- Backward ({t} thread(s), profiled step): LibTorch's products (`aten::mm`, input and weight gradients) are "
-          f"{100 * mm / tot:.0f}% of it.")
+        top = sorted(bt.items(), key=lambda kv: -kv[1])[:3]
+        w(f"- Backward ({t} thread(s), profiled step), the largest self times: "
+          + ", ".join(f"{k.replace('|', ' / ')} {100 * v / tot:.0f}%" for k, v in top)
+          + " (a `CppNode` row is the self time of petscgnn's own backward kernels).")
     if sw["speedup_ranks"] > 1.2 * sw["speedup_threads"]:
         w(f"- On this machine ranks beat threads: 2 ranks x 1 thread run the 32^3 step {sw['ranks_vs_threads']:.2f}x as "
           f"fast as 1 rank x 2 threads (speed-up over 1 x 1: {sw['speedup_ranks']:.2f} with ranks, "
@@ -907,11 +953,12 @@ def observations(R, A, w):
 
 def print_table(R, A):
     print("\n==== petscgnn training step vs PyTorch reference (H=32, 5 hidden, L=4, fp32, 3-D lattice) ====")
-    print(f"{'graph':>8} {'thr':>3} {'ours [s]':>22} {'ref [s]':>22} {'ref/ours':>8} {'GF/s ours':>9} {'ref':>6} {'peak':>6} {'KiB/node ours':>13} {'ref':>6}")
+    print(f"{'graph':>8} {'thr':>3} {'ours [s]':>22} {'ref [s]':>22} {'ref/ours':>8} {'GF/s ours':>9} {'ref':>6} {'peak':>6} {'KiB/node ours':>13} {'ref':>6} {'live ours':>9} {'ref':>6}")
     for r in A["rows"]:
         print(f"{round(r['nodes'] ** (1 / 3)):>6}^3 {r['threads']:>3} {fmt_stat(r['ours']):>22} {fmt_stat(r['ref']):>22} "
               f"{r['ratio']:8.2f} {r['gflops_ours']:9.1f} {r['gflops_ref']:6.1f} {A['peak_gflops'][str(r['threads'])]:6.0f} "
-              f"{r['mem_ours']['total_kib_per_node']:13.1f} {r['mem_ref']['total_kib_per_node']:6.1f}")
+              f"{r['mem_ours']['total_kib_per_node']:13.1f} {r['mem_ref']['total_kib_per_node']:6.1f} "
+              f"{r['mem_ours']['live_kib_per_node']:9.1f} {r['mem_ref']['live_kib_per_node']:6.1f}")
     ph = A["phases"]
     print("phases (32^3, 1r x 2t): " + ", ".join(f"{e.replace('GNN', '')} {100 * ph['events'][e] / ph['step_mean']:.1f}%" for e in EVENTS)
           + f", rest {100 * ph['rest'] / ph['step_mean']:.1f}%")

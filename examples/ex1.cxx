@@ -36,6 +36,12 @@ int main(int argc, char **argv)
   PetscOptionsEnd();
 
   /* The solver's mesh and its partition */
+  { /* box meshes default to quads/hexes: Debian's PETSc has no simplex generator (a Gmsh file
+       -dm_plex_filename brings its own cells) */
+    PetscBool set;
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-dm_plex_simplex", &set));
+    if (!set) PetscCall(PetscOptionsSetValue(NULL, "-dm_plex_simplex", "0"));
+  }
   PetscCall(DMCreate(PETSC_COMM_WORLD, &dm));
   PetscCall(DMSetType(dm, DMPLEX));
   PetscCall(DMSetFromOptions(dm));

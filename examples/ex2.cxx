@@ -77,6 +77,12 @@ int main(int argc, char **argv)
   PetscCheck(nin == ntg, PETSC_COMM_WORLD, PETSC_ERR_ARG_SIZ, "-gnn_train_inputs and -gnn_train_targets must list as many files (%" PetscInt_FMT " vs %" PetscInt_FMT ")", nin, ntg);
   PetscCheck(rollout >= 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_rollout_steps must be non-negative");
 
+  { /* box meshes default to quads/hexes: Debian's PETSc has no simplex generator (a Gmsh file
+       -dm_plex_filename brings its own cells) */
+    PetscBool set;
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-dm_plex_simplex", &set));
+    if (!set) PetscCall(PetscOptionsSetValue(NULL, "-dm_plex_simplex", "0"));
+  }
   PetscCall(DMCreate(PETSC_COMM_WORLD, &dm));
   PetscCall(DMSetType(dm, DMPLEX));
   PetscCall(DMSetFromOptions(dm));

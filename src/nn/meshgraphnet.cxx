@@ -1,6 +1,7 @@
 #include "nn/meshgraphnet.hpp"
 #include "nn/aggregate.hpp"
 #include "nn/edgelinear.hpp"
+#include "nn/checkpoint.hpp"
 #include "nn/linear.hpp"
 #include "halo/halo.hpp"
 #include "gnngraphimpl.h"
@@ -42,7 +43,9 @@ torch::Tensor MeshGraphNetImpl::forward(const GraphTensors &g, torch::Tensor x)
   {
     LogPhase lp(GNN_Encode);
     h = node_encoder->forward((x - input_mean) / input_std);
-    e = edge_encoder->forward(g.edgeFeatures);
+    /* the edge features are fixed: recompute the edge encoder in backward rather than keep its
+       activations (an [E, H] tensor per layer, about 5 KiB per node on a hex lattice) */
+    e = torch::GradMode::is_enabled() ? GNNCheckpointMLP(*edge_encoder, g.edgeFeatures) : edge_encoder->forward(g.edgeFeatures);
   }
   for (size_t l = 0; l < processor->size(); l++) {
     auto          layer = processor[l]->as<ProcessorLayerImpl>();
