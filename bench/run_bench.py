@@ -904,7 +904,7 @@ def report(R, A, files, docs):
     observations(R, A, w)
     w("## Reproduce")
     w("")
-    w("`make bench` (about 10-20 minutes on this machine; `BUILD=dir` picks the build folder). Single runs: "
+    w("`make bench` (about 5 minutes on this machine; `BUILD=dir` picks the build folder). Single runs: "
       "`mpiexec -n P build/bench/bench -bench_mode train|partition|peak -dm_plex_dim 3 -dm_plex_simplex 0 "
       "-dm_plex_box_faces 31,31,31 -gnn_threads T -bench_reps R [-bench_export PREFIX] [-bench_profile F] "
       "[-log_view]`, and `/usr/bin/python3 bench/reference.py train PREFIX --threads T`.")
