@@ -721,8 +721,14 @@ def report(R, A, files, docs):
       "counts resident pages), so the last column measures what the two codes hold: the peak during the steps of "
       "the live bytes in large aligned blocks (>= 64 KiB from `posix_memalign`: c10's CPU tensors, PETSc's large "
       "arrays), counted by `bench/livepeak.c`, preloaded (`LD_PRELOAD`) into both processes alike, per node. "
+      "With petscgnn's tensor cache (`-gnn_tensor_cache`, on by default) the meter counts the blocks the cache holds, "
+      "in use or kept for reuse, so its figure for petscgnn is an upper bound of the live tensors. "
       "petscgnn recomputes its edge encoder in backward instead of keeping its activations "
-      "(`src/nn/checkpoint.cxx`): about 5 KiB per node for one more forward of that MLP per step.")
+      "(`src/nn/checkpoint.cxx`): about 5 KiB per node for one more forward of that MLP per step. "
+      "Why the cache: PETSc as Debian builds it loads SuperLU_DIST, whose load-time constructor calls "
+      "`mallopt(M_MMAP_MAX, 0)` and `mallopt(M_TRIM_THRESHOLD, -1)`; glibc then serves every tensor from its heap, "
+      "never returns freed memory, and the heap fragments (without the cache petscgnn's VmHWM was 1.5x its live "
+      "tensors). The reference runs in Python without PETSc and is not affected.")
     w("")
     w("| graph | threads | petscgnn total / steps only [KiB/node] | reference total / steps only [KiB/node] | peak petscgnn / reference [GiB] | live tensors at the peak, petscgnn / reference [KiB/node] |")
     w("|---|---|---|---|---|---|")

@@ -18,6 +18,7 @@ struct _p_GNN {
   GNNPrecision precision;
   PetscInt     seed;
   PetscInt     threads;
+  PetscBool    tensorCache; /* install the caching CPU tensor allocator at set-up (src/sys/tensorcache.hpp) */
   char         loadWeights[PETSC_MAX_PATH_LEN];
   char         saveWeights[PETSC_MAX_PATH_LEN];
   PetscBool    setupcalled;

@@ -4,7 +4,10 @@
 # (PETSCGNN_KERNEL=generic) on 3 ranks must be identical files, and so must the AVX-512 outputs on
 # 3 ranks, in float32 and float64, at the default width (32) and at a width that is not a multiple
 # of the vector length (20). On a CPU without AVX-512 both runs take the portable path and the test
-# still checks rank-count independence. Exits non-zero on any difference.
+# still checks rank-count independence. Also: training with the caching tensor allocator
+# (-gnn_tensor_cache, on by default) and without it gives the same loss history, bit for bit, on a
+# graph whose tensors are large enough (>= 1 MiB) to go through the cache. Exits non-zero on any
+# difference.
 #
 # Usage: test_kernel_paths.sh BUILD_DIR
 set -u -o pipefail
@@ -48,6 +51,31 @@ for prec in float32 float64; do
     fi
   done
 done
+# the tensor cache changes where tensors live, never what is computed
+EX2=$BUILD/examples/ex2
+train() {
+  local cache=$1
+  if ! timeout 300 "$MPIEXEC" --oversubscribe -n 1 "$EX2" -dm_plex_dim 3 -dm_plex_box_faces 19,19,19 \
+    -gnn_train_steps 6 -gnn_tensor_cache "$cache" -gnn_view -gnn_train_history "$TMP/history_cache$cache.csv" \
+    >"$TMP/train_cache$cache.log" 2>&1; then
+    cat "$TMP/train_cache$cache.log"
+    return 1
+  fi
+}
+if train 1 && train 0; then
+  if ! grep -q "tensor cache on" "$TMP/train_cache1.log" || ! grep -q "tensor cache off" "$TMP/train_cache0.log"; then
+    echo "FAIL: -gnn_view does not report the tensor cache setting"
+    failures=$((failures + 1))
+  elif cmp -s "$TMP/history_cache1.csv" "$TMP/history_cache0.csv"; then
+    echo "ok: training with and without the tensor cache: identical loss histories ($(wc -l <"$TMP/history_cache1.csv") lines)"
+  else
+    echo "FAIL: the tensor cache changed the loss history"
+    failures=$((failures + 1))
+  fi
+else
+  echo "FAIL: ex2 failed"
+  failures=$((failures + 1))
+fi
 [ $failures -eq 0 ] && rm -rf "$TMP"
 echo "$failures failure(s)"
 [ $failures -eq 0 ]

@@ -1,5 +1,6 @@
 /* GNN interface: creation, options, set-up, viewing, destruction */
 #include <vector>
+#include "sys/tensorcache.hpp"
 #include "gnn/gnntorchstate.hpp"
 
 const char *const GNNPrecisions[] = {"float32", "float64", "GNNPrecision", "GNN_PRECISION_", NULL};
@@ -24,6 +25,7 @@ PetscErrorCode GNNCreate(MPI_Comm comm, GNN *gnn)
   g->precision = GNN_PRECISION_FLOAT32;
   g->seed      = 12;
   g->threads   = 1;
+  g->tensorCache = PETSC_TRUE;
   g->nin = g->nout = -1;
   *gnn             = g;
   PetscFunctionReturn(0);
@@ -151,6 +153,7 @@ PetscErrorCode GNNAppendOptionsPrefix(GNN gnn, const char prefix[])
 . -gnn_precision <float32,float64> - arithmetic of the network
 . -gnn_seed <12>                - seed of the initial weights (independent of the rank count)
 . -gnn_threads <1>              - LibTorch threads per rank
+. -gnn_tensor_cache <true>      - keep freed tensor blocks (>= 1 MiB) for reuse: see GNNTensorCacheInstall() in src/sys/tensorcache.hpp
 . -gnn_load_weights <file>      - initial weights from a PyTorch state_dict file (a dict of tensors)
 . -gnn_save_weights <file>      - write the weights in that format once the model is final (GNNSaveWeightsFromOptions())
 - -gnn_view                     - print the model after set-up
@@ -182,6 +185,7 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   PetscCall(PetscOptionsInt("-gnn_threads", "LibTorch threads per rank", "GNNSetUp", threads, &threads, &flg));
   PetscCheck(threads > 0, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_threads must be positive, got %" PetscInt_FMT, threads);
   gnn->threads = threads;
+  PetscCall(PetscOptionsBool("-gnn_tensor_cache", "Reuse freed tensor blocks >= 1 MiB by size (LibTorch CPU allocator for the whole process; glibc's heap fragments under Debian's PETSc)", "GNNSetUp", gnn->tensorCache, &gnn->tensorCache, NULL));
   PetscCall(PetscOptionsString("-gnn_load_weights", "Initial weights: PyTorch state_dict file (dict of tensors)", "GNNLoadWeights", gnn->loadWeights, gnn->loadWeights, sizeof(gnn->loadWeights), NULL));
   PetscCall(PetscOptionsString("-gnn_save_weights", "Write the final weights (PyTorch state_dict)", "GNNSaveWeightsFromOptions", gnn->saveWeights, gnn->saveWeights, sizeof(gnn->saveWeights), NULL));
   PetscCall(PetscOptionsName("-gnn_view", "Print the model after set-up", "GNNView", &flg));
@@ -230,6 +234,7 @@ PetscErrorCode GNNTorchCreate_Private(GNN gnn)
     auto t   = new GNNTorch;
     gnn->torch = t;
     torch::set_num_threads((int)gnn->threads);
+    if (gnn->tensorCache) GNNTensorCacheInstall();
     t->dtype = gnn->precision == GNN_PRECISION_FLOAT64 ? torch::kFloat64 : torch::kFloat32;
     /* the same seed on every rank: identical initial weights whatever the rank count */
     torch::manual_seed((uint64_t)gnn->seed);
@@ -298,7 +303,7 @@ PetscErrorCode GNNView(GNN gnn, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPushTab(viewer));
   PetscCall(PetscViewerASCIIPrintf(viewer, "encode-process-decode: %" PetscInt_FMT " -> %" PetscInt_FMT " features per node\n", gnn->nin, gnn->nout));
   PetscCall(PetscViewerASCIIPrintf(viewer, "latent width %" PetscInt_FMT ", %" PetscInt_FMT " hidden layers per MLP, %" PetscInt_FMT " message-passing layers, LayerNorm %s, ELU%s\n", gnn->hidden, gnn->mlpHidden, gnn->layers, gnn->layerNorm ? "on" : "off", gnn->residual ? ", residual (output = input + network)" : ""));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "precision %s, seed %" PetscInt_FMT ", %" PetscInt_FMT " LibTorch thread(s) per rank\n", GNNPrecisions[gnn->precision], gnn->seed, gnn->threads));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "precision %s, seed %" PetscInt_FMT ", %" PetscInt_FMT " LibTorch thread(s) per rank, tensor cache %s\n", GNNPrecisions[gnn->precision], gnn->seed, gnn->threads, gnn->tensorCache ? "on" : "off"));
   if (gnn->setupcalled) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "parameters: %" PetscInt64_FMT "\n", (PetscInt64)gnn->torch->numel));
     if (gnn->loadWeights[0]) PetscCall(PetscViewerASCIIPrintf(viewer, "weights loaded from %s\n", gnn->loadWeights));
