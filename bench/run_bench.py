@@ -730,7 +730,7 @@ def report(R, A, files, docs):
       "never returns freed memory, and the heap fragments (without the cache petscgnn's VmHWM was 1.5x its live "
       "tensors). The reference runs in Python without PETSc and is not affected.")
     w("")
-    w("| graph | threads | petscgnn total / steps only [KiB/node] | reference total / steps only [KiB/node] | peak petscgnn / reference [GiB] | live tensors at the peak, petscgnn / reference [KiB/node] |")
+    w("| graph | threads | petscgnn total / steps only [KiB/node] | reference total / steps only [KiB/node] | peak petscgnn / reference [GiB] | large tensor blocks held at the peak (petscgnn: in use or cached), petscgnn / reference [KiB/node] |")
     w("|---|---|---|---|---|---|")
     for r in rows:
         mo, mr = r["mem_ours"], r["mem_ref"]
