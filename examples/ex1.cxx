@@ -16,6 +16,7 @@ static const char help[] = "Example 1: evaluate a GNN on a mesh graph distribute
 #include <petscgnn.h>
 #include <petscgnndata.h>
 #include <petscdmplex.h>
+#include "exsetup.h"
 
 int main(int argc, char **argv)
 {
@@ -35,28 +36,8 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsString("-gnn_output_edges", "Write the directed edges (sender,receiver natural indices)", "GNNGraphWriteEdges", edges, edges, sizeof(edges), NULL));
   PetscOptionsEnd();
 
-  /* The solver's mesh and its partition */
-  { /* box meshes default to quads/hexes: Debian's PETSc has no simplex generator (a Gmsh file
-       -dm_plex_filename brings its own cells) */
-    PetscBool set;
-    PetscCall(PetscOptionsHasName(NULL, NULL, "-dm_plex_simplex", &set));
-    if (!set) PetscCall(PetscOptionsSetValue(NULL, "-dm_plex_simplex", "0"));
-  }
-  PetscCall(DMCreate(PETSC_COMM_WORLD, &dm));
-  PetscCall(DMSetType(dm, DMPLEX));
-  PetscCall(DMSetFromOptions(dm));
-  PetscCall(DMViewFromOptions(dm, NULL, "-dm_view"));
-
-  PetscCall(GNNGraphCreate(PETSC_COMM_WORLD, &graph));
-  PetscCall(GNNGraphSetDM(graph, dm));
-  PetscCall(GNNGraphSetFromOptions(graph));
-  PetscCall(GNNGraphSetUp(graph));
-  PetscCall(GNNGraphGetDimension(graph, &dim));
-
-  PetscCall(GNNCreate(PETSC_COMM_WORLD, &gnn));
-  PetscCall(GNNSetGraph(gnn, graph));
-  PetscCall(GNNSetSizes(gnn, dim, dim));
-  PetscCall(GNNSetFromOptions(gnn));
+  /* The solver's mesh and its partition, the graph and the model */
+  PetscCall(ExampleCreateModel(PETSC_COMM_WORLD, &dm, &graph, &gnn, &dim));
   PetscCall(GNNSetUp(gnn));
   PetscCall(GNNSaveWeightsFromOptions(gnn));
 

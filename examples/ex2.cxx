@@ -16,6 +16,7 @@ static const char help[] = "Example 2: train a GNN surrogate on a mesh graph dis
 #include <petscgnntrain.h>
 #include <petscgnndata.h>
 #include <petscdmplex.h>
+#include "exsetup.h"
 #include <vector>
 
 typedef struct {
@@ -77,26 +78,8 @@ int main(int argc, char **argv)
   PetscCheck(nin == ntg, PETSC_COMM_WORLD, PETSC_ERR_ARG_SIZ, "-gnn_train_inputs and -gnn_train_targets must list as many files (%" PetscInt_FMT " vs %" PetscInt_FMT ")", nin, ntg);
   PetscCheck(rollout >= 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_rollout_steps must be non-negative");
 
-  { /* box meshes default to quads/hexes: Debian's PETSc has no simplex generator (a Gmsh file
-       -dm_plex_filename brings its own cells) */
-    PetscBool set;
-    PetscCall(PetscOptionsHasName(NULL, NULL, "-dm_plex_simplex", &set));
-    if (!set) PetscCall(PetscOptionsSetValue(NULL, "-dm_plex_simplex", "0"));
-  }
-  PetscCall(DMCreate(PETSC_COMM_WORLD, &dm));
-  PetscCall(DMSetType(dm, DMPLEX));
-  PetscCall(DMSetFromOptions(dm));
-  PetscCall(DMViewFromOptions(dm, NULL, "-dm_view"));
-  PetscCall(GNNGraphCreate(PETSC_COMM_WORLD, &graph));
-  PetscCall(GNNGraphSetDM(graph, dm));
-  PetscCall(GNNGraphSetFromOptions(graph));
-  PetscCall(GNNGraphSetUp(graph));
-  PetscCall(GNNGraphGetDimension(graph, &dim));
-
-  PetscCall(GNNCreate(PETSC_COMM_WORLD, &gnn));
-  PetscCall(GNNSetGraph(gnn, graph));
-  PetscCall(GNNSetSizes(gnn, dim, dim));
-  PetscCall(GNNSetFromOptions(gnn));
+  /* The solver's mesh and its partition, the graph and the model */
+  PetscCall(ExampleCreateModel(PETSC_COMM_WORLD, &dm, &graph, &gnn, &dim));
 
   PetscCall(GNNTrainerCreate(PETSC_COMM_WORLD, &tr));
   PetscCall(GNNTrainerSetGNN(tr, gnn));
