@@ -82,5 +82,3 @@ void gnn_livepeak_reset(void)
 }
 
 long gnn_livepeak_get(void) { return peak; }
-
-long gnn_livepeak_live(void) { return live; }

@@ -24,11 +24,7 @@ public:
   static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor edges, torch::Tensor rowptr, torch::Tensor receivers)
   {
     ctx->save_for_backward({receivers});
-    edges        = edges.contiguous();
-    int64_t n    = rowptr.size(0) - 1, H = edges.size(1);
-    auto    out  = torch::empty({n, H}, edges.options());
-    AT_DISPATCH_FLOATING_TYPES(edges.scalar_type(), "GNNSegmentSum", [&] { SegmentSumKernel<scalar_t>(edges.data_ptr<scalar_t>(), rowptr.data_ptr<int64_t>(), nullptr, n, H, out.data_ptr<scalar_t>()); });
-    return out;
+    return GNNSegmentSumRows(edges, rowptr, torch::Tensor());
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::variable_list grads)

@@ -155,7 +155,6 @@ struct V<float> {
   using R = __m512;
   static constexpr int L = 16;
   static R   load(const float *p) { return _mm512_loadu_ps(p); }
-  static R   loadn(const float *p, int n) { return _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p); }
   using M = __mmask16;
   static M   mask(int64_t n) { return n >= L ? (M)0xffff : (M)((1u << (n > 0 ? n : 0)) - 1); }
   static R   loadm(const float *p, M m) { return _mm512_maskz_loadu_ps(m, p); }
@@ -164,8 +163,6 @@ struct V<float> {
   static R   zero() { return _mm512_setzero_ps(); }
   static R   fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
   static R   add(R a, R b) { return _mm512_add_ps(a, b); }
-  static void store(float *p, R v) { _mm512_storeu_ps(p, v); }
-  static void storen(float *p, int n, R v) { _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), v); }
   static R   mul(R a, R b) { return _mm512_mul_ps(a, b); }
   static R   sub(R a, R b) { return _mm512_sub_ps(a, b); }
   static R   min(R a, R b) { return _mm512_min_ps(b, a); } /* operand order as Scalar's (NaN) */
@@ -179,7 +176,6 @@ struct V<double> {
   using R = __m512d;
   static constexpr int L = 8;
   static R   load(const double *p) { return _mm512_loadu_pd(p); }
-  static R   loadn(const double *p, int n) { return _mm512_maskz_loadu_pd((__mmask8)((1u << n) - 1), p); }
   using M = __mmask8;
   static M   mask(int64_t n) { return n >= L ? (M)0xff : (M)((1u << (n > 0 ? n : 0)) - 1); }
   static R   loadm(const double *p, M m) { return _mm512_maskz_loadu_pd(m, p); }
@@ -188,8 +184,6 @@ struct V<double> {
   static R   zero() { return _mm512_setzero_pd(); }
   static R   fma(R a, R b, R c) { return _mm512_fmadd_pd(a, b, c); }
   static R   add(R a, R b) { return _mm512_add_pd(a, b); }
-  static void store(double *p, R v) { _mm512_storeu_pd(p, v); }
-  static void storen(double *p, int n, R v) { _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1), v); }
   static R   mul(R a, R b) { return _mm512_mul_pd(a, b); }
   static R   sub(R a, R b) { return _mm512_sub_pd(a, b); }
   static R   min(R a, R b) { return _mm512_min_pd(b, a); }
@@ -234,11 +228,7 @@ inline void RowTile(const T *x, int64_t ldx, const Packed<T> &p, const T *init, 
 #pragma GCC unroll 16
   for (int r = 0; r < RT; r++)
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) {
-      const int64_t c = ncols - v * L;
-      if (c >= L) S::store(y + r * ldy + j0 + v * L, acc[r][v]);
-      else if (c > 0) S::storen(y + r * ldy + j0 + v * L, (int)c, acc[r][v]);
-    }
+    for (int v = 0; v < NV; v++) S::storem(y + r * ldy + j0 + v * L, S::mask(ncols - v * L), acc[r][v]);
 }
 
 constexpr int kTile = 12; /* rows per register tile: 12 x 2 accumulators + 2 weights + 1 broadcast */

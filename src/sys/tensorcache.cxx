@@ -16,26 +16,21 @@ public:
   {
     if (n < kMin) return fallback_->allocate(n);
     const size_t size = (n + 4095) & ~size_t(4095); /* page multiples: one bin for near sizes */
-    void        *p    = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(m_);
-      auto                        bin = free_.find(size);
-      if (bin != free_.end() && !bin->second.empty()) {
-        p = bin->second.back();
-        bin->second.pop_back();
-        cached_ -= size;
-      }
-    }
-    if (!p) {
+    void                        *p = nullptr;
+    std::unique_lock<std::mutex> lock(m_);
+    auto                         bin = free_.find(size);
+    if (bin != free_.end() && !bin->second.empty()) {
+      p = bin->second.back();
+      bin->second.pop_back();
+      cached_ -= size;
+    } else {
+      lock.unlock(); /* the C library allocates outside our lock */
       if (posix_memalign(&p, 64, size)) throw std::bad_alloc();
-      std::lock_guard<std::mutex> lock(m_);
+      lock.lock();
       size_[p] = size;
     }
-    {
-      std::lock_guard<std::mutex> lock(m_);
-      live_ += size;
-      if (live_ > peak_) peak_ = live_;
-    }
+    live_ += size;
+    if (live_ > peak_) peak_ = live_;
     return {p, p, &Release, c10::Device(c10::DeviceType::CPU)};
   }
 

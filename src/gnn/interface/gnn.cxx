@@ -1,7 +1,7 @@
 /* GNN interface: creation, options, set-up, viewing, destruction */
-#include <vector>
-#include "sys/tensorcache.hpp"
 #include "gnn/gnntorchstate.hpp"
+#include "sys/tensorcache.hpp"
+#include <vector>
 
 const char *const GNNPrecisions[] = {"float32", "float64", "GNNPrecision", "GNN_PRECISION_", NULL};
 
