@@ -4,6 +4,8 @@ share/python/meshgraphnet.py (class MeshGraphNet), on the graph, training pair a
 bench.cxx wrote with -bench_export PREFIX. Prints one JSON line "BENCH_JSON {...}".
 
   reference.py train PREFIX --threads T --warmup W --reps R [--lr 1e-4] [--json FILE] [--profile]
+                   [--device cuda]   (on a GPU: the step ends with torch.cuda.synchronize(); peak
+                                      device memory from torch.cuda.max_memory_allocated)
   reference.py peak --threads T [--n 4096]        large fp32 torch.mm (GFLOP/s)
 
 Step = zero_grad, forward, MSE loss (the mean over nodes and output features, as
@@ -78,10 +80,14 @@ def cmd_train(a):
     model = MeshGraphNet.from_state_dict(state, dtype=torch.float32)
     load_weights(model, state)
     del state
+    dev = torch.device(a.device)
+    gpu = dev.type == "cuda"
+    model = model.to(dev)
     nparams = sum(p.numel() for p in model.parameters())
     # edge inputs computed once, in float64 from the coordinates, as petscgnn does at set-up
-    edge_attr = edge_features(pos, ei)
-    x32, y32 = x.float(), y.float()
+    edge_attr = edge_features(pos, ei).to(dev)
+    x32, y32 = x.float().to(dev), y.float().to(dev)
+    pos, ei = pos.to(dev), ei.to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     rss_setup = proc_status("VmRSS")
     peak_ok = reset_peak_rss()
@@ -89,6 +95,9 @@ def cmd_train(a):
     if lp:
         lp[0]()
     times, losses = [], []
+    if gpu:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
     for k in range(a.warmup + a.reps):
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
@@ -97,6 +106,8 @@ def cmd_train(a):
         loss = (r * r).mean()
         loss.backward()
         opt.step()
+        if gpu:
+            torch.cuda.synchronize()
         t = time.perf_counter() - t0
         losses.append(loss.item())
         if k >= a.warmup:
@@ -115,7 +126,8 @@ def cmd_train(a):
     emit({"mode": "reference_train", "threads": a.threads, "nodes": n, "edges": int(ei.shape[1]),
           "params": nparams, "warmup": a.warmup, "step_times": times, "losses": losses,
           "rss_start_kb_sum": rss_start, "rss_setup_kb_sum": rss_setup, "hwm_train_kb_sum": hwm,
-          "live_peak_bytes_sum": live_peak, "torch": torch.__version__, "profile_self_ms": profile}, a.json)
+          "live_peak_bytes_sum": live_peak, "torch": torch.__version__, "profile_self_ms": profile,
+          "device": a.device, "device_peak_bytes": torch.cuda.max_memory_allocated() if gpu else -1}, a.json)
 
 
 def cmd_peak(a):
@@ -142,6 +154,7 @@ def main():
     t.add_argument("--lr", type=float, default=1e-4)
     t.add_argument("--json")
     t.add_argument("--profile", action="store_true", help="profile one more step (operator self times)")
+    t.add_argument("--device", default="cpu", help="cpu or cuda")
     k = sub.add_parser("peak")
     k.add_argument("--threads", type=int, default=1)
     k.add_argument("--n", type=int, default=4096)

@@ -27,6 +27,16 @@ typedef enum {
 } GNNPrecision;
 PETSC_EXTERN const char *const GNNPrecisions[];
 
+/* Where the model's parameters, activations and kernels live: the CPU, or a GPU through LibTorch's
+   CUDA device (NVIDIA, or AMD with a ROCm build of LibTorch) and the library's own CUDA or HIP
+   kernels. Ranks sharing a node take the node's GPUs round-robin by their rank on the node. */
+typedef enum {
+  GNN_DEVICE_CPU,
+  GNN_DEVICE_CUDA,
+  GNN_DEVICE_HIP
+} GNNDevice;
+PETSC_EXTERN const char *const GNNDevices[];
+
 PETSC_EXTERN PetscClassId GNN_CLASSID;
 
 PETSC_EXTERN PetscErrorCode GNNCreate(MPI_Comm, GNN *);
@@ -39,6 +49,8 @@ PETSC_EXTERN PetscErrorCode GNNSetResidual(GNN, PetscBool);
 PETSC_EXTERN PetscErrorCode GNNSetPrecision(GNN, GNNPrecision);
 PETSC_EXTERN PetscErrorCode GNNGetPrecision(GNN, GNNPrecision *);
 PETSC_EXTERN PetscErrorCode GNNSetSeed(GNN, PetscInt);
+PETSC_EXTERN PetscErrorCode GNNSetDevice(GNN, GNNDevice);
+PETSC_EXTERN PetscErrorCode GNNGetDevice(GNN, GNNDevice *);
 PETSC_EXTERN PetscErrorCode GNNSetOptionsPrefix(GNN, const char[]);
 PETSC_EXTERN PetscErrorCode GNNAppendOptionsPrefix(GNN, const char[]);
 PETSC_EXTERN PetscErrorCode GNNSetFromOptions(GNN);

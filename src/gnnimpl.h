@@ -16,6 +16,8 @@ struct _p_GNN {
   PetscBool    layerNorm;
   PetscBool    residual;
   GNNPrecision precision;
+  GNNDevice    device;
+  PetscInt     deviceIndex; /* the GPU this rank uses (set up), -1 on the CPU */
   PetscInt     seed;
   PetscInt     threads;
   PetscBool    tensorCache; /* install the caching CPU tensor allocator at set-up (src/sys/tensorcache.hpp) */

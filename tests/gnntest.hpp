@@ -11,6 +11,8 @@
 #include <petscgnndata.h>
 #include <unistd.h>
 #include <petscdmplex.h>
+#include <petscgnntrain.h>
+#include <cstdlib>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -47,13 +49,16 @@ inline int GNNTestMain(int argc, char **argv, const char *help)
   return rc;
 }
 
-/* Options of one test case, in force while the object lives (pushed on the options stack) */
+/* Options of one test case, in force while the object lives (pushed on the options stack), followed
+   by those of the environment variable GNN_TEST_OPTIONS (e.g. "-gnn_device cuda": share/gpu/check.sh
+   runs the consistency and training tests on a GPU so) */
 class ScopedOptions {
 public:
   explicit ScopedOptions(const std::string &s)
   {
+    const char *extra = std::getenv("GNN_TEST_OPTIONS");
     TestCall(PetscOptionsCreate(&opts_));
-    TestCall(PetscOptionsInsertString(opts_, s.c_str()));
+    TestCall(PetscOptionsInsertString(opts_, (s + " " + (extra ? extra : "")).c_str()));
     TestCall(PetscOptionsPush(opts_));
   }
   ~ScopedOptions()
@@ -120,6 +125,47 @@ struct GNNSetup {
   }
   std::vector<double> Natural(Vec v) { return GatherNatural(graph, v); }
 };
+
+struct TrainResult {
+  std::vector<double> history, params;
+};
+
+/* Trains on the Taylor-Green task (4 pairs, dt 0.25) with these options (mesh, model, trainer):
+   loss history and final weights; with stopAfter >= 0, only that many steps, then a checkpoint */
+inline TrainResult GNNTestTrain(MPI_Comm comm, const std::string &opts, PetscInt stopAfter = -1, const std::string &checkpoint = "")
+{
+  ScopedOptions o(opts);
+  GNNSetup      s(comm);
+  GNNTrainer    tr;
+  Vec           x, y;
+  TrainResult   r;
+  TestCall(GNNTrainerCreate(comm, &tr));
+  TestCall(GNNTrainerSetGNN(tr, s.gnn));
+  TestCall(GNNTrainerSetFromOptions(tr));
+  TestCall(GNNGraphCreateNodeVec(s.graph, s.dim, &x));
+  TestCall(GNNGraphCreateNodeVec(s.graph, s.dim, &y));
+  for (int k = 0; k < 4; k++) {
+    TestCall(GNNDataTaylorGreen(s.graph, 0.25 * k, 0.1, x));
+    TestCall(GNNDataTaylorGreen(s.graph, 0.25 * (k + 1), 0.1, y));
+    TestCall(GNNTrainerAddSample(tr, x, y));
+  }
+  if (stopAfter < 0) TestCall(GNNTrainerTrain(tr));
+  else { /* a run cut short after stopAfter steps, its state saved */
+    for (PetscInt k = 0; k < stopAfter; k++) TestCall(GNNTrainerStep(tr, NULL));
+    TestCall(GNNTrainerSaveCheckpoint(tr, checkpoint.c_str()));
+  }
+  PetscInt         n, np;
+  const PetscReal *h;
+  TestCall(GNNTrainerGetHistory(tr, NULL, &n, &h));
+  r.history.assign(h, h + n);
+  TestCall(GNNGetNumParameters(s.gnn, &np));
+  r.params.resize(np);
+  TestCall(GNNGetParameters(s.gnn, r.params.data()));
+  TestCall(VecDestroy(&x));
+  TestCall(VecDestroy(&y));
+  TestCall(GNNTrainerDestroy(&tr));
+  return r;
+}
 
 /* this process's rank and the number of ranks in PETSC_COMM_WORLD */
 inline int Rank()

@@ -6,41 +6,7 @@ namespace {
 
 const std::string kMesh = "-dm_plex_dim 2 -dm_plex_simplex 0 -dm_plex_box_faces 7,6 -dm_plex_box_upper 6.283185307179586,6.283185307179586 ";
 
-struct TrainResult {
-  std::vector<double> history, params;
-};
-
-/* Trains on the Taylor-Green task (4 pairs, dt 0.25) with the options in force */
-TrainResult Train(MPI_Comm comm, const std::string &opts)
-{
-  ScopedOptions o(kMesh + opts);
-  GNNSetup      s(comm);
-  GNNTrainer    tr;
-  Vec           x, y;
-  TrainResult   r;
-  TestCall(GNNTrainerCreate(comm, &tr));
-  TestCall(GNNTrainerSetGNN(tr, s.gnn));
-  TestCall(GNNTrainerSetFromOptions(tr));
-  TestCall(GNNGraphCreateNodeVec(s.graph, s.dim, &x));
-  TestCall(GNNGraphCreateNodeVec(s.graph, s.dim, &y));
-  for (int k = 0; k < 4; k++) {
-    TestCall(GNNDataTaylorGreen(s.graph, 0.25 * k, 0.1, x));
-    TestCall(GNNDataTaylorGreen(s.graph, 0.25 * (k + 1), 0.1, y));
-    TestCall(GNNTrainerAddSample(tr, x, y));
-  }
-  TestCall(GNNTrainerTrain(tr));
-  PetscInt         n, np;
-  const PetscReal *h;
-  TestCall(GNNTrainerGetHistory(tr, NULL, &n, &h));
-  r.history.assign(h, h + n);
-  TestCall(GNNGetNumParameters(s.gnn, &np));
-  r.params.resize(np);
-  TestCall(GNNGetParameters(s.gnn, r.params.data()));
-  TestCall(VecDestroy(&x));
-  TestCall(VecDestroy(&y));
-  TestCall(GNNTrainerDestroy(&tr));
-  return r;
-}
+TrainResult Train(MPI_Comm comm, const std::string &opts) { return GNNTestTrain(comm, kMesh + opts); }
 
 void Compare(const std::string &opts, double tol, size_t steps)
 {

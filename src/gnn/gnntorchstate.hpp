@@ -11,6 +11,7 @@ struct GNNTorch {
   MeshGraphNet  net{nullptr};
   GraphTensors  g;
   torch::Dtype  dtype = torch::kFloat32;
+  torch::Device device{torch::kCPU}; /* parameters, activations, graph tensors */
   /* named parameters (trained) and the whole state_dict (parameters and normalisation buffers) */
   std::vector<std::pair<std::string, torch::Tensor>> params, state;
   int64_t       numel = 0;

@@ -1,7 +1,7 @@
-/* Halo exchange on LibTorch tensors through the graph's PetscSF, zero-copy: the SF reads and
-   writes the tensors' own storage. */
+/* Halo exchange on LibTorch tensors through the graph's PetscSF. CPU tensors: zero-copy, the SF
+   reads and writes the tensors' own storage. GPU tensors: through host buffers holding the border
+   rows (a PETSc built with CUDA/HIP could give the SF device pointers instead: PetscSFBcastWithMemTypeBegin). */
 #include "halo/halo.hpp"
-#include "gnngraphimpl.h"
 #include "gnntorch.hpp"
 
 namespace {
@@ -20,43 +20,86 @@ struct RowType {
   ~RowType() { MPI_Type_free(&type); }
 };
 
+/* Times a phase with a PETSc log event */
+struct LogEvent {
+  PetscLogEvent ev;
+  LogEvent(PetscLogEvent e) : ev(e) { GNNCallThrow(PetscLogEventBegin(ev, 0, 0, 0, 0)); }
+  ~LogEvent() { PetscLogEventEnd(ev, 0, 0, 0, 0); }
+};
+
+torch::Tensor BorderCPU(const GNNHaloPlan &p) { return torch::from_blob((void *)p.border.data(), {(int64_t)p.border.size()}, torch::kInt64); }
+
+/* A host [nOwned, F] array whose border rows hold `rows` (a device tensor [nBorder, F]): the only
+   rows the SF reads */
+torch::Tensor HostOwned(const GNNHaloPlan &p, const torch::Tensor &rows)
+{
+  auto host = torch::empty({p.nOwned, rows.size(1)}, rows.options().device(torch::kCPU));
+  if (!p.border.empty()) host.index_copy_(0, BorderCPU(p), rows.to(torch::kCPU));
+  return host;
+}
+
 class HaloFunction : public torch::autograd::Function<HaloFunction> {
 public:
-  static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor owned, int64_t graphptr)
+  static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor owned, int64_t planptr)
   {
-    GNNGraph graph = reinterpret_cast<GNNGraph>(graphptr);
-    ctx->saved_data["graph"] = graphptr;
-    owned = owned.contiguous();
-    auto    all = torch::empty({graph->nOwned + graph->nGhost, owned.size(1)}, owned.options());
-    all.narrow(0, 0, graph->nOwned).copy_(owned);
-    RowType row(owned);
-    GNNCallThrow(PetscLogEventBegin(GNN_HaloBegin, graph, 0, 0, 0));
-    GNNCallThrow(PetscSFBcastBegin(graph->haloSF, row.type, owned.data_ptr(), all.data_ptr(), MPI_REPLACE));
-    GNNCallThrow(PetscSFBcastEnd(graph->haloSF, row.type, owned.data_ptr(), all.data_ptr(), MPI_REPLACE));
-    GNNCallThrow(PetscLogEventEnd(GNN_HaloBegin, graph, 0, 0, 0));
-    return all;
+    const GNNHaloPlan &p = *reinterpret_cast<const GNNHaloPlan *>(planptr);
+    ctx->saved_data["plan"] = planptr;
+    owned                   = owned.contiguous();
+    const bool gpu          = owned.is_cuda();
+    /* the SF's root and leaf arrays, on the host */
+    auto       roots = gpu ? HostOwned(p, owned.index_select(0, p.borderDev)) : owned;
+    auto       ghosts = torch::empty({p.nGhost, owned.size(1)}, roots.options());
+    RowType    row(owned);
+    {
+      LogEvent ev(GNN_HaloBegin);
+      /* leaves are numbered nOwned + k: shift the leaf array so that ghost k lands in ghosts[k] */
+      char *leafbase = (char *)ghosts.data_ptr() - (ptrdiff_t)p.nOwned * owned.size(1) * owned.element_size();
+      GNNCallThrow(PetscSFBcastBegin(p.sf, row.type, roots.data_ptr(), leafbase, MPI_REPLACE));
+      GNNCallThrow(PetscSFBcastEnd(p.sf, row.type, roots.data_ptr(), leafbase, MPI_REPLACE));
+    }
+    return torch::cat({owned, gpu ? ghosts.to(owned.device()) : ghosts}, 0);
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::variable_list grads)
   {
-    GNNGraph graph = reinterpret_cast<GNNGraph>(ctx->saved_data["graph"].toInt());
+    const GNNHaloPlan &p     = *reinterpret_cast<const GNNHaloPlan *>(ctx->saved_data["plan"].toInt());
     /* PETSc 3.18's SF has no local reduce kernel for rows of floats (MPI_ERR_OP): add in double */
-    auto     dtype = grads[0].scalar_type();
-    auto     gall  = grads[0].to(torch::kFloat64).contiguous();
-    auto     gown  = gall.narrow(0, 0, graph->nOwned).clone();
-    RowType  row(gall);
-    GNNCallThrow(PetscLogEventBegin(GNN_HaloReverse, graph, 0, 0, 0));
-    GNNCallThrow(PetscSFReduceBegin(graph->haloSF, row.type, gall.data_ptr(), gown.data_ptr(), MPI_SUM));
-    GNNCallThrow(PetscSFReduceEnd(graph->haloSF, row.type, gall.data_ptr(), gown.data_ptr(), MPI_SUM));
-    GNNCallThrow(PetscLogEventEnd(GNN_HaloReverse, graph, 0, 0, 0));
-    gown = gown.to(dtype);
-    return {gown, torch::Tensor()};
+    auto               dtype = grads[0].scalar_type();
+    auto               gall  = grads[0].to(torch::kFloat64).contiguous();
+    const bool         gpu   = gall.is_cuda();
+    auto               gown  = gall.narrow(0, 0, p.nOwned).clone();
+    auto               roots = gpu ? HostOwned(p, gown.index_select(0, p.borderDev)) : gown;
+    auto               leaves = gpu ? gall.narrow(0, p.nOwned, p.nGhost).to(torch::kCPU) : gall.narrow(0, p.nOwned, p.nGhost);
+    RowType            row(gall);
+    {
+      LogEvent ev(GNN_HaloReverse);
+      const char *leafbase = (const char *)leaves.data_ptr() - (ptrdiff_t)p.nOwned * gall.size(1) * sizeof(double);
+      GNNCallThrow(PetscSFReduceBegin(p.sf, row.type, leafbase, roots.data_ptr(), MPI_SUM));
+      GNNCallThrow(PetscSFReduceEnd(p.sf, row.type, leafbase, roots.data_ptr(), MPI_SUM));
+    }
+    if (gpu && !p.border.empty()) gown.index_copy_(0, p.borderDev, roots.index_select(0, BorderCPU(p)).to(gown.device()));
+    return {gown.to(dtype), torch::Tensor()};
   }
 };
 
 } // namespace
 
-torch::Tensor GNNHaloExchange(GNNGraph graph, const torch::Tensor &owned)
+std::shared_ptr<GNNHaloPlan> GNNHaloPlanCreate(GNNGraph graph, const torch::Device &device)
 {
-  return HaloFunction::apply(owned, reinterpret_cast<int64_t>(graph));
+  auto p = std::make_shared<GNNHaloPlan>();
+  GNNCallThrow(GNNGraphGetHaloSF(graph, &p->sf));
+  GNNCallThrow(GNNGraphGetSizes(graph, &p->nOwned, &p->nGhost, NULL, NULL));
+  if (device.is_cpu()) return p;
+  const PetscInt *degree;
+  GNNCallThrow(PetscSFComputeDegreeBegin(p->sf, &degree));
+  GNNCallThrow(PetscSFComputeDegreeEnd(p->sf, &degree));
+  for (PetscInt i = 0; i < p->nOwned; i++)
+    if (degree[i] > 0) p->border.push_back(i);
+  p->borderDev = torch::tensor(p->border, torch::kInt64).to(device);
+  return p;
+}
+
+torch::Tensor GNNHaloExchange(const GNNHaloPlan &plan, const torch::Tensor &owned)
+{
+  return HaloFunction::apply(owned, reinterpret_cast<int64_t>(&plan));
 }

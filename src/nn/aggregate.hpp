@@ -5,12 +5,9 @@
 #include <torch/torch.h>
 
 /* edges [E, H] ordered by receiver, rowptr [n+1] (int64), receivers [E] (int64) -> [n, H].
-   Each row is summed sequentially in edge order, so the result does not depend on threads or on
-   how rows are split between ranks. Backward gathers the row gradient to each of its edges. */
+   Each row is summed sequentially in edge order (src/kernels), so the result does not depend on
+   threads, devices or on how rows are split between ranks. Backward gathers the row gradient to
+   each of its edges. */
 torch::Tensor GNNSegmentSum(const torch::Tensor &edges, const torch::Tensor &rowptr, const torch::Tensor &receivers);
-
-/* The same sum without autograd, over the rows rows[perm[q]] when perm is defined (a CSR of the
-   edges by sender: the transpose), [ptr.size(0) - 1, H] */
-torch::Tensor GNNSegmentSumRows(const torch::Tensor &rows, const torch::Tensor &ptr, const torch::Tensor &perm);
 
 #endif

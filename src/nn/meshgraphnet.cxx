@@ -49,7 +49,7 @@ torch::Tensor MeshGraphNetImpl::forward(const GraphTensors &g, torch::Tensor x)
   }
   for (size_t l = 0; l < processor->size(); l++) {
     auto          layer = processor[l]->as<ProcessorLayerImpl>();
-    torch::Tensor hall  = GNNHaloExchange(g.graph, h);
+    torch::Tensor hall  = GNNHaloExchange(*g.halo, h);
     {
       LogPhase lp(GNN_EdgeMLP);
       /* the first layer on [h_j, h_i, e_ji], W = [W_j, W_i, We]: the node parts once per node */

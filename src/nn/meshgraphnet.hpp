@@ -3,6 +3,7 @@
 #define GNNMESHGRAPHNET_HPP
 
 #include "nn/mlp.hpp"
+#include "halo/halo.hpp"
 #include <petscgnngraph.h>
 
 struct MeshGraphNetOptions {
@@ -24,6 +25,7 @@ struct GraphTensors {
   torch::Tensor sendptr, sendperm;          /* the edges by sender: edges sendperm[sendptr[j] ..
                                                sendptr[j+1]-1] leave local node j (int64) */
   torch::Tensor edgeFeatures;               /* [E, d+1], model precision */
+  std::shared_ptr<GNNHaloPlan> halo;        /* the ghost exchange before each processor layer */
 };
 
 struct MeshGraphNetImpl : torch::nn::Module {

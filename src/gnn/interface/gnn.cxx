@@ -1,9 +1,15 @@
 /* GNN interface: creation, options, set-up, viewing, destruction */
 #include "gnn/gnntorchstate.hpp"
 #include "sys/tensorcache.hpp"
+#include "kernels/gpu/gpukernels.h"
+#include <torch/cuda.h>
+#include <cstring>
 #include <vector>
 
 const char *const GNNPrecisions[] = {"float32", "float64", "GNNPrecision", "GNN_PRECISION_", NULL};
+const char *const GNNDevices[]    = {"cpu", "cuda", "hip", "GNNDevice", "GNN_DEVICE_", NULL};
+
+static PetscErrorCode GNNSelectDevice_Private(GNN);
 
 /*@C
   GNNCreate - Creates a GNN model. Give it a graph (GNNGraphSetUp() done) with GNNSetGraph(), the
@@ -26,6 +32,8 @@ PetscErrorCode GNNCreate(MPI_Comm comm, GNN *gnn)
   g->seed      = 12;
   g->threads   = 1;
   g->tensorCache = PETSC_TRUE;
+  g->device      = GNN_DEVICE_CPU;
+  g->deviceIndex = -1;
   g->nin = g->nout = -1;
   *gnn             = g;
   PetscFunctionReturn(0);
@@ -118,6 +126,30 @@ PetscErrorCode GNNGetPrecision(GNN gnn, GNNPrecision *precision)
   PetscFunctionReturn(0);
 }
 
+/*@C
+  GNNSetDevice - Where the model runs: GNN_DEVICE_CPU (default), GNN_DEVICE_CUDA or GNN_DEVICE_HIP
+  (needs a build with -DGNN_GPU=cuda or hip and a LibTorch that sees a GPU). Results per node do
+  not depend on the rank count on either device.
+@*/
+PetscErrorCode GNNSetDevice(GNN gnn, GNNDevice device)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscCheck(!gnn->setupcalled, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ORDER, "Cannot change the device of a GNN that is set up");
+  PetscCheck(device >= GNN_DEVICE_CPU && device <= GNN_DEVICE_HIP, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "Unknown device %d", (int)device);
+  gnn->device = device;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGetDevice(GNN gnn, GNNDevice *device)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscValidPointer(device, 2);
+  *device = gnn->device;
+  PetscFunctionReturn(0);
+}
+
 /* The seed of the initial weights: they depend on it alone, never on the rank count */
 PetscErrorCode GNNSetSeed(GNN gnn, PetscInt seed)
 {
@@ -151,6 +183,7 @@ PetscErrorCode GNNAppendOptionsPrefix(GNN gnn, const char prefix[])
 . -gnn_layer_norm <true>        - LayerNorm on every MLP output but the decoder's
 . -gnn_residual <false>         - output = input + network(input): a one-step model learns the increment
 . -gnn_precision <float32,float64> - arithmetic of the network
+. -gnn_device <cpu,cuda,hip>    - where the model runs (GPU: a build with -DGNN_GPU=cuda or hip)
 . -gnn_seed <12>                - seed of the initial weights (independent of the rank count)
 . -gnn_threads <1>              - LibTorch threads per rank
 . -gnn_tensor_cache <true>      - keep freed tensor blocks (>= 1 MiB) for reuse: see GNNTensorCacheInstall() in src/sys/tensorcache.hpp
@@ -163,6 +196,7 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   PetscInt     hidden, mlpHidden, layers, threads;
   PetscBool    ln, flg;
   GNNPrecision prec;
+  GNNDevice    dev = gnn->device;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
@@ -181,6 +215,8 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   PetscCall(PetscOptionsBool("-gnn_residual", "Output = input + network(input) (one-step models; needs F_in = F_out)", "GNNSetResidual", gnn->residual, &gnn->residual, NULL));
   PetscCall(PetscOptionsEnum("-gnn_precision", "Arithmetic of the network", "GNNSetPrecision", GNNPrecisions, (PetscEnum)prec, (PetscEnum *)&prec, NULL));
   PetscCall(GNNSetPrecision(gnn, prec));
+  PetscCall(PetscOptionsEnum("-gnn_device", "Where the model runs (parameters, activations, kernels)", "GNNSetDevice", GNNDevices, (PetscEnum)gnn->device, (PetscEnum *)&dev, NULL));
+  PetscCall(GNNSetDevice(gnn, dev));
   PetscCall(PetscOptionsInt("-gnn_seed", "Seed of the initial weights (independent of the rank count)", "GNNSetSeed", gnn->seed, &gnn->seed, NULL));
   PetscCall(PetscOptionsInt("-gnn_threads", "LibTorch threads per rank", "GNNSetUp", threads, &threads, &flg));
   PetscCheck(threads > 0, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_threads must be positive, got %" PetscInt_FMT, threads);
@@ -209,10 +245,36 @@ PetscErrorCode GNNSetUp(GNN gnn)
   PetscCheck(gnn->nin > 0 && gnn->nout > 0, comm, PETSC_ERR_ARG_WRONGSTATE, "Call GNNSetSizes() first");
   PetscCheck(!gnn->residual || gnn->nin == gnn->nout, comm, PETSC_ERR_ARG_WRONG, "-gnn_residual needs as many outputs as inputs, got %" PetscInt_FMT " -> %" PetscInt_FMT, gnn->nin, gnn->nout);
   PetscCall(GNNGraphSetUp(gnn->graph));
+  PetscCall(GNNSelectDevice_Private(gnn));
   PetscCall(GNNTorchCreate_Private(gnn));
   gnn->setupcalled = PETSC_TRUE;
   if (gnn->loadWeights[0]) PetscCall(GNNLoadWeights(gnn, gnn->loadWeights));
   PetscCall(GNNViewFromOptions(gnn, NULL, "-gnn_view"));
+  PetscFunctionReturn(0);
+}
+
+/* The GPU of this rank: the build must have the kernels of the asked vendor and LibTorch must see a
+   GPU (checked on every rank, the same error everywhere); ranks on one node take its GPUs in turn */
+static PetscErrorCode GNNSelectDevice_Private(GNN gnn)
+{
+  MPI_Comm    comm = PetscObjectComm((PetscObject)gnn), node;
+  const char *want = GNNDevices[gnn->device], *built = GNNGpuBackend();
+  int         bad = 0, gbad, count = 0;
+  PetscMPIInt local;
+
+  PetscFunctionBegin;
+  gnn->deviceIndex = -1;
+  if (gnn->device == GNN_DEVICE_CPU) PetscFunctionReturn(0);
+  PetscCheck(built, comm, PETSC_ERR_SUP, "-gnn_device %s: this build of petscgnn has no GPU kernels (configure with -DGNN_GPU=%s)", want, want);
+  PetscCheck(!std::strcmp(built, want), comm, PETSC_ERR_SUP, "-gnn_device %s: this build's GPU kernels are for %s", want, built);
+  GNNTorchTry(comm, count = torch::cuda::is_available() ? (int)torch::cuda::device_count() : 0);
+  bad = count < 1;
+  PetscCallMPI(MPI_Allreduce(&bad, &gbad, 1, MPI_INT, MPI_MAX, comm));
+  PetscCheck(!gbad, comm, PETSC_ERR_SUP, "-gnn_device %s: LibTorch sees no GPU on %s rank", want, bad ? "this" : "another");
+  PetscCallMPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+  PetscCallMPI(MPI_Comm_rank(node, &local));
+  PetscCallMPI(MPI_Comm_free(&node));
+  gnn->deviceIndex = local % count;
   PetscFunctionReturn(0);
 }
 
@@ -235,11 +297,12 @@ PetscErrorCode GNNTorchCreate_Private(GNN gnn)
     gnn->torch = t;
     torch::set_num_threads((int)gnn->threads);
     if (gnn->tensorCache) GNNTensorCacheInstall();
-    t->dtype = gnn->precision == GNN_PRECISION_FLOAT64 ? torch::kFloat64 : torch::kFloat32;
+    t->dtype  = gnn->precision == GNN_PRECISION_FLOAT64 ? torch::kFloat64 : torch::kFloat32;
+    t->device = gnn->deviceIndex < 0 ? torch::Device(torch::kCPU) : torch::Device(torch::kCUDA, (c10::DeviceIndex)gnn->deviceIndex);
     /* the same seed on every rank: identical initial weights whatever the rank count */
     torch::manual_seed((uint64_t)gnn->seed);
     t->net = MeshGraphNet(o);
-    t->net->to(t->dtype);
+    t->net->to(t->device, t->dtype); /* initial weights drawn on the CPU: the same on every device */
     for (auto &kv : t->net->named_parameters()) {
       t->params.emplace_back(kv.key(), kv.value());
       t->numel += kv.value().numel();
@@ -266,7 +329,9 @@ PetscErrorCode GNNTorchCreate_Private(GNN gnn)
       std::vector<int64_t> next(sp, sp + nAll);
       for (PetscInt q = 0; q < graph->nEdges; q++) perm[next[graph->senders[q]]++] = q;
     }
-    t->g.edgeFeatures = GNNEdgeFeatures(graph).to(t->dtype);
+    t->g.edgeFeatures = GNNEdgeFeatures(graph).to(t->device, t->dtype);
+    for (auto *v : {&t->g.senders, &t->g.receivers, &t->g.rowptr, &t->g.sendptr, &t->g.sendperm}) *v = v->to(t->device);
+    t->g.halo = GNNHaloPlanCreate(graph, t->device);
   });
   PetscFunctionReturn(0);
 }
@@ -303,6 +368,8 @@ PetscErrorCode GNNView(GNN gnn, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPushTab(viewer));
   PetscCall(PetscViewerASCIIPrintf(viewer, "encode-process-decode: %" PetscInt_FMT " -> %" PetscInt_FMT " features per node\n", gnn->nin, gnn->nout));
   PetscCall(PetscViewerASCIIPrintf(viewer, "latent width %" PetscInt_FMT ", %" PetscInt_FMT " hidden layers per MLP, %" PetscInt_FMT " message-passing layers, LayerNorm %s, ELU%s\n", gnn->hidden, gnn->mlpHidden, gnn->layers, gnn->layerNorm ? "on" : "off", gnn->residual ? ", residual (output = input + network)" : ""));
+  if (gnn->setupcalled && gnn->deviceIndex >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "device %s:%" PetscInt_FMT " (LibTorch %s device, %s kernels)\n", GNNDevices[gnn->device], gnn->deviceIndex, "CUDA", GNNGpuBackend()));
+  else PetscCall(PetscViewerASCIIPrintf(viewer, "device %s\n", GNNDevices[gnn->device]));
   PetscCall(PetscViewerASCIIPrintf(viewer, "precision %s, seed %" PetscInt_FMT ", %" PetscInt_FMT " LibTorch thread(s) per rank, tensor cache %s\n", GNNPrecisions[gnn->precision], gnn->seed, gnn->threads, gnn->tensorCache ? "on" : "off"));
   if (gnn->setupcalled) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "parameters: %" PetscInt64_FMT "\n", (PetscInt64)gnn->torch->numel));

@@ -19,7 +19,7 @@ torch::Tensor GNNVecToTensor(GNN gnn, Vec v, PetscInt F, const PetscScalar **arr
 {
   GNNCallThrow(VecGetArrayRead(v, array));
   auto t = torch::from_blob((void *)*array, {gnn->graph->nOwned, F}, torch::kFloat64);
-  return t.to(gnn->torch->dtype); /* no copy for float64 */
+  return t.to(gnn->torch->device, gnn->torch->dtype); /* no copy for float64 on the CPU */
 }
 
 /*@C
@@ -40,7 +40,7 @@ PetscErrorCode GNNApply(GNN gnn, Vec x, Vec y)
   GNNTorchTry(PetscObjectComm((PetscObject)gnn), {
     torch::NoGradGuard nograd;
     auto               xt  = GNNVecToTensor(gnn, x, gnn->nin, &xa);
-    auto               out = gnn->torch->net->forward(gnn->torch->g, xt).to(torch::kFloat64).contiguous();
+    auto               out = gnn->torch->net->forward(gnn->torch->g, xt).to(torch::kCPU, torch::kFloat64).contiguous();
     GNNCallThrow(VecRestoreArrayRead(x, &xa));
     GNNCallThrow(VecGetArrayWrite(y, &ya));
     std::memcpy(ya, out.data_ptr<double>(), sizeof(double) * out.numel());
@@ -58,15 +58,16 @@ PetscErrorCode GNNGetNumParameters(GNN gnn, PetscInt *n)
   PetscFunctionReturn(0);
 }
 
-/* Copies between the parameters (or their gradients) and one flat array, in state_dict order */
-template <typename Fn>
-static void ForEachParameter(GNN gnn, Fn fn)
+/* The parameters (or their gradients: undefined ones as zeros) as one flat double array on the
+   host, in state_dict order: one copy from the device */
+static torch::Tensor FlatParameters(GNN gnn, bool grad)
 {
-  int64_t off = 0;
+  std::vector<torch::Tensor> flat;
   for (auto &kv : gnn->torch->params) {
-    fn(kv.second, off);
-    off += kv.second.numel();
+    const torch::Tensor &t = grad ? kv.second.grad() : kv.second;
+    flat.push_back(t.defined() ? t.detach().reshape({-1}) : torch::zeros({kv.second.numel()}, kv.second.options()));
   }
+  return torch::cat(flat).to(torch::kCPU, torch::kFloat64).contiguous();
 }
 
 PetscErrorCode GNNGetParameters(GNN gnn, PetscScalar p[])
@@ -74,10 +75,10 @@ PetscErrorCode GNNGetParameters(GNN gnn, PetscScalar p[])
   PetscFunctionBegin;
   PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
   GNNCheckSetUp(gnn);
-  GNNTorchTry(PetscObjectComm((PetscObject)gnn), ForEachParameter(gnn, [&](torch::Tensor &t, int64_t off) {
-                auto d = t.detach().to(torch::kFloat64).contiguous();
-                std::memcpy(p + off, d.data_ptr<double>(), sizeof(double) * d.numel());
-              }));
+  GNNTorchTry(PetscObjectComm((PetscObject)gnn), {
+    auto all = FlatParameters(gnn, false);
+    std::memcpy(p, all.data_ptr<double>(), sizeof(double) * all.numel());
+  });
   PetscFunctionReturn(0);
 }
 
@@ -88,7 +89,12 @@ PetscErrorCode GNNSetParameters(GNN gnn, const PetscScalar p[])
   GNNCheckSetUp(gnn);
   GNNTorchTry(PetscObjectComm((PetscObject)gnn), {
     torch::NoGradGuard nograd;
-    ForEachParameter(gnn, [&](torch::Tensor &t, int64_t off) { t.copy_(torch::from_blob((void *)(p + off), t.sizes(), torch::kFloat64)); });
+    auto               all = torch::from_blob((void *)p, {gnn->torch->numel}, torch::kFloat64).to(gnn->torch->device, gnn->torch->dtype);
+    int64_t            off = 0;
+    for (auto &kv : gnn->torch->params) {
+      kv.second.copy_(all.narrow(0, off, kv.second.numel()).view_as(kv.second));
+      off += kv.second.numel();
+    }
   });
   PetscFunctionReturn(0);
 }
@@ -126,7 +132,7 @@ PetscErrorCode GNNComputeLossGradient(GNN gnn, Vec x, Vec target, Vec weights, P
     auto r2   = (r * r).sum(1);
     if (weights) {
       GNNCallThrow(VecGetArrayRead(weights, &wa));
-      r2 = r2 * torch::from_blob((void *)wa, {gnn->graph->nOwned}, torch::kFloat64).to(t->dtype);
+      r2 = r2 * torch::from_blob((void *)wa, {gnn->graph->nOwned}, torch::kFloat64).to(t->device, t->dtype);
     }
     /* this rank's share of the global mean: its sum over the global (weighted) count */
     auto l = r2.sum() / (wsum * (double)gnn->nout);
@@ -137,10 +143,10 @@ PetscErrorCode GNNComputeLossGradient(GNN gnn, Vec x, Vec target, Vec weights, P
     GNNCallThrow(VecRestoreArrayRead(x, &xa));
     GNNCallThrow(VecRestoreArrayRead(target, &ta));
     if (weights) GNNCallThrow(VecRestoreArrayRead(weights, &wa));
-    if (grad) ForEachParameter(gnn, [&](torch::Tensor &p, int64_t off) {
-      auto g = p.grad().defined() ? p.grad().to(torch::kFloat64).contiguous() : torch::zeros_like(p, torch::kFloat64);
-      std::memcpy(grad + off, g.data_ptr<double>(), sizeof(double) * g.numel());
-    });
+    if (grad) {
+      auto all = FlatParameters(gnn, true);
+      std::memcpy(grad, all.data_ptr<double>(), sizeof(double) * all.numel());
+    }
   });
   PetscCallMPI(MPI_Allreduce(&local, loss, 1, MPIU_REAL, MPI_SUM, comm));
   if (grad) {

@@ -30,7 +30,7 @@ PetscErrorCode GNNGetNormalization(GNN gnn, PetscReal inMean[], PetscReal inStd[
     auto &net = gnn->torch->net;
     auto  get = [](const torch::Tensor &t, PetscReal *v) {
       if (!v) return;
-      auto d = t.to(torch::kFloat64).contiguous();
+      auto d = t.to(torch::kCPU, torch::kFloat64).contiguous();
       std::memcpy(v, d.data_ptr<double>(), sizeof(double) * d.numel());
     };
     get(net->input_mean, inMean);

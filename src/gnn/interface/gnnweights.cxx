@@ -8,7 +8,8 @@
 /* The model's state (parameters and normalisation buffers) into a dict, names prefixed */
 void GNNStateToDict_Private(GNN gnn, c10::Dict<std::string, at::Tensor> &dict, const std::string &prefix)
 {
-  for (auto &kv : gnn->torch->state) dict.insert(prefix + kv.first, kv.second.detach().clone());
+  /* host copies: a file written from a GPU model loads on any machine */
+  for (auto &kv : gnn->torch->state) dict.insert(prefix + kv.first, kv.second.detach().to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true));
 }
 
 /* ... and back: the dict must hold exactly the model's names (with the prefix) and shapes;

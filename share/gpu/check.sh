@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# The GPU checks, one command on the GPU machine (no PETSc or MPI there: they come in the bundle
+# that `make gpu-bundle` packs on the development machine into gpu-bundle/bundle.tar.xz):
+#   share/gpu/check.sh OUTDIR [cuda|hip]
+# configures and builds the library against the bundle and the machine's own LibTorch (the Python
+# torch package), runs the GPU tests and the GPU benchmark, and writes OUTDIR/report.md (plus the
+# logs). About 8 minutes on an H200 machine. Every step is logged; the exit code is the number of
+# failed steps.
+set -uo pipefail
+OUT=${1:?usage: check.sh OUTDIR [cuda|hip]}
+VENDOR=${2:-cuda}
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+REPORT=$OUT/report.md
+BUILD=${GNN_GPU_BUILD:-/tmp/gnn-gpu-build}
+BUNDLE=${GNN_BUNDLE_DIR:-/tmp/gnn-bundle}
+START=$(date +%s)
+failed=0
+declare -a rows
+
+elapsed() { echo $(( $(date +%s) - START )); }
+# step NAME TIMEOUT COMMAND...: runs it with its output in OUT/NAME.log, records pass/fail
+step() {
+  local name=$1 limit=$2
+  shift 2
+  local t0=$(date +%s) rc
+  timeout "$limit" "$@" >"$OUT/$name.log" 2>&1
+  rc=$?
+  local dt=$(( $(date +%s) - t0 ))
+  if [ $rc -eq 0 ]; then rows+=("| $name | pass | ${dt} s |"); else rows+=("| $name | FAIL (rc $rc) | ${dt} s |"); failed=$((failed + 1)); fi
+  echo "[$(elapsed) s] $name: rc $rc (${dt} s)"
+  [ $rc -eq 0 ] || tail -n 25 "$OUT/$name.log"
+  return $rc
+}
+
+{
+  echo "# petscgnn GPU check"
+  echo
+  echo "- date: $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?') ($(git -C "$SRC" status --porcelain 2>/dev/null | wc -l) changed files)"
+  echo "- GPU: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo '?')"
+  echo "- $(nvcc --version 2>/dev/null | tail -n 1)"
+  echo "- torch: $(python3 -c 'import torch; print(torch.__version__, "CUDA", torch.version.cuda)' 2>/dev/null)"
+  echo "- cores: $(nproc)"
+} >"$REPORT"
+cat "$REPORT"
+
+# ---- the bundle: PETSc, OpenMPI, HDF5, GoogleTest ----
+if [ ! -f "$BUNDLE/env.sh" ]; then
+  mkdir -p "$BUNDLE"
+  tar -xJf "$SRC/gpu-bundle/bundle.tar.xz" -C "$BUNDLE" || { echo "cannot unpack $SRC/gpu-bundle/bundle.tar.xz (make gpu-bundle)"; exit 100; }
+fi
+# shellcheck disable=SC1091
+source "$BUNDLE/env.sh"
+TORCH_ROOT=$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))')
+TORCH_ABI=$(python3 -c 'import torch; print(int(torch.compiled_with_cxx11_abi()))')
+export OMP_NUM_THREADS=1
+
+# ---- configure and build ----
+GPUOPTS=(-DGNN_GPU=$VENDOR)
+[ "$VENDOR" = cuda ] && GPUOPTS+=(-DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_CUDA_COMPILER="$(command -v nvcc)")
+GEN=()
+command -v ninja >/dev/null && GEN=(-G Ninja)
+step configure 300 cmake "${GEN[@]}" -C "$BUNDLE/bundle.cmake" -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release \
+  -DGNN_TORCH_ROOT="$TORCH_ROOT" -DGNN_TORCH_CXX11_ABI="$TORCH_ABI" "${GPUOPTS[@]}" || { printf '%s\n' "${rows[@]}"; exit 100; }
+step build 600 cmake --build "$BUILD" -j "$(nproc)" --target petscgnn test_kernel_bodies test_gpu test_consistency test_training bench || { printf '%s\n' "${rows[@]}"; exit 100; }
+DEV=$VENDOR
+T=$BUILD/tests
+
+# ---- tests ----
+step kernel_bodies 300 "$T/test_kernel_bodies"
+step gpu_vs_cpu_np1 300 mpiexec -n 1 "$T/test_gpu"
+step gpu_vs_cpu_np2 300 mpiexec -n 2 "$T/test_gpu"
+# N ranks sharing the GPU against one rank on the GPU: the consistency and training tests as on the CPU
+for np in 1 2 4; do
+  step consistency_gpu_np$np 300 env GNN_TEST_OPTIONS="-gnn_device $DEV" mpiexec -n $np "$T/test_consistency"
+done
+for np in 2 4; do
+  step training_gpu_np$np 300 env GNN_TEST_OPTIONS="-gnn_device $DEV" mpiexec -n $np "$T/test_training" --gtest_filter='Training.Adam*:Training.Normalisation*'
+done
+
+# ---- benchmark: ours vs the plain-PyTorch reference on the same GPU, float32, the paper's model ----
+# peak device memory per process from nvidia-smi (both include the CUDA context)
+smi_peak() { # PID-less: the largest memory.used of any compute process seen while the command ran
+  local log=$1
+  shift
+  nvidia-smi --query-compute-apps=used_memory --format=csv,noheader,nounits -lms 100 >"$log" 2>/dev/null &
+  local smi=$!
+  "$@"
+  local rc=$?
+  kill $smi 2>/dev/null
+  wait $smi 2>/dev/null
+  return $rc
+}
+bench_one() { # n: nodes per axis
+  local n=$1 f=$((n - 1)) pre=$OUT/graph$n
+  smi_peak "$OUT/smi_ours_$n.txt" mpiexec -n 1 "$BUILD/bench/bench" -bench_mode train -dm_plex_dim 3 -dm_plex_simplex 0 -dm_plex_box_faces $f,$f,$f \
+    -gnn_device $DEV -bench_warmup 3 -bench_reps 10 -bench_export "$pre" -bench_json "$OUT/bench_ours_$n.json" || return 1
+  smi_peak "$OUT/smi_ref_$n.txt" python3 "$SRC/bench/reference.py" train "$pre" --device cuda --warmup 3 --reps 10 --json "$OUT/bench_ref_$n.json" || return 1
+  rm -f "$pre".*
+}
+for n in 32 64 96; do
+  if [ "$(elapsed)" -gt 420 ]; then echo "skipping the ${n}^3 benchmark: $(elapsed) s used"; break; fi
+  step bench_$n 240 bench_one $n
+done
+
+# ---- report ----
+{
+  echo
+  echo "## Steps"
+  echo
+  echo "| step | result | time |"
+  echo "|---|---|---|"
+  printf '%s\n' "${rows[@]}"
+  echo
+  echo "## GPU vs CPU (test_gpu, 1 and 2 ranks)"
+  echo
+  echo '```'
+  grep -h "GPU vs CPU\|training 30\|checkpoint .* ->" "$OUT"/gpu_vs_cpu_np*.log 2>/dev/null
+  echo '```'
+  echo
+  echo "## Benchmark (float32, H 32, 5 hidden layers, 4 processor layers, Adam; median of 10 steps after 3)"
+  echo
+  python3 - "$OUT" <<'EOF'
+import json, os, statistics, sys
+out = sys.argv[1]
+print("| nodes | edges | petscgnn step | reference step | speed-up | petscgnn nodes/s | reference nodes/s | device memory petscgnn / reference (nvidia-smi, MiB) |")
+print("|---|---|---|---|---|---|---|---|")
+def peak(path):
+    try:
+        return max(int(l) for l in open(path) if l.strip().isdigit())
+    except (OSError, ValueError):
+        return -1
+for n in (32, 64, 96):
+    try:
+        o = json.load(open(os.path.join(out, f"bench_ours_{n}.json")))
+        r = json.load(open(os.path.join(out, f"bench_ref_{n}.json")))
+    except OSError:
+        continue
+    to, tr = statistics.median(o["step_times"]), statistics.median(r["step_times"])
+    N = r["nodes"]
+    print(f"| {N} | {r['edges']} | {to:.4f} s | {tr:.4f} s | {tr / to:.2f}x | {N / to:.3e} | {N / tr:.3e} | {peak(os.path.join(out, f'smi_ours_{n}.txt'))} / {peak(os.path.join(out, f'smi_ref_{n}.txt'))} |")
+    print(f"<!-- {n}: ours losses {o['losses'][:2]} reference losses {r['losses'][:2]} -->")
+EOF
+  echo
+  echo "total $(elapsed) s, $failed failed step(s)"
+} >>"$REPORT"
+cat "$REPORT"
+exit $failed

@@ -1,0 +1,32 @@
+/* The CPU kernels on raw arrays (src/kernels/cpu): what src/kernels/kernels.cxx calls for CPU
+   tensors, and what the benchmark times alone. No torch types: the bodies they share with the
+   GPU kernels are in src/kernels/gnnkernelbodies.h. */
+#ifndef GNNCPUKERNELS_HPP
+#define GNNCPUKERNELS_HPP
+
+#include <cstdint>
+
+/* With init, row i of a row product starts from A[ia[i]] + B[ib[i]] (rows of [*, N] arrays)
+   instead of the bias: a Linear layer whose input is a concatenation split into per-node parts
+   computed once per node (the first edge layer). */
+template <typename T>
+struct GNNRowInit {
+  const T       *A, *B;
+  const int64_t *ia, *ib;
+};
+
+/* y = x W^T + b (then ELU when elu); x [M, K], W [N, K], y [M, N], all contiguous; b unused with init */
+template <typename T>
+void GNNLinearForwardRows(const T *x, int64_t M, int64_t K, const T *W, const T *b, int64_t N, T *y, bool elu, const GNNRowInit<T> *init);
+/* dX = ge W, dW = ge^T x, db = sum ge, ge = g ELU'(y) (y: the forward's output, or NULL: no ELU);
+   dX may be NULL */
+template <typename T>
+void GNNLinearBackwardRows(const T *g, const T *y, const T *x, int64_t M, int64_t K, const T *W, int64_t N, T *dX, T *dW, T *db);
+/* out = g ELU'(y) on n values */
+template <typename T>
+void GNNEluBackwardRows(const T *g, const T *y, int64_t n, T *out);
+/* out[i] = sum of the rows e[perm[q]] (e[q] without perm), q = ptr[i] .. ptr[i+1]-1 in order; out [n, H] */
+template <typename T>
+void GNNSegmentSumRowsCPU(const T *e, const int64_t *ptr, const int64_t *perm, int64_t n, int64_t H, T *out);
+
+#endif

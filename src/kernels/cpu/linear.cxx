@@ -1,0 +1,360 @@
+/* Row-deterministic Linear (+ELU) on the CPU: forward and fused backward.
+
+   Every forward output is acc = b; acc = fma(x_k, w_k, acc) for k = 0..K-1 in order, in every code
+   path (AVX-512 tiles of any height, the portable path, the GPU kernels: the bodies of
+   src/kernels/gnnkernelbodies.h), so a row's result depends on that row alone. The file is
+   compiled with -ffp-contract=off (see CMakeLists.txt) so that the compiler adds no fused
+   multiply-add of its own in the paths written without one (the ELU). */
+#include "kernels/cpu/cpukernels.hpp"
+#include "kernels/gnnkernelbodies.h"
+#include <ATen/Parallel.h>
+#include <immintrin.h>
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+/* GCC 12 warns about the vector ABI of the always-inlined generic helpers and about its own
+   intrinsics headers (_mm512_undefined_*): neither applies to code inlined into the AVX-512 tiles */
+#pragma GCC diagnostic ignored "-Wpsabi"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace {
+
+using gnnk::Elu;
+using gnnk::Scalar;
+
+/* ELU in place on n contiguous values (the portable path) */
+template <typename T>
+__attribute__((target_clones("arch=haswell", "default"))) void EluInPlace(T *y, int64_t n)
+{
+  for (int64_t i = 0; i < n; i++) y[i] = Elu<T, Scalar<T>>(y[i]);
+}
+
+/* g * ELU'(z) from the ELU's output y: 1 where y > 0, else exp(z) = y + 1 */
+template <typename T>
+__attribute__((target_clones("avx512f", "avx2", "default"))) void EluBackward(const T *g, const T *y, int64_t n, T *out)
+{
+  for (int64_t i = 0; i < n; i++) out[i] = gnnk::EluGrad(g[i], y[i]);
+}
+
+/* The right-hand operand of a row product, packed: P[k][j] for k < K, j < Npad (N rounded up to a
+   multiple of 64 bytes, zero-padded), so that the kernels load whole vectors. */
+template <typename T>
+struct Packed {
+  int64_t        K, N, Npad;
+  std::vector<T> w, b;
+};
+
+/* P[k][j] = W[j][k] (transposed, the forward's W^T) or W[k][j] (as is, the backward's dX = g W) */
+template <typename T>
+Packed<T> Pack(const T *W, int64_t rows, int64_t cols, bool transpose, const T *b)
+{
+  Packed<T> p;
+  p.K    = transpose ? cols : rows;
+  p.N    = transpose ? rows : cols;
+  const int64_t L = 64 / sizeof(T);
+  p.Npad = (p.N + L - 1) / L * L;
+  p.w.assign(p.K * p.Npad, T(0));
+  p.b.assign(p.Npad, T(0));
+  for (int64_t k = 0; k < p.K; k++)
+    for (int64_t j = 0; j < p.N; j++) p.w[k * p.Npad + j] = transpose ? W[j * cols + k] : W[k * cols + j];
+  if (b)
+    for (int64_t j = 0; j < p.N; j++) p.b[j] = b[j];
+  return p;
+}
+
+/* ---- portable path: the same fma sequence, one row at a time ---- */
+template <typename T>
+__attribute__((target_clones("arch=haswell", "default"))) void RowsGeneric(const T *x, int64_t M, int64_t ldx, const Packed<T> &p, const T *init, T *y, int64_t ldy)
+{
+  for (int64_t i = 0; i < M; i++)
+    for (int64_t j = 0; j < p.N; j++) y[i * ldy + j] = gnnk::RowDot(x + i * ldx, p.w.data() + j, p.Npad, p.K, init ? init[i * p.Npad + j] : p.b[j]);
+}
+
+/* dW[n][k] += sum_i g[i][n] x[i][k], db[n] += sum_i g[i][n] */
+template <typename T>
+void OuterGeneric(const T *g, int64_t M, int64_t N, const T *x, int64_t K, T *dW, T *db)
+{
+  for (int64_t i = 0; i < M; i++)
+    for (int64_t n = 0; n < N; n++) {
+      const T gv = g[i * N + n];
+      db[n] += gv;
+      for (int64_t k = 0; k < K; k++) dW[n * K + k] += gv * x[i * K + k];
+    }
+}
+
+/* ---- AVX-512 path ---- */
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512vl")
+
+template <typename T>
+struct V;
+template <>
+struct V<float> {
+  using R = __m512;
+  static constexpr int L = 16;
+  static R   load(const float *p) { return _mm512_loadu_ps(p); }
+  using M = __mmask16;
+  static M   mask(int64_t n) { return n >= L ? (M)0xffff : (M)((1u << (n > 0 ? n : 0)) - 1); }
+  static R   loadm(const float *p, M m) { return _mm512_maskz_loadu_ps(m, p); }
+  static void storem(float *p, M m, R v) { _mm512_mask_storeu_ps(p, m, v); }
+  static R   set1(float v) { return _mm512_set1_ps(v); }
+  static R   zero() { return _mm512_setzero_ps(); }
+  static R   fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
+  static R   add(R a, R b) { return _mm512_add_ps(a, b); }
+  static R   mul(R a, R b) { return _mm512_mul_ps(a, b); }
+  static R   sub(R a, R b) { return _mm512_sub_ps(a, b); }
+  static R   min(R a, R b) { return _mm512_min_ps(b, a); } /* operand order as Scalar's (NaN) */
+  static R   max(R a, R b) { return _mm512_max_ps(b, a); }
+  static R   rint(R a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static R   pow2(R k) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(k), _mm512_set1_epi32(127)), 23)); }
+  static R   elu_select(R v, R e) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LE_OQ), v, e); }
+};
+template <>
+struct V<double> {
+  using R = __m512d;
+  static constexpr int L = 8;
+  static R   load(const double *p) { return _mm512_loadu_pd(p); }
+  using M = __mmask8;
+  static M   mask(int64_t n) { return n >= L ? (M)0xff : (M)((1u << (n > 0 ? n : 0)) - 1); }
+  static R   loadm(const double *p, M m) { return _mm512_maskz_loadu_pd(m, p); }
+  static void storem(double *p, M m, R v) { _mm512_mask_storeu_pd(p, m, v); }
+  static R   set1(double v) { return _mm512_set1_pd(v); }
+  static R   zero() { return _mm512_setzero_pd(); }
+  static R   fma(R a, R b, R c) { return _mm512_fmadd_pd(a, b, c); }
+  static R   add(R a, R b) { return _mm512_add_pd(a, b); }
+  static R   mul(R a, R b) { return _mm512_mul_pd(a, b); }
+  static R   sub(R a, R b) { return _mm512_sub_pd(a, b); }
+  static R   min(R a, R b) { return _mm512_min_pd(b, a); }
+  static R   max(R a, R b) { return _mm512_max_pd(b, a); }
+  static R   rint(R a) { return _mm512_roundscale_pd(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static R   pow2(R k) { return _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_add_epi64(_mm512_cvtpd_epi64(k), _mm512_set1_epi64(1023)), 52)); }
+  static R   elu_select(R v, R e) { return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, _mm512_setzero_pd(), _CMP_LE_OQ), v, e); }
+};
+
+/* RT rows times one block of NV vectors of columns (from column j0) of y = x P + b; ncols of them
+   are stored */
+template <typename T, int RT, int NV>
+inline void RowTile(const T *x, int64_t ldx, const Packed<T> &p, const T *init, int64_t j0, int64_t ncols, T *y, int64_t ldy, bool elu)
+{
+  using S               = V<T>;
+  constexpr int      L  = S::L;
+  const int64_t      K  = p.K, ldw = p.Npad;
+  const T           *w0 = p.w.data() + j0;
+  typename S::R      acc[RT][NV];
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; v++) {
+    typename S::R bv = S::load(p.b.data() + j0 + v * L);
+#pragma GCC unroll 16
+    for (int r = 0; r < RT; r++) acc[r][v] = init ? S::load(init + r * ldw + j0 + v * L) : bv;
+  }
+  for (int64_t k = 0; k < K; k++) {
+    typename S::R w[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) w[v] = S::load(w0 + k * ldw + v * L);
+#pragma GCC unroll 16
+    for (int r = 0; r < RT; r++) {
+      typename S::R xv = S::set1(x[r * ldx + k]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[r][v] = S::fma(xv, w[v], acc[r][v]);
+    }
+  }
+  if (elu)
+#pragma GCC unroll 16
+    for (int r = 0; r < RT; r++)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[r][v] = Elu<T, S>(acc[r][v]);
+#pragma GCC unroll 16
+  for (int r = 0; r < RT; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) S::storem(y + r * ldy + j0 + v * L, S::mask(ncols - v * L), acc[r][v]);
+}
+
+constexpr int kTile = 12; /* rows per register tile: 12 x 2 accumulators + 2 weights + 1 broadcast */
+
+/* y = x P + b for M rows */
+template <typename T>
+void RowsAVX512(const T *x, int64_t M, int64_t ldx, const Packed<T> &p, const T *init, T *y, int64_t ldy, bool elu)
+{
+  constexpr int L = V<T>::L;
+  int64_t       i = 0;
+  for (; i + kTile <= M; i += kTile)
+    for (int64_t j0 = 0; j0 < p.Npad; j0 += 2 * L) {
+      if (j0 + L < p.Npad) RowTile<T, kTile, 2>(x + i * ldx, ldx, p, init ? init + i * p.Npad : nullptr, j0, p.N - j0, y + i * ldy, ldy, elu);
+      else RowTile<T, kTile, 1>(x + i * ldx, ldx, p, init ? init + i * p.Npad : nullptr, j0, p.N - j0, y + i * ldy, ldy, elu);
+    }
+  for (; i < M; i++)
+    for (int64_t j0 = 0; j0 < p.Npad; j0 += 2 * L) {
+      if (j0 + L < p.Npad) RowTile<T, 1, 2>(x + i * ldx, ldx, p, init ? init + i * p.Npad : nullptr, j0, p.N - j0, y + i * ldy, ldy, elu);
+      else RowTile<T, 1, 1>(x + i * ldx, ldx, p, init ? init + i * p.Npad : nullptr, j0, p.N - j0, y + i * ldy, ldy, elu);
+    }
+}
+
+/* NB outputs n0.. times KV vectors of inputs k0.. of dW += g^T x over M rows */
+template <typename T, int NB, int KV>
+inline void OuterTile(const T *g, int64_t M, int64_t N, int64_t n0, const T *x, int64_t K, int64_t k0, T *dW)
+{
+  using S         = V<T>;
+  constexpr int L = S::L;
+  const int64_t kn = K - k0;
+  typename S::M mk[KV]; /* masked loads throughout: a branch here keeps the accumulators off registers */
+  typename S::R acc[NB][KV];
+#pragma GCC unroll 4
+  for (int v = 0; v < KV; v++) mk[v] = S::mask(kn - v * L);
+#pragma GCC unroll 16
+  for (int n = 0; n < NB; n++)
+#pragma GCC unroll 4
+    for (int v = 0; v < KV; v++) acc[n][v] = S::zero();
+  for (int64_t i = 0; i < M; i++) {
+    typename S::R xv[KV];
+#pragma GCC unroll 4
+    for (int v = 0; v < KV; v++) xv[v] = S::loadm(x + i * K + k0 + v * L, mk[v]);
+#pragma GCC unroll 16
+    for (int n = 0; n < NB; n++) {
+      typename S::R gv = S::set1(g[i * N + n0 + n]);
+#pragma GCC unroll 4
+      for (int v = 0; v < KV; v++) acc[n][v] = S::fma(gv, xv[v], acc[n][v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int n = 0; n < NB; n++)
+#pragma GCC unroll 4
+    for (int v = 0; v < KV; v++) {
+      T *d = dW + (n0 + n) * K + k0 + v * L;
+      S::storem(d, mk[v], S::add(S::loadm(d, mk[v]), acc[n][v]));
+    }
+}
+
+/* One block of inputs k0.. (KV vectors) for all outputs: tiles of 12, 8, 4, then single outputs */
+template <typename T, int KV>
+inline void OuterColumns(const T *g, int64_t M, int64_t N, const T *x, int64_t K, int64_t k0, T *dW)
+{
+  int64_t n0 = 0;
+  for (; n0 + 12 <= N; n0 += 12) OuterTile<T, 12, KV>(g, M, N, n0, x, K, k0, dW);
+  for (; n0 + 8 <= N; n0 += 8) OuterTile<T, 8, KV>(g, M, N, n0, x, K, k0, dW);
+  for (; n0 + 4 <= N; n0 += 4) OuterTile<T, 4, KV>(g, M, N, n0, x, K, k0, dW);
+  for (; n0 < N; n0++) OuterTile<T, 1, KV>(g, M, N, n0, x, K, k0, dW);
+}
+
+template <typename T>
+void OuterAVX512(const T *g, int64_t M, int64_t N, const T *x, int64_t K, T *dW, T *db)
+{
+  constexpr int L = V<T>::L;
+  for (int64_t k0 = 0; k0 < K; k0 += 2 * L) {
+    if (k0 + L < K) OuterColumns<T, 2>(g, M, N, x, K, k0, dW);
+    else OuterColumns<T, 1>(g, M, N, x, K, k0, dW);
+  }
+  for (int64_t i = 0; i < M; i++)
+    for (int64_t n = 0; n < N; n++) db[n] += g[i * N + n];
+}
+
+#pragma GCC pop_options
+
+/* The AVX-512 tiles when the CPU has them; PETSCGNN_KERNEL=generic forces the portable path (same bits) */
+const bool kHaveAVX512 = [] {
+  __builtin_cpu_init();
+  const char *env = std::getenv("PETSCGNN_KERNEL");
+  if (env && !std::strcmp(env, "generic")) return false;
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+}();
+
+template <typename T>
+void Rows(const T *x, int64_t M, int64_t ldx, const Packed<T> &p, const T *init, T *y, int64_t ldy, bool elu)
+{
+  if (kHaveAVX512) RowsAVX512(x, M, ldx, p, init, y, ldy, elu);
+  else {
+    RowsGeneric(x, M, ldx, p, init, y, ldy);
+    if (elu)
+      for (int64_t i = 0; i < M; i++) EluInPlace(y + i * ldy, p.N);
+  }
+}
+
+template <typename T>
+void Outer(const T *g, int64_t M, int64_t N, const T *x, int64_t K, T *dW, T *db)
+{
+  if (kHaveAVX512) OuterAVX512(g, M, N, x, K, dW, db);
+  else OuterGeneric(g, M, N, x, K, dW, db);
+}
+
+constexpr int64_t kChunk = 96; /* rows per chunk: a multiple of kTile, small enough to stay in L1/L2 */
+
+template <typename T>
+void LinearForward(const T *x, int64_t M, int64_t K, const T *W, const T *b, int64_t N, T *y, bool elu, const GNNRowInit<T> *ri)
+{
+  const Packed<T> p = Pack(W, N, K, true, b);
+  at::parallel_for(0, (M + kChunk - 1) / kChunk, 8, [&](int64_t begin, int64_t end) {
+    std::vector<T> init(ri ? kChunk * p.Npad : 0, T(0));
+    for (int64_t c = begin; c < end; c++) {
+      const int64_t i0 = c * kChunk, m = std::min(kChunk, M - i0);
+      if (ri) /* the chunk's initial values A[ia[i]] + B[ib[i]], one fixed order per row */
+        for (int64_t i = 0; i < m; i++)
+          for (int64_t j = 0; j < N; j++) init[i * p.Npad + j] = gnnk::EdgeStart(ri->A, ri->B, ri->ia[i0 + i], ri->ib[i0 + i], N, j);
+      Rows(x + i0 * K, m, K, p, ri ? init.data() : nullptr, y + i0 * N, N, elu);
+    }
+  });
+}
+
+/* One pass over the rows, chunk by chunk: ge = g ELU'(y) (chunk-local), dX = ge W, and each thread's
+   partial dW = ge^T x and db = sum ge, added in thread order at the end (deterministic for a given
+   thread count; gradients need to agree to rounding across rank counts, not bitwise). */
+template <typename T>
+void LinearBackward(const T *g, const T *y, const T *x, int64_t M, int64_t K, const T *W, int64_t N, T *dX, T *dW, T *db)
+{
+  const Packed<T> p  = Pack(W, N, K, false, (const T *)nullptr);
+  const int64_t   nc = (M + kChunk - 1) / kChunk;
+  const int       nt = at::get_num_threads();
+  std::vector<std::vector<T>> part(nt, std::vector<T>(N * K + N, T(0)));
+  const int64_t   per = (nc + nt - 1) / nt;
+  at::parallel_for(0, nt, 1, [&](int64_t tb, int64_t te) {
+    std::vector<T> ge(y ? kChunk * N : 0);
+    for (int64_t t = tb; t < te; t++) {
+      T *pw = part[t].data(), *pb = pw + N * K;
+      for (int64_t c = t * per; c < std::min(nc, (t + 1) * per); c++) {
+        const int64_t i0 = c * kChunk, m = std::min(kChunk, M - i0);
+        const T      *gc = g + i0 * N;
+        if (y) {
+          EluBackward(gc, y + i0 * N, m * N, ge.data());
+          gc = ge.data();
+        }
+        if (dX) Rows(gc, m, N, p, (const T *)nullptr, dX + i0 * K, K, false);
+        Outer(gc, m, N, x + i0 * K, K, pw, pb);
+      }
+    }
+  });
+  for (int64_t j = 0; j < N * K; j++) dW[j] = 0;
+  for (int64_t j = 0; j < N; j++) db[j] = 0;
+  for (int t = 0; t < nt; t++) {
+    for (int64_t j = 0; j < N * K; j++) dW[j] += part[t][j];
+    for (int64_t j = 0; j < N; j++) db[j] += part[t][N * K + j];
+  }
+}
+
+} // namespace
+
+template <typename T>
+void GNNLinearForwardRows(const T *x, int64_t M, int64_t K, const T *W, const T *b, int64_t N, T *y, bool elu, const GNNRowInit<T> *init)
+{
+  LinearForward(x, M, K, W, b, N, y, elu, init);
+}
+
+template <typename T>
+void GNNLinearBackwardRows(const T *g, const T *y, const T *x, int64_t M, int64_t K, const T *W, int64_t N, T *dX, T *dW, T *db)
+{
+  LinearBackward(g, y, x, M, K, W, N, dX, dW, db);
+}
+
+template <typename T>
+void GNNEluBackwardRows(const T *g, const T *y, int64_t n, T *out)
+{
+  at::parallel_for(0, n, 1 << 14, [&](int64_t begin, int64_t end) { EluBackward(g + begin, y + begin, end - begin, out + begin); });
+}
+
+#define GNN_LINEAR_INSTANTIATE(T) \
+  template void GNNLinearForwardRows<T>(const T *, int64_t, int64_t, const T *, const T *, int64_t, T *, bool, const GNNRowInit<T> *); \
+  template void GNNLinearBackwardRows<T>(const T *, const T *, const T *, int64_t, int64_t, const T *, int64_t, T *, T *, T *); \
+  template void GNNEluBackwardRows<T>(const T *, const T *, int64_t, T *);
+GNN_LINEAR_INSTANTIATE(float)
+GNN_LINEAR_INSTANTIATE(double)

@@ -1,0 +1,271 @@
+/* Kernel bodies written once for the CPU and the GPU.
+
+   Each body computes one result (one output of a row product, one ELU, one segment sum, one
+   chunk of a weight gradient) as a fixed sequence of IEEE operations with explicit fused
+   multiply-adds. The CPU kernels (src/kernels/cpu) and the GPU kernels (src/kernels/gpu, CUDA
+   and HIP from one source) call them, and the tests call them in plain host loops, so that the
+   CPU and the GPU give the same bits wherever the order of operations is the same. Every file
+   that compiles them turns off the compiler's own contraction into fused multiply-adds
+   (-ffp-contract=off, nvcc --fmad=false), which would otherwise differ between compilers. */
+#ifndef GNNKERNELBODIES_H
+#define GNNKERNELBODIES_H
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#if defined(__CUDACC__) || defined(__HIPCC__)
+  #define GNN_HD __host__ __device__ __forceinline__
+#else
+  #define GNN_HD inline __attribute__((always_inline))
+#endif
+#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
+  #define GNN_DEVICE_CODE 1
+#endif
+#if defined(__CUDACC__) || defined(__HIPCC__)
+  #define GNN_UNROLL _Pragma("unroll")
+#else
+  #define GNN_UNROLL _Pragma("GCC unroll 16")
+#endif
+
+namespace gnnk {
+
+GNN_HD float Fma(float a, float b, float c)
+{
+#ifdef GNN_DEVICE_CODE
+  return fmaf(a, b, c);
+#else
+  return std::fma(a, b, c);
+#endif
+}
+GNN_HD double Fma(double a, double b, double c)
+{
+#ifdef GNN_DEVICE_CODE
+  return fma(a, b, c);
+#else
+  return std::fma(a, b, c);
+#endif
+}
+/* round to the nearest integer, ties to even (the default rounding mode on both) */
+GNN_HD float Rint(float a)
+{
+#ifdef GNN_DEVICE_CODE
+  return rintf(a);
+#else
+  return std::nearbyint(a);
+#endif
+}
+GNN_HD double Rint(double a)
+{
+#ifdef GNN_DEVICE_CODE
+  return rint(a);
+#else
+  return std::nearbyint(a);
+#endif
+}
+GNN_HD float FromBits(int32_t b)
+{
+#ifdef GNN_DEVICE_CODE
+  return __int_as_float(b);
+#else
+  float f;
+  std::memcpy(&f, &b, sizeof(f));
+  return f;
+#endif
+}
+GNN_HD double FromBits(int64_t b)
+{
+#ifdef GNN_DEVICE_CODE
+  return __longlong_as_double((long long)b);
+#else
+  double f;
+  std::memcpy(&f, &b, sizeof(f));
+  return f;
+#endif
+}
+
+/* ELU(v) = v for v > 0, exp(v) - 1 otherwise, written once on a generic "vector" type S (the
+   scalar operations below; the CPU's AVX-512 registers in src/kernels/cpu/linear.cxx) so that every
+   path is the same sequence of IEEE operations: an element's result never depends on the path,
+   the lane or the device that computed it, nor on its position in the batch.
+   exp(v) - 1 = 2^k (exp(r) - 1) + (2^k - 1), v = k ln2 + r, |r| <= ln2/2, exp(r) - 1 by a Taylor
+   polynomial (degree 7 in single, 12 in double: below the format's rounding); below the clamp the
+   result rounds to -1 anyway. */
+template <typename T>
+struct ExpCoef;
+template <>
+struct ExpCoef<float> {
+  static constexpr int    degree = 7, bias = 127, mant = 23;
+  static constexpr double clamp  = -20.0;
+};
+template <>
+struct ExpCoef<double> {
+  static constexpr int    degree = 12, bias = 1023, mant = 52;
+  static constexpr double clamp  = -40.0;
+};
+/* 1/d! (exact integer products up to 12!, so the same double as the literal 1.0/d!) */
+GNN_HD constexpr double InvFact(int d)
+{
+  double f = 1;
+  for (int i = 2; i <= d; i++) f *= i;
+  return 1.0 / f;
+}
+
+/* The scalar operations */
+template <typename T>
+struct Scalar {
+  using R = T;
+  static GNN_HD R set1(T v) { return v; }
+  static GNN_HD R fma(R a, R b, R c) { return Fma(a, b, c); }
+  static GNN_HD R mul(R a, R b) { return a * b; }
+  static GNN_HD R sub(R a, R b) { return a - b; }
+  static GNN_HD R min(R a, R b) { return b < a ? b : a; }
+  static GNN_HD R max(R a, R b) { return b > a ? b : a; }
+  static GNN_HD R rint(R a) { return Rint(a); }
+  static GNN_HD R pow2(R k) /* 2^k for an integral k in the normal range */
+  {
+    using I = typename std::conditional<sizeof(T) == 4, int32_t, int64_t>::type;
+    return FromBits((I)(((I)k + ExpCoef<T>::bias) << ExpCoef<T>::mant));
+  }
+  static GNN_HD R elu_select(R v, R e) { return v <= 0 ? e : v; }
+};
+
+template <typename T, typename S>
+GNN_HD typename S::R Elu(typename S::R v)
+{
+  using R = typename S::R;
+  R x     = S::max(S::min(v, S::set1(T(0))), S::set1(T(ExpCoef<T>::clamp)));
+  R k     = S::rint(S::mul(x, S::set1(T(1.4426950408889634))));
+  R r     = S::fma(k, S::set1(T(-0.693145751953125)), x); /* ln2 in two parts (Cody-Waite) */
+  r       = S::fma(k, S::set1(T(-1.428606820309417e-06)), r);
+  R q     = S::set1(T(InvFact(ExpCoef<T>::degree)));
+  GNN_UNROLL
+  for (int d = ExpCoef<T>::degree - 1; d >= 2; d--) q = S::fma(q, r, S::set1(T(InvFact(d))));
+  R p   = S::fma(q, S::mul(r, r), r); /* exp(r) - 1 */
+  R two = S::pow2(k);
+  R e   = S::fma(p, two, S::sub(two, S::set1(T(1))));
+  return S::elu_select(v, e);
+}
+
+/* ---- the bodies ---- */
+
+template <typename T>
+GNN_HD T EluScalar(T v)
+{
+  return Elu<T, Scalar<T>>(v);
+}
+
+/* g * ELU'(z) from the ELU's output y: 1 where y > 0, else exp(z) = y + 1 */
+template <typename T>
+GNN_HD T EluGrad(T g, T y)
+{
+  return y > 0 ? g : g * (y + 1);
+}
+
+/* One output of a row product: acc, then acc = fma(x[k], p[k ldp], acc) for k = 0..K-1 in order.
+   Forward: p = column j of W^T (W[j][k]), acc = b[j] or A[i][j] + B[j'][j]; backward dX = g W:
+   p = column k of W, acc = 0. */
+template <typename T>
+GNN_HD T RowDot(const T *x, const T *p, int64_t ldp, int64_t K, T acc)
+{
+  for (int64_t k = 0; k < K; k++) acc = Fma(x[k], p[k * ldp], acc);
+  return acc;
+}
+
+/* The start of an edge's output j in the split first edge layer: A[ia][j] + B[ib][j] */
+template <typename T>
+GNN_HD T EdgeStart(const T *A, const T *B, int64_t ia, int64_t ib, int64_t N, int64_t j)
+{
+  return A[ia * N + j] + B[ib * N + j];
+}
+
+/* out[i][h] = sum of rows e[perm[q]] (e[q] without perm) for q = ptr[i] .. ptr[i+1]-1, in order */
+template <typename T>
+GNN_HD T SegmentSum(const T *e, const int64_t *ptr, const int64_t *perm, int64_t i, int64_t h, int64_t H)
+{
+  T o = 0;
+  for (int64_t q = ptr[i]; q < ptr[i + 1]; q++) o += e[(perm ? perm[q] : q) * H + h];
+  return o;
+}
+
+/* One weight-gradient entry over a chunk of rows i0 <= i < i1: sum g[i][n] x[i][k] as an fma
+   chain from 0 (the chunks are then added in order) */
+template <typename T>
+GNN_HD T OuterChunk(const T *g, int64_t N, const T *x, int64_t K, int64_t i0, int64_t i1, int64_t n, int64_t k)
+{
+  T acc = 0;
+  for (int64_t i = i0; i < i1; i++) acc = Fma(g[i * N + n], x[i * K + k], acc);
+  return acc;
+}
+
+/* One bias-gradient entry over a chunk of rows: sum g[i][n] in order from 0 */
+template <typename T>
+GNN_HD T ColumnChunk(const T *g, int64_t N, int64_t i0, int64_t i1, int64_t n)
+{
+  T acc = 0;
+  for (int64_t i = i0; i < i1; i++) acc += g[i * N + n];
+  return acc;
+}
+
+/* The chunks of a weight-gradient reduction over M rows: at most kMaxChunks of at least kMinRows
+   rows each, so that the partial sums stay small at any M; a function of M alone, so the result
+   is the same on every run */
+constexpr int64_t kOuterMinRows = 256, kOuterMaxChunks = 2048;
+GNN_HD int64_t OuterChunkRows(int64_t M)
+{
+  int64_t c = (M + kOuterMinRows - 1) / kOuterMinRows;
+  if (c > kOuterMaxChunks) c = kOuterMaxChunks;
+  if (c < 1) c = 1;
+  const int64_t rows = (M + c - 1) / c;
+  return rows > 0 ? rows : 1;
+}
+
+/* ---- one GPU thread's work, by output index: the kernels of src/kernels/gpu run these in
+   grid-stride loops, the tests in plain host loops ---- */
+
+/* y[idx] of a row product [M, N] = x [M, K] P [K, N] + start (A[ia[i]] + B[ib[i]], b, or 0), ELU when elu */
+template <typename T>
+GNN_HD T RowProductAt(const T *x, int64_t K, const T *P, const T *b, int64_t N, bool elu, const T *A, const T *B, const int64_t *ia, const int64_t *ib, int64_t idx)
+{
+  const int64_t i = idx / N, j = idx - i * N;
+  T             acc = A ? EdgeStart(A, B, ia[i], ib[i], N, j) : (b ? b[j] : T(0));
+  acc               = RowDot(x + i * K, P + j, N, K, acc);
+  return elu ? EluScalar(acc) : acc;
+}
+
+/* out[idx] of a segment sum [n, H] */
+template <typename T>
+GNN_HD T SegmentSumAt(const T *e, const int64_t *ptr, const int64_t *perm, int64_t H, int64_t idx)
+{
+  const int64_t i = idx / H;
+  return SegmentSum(e, ptr, perm, i, idx - i * H, H);
+}
+
+/* Entry e of chunk c of a weight-gradient reduction: e < N K the dW entry (e / K, e % K), then the
+   N db entries; rows = OuterChunkRows(M) */
+template <typename T>
+GNN_HD T OuterChunkAt(const T *g, int64_t M, int64_t N, const T *x, int64_t K, int64_t rows, int64_t c, int64_t e)
+{
+  const int64_t i0 = c * rows, i1 = i0 + rows < M ? i0 + rows : M, NK = N * K;
+  return e < NK ? OuterChunk(g, N, x, K, i0, i1, e / K, e % K) : ColumnChunk(g, N, i0, i1, e - NK);
+}
+
+/* ... and the chunks of entry e added in chunk order from 0 (work [chunks, N K + N]) */
+template <typename T>
+GNN_HD T OuterSumAt(const T *work, int64_t chunks, int64_t NKN, int64_t e)
+{
+  T acc = 0;
+  for (int64_t c = 0; c < chunks; c++) acc += work[c * NKN + e];
+  return acc;
+}
+
+GNN_HD int64_t OuterChunks(int64_t M)
+{
+  const int64_t rows = OuterChunkRows(M);
+  return rows > 0 ? (M + rows - 1) / rows : 0;
+}
+
+} // namespace gnnk
+
+#endif

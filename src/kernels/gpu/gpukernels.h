@@ -1,0 +1,42 @@
+/* The GPU kernels on raw device arrays (src/kernels/gpu/kernels.cu, one source for CUDA and HIP):
+   what src/kernels/kernels.cxx calls for GPU tensors. Plain C++: no torch and no GPU runtime types,
+   so the torch side compiles with the host compiler alone. Every call is asynchronous on the
+   default stream (the one LibTorch's operations use unless told otherwise) and throws
+   std::runtime_error when the launch fails. In a build without GPU kernels (no -DGNN_GPU) every
+   call throws. */
+#ifndef GNNGPUKERNELS_H
+#define GNNGPUKERNELS_H
+
+#include <cstdint>
+
+/* "cuda" or "hip": the runtime the kernels were built for; NULL in a build without GPU kernels */
+const char *GNNGpuBackend();
+
+/* y = x W^T + b, then ELU when elu; Wt = W^T [K, N]. With A, the row i starts from
+   A[ia[i]] + B[ib[i]] instead of b (the split first edge layer). Bitwise the CPU path's result. */
+template <typename T>
+void GNNGpuLinearForward(const T *x, int64_t M, int64_t K, const T *Wt, const T *b, int64_t N, T *y, bool elu, const T *A, const T *B, const int64_t *ia, const int64_t *ib);
+/* out = g ELU'(y) on n values */
+template <typename T>
+void GNNGpuEluBackward(const T *g, const T *y, int64_t n, T *out);
+/* dX = ge W, W [N, K]: bitwise the CPU path's result */
+template <typename T>
+void GNNGpuLinearDx(const T *ge, int64_t M, int64_t N, const T *W, int64_t K, T *dX);
+/* dW = ge^T x [N, K] and db = sum over rows of ge [N]: fma chains over fixed chunks of rows, the
+   chunks added in order (the same bits on every run); work holds GNNGpuOuterWorkspace() values */
+int64_t GNNGpuOuterWorkspace(int64_t M, int64_t N, int64_t K);
+template <typename T>
+void GNNGpuOuter(const T *ge, int64_t M, int64_t N, const T *x, int64_t K, T *dW, T *db, T *work);
+/* out[i] = sum of rows e[perm[q]] (e[q] without perm) for q = ptr[i] .. ptr[i+1]-1, in order: the CPU's bits */
+template <typename T>
+void GNNGpuSegmentSum(const T *e, const int64_t *ptr, const int64_t *perm, int64_t n, int64_t H, T *out);
+
+/* the explicit instantiations, float and double, of whichever implementation is built */
+#define GNN_GPU_INSTANTIATE(T) \
+  template void GNNGpuLinearForward<T>(const T *, int64_t, int64_t, const T *, const T *, int64_t, T *, bool, const T *, const T *, const int64_t *, const int64_t *); \
+  template void GNNGpuLinearDx<T>(const T *, int64_t, int64_t, const T *, int64_t, T *); \
+  template void GNNGpuEluBackward<T>(const T *, const T *, int64_t, T *); \
+  template void GNNGpuOuter<T>(const T *, int64_t, int64_t, const T *, int64_t, T *, T *, T *); \
+  template void GNNGpuSegmentSum<T>(const T *, const int64_t *, const int64_t *, int64_t, int64_t, T *);
+
+#endif

@@ -1,0 +1,144 @@
+/* The GPU kernels, one source for CUDA (nvcc) and HIP (hipcc -x hip): thin launch wrappers around
+   the bodies of src/kernels/gnnkernelbodies.h, one thread per output, so that a GPU result is the
+   same sequence of operations as the CPU's. Compiled without floating-point contraction
+   (--fmad=false, -ffp-contract=off): the bodies' fused multiply-adds are all explicit.
+
+   The kernels walk their outputs in grid-stride loops over a grid that fills the device once; the
+   small right-hand operand (W^T, at most 48 KiB) is staged in shared memory per block. */
+#include "kernels/gpu/gnngpuruntime.h"
+#include "kernels/gpu/gpukernels.h"
+#include "kernels/gnnkernelbodies.h"
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+constexpr int     kThreads     = 256;
+constexpr int64_t kSharedBytes = 48 * 1024;
+
+void Check(const char *what)
+{
+  gnnGpuError_t e = gnnGpuGetLastError();
+  if (e != gnnGpuSuccess) throw std::runtime_error(std::string("GPU kernel ") + what + ": " + gnnGpuGetErrorString(e));
+}
+
+/* blocks of a grid-stride loop over `work` items: enough to fill the device, no more than needed */
+int Blocks(int64_t work)
+{
+  static int sms = 0;
+  if (!sms) {
+    int d = 0;
+    if (gnnGpuGetDevice(&d) != gnnGpuSuccess || gnnGpuDeviceGetAttribute(&sms, 0, d) != gnnGpuSuccess || sms <= 0) sms = 64;
+  }
+  const int64_t need = (work + kThreads - 1) / kThreads;
+  return (int)std::max<int64_t>(1, std::min<int64_t>(need, (int64_t)sms * 8));
+}
+
+#define GNN_GRID_STRIDE(idx, total) for (int64_t idx = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; idx < (total); idx += (int64_t)gridDim.x * blockDim.x)
+
+/* a row product [M, N] (src/kernels/gnnkernelbodies.h: RowProductAt); P [K, N] (W^T in forward, W in
+   dX = g W) staged in shared memory when `shared` */
+template <typename T>
+__global__ void RowProductKernel(const T *x, int64_t M, int64_t K, const T *P, const T *b, int64_t N, T *y, bool elu, const T *A, const T *B, const int64_t *ia, const int64_t *ib, bool shared)
+{
+  extern __shared__ double smem[]; /* double: aligned for either type */
+  const T *p = P;
+  if (shared) {
+    T *s = reinterpret_cast<T *>(smem);
+    for (int64_t q = threadIdx.x; q < K * N; q += blockDim.x) s[q] = P[q];
+    __syncthreads();
+    p = s;
+  }
+  GNN_GRID_STRIDE(idx, M * N) y[idx] = gnnk::RowProductAt(x, K, p, b, N, elu, A, B, ia, ib, idx);
+}
+
+template <typename T>
+__global__ void EluBackwardKernel(const T *g, const T *y, int64_t n, T *out)
+{
+  GNN_GRID_STRIDE(idx, n) out[idx] = gnnk::EluGrad(g[idx], y[idx]);
+}
+
+/* one block per chunk of rows */
+template <typename T>
+__global__ void OuterChunkKernel(const T *g, int64_t M, int64_t N, const T *x, int64_t K, int64_t rows, T *work)
+{
+  const int64_t c = blockIdx.x, NKN = N * K + N;
+  for (int64_t e = threadIdx.x; e < NKN; e += blockDim.x) work[c * NKN + e] = gnnk::OuterChunkAt(g, M, N, x, K, rows, c, e);
+}
+
+template <typename T>
+__global__ void OuterSumKernel(const T *work, int64_t chunks, int64_t NK, int64_t N, T *dW, T *db)
+{
+  GNN_GRID_STRIDE(e, NK + N)
+  {
+    const T acc = gnnk::OuterSumAt(work, chunks, NK + N, e);
+    if (e < NK) dW[e] = acc;
+    else db[e - NK] = acc;
+  }
+}
+
+template <typename T>
+__global__ void SegmentSumKernel(const T *e, const int64_t *ptr, const int64_t *perm, int64_t n, int64_t H, T *out)
+{
+  GNN_GRID_STRIDE(idx, n * H) out[idx] = gnnk::SegmentSumAt(e, ptr, perm, H, idx);
+}
+
+template <typename T>
+void RowProduct(const T *x, int64_t M, int64_t K, const T *P, const T *b, int64_t N, T *y, bool elu, const T *A, const T *B, const int64_t *ia, const int64_t *ib)
+{
+  if (M * N == 0) return;
+  const int64_t bytes  = K * N * (int64_t)sizeof(T);
+  const bool    shared = bytes <= kSharedBytes;
+  RowProductKernel<T><<<Blocks(M * N), kThreads, shared ? (size_t)bytes : 0>>>(x, M, K, P, b, N, y, elu, A, B, ia, ib, shared);
+  Check("row product");
+}
+
+} // namespace
+
+const char *GNNGpuBackend() { return GNN_GPU_BACKEND; }
+
+template <typename T>
+void GNNGpuLinearForward(const T *x, int64_t M, int64_t K, const T *Wt, const T *b, int64_t N, T *y, bool elu, const T *A, const T *B, const int64_t *ia, const int64_t *ib)
+{
+  RowProduct(x, M, K, Wt, b, N, y, elu, A, B, ia, ib);
+}
+
+template <typename T>
+void GNNGpuLinearDx(const T *ge, int64_t M, int64_t N, const T *W, int64_t K, T *dX)
+{
+  RowProduct<T>(ge, M, N, W, nullptr, K, dX, false, nullptr, nullptr, nullptr, nullptr);
+}
+
+template <typename T>
+void GNNGpuEluBackward(const T *g, const T *y, int64_t n, T *out)
+{
+  if (!n) return;
+  EluBackwardKernel<T><<<Blocks(n), kThreads>>>(g, y, n, out);
+  Check("ELU backward");
+}
+
+int64_t GNNGpuOuterWorkspace(int64_t M, int64_t N, int64_t K) { return std::max<int64_t>(1, gnnk::OuterChunks(M) * (N * K + N)); }
+
+template <typename T>
+void GNNGpuOuter(const T *ge, int64_t M, int64_t N, const T *x, int64_t K, T *dW, T *db, T *work)
+{
+  const int64_t chunks = gnnk::OuterChunks(M);
+  if (chunks > 0) {
+    OuterChunkKernel<T><<<(unsigned)chunks, kThreads>>>(ge, M, N, x, K, gnnk::OuterChunkRows(M), work);
+    Check("weight gradient chunks");
+  }
+  OuterSumKernel<T><<<Blocks(N * K + N), kThreads>>>(work, chunks, N * K, N, dW, db);
+  Check("weight gradient sum");
+}
+
+template <typename T>
+void GNNGpuSegmentSum(const T *e, const int64_t *ptr, const int64_t *perm, int64_t n, int64_t H, T *out)
+{
+  if (n * H == 0) return;
+  SegmentSumKernel<T><<<Blocks(n * H), kThreads>>>(e, ptr, perm, n, H, out);
+  Check("segment sum");
+}
+
+GNN_GPU_INSTANTIATE(float)
+GNN_GPU_INSTANTIATE(double)

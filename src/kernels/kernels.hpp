@@ -1,0 +1,28 @@
+/* The library's own kernels on LibTorch tensors of either device: the one interface between the
+   neural layers (src/nn) and the device-specific code. CPU tensors go to the CPU kernels
+   (src/kernels/cpu), GPU tensors to the GPU kernels (src/kernels/gpu, CUDA or HIP); both run the
+   bodies of src/kernels/gnnkernelbodies.h. Inputs of one call must be on one device. */
+#ifndef GNNKERNELS_HPP
+#define GNNKERNELS_HPP
+
+#include <torch/torch.h>
+
+/* The split first edge layer: output row i starts from A[ia[i]] + B[ib[i]] instead of the bias */
+struct GNNEdgeStart {
+  torch::Tensor A, B, ia, ib;
+};
+
+/* y = x W^T + b, then ELU when elu; b may be undefined (zero) and is unused with start.
+   Row-deterministic: a row's outputs depend on that row alone, bitwise the same on CPU and GPU. */
+torch::Tensor GNNKernelLinearForward(const torch::Tensor &x, const torch::Tensor &W, const torch::Tensor &b, bool elu, const GNNEdgeStart *start);
+/* Gradients of y = act(x W^T + b) from g = dL/dy: y is the forward's output when act is ELU,
+   undefined when act is the identity. dX (only when wantDx) is bitwise the same on CPU and GPU;
+   dW and db are sums over the rows and agree to rounding. */
+void GNNKernelLinearBackward(const torch::Tensor &g, const torch::Tensor &y, const torch::Tensor &x, const torch::Tensor &W, bool wantDx, torch::Tensor &dX, torch::Tensor &dW, torch::Tensor &db);
+/* g ELU'(z) from the ELU's output y */
+torch::Tensor GNNKernelEluBackward(const torch::Tensor &g, const torch::Tensor &y);
+/* [ptr.size(0) - 1, H]: row i = sum of rows[perm[q]] (rows[q] when perm is undefined) for
+   q = ptr[i] .. ptr[i+1]-1, in order (ptr, perm: int64) */
+torch::Tensor GNNKernelSegmentSum(const torch::Tensor &rows, const torch::Tensor &ptr, const torch::Tensor &perm);
+
+#endif

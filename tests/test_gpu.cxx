@@ -1,0 +1,167 @@
+/* The GPU against the CPU in one run (a build with -DGNN_GPU and a GPU; share/gpu/check.sh):
+   - the kernels on GPU tensors against the CPU kernels: bitwise where the order of operations is
+     the same (row products, ELU, dX, segment sums), to rounding for dW and db;
+   - the model: forward, loss and every gradient, float64 to 1e-12, float32 to rounding;
+   - training and rollout on the GPU against the CPU, a checkpoint written on the GPU resumed on the
+     CPU and one written on the CPU resumed on the GPU, weights files across devices.
+   On N ranks every model is distributed, so the halo exchange of GPU tensors is tested too. */
+#include "gnntest.hpp"
+#include "kernels/gpu/gpukernels.h"
+#include "kernels/kernels.hpp"
+#include <cstdio>
+
+namespace {
+
+/* -gnn_device for this build's GPU kernels */
+std::string Device() { return GNNGpuBackend() ? GNNGpuBackend() : "none"; }
+
+const std::string kHex = "-dm_plex_dim 3 -dm_plex_simplex 0 -dm_plex_box_faces 5,4,3 -dm_plex_box_upper 6.283185307179586,6.283185307179586,6.283185307179586 ";
+const std::string kQuad = "-dm_plex_dim 2 -dm_plex_simplex 0 -dm_plex_box_faces 7,6 -dm_plex_box_upper 6.283185307179586,6.283185307179586 ";
+
+template <typename T>
+bool SameBits(const torch::Tensor &a, const torch::Tensor &b)
+{
+  auto x = a.to(torch::kCPU).contiguous(), y = b.to(torch::kCPU).contiguous();
+  return x.sizes() == y.sizes() && std::memcmp(x.data_ptr<T>(), y.data_ptr<T>(), sizeof(T) * x.numel()) == 0;
+}
+
+double Rel(const torch::Tensor &ref, const torch::Tensor &v)
+{
+  auto r = ref.to(torch::kCPU, torch::kFloat64), w = v.to(torch::kCPU, torch::kFloat64);
+  double m = r.numel() ? r.abs().max().item<double>() : 0, d = r.numel() ? (r - w).abs().max().item<double>() : 0;
+  return m > 0 ? d / m : d;
+}
+
+template <typename T>
+void KernelsBitwise(torch::Dtype dtype)
+{
+  const torch::Device gpu(torch::kCUDA);
+  torch::manual_seed(7);
+  for (int64_t H : {32, 20})
+    for (int64_t M : {100000, 333, 0}) {
+      auto x = torch::randn({M, 3 * H}, dtype), W = torch::randn({H, 3 * H}, dtype) * 0.2, b = torch::randn({H}, dtype), g = torch::randn({M, H}, dtype);
+      for (bool elu : {false, true}) {
+        auto yc = GNNKernelLinearForward(x, W, b, elu, nullptr), yg = GNNKernelLinearForward(x.to(gpu), W.to(gpu), b.to(gpu), elu, nullptr);
+        EXPECT_TRUE(SameBits<T>(yc, yg)) << "forward M " << M << " H " << H << " elu " << elu << " rel " << Rel(yc, yg);
+        torch::Tensor dXc, dWc, dbc, dXg, dWg, dbg;
+        GNNKernelLinearBackward(g, elu ? yc : torch::Tensor(), x, W, true, dXc, dWc, dbc);
+        GNNKernelLinearBackward(g.to(gpu), elu ? yg : torch::Tensor(), x.to(gpu), W.to(gpu), true, dXg, dWg, dbg);
+        EXPECT_TRUE(SameBits<T>(dXc, dXg)) << "dX M " << M << " H " << H << " rel " << Rel(dXc, dXg);
+        const double tol = dtype == torch::kFloat64 ? 1e-12 : 1e-4;
+        EXPECT_LE(Rel(dWc, dWg), tol) << "dW M " << M;
+        EXPECT_LE(Rel(dbc, dbg), tol) << "db M " << M;
+      }
+      /* the split edge layer and the segment sums over a random CSR */
+      const int64_t n = M / 6 + 1;
+      auto          A = torch::randn({n, H}, dtype), B = torch::randn({n, H}, dtype), e = torch::randn({M, H}, dtype), We = torch::randn({H, H}, dtype) * 0.2;
+      auto          recv = std::get<0>(torch::randint(0, n, {M}, torch::kInt64).sort()), send = torch::randint(0, n, {M}, torch::kInt64);
+      auto          ptr  = torch::cat({torch::zeros({1}, torch::kInt64), torch::bincount(recv, {}, n).cumsum(0)});
+      GNNEdgeStart  sc = {A, B, recv, send}, sg = {A.to(gpu), B.to(gpu), recv.to(gpu), send.to(gpu)};
+      auto          ec = GNNKernelLinearForward(e, We, torch::Tensor(), true, &sc), eg = GNNKernelLinearForward(e.to(gpu), We.to(gpu), torch::Tensor(), true, &sg);
+      EXPECT_TRUE(SameBits<T>(ec, eg)) << "edge layer M " << M;
+      EXPECT_TRUE(SameBits<T>(GNNKernelEluBackward(g, ec), GNNKernelEluBackward(g.to(gpu), eg))) << "ELU backward";
+      auto perm = torch::randperm(M, torch::kInt64);
+      for (bool withPerm : {false, true}) {
+        auto sc2 = GNNKernelSegmentSum(e, ptr, withPerm ? perm : torch::Tensor());
+        auto sg2 = GNNKernelSegmentSum(e.to(gpu), ptr.to(gpu), withPerm ? perm.to(gpu) : torch::Tensor());
+        EXPECT_TRUE(SameBits<T>(sc2, sg2)) << "segment sum M " << M << " perm " << withPerm;
+      }
+    }
+}
+
+TEST(GpuKernels, BitwiseFloat32) { KernelsBitwise<float>(torch::kFloat32); }
+TEST(GpuKernels, BitwiseFloat64) { KernelsBitwise<double>(torch::kFloat64); }
+
+struct Eval {
+  std::vector<double> y, grad;
+  double              loss = 0;
+};
+
+Eval Evaluate(const std::string &opts)
+{
+  ScopedOptions o(opts);
+  GNNSetup      s(PETSC_COMM_WORLD);
+  Vec           x, t, y;
+  PetscInt      np;
+  PetscReal     loss;
+  Eval          r;
+  s.Fields(&x, &t);
+  TestCall(GNNGraphCreateNodeVec(s.graph, s.dim, &y));
+  TestCall(GNNApply(s.gnn, x, y));
+  r.y = s.Natural(y);
+  TestCall(GNNGetNumParameters(s.gnn, &np));
+  r.grad.resize(np);
+  TestCall(GNNComputeLossGradient(s.gnn, x, t, NULL, &loss, r.grad.data()));
+  r.loss = loss;
+  TestCall(VecDestroy(&x));
+  TestCall(VecDestroy(&t));
+  TestCall(VecDestroy(&y));
+  return r;
+}
+
+void CompareModel(const std::string &mesh, const std::string &prec, double tol)
+{
+  Eval cpu = Evaluate(mesh + prec + " -gnn_device cpu"), gpu = Evaluate(mesh + prec + " -gnn_device " + Device());
+  double gy = Rel(torch::tensor(cpu.grad), torch::tensor(gpu.grad));
+  if (Rank() == 0) {
+    double ry = RelDiff(cpu.y, gpu.y);
+    std::printf("  GPU vs CPU %s: forward rel diff %.3e (%s), loss %.3e, gradients %.3e\n", prec.c_str(), ry, cpu.y == gpu.y ? "bitwise equal" : "not bitwise", std::fabs(cpu.loss - gpu.loss) / cpu.loss, gy);
+    EXPECT_LE(ry, tol) << "forward";
+  }
+  EXPECT_LE(std::fabs(cpu.loss - gpu.loss) / cpu.loss, tol) << "loss";
+  EXPECT_LE(gy, 100 * tol) << "gradients"; /* sums over all nodes: rounding grows with the count */
+}
+
+TEST(GpuModel, HexFloat64) { CompareModel(kHex, " -gnn_precision float64", 1e-12); }
+TEST(GpuModel, QuadFloat64) { CompareModel(kQuad, " -gnn_precision float64", 1e-12); }
+TEST(GpuModel, HexFloat32) { CompareModel(kHex, " -gnn_precision float32", 1e-5); }
+
+/* Training (Adam, normalisation, noise) and a rollout on the GPU against the CPU, float64 */
+TEST(GpuTraining, TrainAndRollout)
+{
+  const std::string opts = kQuad + "-gnn_precision float64 -gnn_train_steps 30 -gnn_train_lr 1e-3 -gnn_train_normalize -gnn_train_noise 0.01 -gnn_residual";
+  TrainResult       cpu = GNNTestTrain(PETSC_COMM_WORLD, opts + " -gnn_device cpu"), gpu = GNNTestTrain(PETSC_COMM_WORLD, opts + " -gnn_device " + Device());
+  EXPECT_EQ(cpu.history.size(), 30u);
+  EXPECT_LE(RelDiff(cpu.history, gpu.history), 1e-9) << "loss history";
+  EXPECT_LE(RelDiff(cpu.params, gpu.params), 1e-9) << "final weights";
+  EXPECT_LT(gpu.history.back(), 0.9 * gpu.history.front()) << "the GPU run learns";
+  if (Rank() == 0) std::printf("  training 30 steps: history rel diff %.3e, weights %.3e, loss %.4e -> %.4e\n", RelDiff(cpu.history, gpu.history), RelDiff(cpu.params, gpu.params), gpu.history.front(), gpu.history.back());
+
+  /* the trained weights on both devices, 5 rollout steps */
+  std::vector<std::vector<double>> out;
+  for (const std::string dev : {std::string("cpu"), Device()}) {
+    ScopedOptions o(kQuad + "-gnn_precision float64 -gnn_residual -gnn_device " + dev);
+    GNNSetup      s(PETSC_COMM_WORLD);
+    Vec           u;
+    TestCall(GNNSetParameters(s.gnn, gpu.params.data()));
+    s.Fields(&u, NULL);
+    TestCall(GNNRollout(s.gnn, u, 5, NULL, NULL));
+    out.push_back(s.Natural(u));
+    TestCall(VecDestroy(&u));
+  }
+  if (Rank() == 0) EXPECT_LE(RelDiff(out[0], out[1]), 1e-12) << "rollout";
+}
+
+/* A checkpoint written on one device continues the run on the other */
+TEST(GpuTraining, CheckpointAcrossDevices)
+{
+  const std::string base = kQuad + "-gnn_precision float64 -gnn_train_lr 1e-3 -gnn_train_steps 12 ";
+  for (int dir = 0; dir < 2; dir++) {
+    const std::string first = dir == 0 ? Device() : "cpu", second = dir == 0 ? "cpu" : Device();
+    const std::string file = "test_gpu_checkpoint_" + std::to_string(dir) + ".pt";
+    TrainResult       full = GNNTestTrain(PETSC_COMM_WORLD, base + "-gnn_device " + first);
+    /* 6 steps on the first device, checkpoint, then the rest on the second */
+    (void)GNNTestTrain(PETSC_COMM_WORLD, base + "-gnn_device " + first, 6, file);
+    TrainResult rest = GNNTestTrain(PETSC_COMM_WORLD, base + "-gnn_device " + second + " -gnn_resume " + file);
+    EXPECT_LE(RelDiff(full.params, rest.params), 1e-9) << first << " -> " << second;
+    if (Rank() == 0) std::printf("  checkpoint %s -> %s: final weights rel diff %.3e\n", first.c_str(), second.c_str(), RelDiff(full.params, rest.params));
+    if (Rank() == 0) std::remove(file.c_str());
+  }
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+  return GNNTestMain(argc, argv, "The GPU against the CPU\n");
+}

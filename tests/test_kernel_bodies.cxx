@@ -1,0 +1,204 @@
+/* The GPU kernels' bodies (src/kernels/gnnkernelbodies.h: the work of one GPU thread by output
+   index) run in plain host loops, against the CPU kernels on the same inputs: bitwise where the
+   order of operations is the same (row products with and without ELU and edge starts, dX, ELU
+   backward, segment sums), to rounding where it is not (dW, db: chunked sums), float32 and float64,
+   widths with masked tails (20) and empty inputs. CI has no GPU: this is how every body is
+   tested on every machine; share/gpu/check.sh runs the same comparisons on a GPU. */
+#include "kernels/gnnkernelbodies.h"
+#include "kernels/kernels.hpp"
+#include <gtest/gtest.h>
+#include <cmath>
+#include <random>
+#include <vector>
+
+namespace {
+
+template <typename T>
+struct Types;
+template <>
+struct Types<float> {
+  static constexpr auto dtype = torch::kFloat32;
+  static constexpr double tol  = 2e-5;
+};
+template <>
+struct Types<double> {
+  static constexpr auto dtype = torch::kFloat64;
+  static constexpr double tol  = 1e-13;
+};
+
+torch::Tensor Random(std::vector<int64_t> shape, torch::Dtype dtype, double scale = 1.0)
+{
+  return (torch::randn(shape, torch::kFloat64) * scale).to(dtype);
+}
+
+template <typename T>
+std::vector<T> Vec(const torch::Tensor &t)
+{
+  auto c = t.contiguous();
+  return std::vector<T>(c.template data_ptr<T>(), c.template data_ptr<T>() + c.numel());
+}
+
+/* bitwise comparison of two arrays (NaN-free inputs) */
+template <typename T>
+::testing::AssertionResult SameBits(const std::vector<T> &a, const std::vector<T> &b)
+{
+  if (a.size() != b.size()) return ::testing::AssertionFailure() << "sizes " << a.size() << " vs " << b.size();
+  for (size_t i = 0; i < a.size(); i++)
+    if (std::memcmp(&a[i], &b[i], sizeof(T))) return ::testing::AssertionFailure() << "entry " << i << ": " << a[i] << " vs " << b[i];
+  return ::testing::AssertionSuccess();
+}
+
+template <typename T>
+double RelErr(const std::vector<T> &ref, const std::vector<T> &v)
+{
+  double d = 0, m = 0;
+  for (size_t i = 0; i < ref.size(); i++) {
+    d = std::max(d, std::fabs((double)ref[i] - (double)v[i]));
+    m = std::max(m, std::fabs((double)ref[i]));
+  }
+  return m > 0 ? d / m : d;
+}
+
+struct Shape {
+  int64_t M, K, N;
+};
+/* H = 32 (the paper), 20 (masked tails in the CPU tiles), first edge layer 3H -> H, decoder H -> 3,
+   one row, no row */
+const std::vector<Shape> kShapes = {{1000, 32, 32}, {517, 20, 20}, {301, 96, 32}, {77, 32, 3}, {1, 5, 7}, {0, 32, 32}};
+
+template <typename T>
+class KernelBodies : public ::testing::Test { };
+using FloatTypes = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(KernelBodies, FloatTypes);
+
+TYPED_TEST(KernelBodies, LinearForward)
+{
+  using T          = TypeParam;
+  const auto dtype = Types<T>::dtype;
+  torch::manual_seed(1);
+  for (const Shape &s : kShapes)
+    for (bool elu : {false, true}) {
+      auto x = Random({s.M, s.K}, dtype), W = Random({s.N, s.K}, dtype, 0.3), b = Random({s.N}, dtype);
+      auto y = Vec<T>(GNNKernelLinearForward(x, W, b, elu, nullptr));
+      /* the GPU kernel's work: P = W^T */
+      auto Wt = W.t().contiguous();
+      std::vector<T> yb(s.M * s.N);
+      for (int64_t idx = 0; idx < s.M * s.N; idx++) yb[idx] = gnnk::RowProductAt<T>(x.template data_ptr<T>(), s.K, Wt.template data_ptr<T>(), b.template data_ptr<T>(), s.N, elu, nullptr, nullptr, nullptr, nullptr, idx);
+      EXPECT_TRUE(SameBits(y, yb)) << "M " << s.M << " K " << s.K << " N " << s.N << " elu " << elu;
+    }
+}
+
+/* the split first edge layer: rows start from A[receiver] + B[sender] */
+TYPED_TEST(KernelBodies, EdgeLayerForward)
+{
+  using T          = TypeParam;
+  const auto dtype = Types<T>::dtype;
+  torch::manual_seed(2);
+  for (int64_t H : {32, 20}) {
+    const int64_t nOwned = 40, nAll = 55, E = 300;
+    auto          A = Random({nOwned, H}, dtype), B = Random({nAll, H}, dtype), e = Random({E, H}, dtype), We = Random({H, H}, dtype, 0.3);
+    auto          ia = torch::randint(0, nOwned, {E}, torch::kInt64), ib = torch::randint(0, nAll, {E}, torch::kInt64);
+    GNNEdgeStart  start = {A, B, ia, ib};
+    auto          y     = Vec<T>(GNNKernelLinearForward(e, We, torch::Tensor(), true, &start));
+    auto          Wt    = We.t().contiguous();
+    std::vector<T> yb(E * H);
+    for (int64_t idx = 0; idx < E * H; idx++) yb[idx] = gnnk::RowProductAt<T>(e.template data_ptr<T>(), H, Wt.template data_ptr<T>(), nullptr, H, true, A.template data_ptr<T>(), B.template data_ptr<T>(), ia.template data_ptr<int64_t>(), ib.template data_ptr<int64_t>(), idx);
+    EXPECT_TRUE(SameBits(y, yb)) << "H " << H;
+  }
+}
+
+TYPED_TEST(KernelBodies, LinearBackward)
+{
+  using T          = TypeParam;
+  const auto dtype = Types<T>::dtype;
+  torch::manual_seed(3);
+  for (const Shape &s : kShapes)
+    for (bool elu : {false, true}) {
+      auto          x = Random({s.M, s.K}, dtype), W = Random({s.N, s.K}, dtype, 0.3), g = Random({s.M, s.N}, dtype);
+      auto          y = elu ? GNNKernelLinearForward(x, W, torch::Tensor(), true, nullptr) : torch::Tensor();
+      torch::Tensor dX, dW, db;
+      GNNKernelLinearBackward(g, y, x, W, true, dX, dW, db);
+      /* the GPU path: ge, then dX = ge W (P = W), then chunked dW and db */
+      std::vector<T> ge(s.M * s.N), dXb(s.M * s.K);
+      auto           gv = Vec<T>(g), yv = elu ? Vec<T>(y) : std::vector<T>();
+      for (int64_t q = 0; q < s.M * s.N; q++) ge[q] = elu ? gnnk::EluGrad(gv[q], yv[q]) : gv[q];
+      if (elu) EXPECT_TRUE(SameBits(Vec<T>(GNNKernelEluBackward(g, y)), ge));
+      for (int64_t idx = 0; idx < s.M * s.K; idx++) dXb[idx] = gnnk::RowProductAt<T>(ge.data(), s.N, W.template data_ptr<T>(), nullptr, s.K, false, nullptr, nullptr, nullptr, nullptr, idx);
+      EXPECT_TRUE(SameBits(Vec<T>(dX), dXb)) << "dX, M " << s.M << " K " << s.K << " N " << s.N << " elu " << elu;
+
+      const int64_t  chunks = gnnk::OuterChunks(s.M), rows = gnnk::OuterChunkRows(s.M), NKN = s.N * s.K + s.N;
+      std::vector<T> work(chunks * NKN), sums(NKN);
+      for (int64_t c = 0; c < chunks; c++)
+        for (int64_t e = 0; e < NKN; e++) work[c * NKN + e] = gnnk::OuterChunkAt<T>(ge.data(), s.M, s.N, x.template data_ptr<T>(), s.K, rows, c, e);
+      for (int64_t e = 0; e < NKN; e++) sums[e] = gnnk::OuterSumAt<T>(work.data(), chunks, NKN, e);
+      /* against the CPU's dW, db and a float64 reference */
+      auto dWref = (torch::mm(torch::from_blob(ge.data(), {s.M, s.N}, dtype).to(torch::kFloat64).t(), x.to(torch::kFloat64))).contiguous();
+      auto dbref = torch::from_blob(ge.data(), {s.M, s.N}, dtype).to(torch::kFloat64).sum(0);
+      std::vector<T> dWb(sums.begin(), sums.begin() + s.N * s.K), dbb(sums.begin() + s.N * s.K, sums.end());
+      auto           dWr = Vec<double>(dWref), dbr = Vec<double>(dbref);
+      EXPECT_LE(RelErr(Vec<T>(dW), dWb), Types<T>::tol) << "dW";
+      EXPECT_LE(RelErr(Vec<T>(db), dbb), Types<T>::tol) << "db";
+      EXPECT_LE(RelErr(dWr, std::vector<double>(dWb.begin(), dWb.end())), Types<T>::tol) << "dW vs float64";
+      EXPECT_LE(RelErr(dbr, std::vector<double>(dbb.begin(), dbb.end())), Types<T>::tol) << "db vs float64";
+      if (s.M == 0) EXPECT_TRUE(SameBits(dWb, std::vector<T>(s.N * s.K, T(0))));
+    }
+}
+
+/* chunked sums over many rows: more rows than kOuterMaxChunks chunks of the minimum size */
+TYPED_TEST(KernelBodies, WeightGradientManyRows)
+{
+  using T          = TypeParam;
+  const auto    dtype = Types<T>::dtype;
+  const int64_t M = gnnk::kOuterMinRows * gnnk::kOuterMaxChunks + 1234, K = 3, N = 2;
+  torch::manual_seed(4);
+  auto x = Random({M, K}, dtype), g = Random({M, N}, dtype);
+  EXPECT_LE(gnnk::OuterChunks(M), gnnk::kOuterMaxChunks);
+  EXPECT_GT(gnnk::OuterChunkRows(M), gnnk::kOuterMinRows);
+  const int64_t  chunks = gnnk::OuterChunks(M), rows = gnnk::OuterChunkRows(M), NKN = N * K + N;
+  std::vector<T> work(chunks * NKN), dWb(N * K);
+  for (int64_t c = 0; c < chunks; c++)
+    for (int64_t e = 0; e < NKN; e++) work[c * NKN + e] = gnnk::OuterChunkAt<T>(g.template data_ptr<T>(), M, N, x.template data_ptr<T>(), K, rows, c, e);
+  for (int64_t e = 0; e < N * K; e++) dWb[e] = gnnk::OuterSumAt<T>(work.data(), chunks, NKN, e);
+  auto ref = Vec<double>(torch::mm(g.to(torch::kFloat64).t(), x.to(torch::kFloat64)));
+  EXPECT_LE(RelErr(ref, std::vector<double>(dWb.begin(), dWb.end())), 50 * Types<T>::tol);
+}
+
+TYPED_TEST(KernelBodies, SegmentSums)
+{
+  using T          = TypeParam;
+  const auto dtype = Types<T>::dtype;
+  torch::manual_seed(5);
+  for (int64_t H : {32, 20}) {
+    /* a CSR over 50 rows (some empty), and a permutation for the transposed CSR */
+    const int64_t        n = 50;
+    std::vector<int64_t> ptr(n + 1, 0);
+    for (int64_t i = 0; i < n; i++) ptr[i + 1] = ptr[i] + (i % 7 == 3 ? 0 : 1 + (i * 5) % 9);
+    const int64_t E = ptr[n];
+    auto          e = Random({E, H}, dtype), ptrT = torch::tensor(ptr, torch::kInt64), perm = torch::randperm(E, torch::kInt64);
+    for (bool withPerm : {false, true}) {
+      auto           out = Vec<T>(GNNKernelSegmentSum(e, ptrT, withPerm ? perm : torch::Tensor()));
+      std::vector<T> ob(n * H);
+      for (int64_t idx = 0; idx < n * H; idx++) ob[idx] = gnnk::SegmentSumAt<T>(e.template data_ptr<T>(), ptr.data(), withPerm ? perm.template data_ptr<int64_t>() : nullptr, H, idx);
+      EXPECT_TRUE(SameBits(out, ob)) << "H " << H << " perm " << withPerm;
+    }
+  }
+  /* no rows at all (an empty rank) */
+  auto none = GNNKernelSegmentSum(torch::empty({0, 8}, dtype), torch::zeros({1}, torch::kInt64), torch::Tensor());
+  EXPECT_EQ(none.size(0), 0);
+}
+
+/* the ELU body on special values: large negative (clamped), -0, tiny, the scalar path = the vector path */
+TYPED_TEST(KernelBodies, EluValues)
+{
+  using T = TypeParam;
+  std::vector<T> v = {T(-100), T(-20.5), T(-1), T(-1e-30), T(-0.0), T(0), T(1e-30), T(0.5), T(3)};
+  auto           x = torch::from_blob(v.data(), {(int64_t)v.size(), 1}, Types<T>::dtype).clone();
+  auto           W = torch::ones({1, 1}, Types<T>::dtype), b = torch::zeros({1}, Types<T>::dtype);
+  auto           y = Vec<T>(GNNKernelLinearForward(x, W, b, true, nullptr));
+  for (size_t i = 0; i < v.size(); i++) {
+    EXPECT_TRUE(SameBits(std::vector<T>{y[i]}, std::vector<T>{gnnk::EluScalar(T(0) + v[i])})) << v[i];
+    EXPECT_NEAR((double)y[i], v[i] > 0 ? (double)v[i] : std::expm1((double)v[i]), 4 * std::numeric_limits<T>::epsilon());
+  }
+}
+
+} // namespace
