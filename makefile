@@ -10,10 +10,10 @@ export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 MPIEXEC ?= mpiexec --oversubscribe
 
-PACKAGES = petsc-dev libtorch-dev libgtest-dev openmpi-bin cmake pkg-config g++ make \
+PACKAGES = petsc-dev libtorch-dev libgtest-dev openmpi-bin cmake pkg-config g++ make hipcc libamdhip64-dev \
            libopenblas0-pthread ccache gmsh python3-torch python3-numpy python3-matplotlib
 
-.PHONY: all deps build run run-ex1 test clean bench
+.PHONY: all deps build run run-ex1 test clean bench gpu-bundle
 
 all: build
 
@@ -57,3 +57,15 @@ clean:
 # docs/benchmarks.md, docs/bench_*.png and docs/benchmarks.json (10-20 minutes on 2 cores)
 bench: build
 	/usr/bin/python3 bench/run_bench.py --build $(BUILD) --docs docs
+
+# A relocatable bundle of PETSc, OpenMPI (mpiexec), HDF5 and GoogleTest, for building and running
+# on a machine that has a compiler, CMake and LibTorch but none of these: gpu-bundle/bundle.tar.xz
+# (unpack anywhere, source env.sh, cmake -C bundle.cmake). See share/gpu/make-bundle.sh.
+gpu-bundle: deps
+	@missing=""; for p in libblas3 liblapack3 patchelf xz-utils googletest; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "Run as root (apt-get) or install:$$missing"; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	bash share/gpu/make-bundle.sh gpu-bundle

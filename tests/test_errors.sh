@@ -52,6 +52,9 @@ expect_error weights_ordered_dict  "OrderedDict"                        $box -gn
 expect_error weights_wrong_shape   "has shape"                          $box -gnn_load_weights "$tmp/h16.pt"
 expect_error weights_missing_names "entry .* is missing"                         $box -gnn_load_weights "$tmp/l2.pt"
 expect_error weights_extra_names   "does not have"                      $box -gnn_layers 1 -gnn_load_weights "$tmp/l2.pt"
+# a device this build or machine does not have (CI builds without -DGNN_GPU; a GPU build without a GPU fails the same way)
+expect_error device_unavailable    "no GPU kernels|sees no GPU|kernels are for" $box -gnn_device hip
+expect_error device_unknown        "Unknown option foo for -gnn_device" $box -gnn_device foo
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -1,10 +1,19 @@
 #include "sys/tensorcache.hpp"
 #include <c10/core/CPUAllocator.h>
+#include <torch/version.h>
 #include <cstdlib>
 #include <mutex>
 #include <new>
 #include <unordered_map>
 #include <vector>
+
+/* LibTorch 2.3 made Allocator::allocate non-const and added the pure virtual copy_data */
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+  #define GNN_ALLOCATE_CONST
+  #define GNN_ALLOCATOR_COPY_DATA 1
+#else
+  #define GNN_ALLOCATE_CONST const
+#endif
 
 namespace {
 
@@ -12,7 +21,7 @@ class TensorCache final : public c10::Allocator {
 public:
   static constexpr size_t kMin = 1 << 20; /* smaller blocks: LibTorch's default allocator */
 
-  c10::DataPtr allocate(size_t n) const override
+  c10::DataPtr allocate(size_t n) GNN_ALLOCATE_CONST override
   {
     if (n < kMin) return fallback_->allocate(n);
     const size_t size = (n + 4095) & ~size_t(4095); /* page multiples: one bin for near sizes */
@@ -35,6 +44,9 @@ public:
   }
 
   c10::DeleterFnPtr raw_deleter() const override { return &Release; }
+#ifdef GNN_ALLOCATOR_COPY_DATA
+  void copy_data(void *dest, const void *src, std::size_t count) const override { default_copy_data(dest, src, count); }
+#endif
 
   static TensorCache &Instance()
   {
