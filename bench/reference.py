@@ -26,7 +26,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "share", "python"))
-from meshgraphnet import MeshGraphNet, edge_features, load_weights  # noqa: E402
+from meshgraphnet import MeshGraphNet, edge_features, load_state, load_weights  # noqa: E402
 
 
 def proc_status(key: str) -> int:
@@ -76,7 +76,7 @@ def cmd_train(a):
     pos = pos.reshape(n, dim)
     x = torch.from_numpy(np.fromfile(a.prefix + ".x.f64", dtype=np.float64).reshape(n, -1))
     y = torch.from_numpy(np.fromfile(a.prefix + ".y.f64", dtype=np.float64).reshape(n, -1))
-    state = torch.load(a.prefix + ".weights.pt", map_location="cpu")
+    state = load_state(a.prefix + ".weights.pt")
     model = MeshGraphNet.from_state_dict(state, dtype=torch.float32)
     load_weights(model, state)
     del state

@@ -908,6 +908,12 @@ def report(R, A, files, docs):
     w(f"![consistency]({files['consistency']})")
     w("")
     observations(R, A, w)
+    w("## GPU")
+    w("")
+    w("`make bench` measures the CPU. GPU figures (step time and device memory against the PyTorch reference on the "
+      "same GPU) come from `share/gpu/check.sh` on the GPU machine and are recorded by date and machine in "
+      "[gpu.md](gpu.md).")
+    w("")
     w("## Reproduce")
     w("")
     w("`make bench` (about 5 minutes on this machine; `BUILD=dir` picks the build folder). Single runs: "

@@ -28,7 +28,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from meshgraphnet import (MeshGraphNet, NORMALIZATION_BUFFERS, load_weights,  # noqa: E402
+from meshgraphnet import (MeshGraphNet, NORMALIZATION_BUFFERS, load_state, load_weights,  # noqa: E402
                           read_edges_csv, read_nodes_csv)
 
 DEFAULT_PY_SEED = 20240613  # anything but petscgnn's default seed 12
@@ -72,7 +72,7 @@ def report(direction: str, y_cpp, y_py, desc: str, tol: float) -> int:
 
 
 def cmd_cpp2py(args) -> int:
-    state = torch.load(args.weights, map_location="cpu")
+    state = load_state(args.weights)
     if not isinstance(state, dict):
         raise ValueError(f"{args.weights}: not a dict of tensors but {type(state).__name__}")
     model = MeshGraphNet.from_state_dict(state, dtype=torch.float64)
@@ -113,7 +113,7 @@ def architecture(model: MeshGraphNet) -> dict:
 def cmd_py2cpp_save(args) -> int:
     names = None
     if args.like:
-        like = torch.load(args.like, map_location="cpu")
+        like = load_state(args.like)
         arch = architecture(MeshGraphNet.from_state_dict(like))
         names = set(like)
     else:
@@ -142,7 +142,7 @@ def cmd_py2cpp_save(args) -> int:
 
 
 def cmd_py2cpp_check(args) -> int:
-    saved = torch.load(args.weights, map_location="cpu")
+    saved = load_state(args.weights)
     arch = architecture(MeshGraphNet.from_state_dict(saved))
     normalization = all(b in saved for b in NORMALIZATION_BUFFERS)
     varied = normalization and not all(

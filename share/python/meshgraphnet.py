@@ -162,13 +162,25 @@ class MeshGraphNet(nn.Module):
         return x.to(dtype) + y if self.residual else y
 
 
+def load_state(source) -> Dict[str, torch.Tensor]:
+    """A petscgnn weights file or checkpoint (written by torch::pickle_save: a typed dict of
+    tensors) as a dict. PyTorch >= 2.6 loads with weights_only=True by default, which refuses the
+    typed dict's tag restorer unless it is allow-listed; these files hold tensors and numbers only."""
+    if hasattr(torch.serialization, "safe_globals"):
+        try:
+            with torch.serialization.safe_globals([torch.jit._pickle.restore_type_tag]):
+                return torch.load(source, map_location="cpu")
+        except Exception:  # pragma: no cover - an older 2.x without the allow-list for it
+            return torch.load(source, map_location="cpu", weights_only=False)
+    return torch.load(source, map_location="cpu")
+
+
 def load_weights(model: nn.Module, source, allow_missing_normalization: bool = True) -> List[str]:
     """Loads a state_dict (a file name, or a mapping of tensors) into ``model``, converting to the
     model's dtype. Strict on names and shapes, except that normalisation buffers missing from the
     file (files of a petscgnn without normalisation) stay as they are if allow_missing_normalization.
     Returns the names of the entries that were missing."""
-    state = torch.load(source, map_location="cpu") if isinstance(source, (str, bytes)) or hasattr(source, "read") \
-        else source
+    state = load_state(source) if isinstance(source, (str, bytes)) or hasattr(source, "read") else source
     missing, unexpected = model.load_state_dict(dict(state), strict=False)
     tolerated = set(NORMALIZATION_BUFFERS) if allow_missing_normalization else set()
     bad = [k for k in missing if k not in tolerated]
