@@ -320,7 +320,7 @@ static PetscErrorCode ModeTrain(const char json[])
       const char   *name;
       PetscLogEvent ev;
     } evs[] = {
-      {"GNNEncode", GNN_Encode},       {"GNNHaloExchange", GNN_HaloBegin}, {"GNNEdgeMLP", GNN_EdgeMLP},       {"GNNAggregate", GNN_Aggregate},
+      {"GNNEncode", GNN_Encode},       {"GNNHaloExchange", GNN_HaloExchange}, {"GNNEdgeMLP", GNN_EdgeMLP},       {"GNNAggregate", GNN_Aggregate},
       {"GNNNodeMLP", GNN_NodeMLP},     {"GNNDecode", GNN_Decode},          {"GNNBackward", GNN_Backward},     {"GNNHaloReverse", GNN_HaloReverse},
       {"GNNGradReduce", GNN_GradReduce},
     };

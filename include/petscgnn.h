@@ -45,10 +45,12 @@ PETSC_EXTERN PetscErrorCode GNNGetGraph(GNN, GNNGraph *);
 PETSC_EXTERN PetscErrorCode GNNSetSizes(GNN, PetscInt, PetscInt);
 PETSC_EXTERN PetscErrorCode GNNGetSizes(GNN, PetscInt *, PetscInt *);
 PETSC_EXTERN PetscErrorCode GNNSetArchitecture(GNN, PetscInt, PetscInt, PetscInt, PetscBool);
+PETSC_EXTERN PetscErrorCode GNNGetArchitecture(GNN, PetscInt *, PetscInt *, PetscInt *, PetscBool *);
 PETSC_EXTERN PetscErrorCode GNNSetResidual(GNN, PetscBool);
 PETSC_EXTERN PetscErrorCode GNNSetPrecision(GNN, GNNPrecision);
 PETSC_EXTERN PetscErrorCode GNNGetPrecision(GNN, GNNPrecision *);
 PETSC_EXTERN PetscErrorCode GNNSetSeed(GNN, PetscInt);
+PETSC_EXTERN PetscErrorCode GNNGetSeed(GNN, PetscInt *);
 PETSC_EXTERN PetscErrorCode GNNSetDevice(GNN, GNNDevice);
 PETSC_EXTERN PetscErrorCode GNNGetDevice(GNN, GNNDevice *);
 PETSC_EXTERN PetscErrorCode GNNSetOptionsPrefix(GNN, const char[]);
@@ -61,6 +63,8 @@ PETSC_EXTERN PetscErrorCode GNNDestroy(GNN *);
 
 /* Evaluation: x and y are node Vecs (GNNGraphCreateNodeVec) with F_in and F_out values per node */
 PETSC_EXTERN PetscErrorCode GNNApply(GNN, Vec, Vec);
+/* Rollout u_{k+1} = GNN(u_k), k < n (F_in = F_out), with a monitor after each step (may be NULL) */
+PETSC_EXTERN PetscErrorCode GNNRollout(GNN, Vec, PetscInt, PetscErrorCode (*)(GNN, PetscInt, Vec, void *), void *);
 
 /* Parameters as one flat array, replicated on every rank, in state_dict order */
 PETSC_EXTERN PetscErrorCode GNNGetNumParameters(GNN, PetscInt *);

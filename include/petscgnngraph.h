@@ -65,12 +65,14 @@ PETSC_EXTERN PetscErrorCode GNNGraphGetDimension(GNNGraph, PetscInt *);
 PETSC_EXTERN PetscErrorCode GNNGraphGetSizes(GNNGraph, PetscInt *, PetscInt *, PetscInt *, PetscInt *);
 PETSC_EXTERN PetscErrorCode GNNGraphGetAdjacency(GNNGraph, Mat *);
 PETSC_EXTERN PetscErrorCode GNNGraphGetHaloSF(GNNGraph, PetscSF *);
+PETSC_EXTERN PetscErrorCode GNNGraphGetPlexNodes(GNNGraph, PetscSection *, PetscInt *);
 PETSC_EXTERN PetscErrorCode GNNGraphGetEdges(GNNGraph, const PetscInt *[], const PetscInt *[]);
 PETSC_EXTERN PetscErrorCode GNNGraphGetCoordinates(GNNGraph, const PetscReal *[]);
 PETSC_EXTERN PetscErrorCode GNNGraphGetGlobalNumbers(GNNGraph, const PetscInt *[]);
 PETSC_EXTERN PetscErrorCode GNNGraphCreateNodeVec(GNNGraph, PetscInt, Vec *);
 PETSC_EXTERN PetscErrorCode GNNGraphGetCoordinateVec(GNNGraph, Vec *);
 PETSC_EXTERN PetscErrorCode GNNGraphHaloUpdate(GNNGraph, PetscInt, MPI_Datatype, const void *, void *);
+PETSC_EXTERN PetscErrorCode GNNGraphHaloReverse(GNNGraph, PetscInt, const double *, double *);
 
 /* Partition-independent ("natural") order of the nodes: the order used by every file this
    library writes, identical whatever the rank count. */

@@ -13,7 +13,7 @@ PETSC_EXTERN PetscErrorCode GNNFinalizePackage(void);
 
 /* Log events of the component's phases, shown by -log_view */
 PETSC_EXTERN PetscLogEvent GNN_GraphSetUp;
-PETSC_EXTERN PetscLogEvent GNN_HaloBegin;   /* ghost update: owner -> ghosts (forward) */
+PETSC_EXTERN PetscLogEvent GNN_HaloExchange;   /* ghost update: owner -> ghosts (forward) */
 PETSC_EXTERN PetscLogEvent GNN_HaloReverse; /* adjoint: ghosts -> owner, ADD (backward) */
 PETSC_EXTERN PetscLogEvent GNN_Encode;
 PETSC_EXTERN PetscLogEvent GNN_EdgeMLP;

@@ -35,9 +35,11 @@ PETSC_EXTERN PetscErrorCode GNNTrainerSetNodeWeights(GNNTrainer, Vec);
 PETSC_EXTERN PetscErrorCode GNNTrainerSetSteps(GNNTrainer, PetscInt);
 PETSC_EXTERN PetscErrorCode GNNTrainerSetLearningRate(GNNTrainer, PetscReal, PetscReal, PetscInt);
 PETSC_EXTERN PetscErrorCode GNNTrainerSetOptionsPrefix(GNNTrainer, const char[]);
+PETSC_EXTERN PetscErrorCode GNNTrainerAppendOptionsPrefix(GNNTrainer, const char[]);
 PETSC_EXTERN PetscErrorCode GNNTrainerSetFromOptions(GNNTrainer);
 PETSC_EXTERN PetscErrorCode GNNTrainerSetUp(GNNTrainer);
 PETSC_EXTERN PetscErrorCode GNNTrainerView(GNNTrainer, PetscViewer);
+PETSC_EXTERN PetscErrorCode GNNTrainerViewFromOptions(GNNTrainer, PetscObject, const char[]);
 PETSC_EXTERN PetscErrorCode GNNTrainerDestroy(GNNTrainer *);
 
 /* One optimiser step on the next sample (sample = step mod number of samples); returns its loss */
@@ -54,8 +56,6 @@ PETSC_EXTERN PetscErrorCode GNNTrainerGetHistory(GNNTrainer, PetscInt *, PetscIn
 PETSC_EXTERN PetscErrorCode GNNTrainerSaveCheckpoint(GNNTrainer, const char[]);
 PETSC_EXTERN PetscErrorCode GNNTrainerLoadCheckpoint(GNNTrainer, const char[]);
 
-/* Rollout: u_{k+1} = GNN(u_k), k = 0..n-1, from u (overwritten by u_n); the monitor, if any, is
-   called after each step with the step number and the state */
-PETSC_EXTERN PetscErrorCode GNNRollout(GNN, Vec, PetscInt, PetscErrorCode (*)(GNN, PetscInt, Vec, void *), void *);
+/* GNNRollout() is declared with the model (petscgnn.h), beside GNNApply() */
 
 #endif

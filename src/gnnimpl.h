@@ -30,5 +30,6 @@ struct _p_GNN {
 /* Between the C interface and the LibTorch implementation (src/nn) */
 PETSC_INTERN PetscErrorCode GNNTorchCreate_Private(GNN);
 PETSC_INTERN PetscErrorCode GNNTorchDestroy_Private(GNN);
+PETSC_INTERN PetscErrorCode GNNLoadWeights_Private(GNN, const char[]);
 
 #endif

@@ -47,5 +47,6 @@ PETSC_INTERN PetscReal      GNNOptimizerLearningRate_Private(const GNNOptimizer 
 PETSC_INTERN PetscErrorCode GNNTrainerAddNoise_Private(GNNTrainer, Vec, Vec);
 PETSC_INTERN PetscErrorCode GNNTrainerHistoryRestart_Private(GNNTrainer);
 PETSC_INTERN PetscErrorCode GNNTrainerHistoryAppend_Private(GNNTrainer, PetscInt, PetscReal);
+PETSC_INTERN PetscErrorCode GNNTrainerMonitor_Private(GNNTrainer, PetscReal, PetscReal, PetscReal, PetscLogDouble);
 
 #endif

@@ -3,8 +3,8 @@
 #define GNNTORCHSTATE_HPP
 
 #include "gnnimpl.h"
-#include "gnngraphimpl.h"
 #include "gnntorch.hpp"
+#include "gnn/gnnstatedict.hpp"
 #include "nn/meshgraphnet.hpp"
 
 struct GNNTorch {
@@ -15,15 +15,12 @@ struct GNNTorch {
   /* named parameters (trained) and the whole state_dict (parameters and normalisation buffers) */
   std::vector<std::pair<std::string, torch::Tensor>> params, state;
   int64_t       numel = 0;
+  PetscInt      nOwned = 0, N = 0; /* owned nodes here, nodes in all (the graph's) */
 };
 
 /* A node Vec's owned values as a [nOwned, F] tensor of the model's precision (shares the Vec's
    storage when the precision is double) */
 torch::Tensor GNNVecToTensor(GNN gnn, Vec v, PetscInt F, const PetscScalar **array);
 
-/* The model state in a dict (weights files and checkpoints share it) */
-void        GNNStateToDict_Private(GNN, c10::Dict<std::string, at::Tensor> &, const std::string &);
-void        GNNStateFromDict_Private(GNN, const c10::impl::GenericDict &, const std::string &);
-std::string GNNExceptionMessage_Private(const std::exception &);
 
 #endif

@@ -1,6 +1,7 @@
-/* Halo exchange on LibTorch tensors through the graph's PetscSF. CPU tensors: zero-copy, the SF
-   reads and writes the tensors' own storage. GPU tensors: through host buffers holding the border
-   rows (a PETSc built with CUDA/HIP could give the SF device pointers instead: PetscSFBcastWithMemTypeBegin). */
+/* Halo exchange on LibTorch tensors through the graph's own exchange (GNNGraphHaloUpdate and its
+   adjoint GNNGraphHaloReverse: the library's one halo). CPU tensors: zero-copy, the SF reads and
+   writes the tensors' own storage. GPU tensors: through host buffers holding the border rows (a
+   PETSc built with CUDA/HIP could give the SF device pointers instead: PetscSFBcastWithMemTypeBegin). */
 #include "halo/halo.hpp"
 #include "gnntorch.hpp"
 
@@ -12,20 +13,6 @@ MPI_Datatype MPITypeOf(const torch::Tensor &t)
   if (t.scalar_type() == torch::kFloat32) return MPI_FLOAT;
   throw std::runtime_error("halo exchange: only float32 and float64 tensors");
 }
-
-/* One row of F values of the tensor's type as an MPI datatype */
-struct RowType {
-  MPI_Datatype type;
-  RowType(const torch::Tensor &t) { MPI_Type_contiguous((int)t.size(1), MPITypeOf(t), &type), MPI_Type_commit(&type); }
-  ~RowType() { MPI_Type_free(&type); }
-};
-
-/* Times a phase with a PETSc log event */
-struct LogEvent {
-  PetscLogEvent ev;
-  LogEvent(PetscLogEvent e) : ev(e) { GNNCallThrow(PetscLogEventBegin(ev, 0, 0, 0, 0)); }
-  ~LogEvent() { PetscLogEventEnd(ev, 0, 0, 0, 0); }
-};
 
 torch::Tensor BorderCPU(const GNNHaloPlan &p) { return torch::from_blob((void *)p.border.data(), {(int64_t)p.border.size()}, torch::kInt64); }
 
@@ -49,14 +36,9 @@ public:
     /* the SF's root and leaf arrays, on the host */
     auto       roots = gpu ? HostOwned(p, owned.index_select(0, p.borderDev)) : owned;
     auto       ghosts = torch::empty({p.nGhost, owned.size(1)}, roots.options());
-    RowType    row(owned);
-    {
-      LogEvent ev(GNN_HaloBegin);
-      /* leaves are numbered nOwned + k: shift the leaf array so that ghost k lands in ghosts[k] */
-      char *leafbase = (char *)ghosts.data_ptr() - (ptrdiff_t)p.nOwned * owned.size(1) * owned.element_size();
-      GNNCallThrow(PetscSFBcastBegin(p.sf, row.type, roots.data_ptr(), leafbase, MPI_REPLACE));
-      GNNCallThrow(PetscSFBcastEnd(p.sf, row.type, roots.data_ptr(), leafbase, MPI_REPLACE));
-    }
+    /* leaves are numbered nOwned + k: shift the leaf array so that ghost k lands in ghosts[k] */
+    char *leafbase = (char *)ghosts.data_ptr() - (ptrdiff_t)p.nOwned * owned.size(1) * owned.element_size();
+    GNNCallThrow(GNNGraphHaloUpdate(p.graph, owned.size(1), MPITypeOf(owned), roots.data_ptr(), leafbase));
     return torch::cat({owned, gpu ? ghosts.to(owned.device()) : ghosts}, 0);
   }
 
@@ -70,13 +52,8 @@ public:
     auto               gown  = gall.narrow(0, 0, p.nOwned).clone();
     auto               roots = gpu ? HostOwned(p, gown.index_select(0, p.borderDev)) : gown;
     auto               leaves = gpu ? gall.narrow(0, p.nOwned, p.nGhost).to(torch::kCPU) : gall.narrow(0, p.nOwned, p.nGhost);
-    RowType            row(gall);
-    {
-      LogEvent ev(GNN_HaloReverse);
-      const char *leafbase = (const char *)leaves.data_ptr() - (ptrdiff_t)p.nOwned * gall.size(1) * sizeof(double);
-      GNNCallThrow(PetscSFReduceBegin(p.sf, row.type, leafbase, roots.data_ptr(), MPI_SUM));
-      GNNCallThrow(PetscSFReduceEnd(p.sf, row.type, leafbase, roots.data_ptr(), MPI_SUM));
-    }
+    const double      *leafbase = leaves.data_ptr<double>() - (ptrdiff_t)p.nOwned * gall.size(1);
+    GNNCallThrow(GNNGraphHaloReverse(p.graph, gall.size(1), leafbase, roots.data_ptr<double>()));
     if (gpu && !p.border.empty()) gown.index_copy_(0, p.borderDev, roots.index_select(0, BorderCPU(p)).to(gown.device()));
     return {gown.to(dtype), torch::Tensor()};
   }
@@ -87,6 +64,7 @@ public:
 std::shared_ptr<GNNHaloPlan> GNNHaloPlanCreate(GNNGraph graph, const torch::Device &device)
 {
   auto p = std::make_shared<GNNHaloPlan>();
+  p->graph = graph;
   GNNCallThrow(GNNGraphGetHaloSF(graph, &p->sf));
   GNNCallThrow(GNNGraphGetSizes(graph, &p->nOwned, &p->nGhost, NULL, NULL));
   if (device.is_cpu()) return p;

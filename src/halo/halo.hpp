@@ -11,6 +11,7 @@
    nodes, leaves: ghosts nOwned + k) and, for tensors on a GPU, the owned rows that other ranks
    read (the SF's roots with leaves), so that only those cross to the host and back. */
 struct GNNHaloPlan {
+  GNNGraph              graph = nullptr;
   PetscSF               sf = nullptr;
   PetscInt              nOwned = 0, nGhost = 0;
   std::vector<int64_t>  border;    /* owned rows read by other ranks, increasing */

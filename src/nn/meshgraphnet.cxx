@@ -1,12 +1,10 @@
 #include "nn/meshgraphnet.hpp"
 #include "nn/aggregate.hpp"
 #include "nn/edgelinear.hpp"
-#include "nn/checkpoint.hpp"
+#include "nn/recompute.hpp"
 #include "nn/linear.hpp"
 #include "halo/halo.hpp"
-#include "gnngraphimpl.h"
 #include "gnntorch.hpp"
-#include <cmath>
 
 ProcessorLayerImpl::ProcessorLayerImpl(const MeshGraphNetOptions &o)
 {
@@ -45,7 +43,7 @@ torch::Tensor MeshGraphNetImpl::forward(const GraphTensors &g, torch::Tensor x)
     h = node_encoder->forward((x - input_mean) / input_std);
     /* the edge features are fixed: recompute the edge encoder in backward rather than keep its
        activations (an [E, H] tensor per layer, about 5 KiB per node on a hex lattice) */
-    e = torch::GradMode::is_enabled() ? GNNCheckpointMLP(*edge_encoder, g.edgeFeatures) : edge_encoder->forward(g.edgeFeatures);
+    e = torch::GradMode::is_enabled() ? GNNRecomputeMLP(*edge_encoder, g.edgeFeatures) : edge_encoder->forward(g.edgeFeatures);
   }
   for (size_t l = 0; l < processor->size(); l++) {
     auto          layer = processor[l]->as<ProcessorLayerImpl>();
@@ -73,22 +71,4 @@ torch::Tensor MeshGraphNetImpl::forward(const GraphTensors &g, torch::Tensor x)
   LogPhase lp(GNN_Decode);
   auto y = decoder->forward(h) * output_std + output_mean;
   return residual ? x + y : y;
-}
-
-torch::Tensor GNNEdgeFeatures(GNNGraph graph)
-{
-  const PetscInt dim = graph->dim, E = graph->nEdges;
-  auto           ef  = torch::empty({E, dim + 1}, torch::kFloat64);
-  double        *f   = ef.data_ptr<double>();
-  for (PetscInt q = 0; q < E; q++) {
-    PetscReal v[3];
-    double    r2 = 0;
-    GNNCallThrow(GNNGraphGetEdgeVector(graph, q, v));
-    for (PetscInt d = 0; d < dim; d++) {
-      f[q * (dim + 1) + d] = v[d];
-      r2 += v[d] * v[d];
-    }
-    f[q * (dim + 1) + dim] = std::sqrt(r2);
-  }
-  return ef;
 }

@@ -3,7 +3,7 @@
 #define GNNMESHGRAPHNET_HPP
 
 #include "nn/mlp.hpp"
-#include "halo/halo.hpp"
+#include "nn/graphtensors.hpp"
 #include <petscgnngraph.h>
 
 struct MeshGraphNetOptions {
@@ -17,16 +17,6 @@ struct ProcessorLayerImpl : torch::nn::Module {
   MLP edge_mlp{nullptr}, node_mlp{nullptr};
 };
 TORCH_MODULE(ProcessorLayer);
-
-/* The local edge structure the network runs on, as tensors */
-struct GraphTensors {
-  GNNGraph      graph;
-  torch::Tensor senders, receivers, rowptr; /* int64 */
-  torch::Tensor sendptr, sendperm;          /* the edges by sender: edges sendperm[sendptr[j] ..
-                                               sendptr[j+1]-1] leave local node j (int64) */
-  torch::Tensor edgeFeatures;               /* [E, d+1], model precision */
-  std::shared_ptr<GNNHaloPlan> halo;        /* the ghost exchange before each processor layer */
-};
 
 struct MeshGraphNetImpl : torch::nn::Module {
   MeshGraphNetImpl(const MeshGraphNetOptions &o);
@@ -42,8 +32,5 @@ struct MeshGraphNetImpl : torch::nn::Module {
   bool          residual;
 };
 TORCH_MODULE(MeshGraphNet);
-
-/* Edge inputs [x_j - x_i, |x_j - x_i|] of the graph's local edges, in double precision */
-torch::Tensor GNNEdgeFeatures(GNNGraph graph);
 
 #endif

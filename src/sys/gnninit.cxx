@@ -1,11 +1,12 @@
 /* Package initialisation: class ids, log events and type registration in one place. */
-#include "gnngraphimpl.h"
-#include "gnnimpl.h"
+#include "gnngraphimpl.h" /* the graph types' constructors and their list */
+#include <petscgnntrain.h>
 
-PetscClassId GNNGRAPH_CLASSID = 0;
-PetscClassId GNN_CLASSID      = 0;
+PetscClassId GNNGRAPH_CLASSID   = 0;
+PetscClassId GNN_CLASSID        = 0;
+PetscClassId GNNTRAINER_CLASSID = 0;
 
-PetscLogEvent GNN_GraphSetUp, GNN_HaloBegin, GNN_HaloReverse, GNN_Encode, GNN_EdgeMLP, GNN_Aggregate, GNN_NodeMLP, GNN_Decode, GNN_Backward, GNN_GradReduce;
+PetscLogEvent GNN_GraphSetUp, GNN_HaloExchange, GNN_HaloReverse, GNN_Encode, GNN_EdgeMLP, GNN_Aggregate, GNN_NodeMLP, GNN_Decode, GNN_Backward, GNN_GradReduce;
 
 PetscFunctionList GNNGraphList = NULL;
 
@@ -26,13 +27,14 @@ PetscErrorCode GNNInitializePackage(void)
   GNNPackageInitialized = PETSC_TRUE;
   PetscCall(PetscClassIdRegister("GNN Graph", &GNNGRAPH_CLASSID));
   PetscCall(PetscClassIdRegister("GNN", &GNN_CLASSID));
+  PetscCall(PetscClassIdRegister("GNN Trainer", &GNNTRAINER_CLASSID));
 
   PetscCall(PetscFunctionListAdd(&GNNGraphList, GNNGRAPHVERTEX, GNNGraphCreate_Vertex));
   PetscCall(PetscFunctionListAdd(&GNNGraphList, GNNGRAPHGLL, GNNGraphCreate_GLL));
   PetscCall(PetscFunctionListAdd(&GNNGraphList, GNNGRAPHMAT, GNNGraphCreate_Mat));
 
   PetscCall(PetscLogEventRegister("GNNGraphSetUp", GNNGRAPH_CLASSID, &GNN_GraphSetUp));
-  PetscCall(PetscLogEventRegister("GNNHaloExchange", GNNGRAPH_CLASSID, &GNN_HaloBegin));
+  PetscCall(PetscLogEventRegister("GNNHaloExchange", GNNGRAPH_CLASSID, &GNN_HaloExchange));
   PetscCall(PetscLogEventRegister("GNNHaloReverse", GNNGRAPH_CLASSID, &GNN_HaloReverse));
   PetscCall(PetscLogEventRegister("GNNEncode", GNN_CLASSID, &GNN_Encode));
   PetscCall(PetscLogEventRegister("GNNEdgeMLP", GNN_CLASSID, &GNN_EdgeMLP));

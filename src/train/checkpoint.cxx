@@ -2,16 +2,26 @@
    model state, the optimiser moments, the step, the schedule and the noise seed. Rank 0 writes it
    atomically; every rank reads the same bytes, so a bad file is the same error everywhere. */
 #include "gnntrainimpl.h"
-#include "gnn/gnntorchstate.hpp"
+#include "gnn/gnnstatedict.hpp"
+#include "gnntorch.hpp"
 #include "gnnfileio.h"
 
 namespace {
 const int64_t kMagic = 0x474E4E43; /* "GNNC" */
 const int64_t kVersion = 1;
 
+/* (in, out, hidden, mlp hidden layers, layers, layer norm, dim, parameters) */
 std::vector<int64_t> Architecture(GNN gnn)
 {
-  return {gnn->nin, gnn->nout, gnn->hidden, gnn->mlpHidden, gnn->layers, gnn->layerNorm, gnn->graph->dim, gnn->torch->numel};
+  PetscInt  nin, nout, hidden, mlpHidden, layers, dim, np;
+  PetscBool ln;
+  GNNGraph  graph;
+  GNNCallThrow(GNNGetSizes(gnn, &nin, &nout));
+  GNNCallThrow(GNNGetArchitecture(gnn, &hidden, &mlpHidden, &layers, &ln));
+  GNNCallThrow(GNNGetGraph(gnn, &graph));
+  GNNCallThrow(GNNGraphGetDimension(graph, &dim));
+  GNNCallThrow(GNNGetNumParameters(gnn, &np));
+  return {nin, nout, hidden, mlpHidden, layers, ln, dim, np};
 }
 
 torch::Tensor I64(const std::vector<int64_t> &v) { return torch::tensor(v, torch::kInt64); }

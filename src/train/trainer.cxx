@@ -1,22 +1,7 @@
 /* GNNTrainer interface: creation, options, set-up, the training loop, monitor and history */
 #include "gnntrainimpl.h"
-#include "gnnimpl.h"
-#include "gnngraphimpl.h"
-#include <cstdio>
-#include <fstream>
-#include <sstream>
-#include <string>
 
-PetscClassId      GNNTRAINER_CLASSID   = 0;
 const char *const GNNOptimizerTypes[] = {"adam", "adamw", "GNNOptimizerType", "GNN_OPTIMIZER_", NULL};
-
-static PetscErrorCode GNNTrainerRegisterClass(void)
-{
-  PetscFunctionBegin;
-  PetscCall(GNNInitializePackage());
-  if (!GNNTRAINER_CLASSID) PetscCall(PetscClassIdRegister("GNN Trainer", &GNNTRAINER_CLASSID));
-  PetscFunctionReturn(0);
-}
 
 PetscErrorCode GNNTrainerCreate(MPI_Comm comm, GNNTrainer *trainer)
 {
@@ -24,7 +9,7 @@ PetscErrorCode GNNTrainerCreate(MPI_Comm comm, GNNTrainer *trainer)
 
   PetscFunctionBegin;
   PetscValidPointer(trainer, 2);
-  PetscCall(GNNTrainerRegisterClass());
+  PetscCall(GNNInitializePackage());
   PetscCall(PetscHeaderCreate(tr, GNNTRAINER_CLASSID, "GNNTrainer", "GNN training", "GNN", comm, GNNTrainerDestroy, GNNTrainerView));
   tr->s            = new GNNTrainerState;
   tr->monitorEvery = 1;
@@ -124,6 +109,22 @@ PetscErrorCode GNNTrainerSetOptionsPrefix(GNNTrainer tr, const char prefix[])
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode GNNTrainerAppendOptionsPrefix(GNNTrainer tr, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  PetscCall(PetscObjectAppendOptionsPrefix((PetscObject)tr, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNTrainerViewFromOptions(GNNTrainer tr, PetscObject obj, const char name[])
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  PetscCall(PetscObjectViewFromOptions((PetscObject)tr, obj, name));
+  PetscFunctionReturn(0);
+}
+
 /*@C
   GNNTrainerSetFromOptions - Options database keys:
 + -gnn_train_optimizer <adam,adamw> - optimiser (default adam, as in the paper)
@@ -204,7 +205,7 @@ PetscErrorCode GNNTrainerSetUp(GNNTrainer tr)
   PetscCall(GNNGetNumParameters(tr->gnn, &np));
   tr->s->p.resize(np);
   tr->s->g.resize(np);
-  if (tr->noiseSeed < 0) tr->noiseSeed = tr->gnn->seed;
+  if (tr->noiseSeed < 0) PetscCall(GNNGetSeed(tr->gnn, &tr->noiseSeed));
   if (tr->normalize && !tr->resumeFile[0]) {
     PetscCheck(!tr->s->x.empty(), comm, PETSC_ERR_ARG_WRONGSTATE, "-gnn_train_normalize needs the samples: add them before GNNTrainerSetUp()");
     PetscCall(GNNComputeNormalization(tr->gnn, (PetscInt)tr->s->x.size(), tr->s->x.data(), tr->s->y.data()));
@@ -213,7 +214,7 @@ PetscErrorCode GNNTrainerSetUp(GNNTrainer tr)
   if (tr->resumeFile[0]) PetscCall(GNNTrainerLoadCheckpoint(tr, tr->resumeFile));
   tr->s->historyStart = tr->step;
   PetscCall(GNNTrainerHistoryRestart_Private(tr));
-  PetscCall(PetscObjectViewFromOptions((PetscObject)tr, NULL, "-gnn_train_view"));
+  PetscCall(GNNTrainerViewFromOptions(tr, NULL, "-gnn_train_view"));
   PetscFunctionReturn(0);
 }
 
@@ -250,11 +251,7 @@ PetscErrorCode GNNTrainerStep(GNNTrainer tr, PetscReal *loss)
   PetscCall(GNNTrainerHistoryAppend_Private(tr, tr->step, l));
   tr->step++;
   PetscCall(PetscTime(&t1));
-  if (tr->monitor && (tr->step % tr->monitorEvery == 0 || tr->step == s.opt.steps)) {
-    const double done = (double)s.history.size(), eta = (t1 - tr->trainStart) / done * (double)PetscMax(0, s.opt.steps - tr->step);
-    PetscCall(PetscPrintf(PetscObjectComm((PetscObject)tr), "GNN train step %5" PetscInt_FMT "/%" PetscInt_FMT " loss %.6e lr %.3e |g| %.3e step %.3f s %.3e nodes/s [%3.0f%%, ETA %.1f s]\n", tr->step, s.opt.steps, (double)l, (double)lr, (double)gnorm, t1 - t0,
-                          (double)tr->gnn->graph->N / (t1 - t0), 100.0 * PetscMin(tr->step, s.opt.steps) / PetscMax(1, s.opt.steps), eta));
-  }
+  if (tr->monitor && (tr->step % tr->monitorEvery == 0 || tr->step == s.opt.steps)) PetscCall(GNNTrainerMonitor_Private(tr, l, lr, gnorm, t1 - t0));
   if (tr->checkpointFile[0] && tr->checkpointEvery > 0 && tr->step % tr->checkpointEvery == 0) PetscCall(GNNTrainerSaveCheckpoint(tr, tr->checkpointFile));
   if (loss) *loss = l;
   PetscFunctionReturn(0);
@@ -302,52 +299,6 @@ PetscErrorCode GNNTrainerGetHistory(GNNTrainer tr, PetscInt *first, PetscInt *n,
   PetscFunctionReturn(0);
 }
 
-/* Starts the history file: a new file, or on resume the lines of steps before the resumed one
-   (a run killed after its last checkpoint may have written more) */
-PetscErrorCode GNNTrainerHistoryRestart_Private(GNNTrainer tr)
-{
-  PetscMPIInt rank;
-  int         ok = 1;
-
-  PetscFunctionBegin;
-  if (!tr->historyFile[0]) PetscFunctionReturn(0);
-  PetscCallMPI(MPI_Comm_rank(PetscObjectComm((PetscObject)tr), &rank));
-  if (rank == 0) {
-    std::string kept = "step,loss\n", line;
-    if (tr->step > 0) {
-      std::ifstream in(tr->historyFile);
-      std::getline(in, line); /* header */
-      while (std::getline(in, line)) {
-        long s = -1;
-        if (sscanf(line.c_str(), "%ld,", &s) == 1 && s < tr->step) kept += line + "\n";
-      }
-    }
-    FILE *fp = fopen(tr->historyFile, "w");
-    ok       = fp && fputs(kept.c_str(), fp) >= 0;
-    if (fp) ok = (fclose(fp) == 0) && ok;
-  }
-  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, PetscObjectComm((PetscObject)tr)));
-  PetscCheck(ok, PetscObjectComm((PetscObject)tr), PETSC_ERR_FILE_WRITE, "Cannot write the history file %s", tr->historyFile);
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode GNNTrainerHistoryAppend_Private(GNNTrainer tr, PetscInt step, PetscReal loss)
-{
-  PetscMPIInt rank;
-
-  PetscFunctionBegin;
-  if (!tr->historyFile[0]) PetscFunctionReturn(0);
-  PetscCallMPI(MPI_Comm_rank(PetscObjectComm((PetscObject)tr), &rank));
-  if (rank == 0) {
-    FILE *fp = fopen(tr->historyFile, "a");
-    if (fp) {
-      fprintf(fp, "%" PetscInt_FMT ",%.17g\n", step, (double)loss);
-      fclose(fp);
-    }
-  }
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode GNNTrainerView(GNNTrainer tr, PetscViewer viewer)
 {
   PetscBool     iascii;
@@ -386,26 +337,5 @@ PetscErrorCode GNNTrainerDestroy(GNNTrainer *trainer)
   PetscCall(VecDestroy(&(*trainer)->xnoisy));
   PetscCall(GNNDestroy(&(*trainer)->gnn));
   PetscCall(PetscHeaderDestroy(trainer));
-  PetscFunctionReturn(0);
-}
-
-/*@C
-  GNNRollout - u_{k+1} = GNN(u_k) for k = 0..n-1 (the model maps a state to the next one: F_in =
-  F_out); u holds u_0 on entry and u_n on return; monitor(gnn, k+1, u_{k+1}, ctx) after each step.
-@*/
-PetscErrorCode GNNRollout(GNN gnn, Vec u, PetscInt n, PetscErrorCode (*monitor)(GNN, PetscInt, Vec, void *), void *ctx)
-{
-  Vec next;
-
-  PetscFunctionBegin;
-  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
-  PetscCheck(gnn->nin == gnn->nout, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_WRONG, "Rollout needs a model whose output is its next input (F_in = F_out), this one maps %" PetscInt_FMT " -> %" PetscInt_FMT, gnn->nin, gnn->nout);
-  PetscCall(VecDuplicate(u, &next));
-  for (PetscInt k = 0; k < n; k++) {
-    PetscCall(GNNApply(gnn, u, next));
-    PetscCall(VecCopy(next, u));
-    if (monitor) PetscCall((*monitor)(gnn, k + 1, u, ctx));
-  }
-  PetscCall(VecDestroy(&next));
   PetscFunctionReturn(0);
 }

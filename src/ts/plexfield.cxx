@@ -1,6 +1,7 @@
 /* Fields of a solver's DMPlex vectors <-> node vectors of a graph built on the same DMPlex */
-#include "gnngraphimpl.h"
 #include <petscgnnts.h>
+#include "sys/gnncollective.hpp"
+#include <petsc/private/petscimpl.h> /* argument validation */
 #include <petscdmplex.h>
 
 /* Walks the mesh points that carry a graph node owned here, with the node's local row and the
@@ -9,32 +10,30 @@ template <typename Fn>
 static PetscErrorCode ForEachNodePoint(GNNGraph graph, DM dm, PetscInt field, PetscInt ncomp, Fn fn)
 {
   MPI_Comm     comm = PetscObjectComm((PetscObject)graph);
-  PetscSection lsec;
-  PetscInt     pStart, pEnd, qStart, qEnd, bad = 0, gbad;
+  PetscSection lsec, nodes;
+  PetscInt     pStart, pEnd, qStart, qEnd, rstart, bad = 0;
 
   PetscFunctionBegin;
-  PetscCheck(graph->plexNodes, comm, PETSC_ERR_ARG_WRONG, "The graph is not built on a DMPlex (types vertex, gll)");
+  PetscCall(GNNGraphGetPlexNodes(graph, &nodes, &rstart));
+  PetscCheck(nodes, comm, PETSC_ERR_ARG_WRONG, "The graph is not built on a DMPlex (types vertex, gll)");
   PetscCall(DMPlexGetChart(dm, &pStart, &pEnd));
-  PetscCall(PetscSectionGetChart(graph->plexNodes, &qStart, &qEnd));
-  bad = (pStart != qStart || pEnd != qEnd);
-  PetscCallMPI(MPI_Allreduce(&bad, &gbad, 1, MPIU_INT, MPI_MAX, comm));
-  PetscCheck(!gbad, comm, PETSC_ERR_ARG_WRONG, "The DM is not the mesh the graph was built on (build the graph with GNNGraphSetDM() on the solver's DM)");
+  PetscCall(PetscSectionGetChart(nodes, &qStart, &qEnd));
+  GNNCheckCollective(comm, pStart == qStart && pEnd == qEnd, PETSC_ERR_ARG_WRONG, "The DM is not the mesh the graph was built on (build the graph with GNNGraphSetDM() on the solver's DM)");
   PetscCall(DMGetLocalSection(dm, &lsec));
   for (PetscInt p = pStart; p < pEnd && !bad; p++) {
     PetscInt nn, goff, fdof, foff;
-    PetscCall(PetscSectionGetDof(graph->plexNodes, p, &nn));
+    PetscCall(PetscSectionGetDof(nodes, p, &nn));
     if (nn <= 0) continue; /* no node here, or a node owned by another rank */
-    PetscCall(PetscSectionGetOffset(graph->plexNodes, p, &goff));
+    PetscCall(PetscSectionGetOffset(nodes, p, &goff));
     PetscCall(PetscSectionGetFieldDof(lsec, p, field, &fdof));
     PetscCall(PetscSectionGetFieldOffset(lsec, p, field, &foff));
     if (nn != 1 || fdof != ncomp) {
       bad = 1;
       break;
     }
-    fn(goff - graph->rstart, foff);
+    fn(goff - rstart, foff);
   }
-  PetscCallMPI(MPI_Allreduce(&bad, &gbad, 1, MPIU_INT, MPI_MAX, comm));
-  PetscCheck(!gbad, comm, PETSC_ERR_ARG_WRONG, "Field %" PetscInt_FMT " does not match the graph: each graph node must sit alone on a mesh point that carries %" PetscInt_FMT " values of the field (vertex graph with a vertex field, GLL degree p <= 2 with a degree-p Lagrange field)", field, ncomp);
+  GNNCheckCollective(comm, !bad, PETSC_ERR_ARG_WRONG, "Field %" PetscInt_FMT " does not match the graph: each graph node must sit alone on a mesh point that carries %" PetscInt_FMT " values of the field (vertex graph with a vertex field, GLL degree p <= 2 with a degree-p Lagrange field)", field, ncomp);
   PetscFunctionReturn(0);
 }
 

@@ -1,6 +1,7 @@
 /* GNN interface: creation, options, set-up, viewing, destruction */
 #include "gnn/gnntorchstate.hpp"
 #include "sys/tensorcache.hpp"
+#include "sys/gnncollective.hpp"
 #include "kernels/gpu/gpukernels.h"
 #include <torch/cuda.h>
 #include <cstring>
@@ -99,6 +100,18 @@ PetscErrorCode GNNSetArchitecture(GNN gnn, PetscInt hidden, PetscInt mlpHidden, 
   PetscFunctionReturn(0);
 }
 
+/* Latent width, hidden layers per MLP, processor layers, LayerNorm (any may be NULL) */
+PetscErrorCode GNNGetArchitecture(GNN gnn, PetscInt *hidden, PetscInt *mlpHidden, PetscInt *layers, PetscBool *layerNorm)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  if (hidden) *hidden = gnn->hidden;
+  if (mlpHidden) *mlpHidden = gnn->mlpHidden;
+  if (layers) *layers = gnn->layers;
+  if (layerNorm) *layerNorm = gnn->layerNorm;
+  PetscFunctionReturn(0);
+}
+
 /* Output = input + network(input): a one-step model then learns the increment */
 PetscErrorCode GNNSetResidual(GNN gnn, PetscBool residual)
 {
@@ -156,6 +169,15 @@ PetscErrorCode GNNSetSeed(GNN gnn, PetscInt seed)
   PetscFunctionBegin;
   PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
   gnn->seed = seed;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGetSeed(GNN gnn, PetscInt *seed)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscValidIntPointer(seed, 2);
+  *seed = gnn->seed;
   PetscFunctionReturn(0);
 }
 
@@ -247,8 +269,8 @@ PetscErrorCode GNNSetUp(GNN gnn)
   PetscCall(GNNGraphSetUp(gnn->graph));
   PetscCall(GNNSelectDevice_Private(gnn));
   PetscCall(GNNTorchCreate_Private(gnn));
+  if (gnn->loadWeights[0]) PetscCall(GNNLoadWeights_Private(gnn, gnn->loadWeights));
   gnn->setupcalled = PETSC_TRUE;
-  if (gnn->loadWeights[0]) PetscCall(GNNLoadWeights(gnn, gnn->loadWeights));
   PetscCall(GNNViewFromOptions(gnn, NULL, "-gnn_view"));
   PetscFunctionReturn(0);
 }
@@ -259,7 +281,7 @@ static PetscErrorCode GNNSelectDevice_Private(GNN gnn)
 {
   MPI_Comm    comm = PetscObjectComm((PetscObject)gnn), node;
   const char *want = GNNDevices[gnn->device], *built = GNNGpuBackend();
-  int         bad = 0, gbad, count = 0;
+  int         count = 0;
   PetscMPIInt local;
 
   PetscFunctionBegin;
@@ -268,9 +290,7 @@ static PetscErrorCode GNNSelectDevice_Private(GNN gnn)
   PetscCheck(built, comm, PETSC_ERR_SUP, "-gnn_device %s: this build of petscgnn has no GPU kernels (configure with -DGNN_GPU=%s)", want, want);
   PetscCheck(!std::strcmp(built, want), comm, PETSC_ERR_SUP, "-gnn_device %s: this build's GPU kernels are for %s", want, built);
   GNNTorchTry(comm, count = torch::cuda::is_available() ? (int)torch::cuda::device_count() : 0);
-  bad = count < 1;
-  PetscCallMPI(MPI_Allreduce(&bad, &gbad, 1, MPI_INT, MPI_MAX, comm));
-  PetscCheck(!gbad, comm, PETSC_ERR_SUP, "-gnn_device %s: LibTorch sees no GPU on %s rank", want, bad ? "this" : "another");
+  GNNCheckCollective(comm, count >= 1, PETSC_ERR_SUP, "-gnn_device %s: LibTorch sees no GPU (on at least one rank)", want);
   PetscCallMPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
   PetscCallMPI(MPI_Comm_rank(node, &local));
   PetscCallMPI(MPI_Comm_free(&node));
@@ -282,11 +302,13 @@ PetscErrorCode GNNTorchCreate_Private(GNN gnn)
 {
   GNNGraph            graph = gnn->graph;
   MeshGraphNetOptions o;
+  PetscInt            dim;
 
   PetscFunctionBegin;
   o.nin       = gnn->nin;
   o.nout      = gnn->nout;
-  o.edgeIn    = graph->dim + 1;
+  PetscCall(GNNGraphGetDimension(graph, &dim));
+  o.edgeIn    = dim + 1;
   o.hidden    = gnn->hidden;
   o.mlpHidden = gnn->mlpHidden;
   o.layers    = gnn->layers;
@@ -309,29 +331,8 @@ PetscErrorCode GNNTorchCreate_Private(GNN gnn)
     }
     t->state = t->params;
     for (auto &kv : t->net->named_buffers()) t->state.emplace_back(kv.key(), kv.value());
-    auto i64     = torch::TensorOptions().dtype(torch::kInt64);
-    t->g.graph   = graph;
-    t->g.senders = torch::empty({graph->nEdges}, i64);
-    t->g.receivers = torch::empty({graph->nEdges}, i64);
-    t->g.rowptr  = torch::empty({graph->nOwned + 1}, i64);
-    for (PetscInt q = 0; q < graph->nEdges; q++) {
-      t->g.senders.data_ptr<int64_t>()[q]   = graph->senders[q];
-      t->g.receivers.data_ptr<int64_t>()[q] = graph->receivers[q];
-    }
-    for (PetscInt i = 0; i <= graph->nOwned; i++) t->g.rowptr.data_ptr<int64_t>()[i] = graph->rowptr[i];
-    { /* the transposed CSR: edges grouped by sender, in edge order within a sender */
-      const PetscInt nAll = graph->nOwned + graph->nGhost;
-      t->g.sendptr        = torch::zeros({nAll + 1}, i64);
-      t->g.sendperm       = torch::empty({graph->nEdges}, i64);
-      int64_t *sp = t->g.sendptr.data_ptr<int64_t>(), *perm = t->g.sendperm.data_ptr<int64_t>();
-      for (PetscInt q = 0; q < graph->nEdges; q++) sp[graph->senders[q] + 1]++;
-      for (PetscInt j = 0; j < nAll; j++) sp[j + 1] += sp[j];
-      std::vector<int64_t> next(sp, sp + nAll);
-      for (PetscInt q = 0; q < graph->nEdges; q++) perm[next[graph->senders[q]]++] = q;
-    }
-    t->g.edgeFeatures = GNNEdgeFeatures(graph).to(t->device, t->dtype);
-    for (auto *v : {&t->g.senders, &t->g.receivers, &t->g.rowptr, &t->g.sendptr, &t->g.sendperm}) *v = v->to(t->device);
-    t->g.halo = GNNHaloPlanCreate(graph, t->device);
+    t->g = GNNGraphTensorsCreate(graph, t->device, t->dtype);
+    GNNCallThrow(GNNGraphGetSizes(graph, &t->nOwned, NULL, NULL, &t->N));
   });
   PetscFunctionReturn(0);
 }

@@ -1,24 +1,23 @@
-/* GNN evaluation, parameters as flat arrays, loss and gradient */
+/* GNN evaluation and rollout, parameters as flat arrays, loss and gradient */
 #include "gnn/gnntorchstate.hpp"
+#include "sys/gnncollective.hpp"
 
 #define GNNCheckSetUp(g) PetscCheck((g)->setupcalled, PetscObjectComm((PetscObject)(g)), PETSC_ERR_ORDER, "Call GNNSetUp() first")
 
 static PetscErrorCode GNNCheckNodeVec(GNN gnn, Vec v, PetscInt F, const char *what)
 {
-  PetscInt n, bad, gbad;
+  PetscInt n;
 
   PetscFunctionBegin;
   PetscCall(VecGetLocalSize(v, &n));
-  bad = n != F * gnn->graph->nOwned;
-  PetscCallMPI(MPI_Allreduce(&bad, &gbad, 1, MPIU_INT, MPI_MAX, PetscObjectComm((PetscObject)gnn)));
-  PetscCheck(!gbad, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_SIZ, "The %s Vec must hold %" PetscInt_FMT " values per owned node (create it with GNNGraphCreateNodeVec())", what, F);
+  GNNCheckCollective(PetscObjectComm((PetscObject)gnn), n == F * gnn->torch->nOwned, PETSC_ERR_ARG_SIZ, "The %s Vec must hold %" PetscInt_FMT " values per owned node (create it with GNNGraphCreateNodeVec())", what, F);
   PetscFunctionReturn(0);
 }
 
 torch::Tensor GNNVecToTensor(GNN gnn, Vec v, PetscInt F, const PetscScalar **array)
 {
   GNNCallThrow(VecGetArrayRead(v, array));
-  auto t = torch::from_blob((void *)*array, {gnn->graph->nOwned, F}, torch::kFloat64);
+  auto t = torch::from_blob((void *)*array, {gnn->torch->nOwned, F}, torch::kFloat64);
   return t.to(gnn->torch->device, gnn->torch->dtype); /* no copy for float64 on the CPU */
 }
 
@@ -46,6 +45,27 @@ PetscErrorCode GNNApply(GNN gnn, Vec x, Vec y)
     std::memcpy(ya, out.data_ptr<double>(), sizeof(double) * out.numel());
     GNNCallThrow(VecRestoreArrayWrite(y, &ya));
   });
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNRollout - u_{k+1} = GNN(u_k) for k = 0..n-1 (the model maps a state to the next one: F_in =
+  F_out); u holds u_0 on entry and u_n on return; monitor(gnn, k+1, u_{k+1}, ctx) after each step.
+@*/
+PetscErrorCode GNNRollout(GNN gnn, Vec u, PetscInt n, PetscErrorCode (*monitor)(GNN, PetscInt, Vec, void *), void *ctx)
+{
+  Vec next;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscCheck(gnn->nin == gnn->nout, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_WRONG, "Rollout needs a model whose output is its next input (F_in = F_out), this one maps %" PetscInt_FMT " -> %" PetscInt_FMT, gnn->nin, gnn->nout);
+  PetscCall(VecDuplicate(u, &next));
+  for (PetscInt k = 0; k < n; k++) {
+    PetscCall(GNNApply(gnn, u, next));
+    PetscCall(VecCopy(next, u));
+    if (monitor) PetscCall((*monitor)(gnn, k + 1, u, ctx));
+  }
+  PetscCall(VecDestroy(&next));
   PetscFunctionReturn(0);
 }
 
@@ -121,7 +141,7 @@ PetscErrorCode GNNComputeLossGradient(GNN gnn, Vec x, Vec target, Vec weights, P
     PetscCall(GNNCheckNodeVec(gnn, weights, 1, "weights"));
     PetscCall(VecSum(weights, &wsum));
     PetscCheck(PetscRealPart(wsum) > 0, comm, PETSC_ERR_ARG_WRONG, "The node weights of the loss must have a positive sum");
-  } else wsum = (double)gnn->graph->N;
+  } else wsum = (double)gnn->torch->N;
   GNNTorchTry(comm, {
     GNNTorch *t = gnn->torch;
     t->net->zero_grad();
@@ -132,7 +152,7 @@ PetscErrorCode GNNComputeLossGradient(GNN gnn, Vec x, Vec target, Vec weights, P
     auto r2   = (r * r).sum(1);
     if (weights) {
       GNNCallThrow(VecGetArrayRead(weights, &wa));
-      r2 = r2 * torch::from_blob((void *)wa, {gnn->graph->nOwned}, torch::kFloat64).to(t->device, t->dtype);
+      r2 = r2 * torch::from_blob((void *)wa, {gnn->torch->nOwned}, torch::kFloat64).to(t->device, t->dtype);
     }
     /* this rank's share of the global mean: its sum over the global (weighted) count */
     auto l = r2.sum() / (wsum * (double)gnn->nout);

@@ -48,8 +48,8 @@ static PetscErrorCode FeatureStatistics(GNN gnn, PetscInt n, Vec v[], PetscInt F
 {
   MPI_Comm            comm = PetscObjectComm((PetscObject)gnn);
   std::vector<double> s(F, 0.0);
-  PetscInt            nOwned = gnn->graph->nOwned;
-  double              count  = (double)gnn->graph->N * (double)n;
+  PetscInt            nOwned = gnn->torch->nOwned;
+  double              count  = (double)gnn->torch->N * (double)n;
 
   PetscFunctionBegin;
   for (int pass = 0; pass < 2; pass++) {

@@ -92,14 +92,23 @@ PetscErrorCode GNNSaveWeightsFromOptions(GNN gnn)
 @*/
 PetscErrorCode GNNLoadWeights(GNN gnn, const char file[])
 {
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscValidCharPointer(file, 2);
+  PetscCheck(gnn->setupcalled, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ORDER, "Call GNNSetUp() first");
+  PetscCall(GNNLoadWeights_Private(gnn, file));
+  PetscFunctionReturn(0);
+}
+
+/* The loading itself: also called by GNNSetUp() (-gnn_load_weights) before the model counts as set up */
+PetscErrorCode GNNLoadWeights_Private(GNN gnn, const char file[])
+{
   MPI_Comm          comm = PetscObjectComm((PetscObject)gnn);
   std::vector<char> bytes;
   std::string       err;
   PetscBool         found;
 
   PetscFunctionBegin;
-  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
-  PetscCheck(gnn->setupcalled, comm, PETSC_ERR_ORDER, "Call GNNSetUp() first");
   PetscCall(GNNReadFileEverywhere_Private(comm, file, bytes, &found));
   PetscCheck(found, comm, PETSC_ERR_FILE_OPEN, "Cannot open the weights file %s", file);
   c10::IValue iv;

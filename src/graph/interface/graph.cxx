@@ -321,6 +321,22 @@ PetscErrorCode GNNGraphGetHaloSF(GNNGraph graph, PetscSF *sf)
 }
 
 /*@C
+  GNNGraphGetPlexNodes - For a graph built on a DMPlex (types vertex, gll): the global section that
+  numbers the graph nodes on the mesh points (dof 1 at a point carrying a node owned here, negative
+  elsewhere as in any global section) and the global number of the first owned node, so that a
+  point's node is owned row offset - rstart. section is NULL for other types.
+@*/
+PetscErrorCode GNNGraphGetPlexNodes(GNNGraph graph, PetscSection *section, PetscInt *rstart)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  GNNGraphCheckSetUp(graph);
+  if (section) *section = graph->plexNodes;
+  if (rstart) *rstart = graph->rstart;
+  PetscFunctionReturn(0);
+}
+
+/*@C
   GNNGraphGetEdges - The local edges in CSR form by receiver: rowptr[nOwned+1] and, for each edge,
   the local index of its sender (owned < nOwned <= ghost). Inside a row the senders are in the
   partition-independent natural order, so sums over a row are identical on any rank count.
@@ -386,8 +402,10 @@ PetscErrorCode GNNGraphGetCoordinateVec(GNNGraph graph, Vec *v)
 }
 
 /*@C
-  GNNGraphHaloUpdate - Copies the owned rows of a node array into its ghost rows. data is laid
-  out [nOwned + nGhost, F] with elements of type dtype; roots and leaves may be the same array.
+  GNNGraphHaloUpdate - Copies the owned rows of a node array into its ghost rows: the one halo
+  exchange of the library (the model's, src/halo, calls it too). owned is laid out [nOwned, F] and
+  all [nOwned + nGhost, F] with elements of type dtype; only all's ghost rows are written, and owned
+  may be all itself.
 @*/
 PetscErrorCode GNNGraphHaloUpdate(GNNGraph graph, PetscInt F, MPI_Datatype dtype, const void *owned, void *all)
 {
@@ -396,12 +414,34 @@ PetscErrorCode GNNGraphHaloUpdate(GNNGraph graph, PetscInt F, MPI_Datatype dtype
   PetscFunctionBegin;
   PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
   GNNGraphCheckSetUp(graph);
-  PetscCall(PetscLogEventBegin(GNN_HaloBegin, graph, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(GNN_HaloExchange, graph, 0, 0, 0));
   PetscCallMPI(MPI_Type_contiguous((PetscMPIInt)F, dtype, &unit));
   PetscCallMPI(MPI_Type_commit(&unit));
   PetscCall(PetscSFBcastBegin(graph->haloSF, unit, owned, all, MPI_REPLACE));
   PetscCall(PetscSFBcastEnd(graph->haloSF, unit, owned, all, MPI_REPLACE));
   PetscCallMPI(MPI_Type_free(&unit));
-  PetscCall(PetscLogEventEnd(GNN_HaloBegin, graph, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(GNN_HaloExchange, graph, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNGraphHaloReverse - The adjoint of GNNGraphHaloUpdate(): adds the ghost rows of all
+  ([nOwned + nGhost, F]) into their owners' rows of owned ([nOwned, F]), in double precision
+  (PETSc 3.18's SF has no local reduce kernel for rows of floats). owned may be all itself.
+@*/
+PetscErrorCode GNNGraphHaloReverse(GNNGraph graph, PetscInt F, const double *all, double *owned)
+{
+  MPI_Datatype unit;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  GNNGraphCheckSetUp(graph);
+  PetscCall(PetscLogEventBegin(GNN_HaloReverse, graph, 0, 0, 0));
+  PetscCallMPI(MPI_Type_contiguous((PetscMPIInt)F, MPI_DOUBLE, &unit));
+  PetscCallMPI(MPI_Type_commit(&unit));
+  PetscCall(PetscSFReduceBegin(graph->haloSF, unit, all, owned, MPI_SUM));
+  PetscCall(PetscSFReduceEnd(graph->haloSF, unit, all, owned, MPI_SUM));
+  PetscCallMPI(MPI_Type_free(&unit));
+  PetscCall(PetscLogEventEnd(GNN_HaloReverse, graph, 0, 0, 0));
   PetscFunctionReturn(0);
 }

@@ -1,6 +1,7 @@
 /* Node fields to files (CSV, VTK, HDF5) in the natural order, so that a file does not depend on
    the rank count. Rank 0 writes: these are outputs for inspection, not checkpoints. */
 #include "gnngraphimpl.h"
+#include "sys/gnncollective.hpp"
 #include <petscviewerhdf5.h>
 #include <string>
 #include <vector>
@@ -135,7 +136,7 @@ PetscErrorCode GNNGraphWriteNodeFields(GNNGraph graph, const char spec[], PetscI
 PetscErrorCode GNNGraphWriteEdges(GNNGraph graph, const char file[])
 {
   MPI_Comm                 comm = PetscObjectComm((PetscObject)graph);
-  PetscMPIInt              rank, size, cnt;
+  PetscMPIInt              rank, cnt;
   std::vector<PetscInt>    local(2 * graph->nEdges), all;
   std::vector<PetscMPIInt> counts, displs;
   PetscBool                ok = PETSC_TRUE;
@@ -145,21 +146,13 @@ PetscErrorCode GNNGraphWriteEdges(GNNGraph graph, const char file[])
   PetscCheck(graph->setupcalled, comm, PETSC_ERR_ORDER, "Call GNNGraphSetUp() first");
   PetscCall(GNNGraphEnsureNaturalOrder_Private(graph));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCallMPI(MPI_Comm_size(comm, &size));
   for (PetscInt q = 0; q < graph->nEdges; q++) {
     local[2 * q]     = graph->globalNumbers[graph->senders[q]];
     local[2 * q + 1] = graph->rstart + graph->receivers[q];
   }
   cnt = (PetscMPIInt)local.size();
-  if (rank == 0) {
-    counts.resize(size);
-    displs.resize(size + 1, 0);
-  }
-  PetscCallMPI(MPI_Gather(&cnt, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm));
-  if (rank == 0) {
-    for (PetscMPIInt r = 0; r < size; r++) displs[r + 1] = displs[r] + counts[r];
-    all.resize(displs[size]);
-  }
+  PetscCall(GNNGatherLayout_Private(comm, cnt, counts, displs));
+  if (rank == 0) all.resize(displs.back());
   PetscCallMPI(MPI_Gatherv(local.data(), cnt, MPIU_INT, all.data(), counts.data(), displs.data(), MPIU_INT, 0, comm));
   if (rank == 0) {
     std::vector<PetscInt> natural(graph->N);

@@ -1,6 +1,7 @@
 /* The natural node order: partition-independent (lexicographic in the coordinates), used for every
    file the library writes so that the files do not depend on the rank count. */
 #include "gnngraphimpl.h"
+#include "sys/gnncollective.hpp"
 #include <algorithm>
 #include <numeric>
 #include <vector>
@@ -9,22 +10,12 @@
 static PetscErrorCode GatherOwned(GNNGraph graph, PetscInt n, const PetscScalar *local, std::vector<PetscScalar> &all)
 {
   MPI_Comm                 comm = PetscObjectComm((PetscObject)graph);
-  PetscMPIInt              size, rank, cnt = (PetscMPIInt)(graph->nOwned * n);
+  PetscMPIInt              cnt  = (PetscMPIInt)(graph->nOwned * n);
   std::vector<PetscMPIInt> counts, displs;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  if (rank == 0) {
-    counts.resize(size);
-    displs.resize(size + 1);
-  }
-  PetscCallMPI(MPI_Gather(&cnt, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm));
-  if (rank == 0) {
-    displs[0] = 0;
-    for (PetscMPIInt r = 0; r < size; r++) displs[r + 1] = displs[r] + counts[r];
-    all.resize(displs[size]);
-  }
+  PetscCall(GNNGatherLayout_Private(comm, cnt, counts, displs));
+  if (!displs.empty()) all.resize(displs.back());
   PetscCallMPI(MPI_Gatherv(local, cnt, MPIU_SCALAR, all.data(), counts.data(), displs.data(), MPIU_SCALAR, 0, comm));
   PetscFunctionReturn(0);
 }
@@ -93,24 +84,19 @@ PetscErrorCode GNNGraphGatherNatural(GNNGraph graph, Vec v, PetscInt *n, PetscSc
 static PetscErrorCode ScatterNatural(GNNGraph graph, PetscInt bs, const PetscScalar *natural, PetscScalar *owned)
 {
   MPI_Comm                 comm = PetscObjectComm((PetscObject)graph);
-  PetscMPIInt              rank, size, cnt = (PetscMPIInt)(graph->nOwned * bs);
+  PetscMPIInt              rank, cnt = (PetscMPIInt)(graph->nOwned * bs);
   std::vector<PetscMPIInt> counts, displs;
   std::vector<PetscScalar> global;
 
   PetscFunctionBegin;
   PetscCall(GNNGraphEnsureNaturalOrder_Private(graph));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(GNNGatherLayout_Private(comm, cnt, counts, displs));
   if (rank == 0) {
-    counts.resize(size);
-    displs.resize(size + 1, 0);
     global.resize(graph->N * bs);
     for (PetscInt k = 0; k < graph->N; k++)
       for (PetscInt f = 0; f < bs; f++) global[graph->naturalPerm[k] * bs + f] = natural[k * bs + f];
   }
-  PetscCallMPI(MPI_Gather(&cnt, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm));
-  if (rank == 0)
-    for (PetscMPIInt r = 0; r < size; r++) displs[r + 1] = displs[r] + counts[r];
   PetscCallMPI(MPI_Scatterv(global.data(), counts.data(), displs.data(), MPIU_SCALAR, owned, cnt, MPIU_SCALAR, 0, comm));
   PetscFunctionReturn(0);
 }

@@ -1,6 +1,7 @@
 /* GNNGraph set-up: from an adjacency matrix to the local CSR, the ghost map and the halo SF.
    Every graph type ends here, so the rules that make sums partition-independent live in one place. */
 #include "gnngraphimpl.h"
+#include "sys/gnncollective.hpp"
 #include <petsc/private/matimpl.h>
 #include <algorithm>
 #include <vector>
@@ -65,18 +66,10 @@ PetscErrorCode GNNGraphSetUpFromAdjacency_Private(GNNGraph graph, Mat A, Vec coo
   PetscCall(MatGetLocalSize(A, &m, &n));
   PetscCall(MatGetSize(A, &M, &Nc));
   PetscCheck(M == Nc, comm, PETSC_ERR_ARG_SIZ, "The adjacency must be square, it is %" PetscInt_FMT " x %" PetscInt_FMT, M, Nc);
-  {
-    PetscInt bad = (m != n), gbad;
-    PetscCallMPI(MPI_Allreduce(&bad, &gbad, 1, MPIU_INT, MPI_MAX, comm));
-    PetscCheck(!gbad, comm, PETSC_ERR_ARG_SIZ, "The adjacency's row and column layouts must be the same (one node per row and column)");
-  }
+  GNNCheckCollective(comm, m == n, PETSC_ERR_ARG_SIZ, "The adjacency's row and column layouts must be the same (one node per row and column)");
   PetscCall(VecGetBlockSize(coords, &bs));
   PetscCall(VecGetLocalSize(coords, &nloc));
-  {
-    PetscInt bad = (nloc != m * bs), gbad;
-    PetscCallMPI(MPI_Allreduce(&bad, &gbad, 1, MPIU_INT, MPI_MAX, comm));
-    PetscCheck(!gbad, comm, PETSC_ERR_ARG_SIZ, "The coordinates must hold block size (dimension) values per owned node of the adjacency");
-  }
+  GNNCheckCollective(comm, nloc == m * bs, PETSC_ERR_ARG_SIZ, "The coordinates must hold block size (dimension) values per owned node of the adjacency");
   PetscCheck(bs >= 1 && bs <= 3, comm, PETSC_ERR_ARG_OUTOFRANGE, "Coordinate dimension must be 1, 2 or 3, got %" PetscInt_FMT, bs);
 
   if (isMPI) PetscCall(MatMPIAIJGetSeqAIJ(A, &Ad, &Ao, &garray));

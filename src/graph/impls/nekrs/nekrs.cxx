@@ -16,6 +16,7 @@
       into the adjacency with INSERT_VALUES (rows of other ranks go through the MatStash, where
       duplicates collapse), after a MATPREALLOCATOR pass. */
 #include "gnngraphimpl.h"
+#include "sys/gnncollective.hpp"
 #include <petscgnnnekrs.h>
 #include <algorithm>
 #include <cerrno>
@@ -489,11 +490,7 @@ PetscErrorCode GNNNekRSLoadField(GNNGraph graph, const char dir[], PetscInt nekR
   PetscCheck(ncomp >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "The number of components must be positive, got %" PetscInt_FMT, ncomp);
   PetscCall(VecGetLocalSize(v, &nloc));
   PetscCall(VecGetBlockSize(v, &bs));
-  {
-    PetscMPIInt bad = nloc != ncomp * (PetscInt)map->ownedPiece.size() || bs != ncomp, gbad;
-    PetscCallMPI(MPI_Allreduce(&bad, &gbad, 1, MPI_INT, MPI_MAX, comm));
-    PetscCheck(!gbad, comm, PETSC_ERR_ARG_SIZ, "The Vec must have block size %" PetscInt_FMT " and %" PetscInt_FMT " values per owned node (GNNGraphCreateNodeVec(graph, %" PetscInt_FMT ", &v))", ncomp, ncomp, ncomp);
-  }
+  GNNCheckCollective(comm, nloc == ncomp * (PetscInt)map->ownedPiece.size() && bs == ncomp, PETSC_ERR_ARG_SIZ, "The Vec must have block size %" PetscInt_FMT " and %" PetscInt_FMT " values per owned node (GNNGraphCreateNodeVec(graph, %" PetscInt_FMT ", &v))", ncomp, ncomp, ncomp);
   stem = std::string("fld_") + name + (std::strstr(name, "_time_") ? "" : "_time_0.0");
   std::vector<std::vector<double>> fld(map->pieceRank.size());
   for (size_t k = 0; k < fld.size(); k++)

@@ -8,6 +8,7 @@
    the coordinates are computed in a frame fixed by the point's vertex coordinates alone, so every
    element and every rank sharing the point gets the same number and the same bits. */
 #include "plexgraph.h"
+#include "sys/gnncollective.hpp"
 #include <petscdt.h>
 #include <algorithm>
 #include <vector>
@@ -188,7 +189,7 @@ static PetscErrorCode GNNGraphBuildAdjacency_GLL(GNNGraph graph, Mat *A, Vec *co
   DM                    dm;
   GLLContext            ctx;
   PetscSection          local;
-  PetscInt              nOwned, cStart, cEnd, rstart, dofs[4], depth, bad = 0, gbad;
+  PetscInt              nOwned, cStart, cEnd, rstart, dofs[4], depth, bad = 0;
   Vec                   cloc;
   PetscScalar          *xo;
   std::vector<PetscInt> pairs;
@@ -208,8 +209,7 @@ static PetscErrorCode GNNGraphBuildAdjacency_GLL(GNNGraph graph, Mat *A, Vec *co
     PetscCall(DMPlexGetCellType(dm, c, &ct));
     if (ct != (ctx.dim == 2 ? DM_POLYTOPE_QUADRILATERAL : DM_POLYTOPE_HEXAHEDRON)) bad = 1;
   }
-  PetscCallMPI(MPI_Allreduce(&bad, &gbad, 1, MPIU_INT, MPI_MAX, comm));
-  PetscCheck(!gbad, comm, PETSC_ERR_ARG_WRONG, "-gnn_graph_type gll needs a mesh of %s only (tensor cells; use -dm_plex_simplex 0), this mesh has other cells", ctx.dim == 2 ? "quadrilaterals" : "hexahedra");
+  GNNCheckCollective(comm, !bad, PETSC_ERR_ARG_WRONG, "-gnn_graph_type gll needs a mesh of %s only (tensor cells; use -dm_plex_simplex 0), this mesh has other cells", ctx.dim == 2 ? "quadrilaterals" : "hexahedra");
 
   for (PetscInt d = 0; d <= depth; d++) dofs[d] = d == 0 ? 1 : (PetscInt)PetscPowInt(ctx.p - 1, d);
   PetscCall(GNNPlexNodeNumbering_Private(dm, dofs, &local, &ctx.global, &nOwned));

@@ -1,4 +1,4 @@
-#include "nn/checkpoint.hpp"
+#include "nn/recompute.hpp"
 
 namespace {
 
@@ -34,7 +34,7 @@ public:
 
 } // namespace
 
-torch::Tensor GNNCheckpointMLP(MLPImpl &mlp, const torch::Tensor &x)
+torch::Tensor GNNRecomputeMLP(MLPImpl &mlp, const torch::Tensor &x)
 {
   auto params = mlp.parameters();
   return CheckpointFunction::apply(x, at::TensorList(params), reinterpret_cast<int64_t>(&mlp));

@@ -1,6 +1,6 @@
 /* An MLP applied without keeping its activations: they are recomputed in backward */
-#ifndef GNNCHECKPOINT_HPP
-#define GNNCHECKPOINT_HPP
+#ifndef GNNRECOMPUTE_HPP
+#define GNNRECOMPUTE_HPP
 
 #include "nn/mlp.hpp"
 
@@ -8,6 +8,6 @@
    backward runs the MLP again with autograd on and returns its parameters' gradients. The
    recomputation uses the same kernels on the same values, so the results are those of mlp(x),
    bit for bit, at the cost of one more forward of this MLP per step. */
-torch::Tensor GNNCheckpointMLP(MLPImpl &mlp, const torch::Tensor &x);
+torch::Tensor GNNRecomputeMLP(MLPImpl &mlp, const torch::Tensor &x);
 
 #endif

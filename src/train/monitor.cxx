@@ -1,0 +1,70 @@
+/* What training reports as it goes: the monitor line and the history file (step,loss CSV,
+   rank 0) */
+#include "gnntrainimpl.h"
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+/* One monitor line: step, loss, learning rate, gradient norm, step time, throughput, ETA */
+PetscErrorCode GNNTrainerMonitor_Private(GNNTrainer tr, PetscReal loss, PetscReal lr, PetscReal gnorm, PetscLogDouble dt)
+{
+  GNNTrainerState &s = *tr->s;
+  GNNGraph         graph;
+  PetscInt         N;
+  PetscLogDouble   now;
+
+  PetscFunctionBegin;
+  PetscCall(GNNGetGraph(tr->gnn, &graph));
+  PetscCall(GNNGraphGetSizes(graph, NULL, NULL, NULL, &N));
+  PetscCall(PetscTime(&now));
+  const double done = (double)s.history.size(), eta = (now - tr->trainStart) / done * (double)PetscMax(0, s.opt.steps - tr->step);
+  PetscCall(PetscPrintf(PetscObjectComm((PetscObject)tr), "GNN train step %5" PetscInt_FMT "/%" PetscInt_FMT " loss %.6e lr %.3e |g| %.3e step %.3f s %.3e nodes/s [%3.0f%%, ETA %.1f s]\n", tr->step, s.opt.steps, (double)loss, (double)lr, (double)gnorm, dt, (double)N / dt,
+                        100.0 * PetscMin(tr->step, s.opt.steps) / PetscMax(1, s.opt.steps), eta));
+  PetscFunctionReturn(0);
+}
+
+/* Starts the history file: a new file, or on resume the lines of steps before the resumed one
+   (a run killed after its last checkpoint may have written more) */
+PetscErrorCode GNNTrainerHistoryRestart_Private(GNNTrainer tr)
+{
+  PetscMPIInt rank;
+  int         ok = 1;
+
+  PetscFunctionBegin;
+  if (!tr->historyFile[0]) PetscFunctionReturn(0);
+  PetscCallMPI(MPI_Comm_rank(PetscObjectComm((PetscObject)tr), &rank));
+  if (rank == 0) {
+    std::string kept = "step,loss\n", line;
+    if (tr->step > 0) {
+      std::ifstream in(tr->historyFile);
+      std::getline(in, line); /* header */
+      while (std::getline(in, line)) {
+        long s = -1;
+        if (sscanf(line.c_str(), "%ld,", &s) == 1 && s < tr->step) kept += line + "\n";
+      }
+    }
+    FILE *fp = fopen(tr->historyFile, "w");
+    ok       = fp && fputs(kept.c_str(), fp) >= 0;
+    if (fp) ok = (fclose(fp) == 0) && ok;
+  }
+  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, PetscObjectComm((PetscObject)tr)));
+  PetscCheck(ok, PetscObjectComm((PetscObject)tr), PETSC_ERR_FILE_WRITE, "Cannot write the history file %s", tr->historyFile);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNTrainerHistoryAppend_Private(GNNTrainer tr, PetscInt step, PetscReal loss)
+{
+  PetscMPIInt rank;
+
+  PetscFunctionBegin;
+  if (!tr->historyFile[0]) PetscFunctionReturn(0);
+  PetscCallMPI(MPI_Comm_rank(PetscObjectComm((PetscObject)tr), &rank));
+  if (rank == 0) {
+    FILE *fp = fopen(tr->historyFile, "a");
+    if (fp) {
+      fprintf(fp, "%" PetscInt_FMT ",%.17g\n", step, (double)loss);
+      fclose(fp);
+    }
+  }
+  PetscFunctionReturn(0);
+}
