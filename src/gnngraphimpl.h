@@ -6,21 +6,23 @@
 #include <petsc/private/petscimpl.h>
 #include <petscsection.h>
 
+/* What a type provides (src/graph/impls): its options, the adjacency, what it adds to the view,
+   the release of its data. Type-specific setters and getters are composed functions
+   ("GNNGraphSetDegree_C", ...), as in PETSc's own classes. */
 typedef struct _GNNGraphOps *GNNGraphOps;
 struct _GNNGraphOps {
+  PetscErrorCode (*setfromoptions)(GNNGraph, PetscOptionItems *);
   /* Builds the adjacency (MATMPIAIJ, row i = edges into node i, global numbering) and the
      coordinates of the owned nodes (a Vec of block size dim, same row layout). */
   PetscErrorCode (*buildadjacency)(GNNGraph, Mat *, Vec *);
+  PetscErrorCode (*view)(GNNGraph, PetscViewer);
+  PetscErrorCode (*destroy)(GNNGraph);
 };
 
 struct _p_GNNGraph {
   PETSCHEADER(struct _GNNGraphOps);
-  DM          dm;        /* the mesh the graph is built from (types vertex, gll) */
-  Mat         userAdj;   /* user adjacency and coordinates (type mat) */
-  Vec         userCoords;
-  PetscInt    degree;    /* polynomial degree of the GLL graph */
-  DM           plexDM;    /* graphs on a DMPlex: the (interpolated) mesh the nodes sit on ... */
-  PetscSection plexNodes; /* ... and the global section numbering the nodes on its points */
+  void       *data;      /* the type's own data (src/graph/impls) */
+  DM          dm;        /* the mesh the graph is built from (the types on a DMPlex) */
   GNNHaloType haloType;
   PetscReal   period[3]; /* box period per axis for minimum-image edge vectors; 0: not periodic */
   PetscBool   setupcalled;

@@ -16,7 +16,6 @@ PetscErrorCode GNNGraphCreate(MPI_Comm comm, GNNGraph *graph)
   PetscValidPointer(graph, 2);
   PetscCall(GNNInitializePackage());
   PetscCall(PetscHeaderCreate(g, GNNGRAPH_CLASSID, "GNNGraph", "Distributed mesh graph", "GNN", comm, GNNGraphDestroy, GNNGraphView));
-  g->degree   = 1;
   g->haloType = GNN_HALO_SF;
   *graph      = g;
   PetscFunctionReturn(0);
@@ -34,7 +33,9 @@ PetscErrorCode GNNGraphSetType(GNNGraph graph, GNNGraphType type)
   PetscCall(PetscFunctionListFind(GNNGraphList, type, &create));
   PetscCheck(create, PetscObjectComm((PetscObject)graph), PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown GNNGraph type %s: use vertex, gll or mat", type);
   PetscCheck(!graph->setupcalled, PetscObjectComm((PetscObject)graph), PETSC_ERR_ORDER, "Cannot change the type of a graph that is set up");
+  if (graph->ops->destroy) PetscCall((*graph->ops->destroy)(graph));
   PetscCall(PetscMemzero(graph->ops, sizeof(struct _GNNGraphOps)));
+  graph->data = NULL;
   PetscCall((*create)(graph));
   PetscCall(PetscObjectChangeTypeName((PetscObject)graph, type));
   PetscFunctionReturn(0);
@@ -83,13 +84,8 @@ PetscErrorCode GNNGraphSetAdjacency(GNNGraph graph, Mat adj, Vec coords)
   PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
   PetscValidHeaderSpecific(adj, MAT_CLASSID, 2);
   PetscValidHeaderSpecific(coords, VEC_CLASSID, 3);
-  PetscCall(PetscObjectReference((PetscObject)adj));
-  PetscCall(PetscObjectReference((PetscObject)coords));
-  PetscCall(MatDestroy(&graph->userAdj));
-  PetscCall(VecDestroy(&graph->userCoords));
-  graph->userAdj    = adj;
-  graph->userCoords = coords;
   PetscCall(GNNGraphSetType(graph, GNNGRAPHMAT));
+  PetscUseMethod(graph, "GNNGraphSetAdjacency_C", (GNNGraph, Mat, Vec), (graph, adj, coords));
   PetscFunctionReturn(0);
 }
 
@@ -123,12 +119,13 @@ PetscErrorCode GNNGraphGetEdgeVector(GNNGraph graph, PetscInt q, PetscReal v[])
   PetscFunctionReturn(0);
 }
 
+/* The polynomial degree of a graph of type gll (other types ignore it; their degree is 1) */
 PetscErrorCode GNNGraphSetDegree(GNNGraph graph, PetscInt p)
 {
   PetscFunctionBegin;
   PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
   PetscCheck(p >= 1, PetscObjectComm((PetscObject)graph), PETSC_ERR_ARG_OUTOFRANGE, "GLL graph degree must be positive, got %" PetscInt_FMT, p);
-  graph->degree = p;
+  PetscTryMethod(graph, "GNNGraphSetDegree_C", (GNNGraph, PetscInt), (graph, p));
   PetscFunctionReturn(0);
 }
 
@@ -136,7 +133,9 @@ PetscErrorCode GNNGraphGetDegree(GNNGraph graph, PetscInt *p)
 {
   PetscFunctionBegin;
   PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
-  *p = graph->degree;
+  PetscValidIntPointer(p, 2);
+  *p = 1;
+  PetscTryMethod(graph, "GNNGraphGetDegree_C", (GNNGraph, PetscInt *), (graph, p));
   PetscFunctionReturn(0);
 }
 
@@ -175,7 +174,7 @@ PetscErrorCode GNNGraphAppendOptionsPrefix(GNNGraph graph, const char prefix[])
 /*@C
   GNNGraphSetFromOptions - Options database keys:
 + -gnn_graph_type <vertex,gll,mat> - how the graph is built
-. -gnn_graph_degree <p>            - polynomial degree of the GLL graph (quads/hexes only)
+. -gnn_graph_degree <p>            - (type gll) polynomial degree of the GLL graph (quads/hexes only)
 . -gnn_halo_type <sf,none>         - consistent halo exchange, or drop the cross-rank edges
 . -gnn_graph_adjacency_view       - view the adjacency matrix (any Mat viewer)
 . -gnn_halo_sf_type <type>         - PetscSF type of the halo exchange (own prefix: a global -sf_type leaves it alone)
@@ -185,7 +184,6 @@ PetscErrorCode GNNGraphSetFromOptions(GNNGraph graph)
 {
   char        type[256];
   PetscBool   flg;
-  PetscInt    p;
   GNNHaloType halo;
 
   PetscFunctionBegin;
@@ -195,9 +193,7 @@ PetscErrorCode GNNGraphSetFromOptions(GNNGraph graph)
   PetscCall(PetscOptionsFList("-gnn_graph_type", "How the graph is built from the mesh", "GNNGraphSetType", GNNGraphList, ((PetscObject)graph)->type_name ? ((PetscObject)graph)->type_name : GNNGRAPHVERTEX, type, sizeof(type), &flg));
   if (flg) PetscCall(GNNGraphSetType(graph, type));
   else if (!((PetscObject)graph)->type_name) PetscCall(GNNGraphSetType(graph, GNNGRAPHVERTEX));
-  p = graph->degree;
-  PetscCall(PetscOptionsInt("-gnn_graph_degree", "Polynomial degree p of the GLL graph", "GNNGraphSetDegree", p, &p, &flg));
-  if (flg) PetscCall(GNNGraphSetDegree(graph, p));
+  if (graph->ops->setfromoptions) PetscCall((*graph->ops->setfromoptions)(graph, PetscOptionsObject));
   halo = graph->haloType;
   PetscCall(PetscOptionsEnum("-gnn_halo_type", "Halo exchange: sf (consistent) or none (cross-rank edges dropped)", "GNNGraphSetHaloType", GNNHaloTypes, (PetscEnum)halo, (PetscEnum *)&halo, &flg));
   if (flg) PetscCall(GNNGraphSetHaloType(graph, halo));
@@ -240,7 +236,7 @@ PetscErrorCode GNNGraphView(GNNGraph graph, PetscViewer viewer)
     PetscFunctionReturn(0);
   }
   PetscCallMPI(MPI_Allreduce(&graph->nEdges, &nE, 1, MPIU_INT, MPI_SUM, PetscObjectComm((PetscObject)graph)));
-  if (graph->dm && graph->ops->buildadjacency && ((PetscObject)graph)->type_name && !strcmp(((PetscObject)graph)->type_name, GNNGRAPHGLL)) PetscCall(PetscViewerASCIIPrintf(viewer, "GLL degree %" PetscInt_FMT "\n", graph->degree));
+  if (graph->ops->view) PetscCall((*graph->ops->view)(graph, viewer));
   PetscCall(PetscViewerASCIIPrintf(viewer, "dimension %" PetscInt_FMT ", %" PetscInt_FMT " nodes, %" PetscInt_FMT " directed edges, halo %s\n", graph->dim, graph->N, nE, GNNHaloTypes[graph->haloType]));
   PetscCall(PetscViewerASCIIPushSynchronized(viewer));
   PetscCall(PetscViewerASCIISynchronizedPrintf(viewer, "[%d] owned %" PetscInt_FMT ", ghost %" PetscInt_FMT ", edges %" PetscInt_FMT ", neighbour ranks %" PetscInt_FMT ", halo bytes per exchange of one double per node %" PetscInt_FMT "\n", rank, graph->nOwned, graph->nGhost, graph->nEdges, graph->nNeighbors,
@@ -260,11 +256,8 @@ PetscErrorCode GNNGraphDestroy(GNNGraph *graph)
     *graph = NULL;
     PetscFunctionReturn(0);
   }
+  if ((*graph)->ops->destroy) PetscCall((*(*graph)->ops->destroy)(*graph));
   PetscCall(DMDestroy(&(*graph)->dm));
-  PetscCall(DMDestroy(&(*graph)->plexDM));
-  PetscCall(PetscSectionDestroy(&(*graph)->plexNodes));
-  PetscCall(MatDestroy(&(*graph)->userAdj));
-  PetscCall(VecDestroy(&(*graph)->userCoords));
   PetscCall(MatDestroy(&(*graph)->adj));
   PetscCall(PetscSFDestroy(&(*graph)->haloSF));
   PetscCall(PetscFree3((*graph)->rowptr, (*graph)->senders, (*graph)->receivers));
@@ -328,10 +321,13 @@ PetscErrorCode GNNGraphGetHaloSF(GNNGraph graph, PetscSF *sf)
 @*/
 PetscErrorCode GNNGraphGetPlexNodes(GNNGraph graph, PetscSection *section, PetscInt *rstart)
 {
+  PetscSection s = NULL;
+
   PetscFunctionBegin;
   PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
   GNNGraphCheckSetUp(graph);
-  if (section) *section = graph->plexNodes;
+  PetscTryMethod(graph, "GNNGraphGetPlexNodes_C", (GNNGraph, PetscSection *), (graph, &s));
+  if (section) *section = s;
   if (rstart) *rstart = graph->rstart;
   PetscFunctionReturn(0);
 }

@@ -199,7 +199,7 @@ static PetscErrorCode GNNGraphBuildAdjacency_GLL(GNNGraph graph, Mat *A, Vec *co
   PetscCall(DMGetDimension(dm, &ctx.dim));
   PetscCall(DMGetCoordinateDim(dm, &ctx.cdim));
   PetscCall(DMPlexGetDepth(dm, &depth));
-  ctx.p = graph->degree;
+  ctx.p = ((GNNGraph_Plex *)graph->data)->degree;
   PetscCheck(ctx.p >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "GLL graph degree must be positive, got %" PetscInt_FMT, ctx.p);
   PetscCheck(ctx.dim >= 2, comm, PETSC_ERR_ARG_WRONG, "The GLL graph needs a 2-D or 3-D mesh of quadrilaterals or hexahedra");
   /* every rank checks its cells, then all agree, so a bad mesh is an error on every rank */
@@ -256,9 +256,49 @@ static PetscErrorCode GNNGraphBuildAdjacency_GLL(GNNGraph graph, Mat *A, Vec *co
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode GNNGraphSetDegree_GLL(GNNGraph graph, PetscInt p)
+{
+  PetscFunctionBegin;
+  PetscCheck(!graph->setupcalled, PetscObjectComm((PetscObject)graph), PETSC_ERR_ORDER, "Set the degree before GNNGraphSetUp()");
+  ((GNNGraph_Plex *)graph->data)->degree = p;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode GNNGraphGetDegree_GLL(GNNGraph graph, PetscInt *p)
+{
+  PetscFunctionBegin;
+  *p = ((GNNGraph_Plex *)graph->data)->degree;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode GNNGraphSetFromOptions_GLL(GNNGraph graph, PetscOptionItems *PetscOptionsObject)
+{
+  PetscInt  p = ((GNNGraph_Plex *)graph->data)->degree;
+  PetscBool flg;
+
+  PetscFunctionBegin;
+  PetscOptionsHeadBegin(PetscOptionsObject, "GNNGraph GLL options");
+  PetscCall(PetscOptionsInt("-gnn_graph_degree", "Polynomial degree p of the GLL graph", "GNNGraphSetDegree", p, &p, &flg));
+  if (flg) PetscCall(GNNGraphSetDegree(graph, p));
+  PetscOptionsHeadEnd();
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode GNNGraphView_GLL(GNNGraph graph, PetscViewer viewer)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscViewerASCIIPrintf(viewer, "GLL degree %" PetscInt_FMT "\n", ((GNNGraph_Plex *)graph->data)->degree));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode GNNGraphCreate_GLL(GNNGraph graph)
 {
   PetscFunctionBegin;
+  PetscCall(GNNGraphCreate_Plex_Private(graph));
   graph->ops->buildadjacency = GNNGraphBuildAdjacency_GLL;
+  graph->ops->setfromoptions = GNNGraphSetFromOptions_GLL;
+  graph->ops->view           = GNNGraphView_GLL;
+  PetscCall(PetscObjectComposeFunction((PetscObject)graph, "GNNGraphSetDegree_C", GNNGraphSetDegree_GLL));
+  PetscCall(PetscObjectComposeFunction((PetscObject)graph, "GNNGraphGetDegree_C", GNNGraphGetDegree_GLL));
   PetscFunctionReturn(0);
 }

@@ -15,6 +15,15 @@ static inline PetscErrorCode GNNPlexPointGlobalOffset(PetscSection global, Petsc
   PetscFunctionReturn(0);
 }
 
+/* The data of the types on a DMPlex (vertex, gll) */
+typedef struct {
+  DM           dm;     /* the (interpolated) mesh the nodes sit on ... */
+  PetscSection nodes;  /* ... and the global section numbering the nodes on its points */
+  PetscInt     degree; /* the polynomial degree (gll; 1 for vertex) */
+} GNNGraph_Plex;
+
 PETSC_INTERN PetscErrorCode GNNPlexKeepNodeSection_Private(GNNGraph, DM, PetscSection);
+/* Creates the data and the operations the plex types share (view, destroy, node section getter) */
+PETSC_INTERN PetscErrorCode GNNGraphCreate_Plex_Private(GNNGraph);
 
 #endif

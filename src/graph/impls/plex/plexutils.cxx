@@ -73,12 +73,48 @@ PetscErrorCode GNNPlexCreateCoordinateVec_Private(GNNGraph graph, PetscInt nOwne
    vectors on the same mesh and node vectors (src/ts) */
 PetscErrorCode GNNPlexKeepNodeSection_Private(GNNGraph graph, DM dm, PetscSection global)
 {
+  GNNGraph_Plex *plex = (GNNGraph_Plex *)graph->data;
+
   PetscFunctionBegin;
   PetscCall(PetscObjectReference((PetscObject)dm));
   PetscCall(PetscObjectReference((PetscObject)global));
-  PetscCall(DMDestroy(&graph->plexDM));
-  PetscCall(PetscSectionDestroy(&graph->plexNodes));
-  graph->plexDM    = dm;
-  graph->plexNodes = global;
+  PetscCall(DMDestroy(&plex->dm));
+  PetscCall(PetscSectionDestroy(&plex->nodes));
+  plex->dm    = dm;
+  plex->nodes = global;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode GNNGraphGetPlexNodes_Plex(GNNGraph graph, PetscSection *nodes)
+{
+  PetscFunctionBegin;
+  *nodes = ((GNNGraph_Plex *)graph->data)->nodes;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode GNNGraphDestroy_Plex(GNNGraph graph)
+{
+  GNNGraph_Plex *plex = (GNNGraph_Plex *)graph->data;
+
+  PetscFunctionBegin;
+  PetscCall(DMDestroy(&plex->dm));
+  PetscCall(PetscSectionDestroy(&plex->nodes));
+  PetscCall(PetscObjectComposeFunction((PetscObject)graph, "GNNGraphGetPlexNodes_C", NULL));
+  PetscCall(PetscObjectComposeFunction((PetscObject)graph, "GNNGraphSetDegree_C", NULL));
+  PetscCall(PetscObjectComposeFunction((PetscObject)graph, "GNNGraphGetDegree_C", NULL));
+  PetscCall(PetscFree(graph->data));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGraphCreate_Plex_Private(GNNGraph graph)
+{
+  GNNGraph_Plex *plex;
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&plex));
+  plex->degree         = 1;
+  graph->data          = plex;
+  graph->ops->destroy  = GNNGraphDestroy_Plex;
+  PetscCall(PetscObjectComposeFunction((PetscObject)graph, "GNNGraphGetPlexNodes_C", GNNGraphGetPlexNodes_Plex));
   PetscFunctionReturn(0);
 }

@@ -63,6 +63,7 @@ static PetscErrorCode GNNGraphBuildAdjacency_Vertex(GNNGraph graph, Mat *A, Vec 
 PetscErrorCode GNNGraphCreate_Vertex(GNNGraph graph)
 {
   PetscFunctionBegin;
+  PetscCall(GNNGraphCreate_Plex_Private(graph));
   graph->ops->buildadjacency = GNNGraphBuildAdjacency_Vertex;
   PetscFunctionReturn(0);
 }
