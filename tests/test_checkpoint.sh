@@ -16,7 +16,14 @@ fail() { echo "FAIL: $*"; exit 1; }
 # 1. the uninterrupted run, 1 rank
 timeout 300 mpiexec --oversubscribe -n 1 "$ex2" $common -gnn_train_history "$tmp/a.csv" -gnn_save_weights "$tmp/a.pt" > "$tmp/a.log" 2>&1 || fail "uninterrupted run: $(tail -5 "$tmp/a.log")"
 
-# 2. the same on 2 ranks with checkpoints every 10 steps, killed with SIGKILL past step 45
+# 2. the same on 2 ranks with checkpoints every 10 steps, killed with SIGKILL past step 45.
+# mpiexec runs in a session of its own (setsid; it is not a process group leader here, so setsid
+# does not fork and $! is mpiexec, the session leader). OpenMPI puts every rank in a process group
+# of its own, so killing mpiexec's process group would leave the ranks running as orphans; mpiexec
+# does not pass SIGKILL on either. What is killed is every process of that session, by PID: only
+# processes this script started.
+# live (not zombie) processes of session $1
+session_pids() { ps -eo pid=,sid=,stat= | awk -v s="$1" '$2 == s && $3 !~ /^Z/ { print $1 }'; }
 setsid mpiexec --oversubscribe -n 2 "$ex2" $common -gnn_train_history "$tmp/b.csv" -gnn_checkpoint "$tmp/ckpt" -gnn_checkpoint_every 10 > "$tmp/b.log" 2>&1 &
 pid=$!
 for i in $(seq 1 600); do
@@ -25,11 +32,22 @@ for i in $(seq 1 600); do
   kill -0 $pid 2>/dev/null || break
   sleep 0.1
 done
-kill -9 -- -$pid 2>/dev/null; pkill -9 -f "$tmp/ckpt" 2>/dev/null; wait $pid 2>/dev/null || true
+[ "$(ps -o sid= -p $pid | tr -d ' ')" = "$pid" ] || { kill -KILL $pid 2>/dev/null; fail "mpiexec (pid $pid) is not the leader of a session of its own"; }
+victims=$(session_pids $pid)
+nvictims=$(wc -w <<<"$victims")
+kill -KILL $victims 2>/dev/null
+n_at_kill=$(wc -l < "$tmp/b.csv")
+wait $pid 2>/dev/null || true
+# SIGKILL is final: within 2 s nothing of the run may be left, and it must not have written since
+for i in $(seq 1 20); do [ -z "$(session_pids $pid)" ] && break; sleep 0.1; done
+survivors=$(session_pids $pid)
+[ -z "$survivors" ] || { kill -KILL $survivors 2>/dev/null; fail "processes of the killed run survived SIGKILL: $(ps -o pid=,args= -p "$(paste -sd, <<<"$survivors")")"; }
+[ "$(wc -l < "$tmp/b.csv")" -eq "$n_at_kill" ] || fail "the history grew after the kill ($n_at_kill -> $(wc -l < "$tmp/b.csv") lines)"
+[ "$nvictims" -ge 3 ] || fail "expected mpiexec and 2 ranks in the killed session, found $nvictims process(es)"
 killed_at=$(($(wc -l < "$tmp/b.csv") - 1))
 [ "$killed_at" -ge 46 ] && [ "$killed_at" -lt 120 ] || fail "the run was not killed in the middle (history has $killed_at steps)"
 [ -f "$tmp/ckpt" ] || fail "no checkpoint was written"
-echo "killed with SIGKILL after $killed_at steps"
+echo "killed with SIGKILL after $killed_at steps ($nvictims processes: mpiexec and its ranks)"
 
 # 3. resume on 3 ranks from the last checkpoint; the history keeps the steps before it
 timeout 300 mpiexec --oversubscribe -n 3 "$ex2" $common -gnn_resume "$tmp/ckpt" -gnn_train_history "$tmp/b.csv" -gnn_save_weights "$tmp/b.pt" -gnn_train_view > "$tmp/c.log" 2>&1 || fail "resumed run: $(tail -5 "$tmp/c.log")"

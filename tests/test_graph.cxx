@@ -1,5 +1,6 @@
 /* The distributed graph: sizes, ghosts, halo SF, user-supplied adjacency */
 #include "gnntest.hpp"
+#include <algorithm>
 
 namespace {
 
@@ -148,43 +149,194 @@ TEST(Graph, HaloSFHasOwnPrefix)
   EXPECT_TRUE(isbasic);
 }
 
-/* A graph built from a user adjacency (type mat) gives the same model outputs as the mesh graph */
+/* The vertex graph's definition rebuilt here from plain DMPlex calls, without the library: the
+   nodes are the DM's vertices, and j -> i is an edge iff i and j are the two cone points of one
+   depth-1 point (a mesh edge); no self edges. The global numbers come from
+   DMPlexGetVertexNumbering(), reversed inside each rank's range, so that the user graph does not
+   even share the library's node numbering; the coordinates come from the DM's coordinate section.
+   A: MATMPIAIJ (row i: the senders into i), coords: the owned vertices' coordinates in row order. */
+void IndependentVertexAdjacency(DM dm, Mat *A, Vec *coords)
+{
+  MPI_Comm           comm = PetscObjectComm((PetscObject)dm);
+  IS                 vnum;
+  const PetscInt    *vn;
+  PetscInt           vStart, vEnd, eStart, eEnd, dim, nOwned = 0;
+  PetscMPIInt        size, rank;
+  Vec                cloc;
+  PetscSection       csec;
+  const PetscScalar *carr;
+  PetscScalar       *x;
+
+  MPI_Comm_size(comm, &size);
+  MPI_Comm_rank(comm, &rank);
+  TestCall(DMPlexGetDepthStratum(dm, 0, &vStart, &vEnd));
+  TestCall(DMPlexGetDepthStratum(dm, 1, &eStart, &eEnd));
+  TestCall(DMGetCoordinateDim(dm, &dim));
+  TestCall(DMPlexGetVertexNumbering(dm, &vnum)); /* owned: g, owned elsewhere: -(g + 1) */
+  TestCall(ISGetIndices(vnum, &vn));
+  for (PetscInt v = vStart; v < vEnd; v++) nOwned += vn[v - vStart] >= 0;
+  std::vector<PetscInt> starts(size + 1, 0), counts(size);
+  MPI_Allgather(&nOwned, 1, MPIU_INT, counts.data(), 1, MPIU_INT, comm);
+  for (int r = 0; r < size; r++) starts[r + 1] = starts[r] + counts[r];
+  auto reversed = [&](PetscInt g) { /* reversed inside its owner's range */
+    int r = (int)(std::upper_bound(starts.begin(), starts.end(), g) - starts.begin()) - 1;
+    return starts[r] + starts[r + 1] - 1 - g;
+  };
+  auto number = [&](PetscInt v) {
+    PetscInt g = vn[v - vStart];
+    return reversed(g < 0 ? -(g + 1) : g);
+  };
+  for (PetscInt v = vStart; v < vEnd; v++)
+    if (vn[v - vStart] >= 0) {
+      EXPECT_GE(vn[v - vStart], starts[rank]);
+      EXPECT_LT(vn[v - vStart], starts[rank + 1]) << "owned vertex numbers are not this rank's range";
+    }
+
+  TestCall(MatCreate(comm, A));
+  TestCall(MatSetSizes(*A, nOwned, nOwned, PETSC_DETERMINE, PETSC_DETERMINE));
+  TestCall(MatSetType(*A, MATMPIAIJ));
+  TestCall(MatMPIAIJSetPreallocation(*A, 27, NULL, 27, NULL));
+  TestCall(MatSetOption(*A, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_FALSE));
+  for (PetscInt e = eStart; e < eEnd; e++) {
+    const PetscInt *cone;
+    PetscInt        n;
+    TestCall(DMPlexGetConeSize(dm, e, &n));
+    EXPECT_EQ(n, 2) << "a depth-1 point is not a segment";
+    TestCall(DMPlexGetCone(dm, e, &cone));
+    const PetscInt a = number(cone[0]), b = number(cone[1]);
+    TestCall(MatSetValue(*A, a, b, 1.0, INSERT_VALUES)); /* an edge seen by several ranks: one nonzero */
+    TestCall(MatSetValue(*A, b, a, 1.0, INSERT_VALUES));
+  }
+  TestCall(MatAssemblyBegin(*A, MAT_FINAL_ASSEMBLY));
+  TestCall(MatAssemblyEnd(*A, MAT_FINAL_ASSEMBLY));
+
+  TestCall(VecCreateMPI(comm, nOwned * dim, PETSC_DETERMINE, coords));
+  TestCall(VecSetBlockSize(*coords, dim));
+  TestCall(DMGetCoordinatesLocal(dm, &cloc));
+  TestCall(DMGetCoordinateSection(dm, &csec));
+  TestCall(VecGetArrayRead(cloc, &carr));
+  TestCall(VecGetArray(*coords, &x));
+  for (PetscInt v = vStart; v < vEnd; v++) {
+    PetscInt off;
+    if (vn[v - vStart] < 0) continue;
+    TestCall(PetscSectionGetOffset(csec, v, &off));
+    for (PetscInt d = 0; d < dim; d++) x[(number(v) - starts[rank]) * dim + d] = carr[off + d];
+  }
+  TestCall(VecRestoreArray(*coords, &x));
+  TestCall(VecRestoreArrayRead(cloc, &carr));
+  TestCall(ISRestoreIndices(vnum, &vn));
+}
+
+/* Every directed edge of a graph as (receiver coordinates, sender coordinates), gathered and sorted
+   on rank 0 (empty elsewhere): an edge set that does not depend on node numbers or partition */
+std::vector<std::vector<double>> EdgeSet(GNNGraph g)
+{
+  PetscInt         nO, dim;
+  const PetscInt  *rowptr, *senders;
+  const PetscReal *X;
+  std::vector<double> loc;
+  TestCall(GNNGraphGetSizes(g, &nO, NULL, NULL, NULL));
+  TestCall(GNNGraphGetDimension(g, &dim));
+  TestCall(GNNGraphGetEdges(g, &rowptr, &senders));
+  TestCall(GNNGraphGetCoordinates(g, &X));
+  for (PetscInt i = 0; i < nO; i++)
+    for (PetscInt q = rowptr[i]; q < rowptr[i + 1]; q++) {
+      loc.insert(loc.end(), X + i * dim, X + (i + 1) * dim);
+      loc.insert(loc.end(), X + senders[q] * dim, X + (senders[q] + 1) * dim);
+    }
+  int              size = Size(), n = (int)loc.size();
+  std::vector<int> counts(size), displs(size, 0);
+  MPI_Gather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, PETSC_COMM_WORLD);
+  for (int r = 1; r < size; r++) displs[r] = displs[r - 1] + counts[r - 1];
+  std::vector<double> all(Rank() == 0 ? displs[size - 1] + counts[size - 1] : 0);
+  MPI_Gatherv(loc.data(), n, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE, 0, PETSC_COMM_WORLD);
+  std::vector<std::vector<double>> edges;
+  for (size_t k = 0; k < all.size(); k += 2 * dim) edges.emplace_back(all.begin() + k, all.begin() + k + 2 * dim);
+  std::sort(edges.begin(), edges.end());
+  return edges;
+}
+
+/* A graph built from a user adjacency (type mat), assembled independently of the library from the
+   DMPlex's edges, has the vertex graph's edge set and gives the same model outputs, bitwise, in the
+   natural order: on quads, a Gmsh triangle mesh with a hole, and hexahedra */
 TEST(Graph, UserAdjacencyMatchesMeshGraph)
 {
-  const std::string opts = "-dm_plex_dim 2 -dm_plex_simplex 0 -dm_plex_box_faces 5,5 -gnn_precision float64";
-  Built             b(opts);
-  Mat               A;
-  Vec               coords, x, y1, y2;
-  GNNGraph          user;
-  GNN               g1, g2;
-  TestCall(GNNGraphGetAdjacency(b.graph, &A));
-  TestCall(GNNGraphGetCoordinateVec(b.graph, &coords));
-  TestCall(GNNGraphCreate(PETSC_COMM_WORLD, &user));
-  TestCall(GNNGraphSetAdjacency(user, A, coords));
-  TestCall(GNNGraphSetUp(user));
-  ScopedOptions o(opts);
-  GNNGraph      graphs[2] = {b.graph, user};
-  GNN          *gnns[2]   = {&g1, &g2};
-  for (int k = 0; k < 2; k++) {
-    TestCall(GNNCreate(PETSC_COMM_WORLD, gnns[k]));
-    TestCall(GNNSetGraph(*gnns[k], graphs[k]));
-    TestCall(GNNSetSizes(*gnns[k], 2, 2));
-    TestCall(GNNSetFromOptions(*gnns[k]));
-    TestCall(GNNSetUp(*gnns[k]));
+  /* expected directed edges; -1: a triangulation of a domain with one hole (Euler: E = V + T) */
+  const std::pair<std::string, PetscInt> meshes[] = {
+    {"-dm_plex_dim 2 -dm_plex_simplex 0 -dm_plex_box_faces 5,5", LatticeEdges({5, 5})},
+    {"-dm_plex_filename " PETSCGNN_SOURCE_DIR "/share/meshes/channel-hole.msh", -1},
+    {"-dm_plex_dim 3 -dm_plex_simplex 0 -dm_plex_box_faces 3,2,2", LatticeEdges({3, 2, 2})},
+  };
+  for (auto mesh : meshes) {
+    const std::string opts = mesh.first + " -gnn_precision float64";
+    Built             b(opts);
+    if (mesh.second < 0) {
+      IS              cnum;
+      const PetscInt *cn;
+      PetscInt        cStart, cEnd, T = 0;
+      TestCall(DMPlexGetHeightStratum(b.dm, 0, &cStart, &cEnd));
+      TestCall(DMPlexGetCellNumbering(b.dm, &cnum));
+      TestCall(ISGetIndices(cnum, &cn));
+      for (PetscInt c = cStart; c < cEnd; c++) T += cn[c - cStart] >= 0;
+      TestCall(ISRestoreIndices(cnum, &cn));
+      MPI_Allreduce(MPI_IN_PLACE, &T, 1, MPIU_INT, MPI_SUM, PETSC_COMM_WORLD);
+      mesh.second = 2 * (b.Nodes() + T);
+    }
+    Mat               A;
+    Vec               coords, x[2], y[2];
+    GNNGraph          user;
+    GNN               gnn[2];
+    PetscInt          dim;
+    IndependentVertexAdjacency(b.dm, &A, &coords);
+    TestCall(GNNGraphCreate(PETSC_COMM_WORLD, &user));
+    TestCall(GNNGraphSetAdjacency(user, A, coords));
+    TestCall(GNNGraphSetUp(user));
+    TestCall(GNNGraphGetDimension(b.graph, &dim));
+    PetscInt E[2], e;
+    GNNGraph graphs[2] = {b.graph, user};
+    for (int k = 0; k < 2; k++) {
+      TestCall(GNNGraphGetSizes(graphs[k], NULL, NULL, &e, NULL));
+      MPI_Allreduce(&e, &E[k], 1, MPIU_INT, MPI_SUM, PETSC_COMM_WORLD);
+    }
+    EXPECT_EQ(E[0], mesh.second) << mesh.first << ": vertex graph edges";
+    EXPECT_EQ(E[1], mesh.second) << mesh.first << ": edges of the independently assembled adjacency";
+    auto ev = EdgeSet(b.graph), eu = EdgeSet(user);
+    if (Rank() == 0) {
+      EXPECT_EQ(ev.size(), (size_t)mesh.second) << mesh.first;
+      EXPECT_TRUE(ev == eu) << mesh.first << ": the edge sets (receiver, sender coordinates) differ";
+    }
+
+    ScopedOptions o(opts);
+    std::vector<double> out[2];
+    for (int k = 0; k < 2; k++) {
+      TestCall(GNNCreate(PETSC_COMM_WORLD, &gnn[k]));
+      TestCall(GNNSetGraph(gnn[k], graphs[k]));
+      TestCall(GNNSetSizes(gnn[k], dim, dim));
+      TestCall(GNNSetFromOptions(gnn[k]));
+      TestCall(GNNSetUp(gnn[k]));
+      TestCall(GNNGraphCreateNodeVec(graphs[k], dim, &x[k]));
+      TestCall(GNNDataTaylorGreen(graphs[k], 0, 0, x[k]));
+      TestCall(VecDuplicate(x[k], &y[k]));
+      TestCall(GNNApply(gnn[k], x[k], y[k]));
+      out[k] = GatherNatural(graphs[k], y[k]);
+    }
+    if (Rank() == 0) {
+      double vmax = 0;
+      for (double v : out[0]) vmax = std::max(vmax, std::fabs(v));
+      EXPECT_EQ(out[0].size(), (size_t)(dim * b.Nodes()));
+      EXPECT_GT(vmax, 0);
+      EXPECT_TRUE(out[0] == out[1]) << mesh.first << ": GNN outputs on the vertex graph and on the user adjacency differ, rel diff " << RelDiff(out[0], out[1]);
+      std::printf("  %s: %lld directed edges, edge sets equal: %s, outputs bitwise equal: %s\n", mesh.first.c_str(), (long long)E[1], ev == eu ? "yes" : "no", out[0] == out[1] ? "yes" : "no");
+    }
+    for (int k = 0; k < 2; k++) {
+      TestCall(VecDestroy(&x[k]));
+      TestCall(VecDestroy(&y[k]));
+      TestCall(GNNDestroy(&gnn[k]));
+    }
+    TestCall(MatDestroy(&A));
+    TestCall(VecDestroy(&coords));
+    TestCall(GNNGraphDestroy(&user));
   }
-  TestCall(GNNGraphCreateNodeVec(b.graph, 2, &x));
-  TestCall(GNNDataTaylorGreen(b.graph, 0, 0, x));
-  TestCall(VecDuplicate(x, &y1));
-  TestCall(VecDuplicate(x, &y2));
-  TestCall(GNNApply(g1, x, y1));
-  TestCall(GNNApply(g2, x, y2));
-  PetscBool eq;
-  TestCall(VecEqual(y1, y2, &eq));
-  EXPECT_TRUE(eq);
-  for (Vec *v : {&coords, &x, &y1, &y2}) TestCall(VecDestroy(v));
-  TestCall(GNNDestroy(&g1));
-  TestCall(GNNDestroy(&g2));
-  TestCall(GNNGraphDestroy(&user));
 }
 
 } // namespace
