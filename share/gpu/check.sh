@@ -72,7 +72,7 @@ NVCC=$(command -v nvcc || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 GEN=()
 command -v ninja >/dev/null && GEN=(-G Ninja)
 step configure 300 cmake "${GEN[@]}" -C "$BUNDLE/bundle.cmake" -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release \
-  -DGNN_TORCH_ROOT="$TORCH_ROOT" -DGNN_TORCH_CXX11_ABI="$TORCH_ABI" "${GPUOPTS[@]}" || { printf '%s\n' "${rows[@]}"; exit 100; }
+  -DGNN_PCH=ON -DGNN_TORCH_ROOT="$TORCH_ROOT" -DGNN_TORCH_CXX11_ABI="$TORCH_ABI" "${GPUOPTS[@]}" || { printf '%s\n' "${rows[@]}"; exit 100; }
 step build 600 cmake --build "$BUILD" -j "$(nproc)" --target petscgnn test_kernel_bodies test_gpu test_consistency test_training || { printf '%s\n' "${rows[@]}"; exit 100; }
 step build_bench 300 cmake --build "$BUILD" -j "$(nproc)" --target bench
 DEV=$VENDOR
