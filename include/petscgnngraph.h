@@ -27,6 +27,7 @@ typedef const char *GNNGraphType;
 #define GNNGRAPHVERTEX "vertex" /* nodes: DMPlex vertices; edges: both directions of each mesh edge */
 #define GNNGRAPHGLL    "gll"    /* nodes: GLL points of a degree-p tensor element on quads/hexes */
 #define GNNGRAPHMAT    "mat"    /* nodes and edges from a user-supplied MATMPIAIJ adjacency */
+#define GNNGRAPHNEKRS  "nekrs"  /* nodes and edges from NekRS's files (petscgnnnekrs.h) */
 
 /* How ghosts are treated: GNN_HALO_SF is the consistent exchange, GNN_HALO_NONE drops every edge
    whose sender is owned by another rank (the inconsistent baseline of the paper). */

@@ -24,8 +24,10 @@
    The period defaults to 2*pi on all three axes (the Taylor-Green box); the option
    -gnn_nekrs_period L or Lx,Ly,Lz changes it (0 on an axis: not periodic along it).
 
-   The graph is returned of type mat, not set up: call GNNGraphSetFromOptions() if wanted, then
-   GNNGraphSetUp(). Its owned node k is the k-th row of the adjacency on the rank.
+   The graph is of type nekrs (GNNGraphCreateNekRS(), or GNNGraphSetType() with
+   GNNGraphNekRSSetFiles(), or the options -gnn_graph_type nekrs -gnn_nekrs_dir D -gnn_nekrs_ranks S);
+   GNNGraphSetFromOptions() reads its options, GNNGraphSetUp() reads the files (a bad file is an
+   error there, on every rank). Its owned node k is the k-th row of the adjacency on the rank.
 
    GNNNekRSLoadField() fills a node Vec (block size ncomp, the graph's layout) from the field files
    fld_NAME_rank_R_size_S.bin of the same NekRS ranks; each owned node takes the value of the copy
@@ -41,6 +43,7 @@
 #include <petscgnngraph.h>
 
 PETSC_EXTERN PetscErrorCode GNNGraphCreateNekRS(MPI_Comm, const char[], PetscInt, GNNGraph *);
+PETSC_EXTERN PetscErrorCode GNNGraphNekRSSetFiles(GNNGraph, const char[], PetscInt);
 PETSC_EXTERN PetscErrorCode GNNNekRSLoadField(GNNGraph, const char[], PetscInt, const char[], PetscInt, Vec);
 
 #endif

@@ -256,6 +256,16 @@ TEST(NekRS, GNNOnNekRSPartitionMatchesMerged)
   }
 }
 
+/* Creates, sets from options and sets up a NekRS graph (the files are read by the set-up): the
+   first error, under the caller's error handler */
+PetscErrorCode BuildNekRS(MPI_Comm comm, const char dir[], PetscInt nekRanks, GNNGraph *g)
+{
+  PetscErrorCode ierr = GNNGraphCreateNekRS(comm, dir, nekRanks, g);
+  if (!ierr) ierr = GNNGraphSetFromOptions(*g);
+  if (!ierr) ierr = GNNGraphSetUp(*g);
+  return ierr;
+}
+
 /* Bad input: every rank returns an error, none hangs (CTest's timeout would catch a hang) */
 TEST(NekRS, ErrorsAreCollective)
 {
@@ -280,7 +290,7 @@ TEST(NekRS, ErrorsAreCollective)
   MPI_Bcast(tmp, sizeof(tmp), MPI_CHAR, 0, PETSC_COMM_WORLD);
 
   TestCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-  ierr = GNNGraphCreateNekRS(PETSC_COMM_WORLD, tmp, kNekRanks, &g);
+  ierr = BuildNekRS(PETSC_COMM_WORLD, tmp, kNekRanks, &g);
   EXPECT_NE(ierr, 0) << "a short coordinate file of NekRS rank 1";
   PetscErrorMessage(ierr, &text, &spec);
   EXPECT_TRUE(spec && strstr(spec, "pos_node_rank_1_size_2.bin") && strstr(spec, "short")) << (spec ? spec : "(no message)");
@@ -301,7 +311,7 @@ TEST(NekRS, ErrorsAreCollective)
     std::ofstream(RankFile(tmp, "pos_node", 1), std::ios::binary).write((const char *)x1.data(), x1.size() * sizeof(double));
   }
   MPI_Barrier(PETSC_COMM_WORLD);
-  ierr = GNNGraphCreateNekRS(PETSC_COMM_WORLD, tmp, kNekRanks, &g);
+  ierr = BuildNekRS(PETSC_COMM_WORLD, tmp, kNekRanks, &g);
   EXPECT_NE(ierr, 0) << "copies of one global id at different positions";
   PetscErrorMessage(ierr, &text, &spec);
   EXPECT_TRUE(spec && strstr(spec, "global id")) << (spec ? spec : "(no message)");
@@ -312,18 +322,18 @@ TEST(NekRS, ErrorsAreCollective)
     /* the box is periodic: read as a non-periodic one, the periodic images of a point are copies at
        different positions */
     ScopedOptions o("-gnn_nekrs_period 0");
-    ierr = GNNGraphCreateNekRS(PETSC_COMM_WORLD, kDir, kNekRanks, &g);
+    ierr = BuildNekRS(PETSC_COMM_WORLD, kDir, kNekRanks, &g);
     EXPECT_NE(ierr, 0) << "the periodic data read with -gnn_nekrs_period 0";
     PetscErrorMessage(ierr, &text, &spec);
     EXPECT_TRUE(spec && strstr(spec, "global id")) << (spec ? spec : "(no message)");
     GNNGraphDestroy(&g);
   }
 
-  ierr = GNNGraphCreateNekRS(PETSC_COMM_WORLD, PETSCGNN_SOURCE_DIR "/no/such/dir", kNekRanks, &g);
+  ierr = BuildNekRS(PETSC_COMM_WORLD, PETSCGNN_SOURCE_DIR "/no/such/dir", kNekRanks, &g);
   EXPECT_NE(ierr, 0) << "a missing directory";
   GNNGraphDestroy(&g);
 
-  ierr = GNNGraphCreateNekRS(PETSC_COMM_WORLD, kDir, 3, &g); /* 2 ranks: no 3-rank partition; 1 rank: no size-3 files */
+  ierr = BuildNekRS(PETSC_COMM_WORLD, kDir, 3, &g); /* 2 ranks: no 3-rank partition; 1 rank: no size-3 files */
   EXPECT_NE(ierr, 0) << "files of 3 NekRS ranks";
   GNNGraphDestroy(&g);
   TestCall(PetscPopErrorHandler());

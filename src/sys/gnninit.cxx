@@ -32,6 +32,7 @@ PetscErrorCode GNNInitializePackage(void)
   PetscCall(PetscFunctionListAdd(&GNNGraphList, GNNGRAPHVERTEX, GNNGraphCreate_Vertex));
   PetscCall(PetscFunctionListAdd(&GNNGraphList, GNNGRAPHGLL, GNNGraphCreate_GLL));
   PetscCall(PetscFunctionListAdd(&GNNGraphList, GNNGRAPHMAT, GNNGraphCreate_Mat));
+  PetscCall(PetscFunctionListAdd(&GNNGraphList, GNNGRAPHNEKRS, GNNGraphCreate_NekRS));
 
   PetscCall(PetscLogEventRegister("GNNGraphSetUp", GNNGRAPH_CLASSID, &GNN_GraphSetUp));
   PetscCall(PetscLogEventRegister("GNNHaloExchange", GNNGRAPH_CLASSID, &GNN_HaloExchange));

@@ -48,12 +48,14 @@ struct NekMap {
   std::vector<PetscInt>  ownedPiece, ownedPoint;
 };
 
-PetscErrorCode NekMapDestroy(void *ctx)
-{
-  PetscFunctionBegin;
-  delete (NekMap *)ctx;
-  PetscFunctionReturn(0);
-}
+/* The data of a graph of type nekrs: where its files are, the box period, and (after set-up) the
+   map of its owned nodes to points of the files */
+struct GNNGraph_NekRS {
+  std::string dir;
+  PetscInt    nekRanks  = 0;
+  PetscReal   period[3] = {2 * PETSC_PI, 2 * PETSC_PI, 2 * PETSC_PI};
+  NekMap     *map       = nullptr;
+};
 
 /* A failure found by one rank: the first one it met */
 struct Failure {
@@ -220,27 +222,16 @@ struct IdRecord {
 
 } // namespace
 
-/*@C
-  GNNGraphCreateNekRS - Creates the graph of the GLL points written by NekRS's gnn plugin
-  (see include/petscgnnnekrs.h).
-
-  Collective
-
-  Input Parameters:
-+ comm     - nekRanks ranks (NekRS's own partition) or one rank (all NekRS ranks merged)
-. dir      - the directory of the files pos_node_rank_R_size_S.bin, global_ids_..., edge_index_...
-- nekRanks - S, the number of NekRS ranks that wrote them
-
-  Output Parameter:
-. graph - a graph of type mat (periodic, 2*pi by default; option -gnn_nekrs_period), not set up
-
-  Options Database Key:
-. -gnn_nekrs_period <L or Lx,Ly,Lz> - box period per axis, 0 for a non-periodic axis
-@*/
-PetscErrorCode GNNGraphCreateNekRS(MPI_Comm comm, const char dir[], PetscInt nekRanks, GNNGraph *graph)
+/* Reads the files (type nekrs's adjacency): one graph node per physical point, see
+   include/petscgnnnekrs.h */
+static PetscErrorCode GNNGraphBuildAdjacency_NekRS(GNNGraph graph, Mat *Aout, Vec *coordsOut)
 {
+  GNNGraph_NekRS                     *nek = (GNNGraph_NekRS *)graph->data;
+  MPI_Comm                            comm = PetscObjectComm((PetscObject)graph);
+  const char                         *dir  = nek->dir.c_str();
+  const PetscInt                      nekRanks = nek->nekRanks;
   PetscMPIInt                         rank, size;
-  PetscReal                           period[3] = {2 * PETSC_PI, 2 * PETSC_PI, 2 * PETSC_PI};
+  const PetscReal                    *period = nek->period;
   std::vector<Piece>                  pieces;
   Failure                             fail;
   NekMap                             *map = NULL;
@@ -253,31 +244,14 @@ PetscErrorCode GNNGraphCreateNekRS(MPI_Comm comm, const char dir[], PetscInt nek
   long long                           nOwned = 0, rstart = 0, nTotal = 0;
 
   PetscFunctionBegin;
-  PetscValidCharPointer(dir, 2);
-  PetscValidPointer(graph, 4);
-  PetscCall(GNNInitializePackage());
+  PetscCheck(nekRanks >= 1 && !nek->dir.empty(), comm, PETSC_ERR_ARG_WRONGSTATE, "A graph of type nekrs needs its files: GNNGraphNekRSSetFiles() or -gnn_nekrs_dir and -gnn_nekrs_ranks");
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCheck(nekRanks >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "The number of NekRS ranks must be positive, got %" PetscInt_FMT, nekRanks);
   PetscCheck(size == nekRanks || size == 1, comm, PETSC_ERR_ARG_SIZ, "A NekRS graph of %" PetscInt_FMT " ranks is read on %" PetscInt_FMT " ranks (its own partition) or on 1 rank (merged), not on %d", nekRanks, nekRanks, size);
   {
     const uint16_t one = 1;
     PetscCheck(*(const unsigned char *)&one == 1, comm, PETSC_ERR_SUP, "NekRS files are little-endian; this machine is not");
   }
-  {
-    PetscReal p[3] = {period[0], period[1], period[2]};
-    PetscInt  np   = 3;
-    PetscBool flg;
-    PetscOptionsBegin(comm, NULL, "NekRS graph", "GNNGraph");
-    PetscCall(PetscOptionsRealArray("-gnn_nekrs_period", "Box period: one value for all axes or one per axis, 0 for a non-periodic axis", "GNNGraphCreateNekRS", p, &np, &flg));
-    PetscOptionsEnd();
-    if (flg) {
-      PetscCheck(np == 1 || np == 3, comm, PETSC_ERR_ARG_WRONG, "-gnn_nekrs_period takes 1 or 3 values, got %" PetscInt_FMT, np);
-      for (int d = 0; d < 3; d++) period[d] = p[np == 1 ? 0 : d];
-      for (int d = 0; d < 3; d++) PetscCheck(period[d] >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_nekrs_period must be non-negative");
-    }
-  }
-
   /* 1. Read, merge the copies held by this rank */
   if (size == nekRanks) pieces.resize(1), pieces[0].nekRank = rank;
   else {
@@ -416,8 +390,7 @@ PetscErrorCode GNNGraphCreateNekRS(MPI_Comm comm, const char dir[], PetscInt nek
       flat[2 * e]     = pairs[e].first;
       flat[2 * e + 1] = pairs[e].second;
     }
-    PetscCall(GNNGraphCreate(comm, graph));
-    PetscCall(GNNGraphAssembleAdjacency_Private(*graph, (PetscInt)nOwned, (PetscInt)pairs.size(), flat.data(), &A));
+    PetscCall(GNNGraphAssembleAdjacency_Private(graph, (PetscInt)nOwned, (PetscInt)pairs.size(), flat.data(), &A));
 
     map           = new NekMap;
     map->nekRanks = nekRanks;
@@ -439,16 +412,121 @@ PetscErrorCode GNNGraphCreateNekRS(MPI_Comm comm, const char dir[], PetscInt nek
       }
     PetscCall(VecRestoreArrayWrite(coords, &c));
 
-    PetscCall(GNNGraphSetAdjacency(*graph, A, coords));
-    PetscCall(GNNGraphSetPeriodicity(*graph, period));
-    PetscCall(MatDestroy(&A));
-    PetscCall(VecDestroy(&coords));
-    PetscCall(PetscContainerCreate(comm, &container));
-    PetscCall(PetscContainerSetPointer(container, map));
-    PetscCall(PetscContainerSetUserDestroy(container, NekMapDestroy));
-    PetscCall(PetscObjectCompose((PetscObject)*graph, "GNNNekRSMap", (PetscObject)container));
-    PetscCall(PetscContainerDestroy(&container));
+    PetscCall(GNNGraphSetPeriodicity(graph, period));
+    delete nek->map;
+    nek->map   = map;
+    *Aout      = A;
+    *coordsOut = coords;
   }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode GNNGraphNekRSSetFiles_NekRS(GNNGraph graph, const char dir[], PetscInt nekRanks)
+{
+  GNNGraph_NekRS *nek = (GNNGraph_NekRS *)graph->data;
+
+  PetscFunctionBegin;
+  PetscCheck(!graph->setupcalled, PetscObjectComm((PetscObject)graph), PETSC_ERR_ORDER, "Set the files before GNNGraphSetUp()");
+  nek->dir      = dir;
+  nek->nekRanks = nekRanks;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode GNNGraphSetFromOptions_NekRS(GNNGraph graph, PetscOptionItems *PetscOptionsObject)
+{
+  GNNGraph_NekRS *nek  = (GNNGraph_NekRS *)graph->data;
+  MPI_Comm        comm = PetscObjectComm((PetscObject)graph);
+  char            dir[PETSC_MAX_PATH_LEN];
+  PetscInt        ranks = nek->nekRanks, np = 3;
+  PetscReal       p[3]  = {nek->period[0], nek->period[1], nek->period[2]};
+  PetscBool       fdir, franks, flg;
+
+  PetscFunctionBegin;
+  PetscCall(PetscStrncpy(dir, nek->dir.c_str(), sizeof(dir)));
+  PetscOptionsHeadBegin(PetscOptionsObject, "GNNGraph NekRS options");
+  PetscCall(PetscOptionsString("-gnn_nekrs_dir", "Directory of the NekRS files", "GNNGraphNekRSSetFiles", dir, dir, sizeof(dir), &fdir));
+  PetscCall(PetscOptionsInt("-gnn_nekrs_ranks", "Number of NekRS ranks that wrote them", "GNNGraphNekRSSetFiles", ranks, &ranks, &franks));
+  if (fdir || franks) PetscCall(GNNGraphNekRSSetFiles(graph, dir, ranks));
+  PetscCall(PetscOptionsRealArray("-gnn_nekrs_period", "Box period: one value for all axes or one per axis, 0 for a non-periodic axis", "GNNGraphCreateNekRS", p, &np, &flg));
+  if (flg) {
+    PetscCheck(np == 1 || np == 3, comm, PETSC_ERR_ARG_WRONG, "-gnn_nekrs_period takes 1 or 3 values, got %" PetscInt_FMT, np);
+    for (int d = 0; d < 3; d++) PetscCheck(p[np == 1 ? 0 : d] >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_nekrs_period must be non-negative");
+    for (int d = 0; d < 3; d++) nek->period[d] = p[np == 1 ? 0 : d];
+  }
+  PetscOptionsHeadEnd();
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode GNNGraphView_NekRS(GNNGraph graph, PetscViewer viewer)
+{
+  GNNGraph_NekRS *nek = (GNNGraph_NekRS *)graph->data;
+
+  PetscFunctionBegin;
+  PetscCall(PetscViewerASCIIPrintf(viewer, "NekRS files of %" PetscInt_FMT " ranks in %s, period %g %g %g\n", nek->nekRanks, nek->dir.c_str(), (double)nek->period[0], (double)nek->period[1], (double)nek->period[2]));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode GNNGraphDestroy_NekRS(GNNGraph graph)
+{
+  GNNGraph_NekRS *nek = (GNNGraph_NekRS *)graph->data;
+
+  PetscFunctionBegin;
+  delete nek->map;
+  delete nek;
+  graph->data = NULL;
+  PetscCall(PetscObjectComposeFunction((PetscObject)graph, "GNNGraphNekRSSetFiles_C", NULL));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGraphCreate_NekRS(GNNGraph graph)
+{
+  PetscFunctionBegin;
+  graph->data                = new GNNGraph_NekRS;
+  graph->ops->buildadjacency = GNNGraphBuildAdjacency_NekRS;
+  graph->ops->setfromoptions = GNNGraphSetFromOptions_NekRS;
+  graph->ops->view           = GNNGraphView_NekRS;
+  graph->ops->destroy        = GNNGraphDestroy_NekRS;
+  PetscCall(PetscObjectComposeFunction((PetscObject)graph, "GNNGraphNekRSSetFiles_C", GNNGraphNekRSSetFiles_NekRS));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNGraphNekRSSetFiles - The NekRS files a graph of type nekrs is read from (at GNNGraphSetUp())
+
+  Input Parameters:
++ graph    - the graph
+. dir      - the directory of the files pos_node_rank_R_size_S.bin, global_ids_..., edge_index_...
+- nekRanks - S, the number of NekRS ranks that wrote them; the graph's communicator has S ranks
+             (NekRS's own partition) or one (all NekRS ranks merged)
+
+  Options Database Keys:
++ -gnn_nekrs_dir <dir>, -gnn_nekrs_ranks <S> - the same
+- -gnn_nekrs_period <L or Lx,Ly,Lz> - box period per axis, 0 for a non-periodic axis (default 2 pi)
+@*/
+PetscErrorCode GNNGraphNekRSSetFiles(GNNGraph graph, const char dir[], PetscInt nekRanks)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  PetscValidCharPointer(dir, 2);
+  PetscCheck(nekRanks >= 1, PetscObjectComm((PetscObject)graph), PETSC_ERR_ARG_OUTOFRANGE, "The number of NekRS ranks must be positive, got %" PetscInt_FMT, nekRanks);
+  PetscUseMethod(graph, "GNNGraphNekRSSetFiles_C", (GNNGraph, const char[], PetscInt), (graph, dir, nekRanks));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNGraphCreateNekRS - Creates a graph of type nekrs for the GLL points written by NekRS's gnn
+  plugin (see include/petscgnnnekrs.h): GNNGraphCreate(), GNNGraphSetType(nekrs) and
+  GNNGraphNekRSSetFiles(). The files are read by GNNGraphSetUp(); call GNNGraphSetFromOptions()
+  first for the options (-gnn_nekrs_period).
+@*/
+PetscErrorCode GNNGraphCreateNekRS(MPI_Comm comm, const char dir[], PetscInt nekRanks, GNNGraph *graph)
+{
+  PetscFunctionBegin;
+  PetscValidCharPointer(dir, 2);
+  PetscValidPointer(graph, 4);
+  PetscCall(GNNGraphCreate(comm, graph));
+  PetscCall(GNNGraphSetType(*graph, GNNGRAPHNEKRS));
+  PetscCall(GNNGraphNekRSSetFiles(*graph, dir, nekRanks));
   PetscFunctionReturn(0);
 }
 
@@ -459,7 +537,7 @@ PetscErrorCode GNNGraphCreateNekRS(MPI_Comm comm, const char dir[], PetscInt nek
   Collective
 
   Input Parameters:
-+ graph    - the graph (set up or not)
++ graph    - the graph, set up
 . dir      - the directory of the field files
 . nekRanks - S, as given to GNNGraphCreateNekRS()
 . name     - the part of the file name between "fld_" and "_rank_"; without "_time_" it means time
@@ -470,7 +548,7 @@ PetscErrorCode GNNGraphCreateNekRS(MPI_Comm comm, const char dir[], PetscInt nek
 PetscErrorCode GNNNekRSLoadField(GNNGraph graph, const char dir[], PetscInt nekRanks, const char name[], PetscInt ncomp, Vec v)
 {
   MPI_Comm       comm;
-  PetscContainer container = NULL;
+  PetscBool      isNek;
   NekMap        *map;
   Failure        fail;
   std::string    stem;
@@ -483,9 +561,10 @@ PetscErrorCode GNNNekRSLoadField(GNNGraph graph, const char dir[], PetscInt nekR
   PetscValidCharPointer(name, 4);
   PetscValidHeaderSpecific(v, VEC_CLASSID, 6);
   comm = PetscObjectComm((PetscObject)graph);
-  PetscCall(PetscObjectQuery((PetscObject)graph, "GNNNekRSMap", (PetscObject *)&container));
-  PetscCheck(container, comm, PETSC_ERR_ARG_WRONG, "The graph was not made by GNNGraphCreateNekRS()");
-  PetscCall(PetscContainerGetPointer(container, (void **)&map));
+  PetscCall(PetscObjectTypeCompare((PetscObject)graph, GNNGRAPHNEKRS, &isNek));
+  PetscCheck(isNek, comm, PETSC_ERR_ARG_WRONG, "The graph is not of type nekrs (GNNGraphCreateNekRS())");
+  map = ((GNNGraph_NekRS *)graph->data)->map;
+  PetscCheck(map, comm, PETSC_ERR_ORDER, "Call GNNGraphSetUp() first: it reads the NekRS files");
   PetscCheck(nekRanks == map->nekRanks, comm, PETSC_ERR_ARG_INCOMP, "The graph was read from %" PetscInt_FMT " NekRS ranks, not %" PetscInt_FMT, map->nekRanks, nekRanks);
   PetscCheck(ncomp >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "The number of components must be positive, got %" PetscInt_FMT, ncomp);
   PetscCall(VecGetLocalSize(v, &nloc));
