@@ -258,13 +258,14 @@ static PetscErrorCode ModeTrain(const char json[])
   PetscCall(PetscOptionsInt("-gnn_threads", "(read here for the report)", NULL, threads, &threads, NULL));
   PetscOptionsEnd();
 
-  PetscCall(CreateGraph(&dm, &graph));
+  PetscCall(DMCreate(PETSC_COMM_WORLD, &dm));
+  PetscCall(DMSetType(dm, DMPLEX));
+  PetscCall(DMSetFromOptions(dm));
+  PetscCall(GNNCreateFromDM(dm, PETSC_DECIDE, PETSC_DECIDE, &gnn));
+  PetscCall(GNNGetGraph(gnn, &graph));
+  PetscCall(PetscObjectReference((PetscObject)graph)); /* destroyed with the others */
   PetscCall(GNNGraphGetDimension(graph, &dim));
   PetscCall(GNNGraphGetSizes(graph, &nOwned, NULL, &nEdges, &N));
-  PetscCall(GNNCreate(PETSC_COMM_WORLD, &gnn));
-  PetscCall(GNNSetGraph(gnn, graph));
-  PetscCall(GNNSetSizes(gnn, dim, dim));
-  PetscCall(GNNSetFromOptions(gnn));
   PetscCall(GNNSetUp(gnn));
   PetscCall(GNNGetNumParameters(gnn, &nparams));
 

@@ -22,16 +22,10 @@ static PetscErrorCode ExampleCreateModel(MPI_Comm comm, DM *dm, GNNGraph *graph,
   PetscCall(DMSetFromOptions(*dm));
   PetscCall(DMViewFromOptions(*dm, NULL, "-dm_view"));
 
-  PetscCall(GNNGraphCreate(comm, graph));
-  PetscCall(GNNGraphSetDM(*graph, *dm));
-  PetscCall(GNNGraphSetFromOptions(*graph));
-  PetscCall(GNNGraphSetUp(*graph));
+  PetscCall(GNNCreateFromDM(*dm, PETSC_DECIDE, PETSC_DECIDE, gnn));
+  PetscCall(GNNGetGraph(*gnn, graph));
+  PetscCall(PetscObjectReference((PetscObject)*graph)); /* the caller destroys its handle */
   PetscCall(GNNGraphGetDimension(*graph, dim));
-
-  PetscCall(GNNCreate(comm, gnn));
-  PetscCall(GNNSetGraph(*gnn, *graph));
-  PetscCall(GNNSetSizes(*gnn, *dim, *dim));
-  PetscCall(GNNSetFromOptions(*gnn));
   PetscFunctionReturn(0);
 }
 

@@ -40,6 +40,7 @@ PETSC_EXTERN const char *const GNNDevices[];
 PETSC_EXTERN PetscClassId GNN_CLASSID;
 
 PETSC_EXTERN PetscErrorCode GNNCreate(MPI_Comm, GNN *);
+PETSC_EXTERN PetscErrorCode GNNCreateFromDM(DM, PetscInt, PetscInt, GNN *);
 PETSC_EXTERN PetscErrorCode GNNSetGraph(GNN, GNNGraph);
 PETSC_EXTERN PetscErrorCode GNNGetGraph(GNN, GNNGraph *);
 PETSC_EXTERN PetscErrorCode GNNSetSizes(GNN, PetscInt, PetscInt);

@@ -95,15 +95,10 @@ struct GNNSetup {
     TestCall(DMCreate(comm, &dm));
     TestCall(DMSetType(dm, DMPLEX));
     TestCall(DMSetFromOptions(dm));
-    TestCall(GNNGraphCreate(comm, &graph));
-    TestCall(GNNGraphSetDM(graph, dm));
-    TestCall(GNNGraphSetFromOptions(graph));
-    TestCall(GNNGraphSetUp(graph));
+    TestCall(GNNCreateFromDM(dm, PETSC_DECIDE, PETSC_DECIDE, &gnn));
+    TestCall(GNNGetGraph(gnn, &graph));
+    TestCall(PetscObjectReference((PetscObject)graph)); /* destroyed with the others */
     TestCall(GNNGraphGetDimension(graph, &dim));
-    TestCall(GNNCreate(comm, &gnn));
-    TestCall(GNNSetGraph(gnn, graph));
-    TestCall(GNNSetSizes(gnn, dim, dim));
-    TestCall(GNNSetFromOptions(gnn));
     TestCall(GNNSetUp(gnn));
   }
   ~GNNSetup()

@@ -116,14 +116,9 @@ int main(int argc, char **argv)
   PetscCall(FlowGetSolution(flow, &u));
 
   /* the GNN on the solver's own mesh and partition */
-  PetscCall(GNNGraphCreate(PETSC_COMM_WORLD, &graph));
-  PetscCall(GNNGraphSetDM(graph, dm));
-  PetscCall(GNNGraphSetFromOptions(graph));
-  PetscCall(GNNGraphSetUp(graph));
-  PetscCall(GNNCreate(PETSC_COMM_WORLD, &gnn));
-  PetscCall(GNNSetGraph(gnn, graph));
-  PetscCall(GNNSetSizes(gnn, 2, 2));
-  PetscCall(GNNSetFromOptions(gnn));
+  PetscCall(GNNCreateFromDM(dm, 2, 2, &gnn));
+  PetscCall(GNNGetGraph(gnn, &graph));
+  PetscCall(PetscObjectReference((PetscObject)graph)); /* destroyed with the others at the end */
   PetscCall(GNNSetUp(gnn));
   PetscCall(GNNTrainerCreate(PETSC_COMM_WORLD, &tr));
   PetscCall(GNNTrainerSetGNN(tr, gnn));

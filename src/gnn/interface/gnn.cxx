@@ -40,6 +40,35 @@ PetscErrorCode GNNCreate(MPI_Comm comm, GNN *gnn)
   PetscFunctionReturn(0);
 }
 
+/*@C
+  GNNCreateFromDM - The one call from a solver's mesh to a model: a GNNGraph on the DM (its own
+  partition; GNNGraphSetFromOptions() and GNNGraphSetUp() done) and a GNN on it with nin and nout
+  features per node (PETSC_DECIDE: the mesh's coordinate dimension each) and GNNSetFromOptions()
+  done. The GNN is not set up, so the caller may still change it; GNNGetGraph() returns the graph.
+@*/
+PetscErrorCode GNNCreateFromDM(DM dm, PetscInt nin, PetscInt nout, GNN *gnn)
+{
+  MPI_Comm comm;
+  GNNGraph graph;
+  PetscInt dim;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(dm, DM_CLASSID, 1);
+  PetscValidPointer(gnn, 4);
+  PetscCall(PetscObjectGetComm((PetscObject)dm, &comm));
+  PetscCall(GNNGraphCreate(comm, &graph));
+  PetscCall(GNNGraphSetDM(graph, dm));
+  PetscCall(GNNGraphSetFromOptions(graph));
+  PetscCall(GNNGraphSetUp(graph));
+  PetscCall(GNNGraphGetDimension(graph, &dim));
+  PetscCall(GNNCreate(comm, gnn));
+  PetscCall(GNNSetGraph(*gnn, graph));
+  PetscCall(GNNGraphDestroy(&graph)); /* the GNN holds it */
+  PetscCall(GNNSetSizes(*gnn, nin == PETSC_DECIDE ? dim : nin, nout == PETSC_DECIDE ? dim : nout));
+  PetscCall(GNNSetFromOptions(*gnn));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode GNNSetGraph(GNN gnn, GNNGraph graph)
 {
   PetscFunctionBegin;
