@@ -6,7 +6,7 @@
 #include <petscgnn.h>
 #include <petsc/private/petscimpl.h>
 
-struct GNNTorch; /* src/nn/gnntorch.hpp */
+struct GNNTorch; /* src/gnn/gnntorchstate.hpp */
 
 struct _p_GNN {
   PETSCHEADER(int);
