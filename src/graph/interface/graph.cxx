@@ -2,6 +2,8 @@
 #include "gnngraphimpl.h"
 #include <cmath>
 
+#define GNNGraphCheckSetUp(g) PetscCheck((g)->setupcalled, PetscObjectComm((PetscObject)(g)), PETSC_ERR_ORDER, "Call GNNGraphSetUp() first")
+
 const char *const GNNHaloTypes[] = {"sf", "none", "GNNHaloType", "GNN_HALO_", NULL};
 
 /*@C
@@ -107,10 +109,13 @@ PetscErrorCode GNNGraphSetPeriodicity(GNNGraph graph, const PetscReal period[])
 @*/
 PetscErrorCode GNNGraphGetEdgeVector(GNNGraph graph, PetscInt q, PetscReal v[])
 {
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  PetscValidRealPointer(v, 3);
+  GNNGraphCheckSetUp(graph);
+  PetscCheck(q >= 0 && q < graph->nEdges, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Edge %" PetscInt_FMT " is not a local edge (0 <= q < %" PetscInt_FMT ")", q, graph->nEdges);
   const PetscInt   dim = graph->dim;
   const PetscReal *xj = graph->coords + graph->senders[q] * dim, *xi = graph->coords + graph->receivers[q] * dim;
-
-  PetscFunctionBegin;
   for (PetscInt d = 0; d < dim; d++) {
     PetscReal L = graph->period[d];
     v[d]        = xj[d] - xi[d];
@@ -268,7 +273,6 @@ PetscErrorCode GNNGraphDestroy(GNNGraph *graph)
   PetscFunctionReturn(0);
 }
 
-#define GNNGraphCheckSetUp(g) PetscCheck((g)->setupcalled, PetscObjectComm((PetscObject)(g)), PETSC_ERR_ORDER, "Call GNNGraphSetUp() first")
 
 PetscErrorCode GNNGraphGetDimension(GNNGraph graph, PetscInt *dim)
 {

@@ -140,6 +140,9 @@ PetscErrorCode GNNGraphSaveNaturalVec(GNNGraph graph, Vec v, const char file[])
   PetscBool    ok = PETSC_TRUE;
 
   PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  PetscValidHeaderSpecific(v, VEC_CLASSID, 2);
+  PetscValidCharPointer(file, 3);
   PetscCall(VecGetBlockSize(v, &bs));
   PetscCall(GNNGraphGatherNatural(graph, v, &n, &a));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -177,6 +180,9 @@ PetscErrorCode GNNGraphLoadNaturalVec(GNNGraph graph, const char file[], Vec v)
   PetscScalar             *a;
 
   PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  PetscValidCharPointer(file, 2);
+  PetscValidHeaderSpecific(v, VEC_CLASSID, 3);
   PetscCall(VecGetBlockSize(v, &bs));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
