@@ -125,6 +125,22 @@ struct TrainResult {
   std::vector<double> history, params;
 };
 
+/* The loss history and the weights of a trainer's model */
+inline TrainResult GNNTestTrainResult(GNNTrainer tr)
+{
+  TrainResult      r;
+  GNN              gnn;
+  PetscInt         n, np;
+  const PetscReal *h;
+  TestCall(GNNTrainerGetHistory(tr, NULL, &n, &h));
+  r.history.assign(h, h + n);
+  TestCall(GNNTrainerGetGNN(tr, &gnn));
+  TestCall(GNNGetNumParameters(gnn, &np));
+  r.params.resize(np);
+  TestCall(GNNGetParameters(gnn, r.params.data()));
+  return r;
+}
+
 /* Trains on the Taylor-Green task (4 pairs, dt 0.25) with these options (mesh, model, trainer):
    loss history and final weights; with stopAfter >= 0, only that many steps, then a checkpoint */
 inline TrainResult GNNTestTrain(MPI_Comm comm, const std::string &opts, PetscInt stopAfter = -1, const std::string &checkpoint = "")
@@ -149,16 +165,42 @@ inline TrainResult GNNTestTrain(MPI_Comm comm, const std::string &opts, PetscInt
     for (PetscInt k = 0; k < stopAfter; k++) TestCall(GNNTrainerStep(tr, NULL));
     TestCall(GNNTrainerSaveCheckpoint(tr, checkpoint.c_str()));
   }
-  PetscInt         n, np;
-  const PetscReal *h;
-  TestCall(GNNTrainerGetHistory(tr, NULL, &n, &h));
-  r.history.assign(h, h + n);
-  TestCall(GNNGetNumParameters(s.gnn, &np));
-  r.params.resize(np);
-  TestCall(GNNGetParameters(s.gnn, r.params.data()));
+  r = GNNTestTrainResult(tr);
   TestCall(VecDestroy(&x));
   TestCall(VecDestroy(&y));
   TestCall(GNNTrainerDestroy(&tr));
+  return r;
+}
+
+/* Outputs, and optionally loss and gradients, of the model the options describe, on the
+   Taylor-Green fields (GNNSetup::Fields) */
+struct GNNTestResult {
+  std::vector<double> y;    /* outputs, natural order, rank 0 only */
+  double              loss = 0;
+  std::vector<double> grad; /* identical on every rank */
+};
+
+inline GNNTestResult GNNTestEvaluate(MPI_Comm comm, const std::string &opts, bool withGrad)
+{
+  ScopedOptions o(opts);
+  GNNSetup      s(comm);
+  Vec           x, t, y;
+  GNNTestResult r;
+  s.Fields(&x, &t);
+  TestCall(GNNGraphCreateNodeVec(s.graph, s.dim, &y));
+  TestCall(GNNApply(s.gnn, x, y));
+  r.y = s.Natural(y);
+  if (withGrad) {
+    PetscInt  np;
+    PetscReal loss;
+    TestCall(GNNGetNumParameters(s.gnn, &np));
+    r.grad.resize(np);
+    TestCall(GNNComputeLossGradient(s.gnn, x, t, NULL, &loss, r.grad.data()));
+    r.loss = loss;
+  }
+  TestCall(VecDestroy(&x));
+  TestCall(VecDestroy(&t));
+  TestCall(VecDestroy(&y));
   return r;
 }
 

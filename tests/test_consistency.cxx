@@ -23,35 +23,8 @@ std::vector<Case> Cases()
   };
 }
 
-struct Result {
-  std::vector<double> y;    /* outputs, natural order, rank 0 only */
-  double              loss = 0;
-  std::vector<double> grad; /* identical on every rank */
-};
-
-Result Evaluate(MPI_Comm comm, const std::string &opts, bool withGrad)
-{
-  ScopedOptions o(opts);
-  GNNSetup      s(comm);
-  Vec           x, t, y;
-  Result        r;
-  s.Fields(&x, &t);
-  TestCall(GNNGraphCreateNodeVec(s.graph, s.dim, &y));
-  TestCall(GNNApply(s.gnn, x, y));
-  r.y = s.Natural(y);
-  if (withGrad) {
-    PetscInt  np;
-    PetscReal loss;
-    TestCall(GNNGetNumParameters(s.gnn, &np));
-    r.grad.resize(np);
-    TestCall(GNNComputeLossGradient(s.gnn, x, t, NULL, &loss, r.grad.data()));
-    r.loss = loss;
-  }
-  TestCall(VecDestroy(&x));
-  TestCall(VecDestroy(&t));
-  TestCall(VecDestroy(&y));
-  return r;
-}
+using Result = GNNTestResult;
+Result Evaluate(MPI_Comm comm, const std::string &opts, bool withGrad) { return GNNTestEvaluate(comm, opts, withGrad); }
 
 class Consistency : public ::testing::TestWithParam<Case> { };
 

@@ -72,32 +72,8 @@ void KernelsBitwise(torch::Dtype dtype)
 TEST(GpuKernels, BitwiseFloat32) { KernelsBitwise<float>(torch::kFloat32); }
 TEST(GpuKernels, BitwiseFloat64) { KernelsBitwise<double>(torch::kFloat64); }
 
-struct Eval {
-  std::vector<double> y, grad;
-  double              loss = 0;
-};
-
-Eval Evaluate(const std::string &opts)
-{
-  ScopedOptions o(opts);
-  GNNSetup      s(PETSC_COMM_WORLD);
-  Vec           x, t, y;
-  PetscInt      np;
-  PetscReal     loss;
-  Eval          r;
-  s.Fields(&x, &t);
-  TestCall(GNNGraphCreateNodeVec(s.graph, s.dim, &y));
-  TestCall(GNNApply(s.gnn, x, y));
-  r.y = s.Natural(y);
-  TestCall(GNNGetNumParameters(s.gnn, &np));
-  r.grad.resize(np);
-  TestCall(GNNComputeLossGradient(s.gnn, x, t, NULL, &loss, r.grad.data()));
-  r.loss = loss;
-  TestCall(VecDestroy(&x));
-  TestCall(VecDestroy(&t));
-  TestCall(VecDestroy(&y));
-  return r;
-}
+using Eval = GNNTestResult;
+Eval Evaluate(const std::string &opts) { return GNNTestEvaluate(PETSC_COMM_WORLD, opts, true); }
 
 void CompareModel(const std::string &mesh, const std::string &prec, double tol)
 {

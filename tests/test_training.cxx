@@ -64,8 +64,8 @@ TrainResult TrainWeighted(MPI_Comm comm, int weights, bool perturb)
   GNNSetup         s(comm);
   GNNTrainer       tr;
   Vec              x, y, w = NULL;
-  PetscInt         nO, np, n;
-  const PetscReal *X, *h;
+  PetscInt         nO;
+  const PetscReal *X;
   PetscScalar     *a;
   TrainResult      r;
   TestCall(GNNTrainerCreate(comm, &tr));
@@ -96,11 +96,7 @@ TrainResult TrainWeighted(MPI_Comm comm, int weights, bool perturb)
     TestCall(GNNTrainerAddSample(tr, x, y));
   }
   TestCall(GNNTrainerTrain(tr));
-  TestCall(GNNTrainerGetHistory(tr, NULL, &n, &h));
-  r.history.assign(h, h + n);
-  TestCall(GNNGetNumParameters(s.gnn, &np));
-  r.params.resize(np);
-  TestCall(GNNGetParameters(s.gnn, r.params.data()));
+  r = GNNTestTrainResult(tr);
   TestCall(VecDestroy(&x));
   TestCall(VecDestroy(&y));
   TestCall(GNNTrainerDestroy(&tr));
