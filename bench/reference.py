@@ -3,13 +3,16 @@
 share/python/meshgraphnet.py (class MeshGraphNet), on the graph, training pair and weights that
 bench.cxx wrote with -bench_export PREFIX. Prints one JSON line "BENCH_JSON {...}".
 
-  reference.py train PREFIX --threads T --warmup W --reps R [--lr 1e-4] [--json FILE] [--profile]
+  reference.py train PREFIX --threads T [--warmup 2] [--reps 10] [--lr 1e-4] [--json FILE] [--profile]
                    [--device cuda]   (on a GPU: the step ends with torch.cuda.synchronize(); peak
                                       device memory from torch.cuda.max_memory_allocated)
   reference.py peak --threads T [--n 4096]        large fp32 torch.mm (GFLOP/s)
 
 Step = zero_grad, forward, MSE loss (the mean over nodes and output features, as
 GNNComputeLossGradient without normalisation), backward, Adam step (constant learning rate).
+The first --warmup steps are not timed (the first two are slower: allocator, autograd graph and
+Adam state set up; make bench gives petscgnn the same number of warm-up steps); "step_times" are the
+--reps timed steps, "step_min"/"step_median" their minimum and median.
 Memory: VmRSS at start (after import torch), before the first step, and the high-water mark of the
 steps (reset with /proc/self/clear_refs just before the first step, so reading the files does not
 count), in kB.
@@ -125,6 +128,7 @@ def cmd_train(a):
         profile = {e.key: e.self_cpu_time_total / 1e3 for e in prof.key_averages()}
     emit({"mode": "reference_train", "threads": a.threads, "nodes": n, "edges": int(ei.shape[1]),
           "params": nparams, "warmup": a.warmup, "step_times": times, "losses": losses,
+          "step_min": min(times) if times else -1, "step_median": float(np.median(times)) if times else -1,
           "rss_start_kb_sum": rss_start, "rss_setup_kb_sum": rss_setup, "hwm_train_kb_sum": hwm,
           "live_peak_bytes_sum": live_peak, "torch": torch.__version__, "profile_self_ms": profile,
           "device": a.device, "device_peak_bytes": torch.cuda.max_memory_allocated() if gpu else -1}, a.json)
@@ -149,8 +153,8 @@ def main():
     t = sub.add_parser("train")
     t.add_argument("prefix")
     t.add_argument("--threads", type=int, default=1)
-    t.add_argument("--warmup", type=int, default=1)
-    t.add_argument("--reps", type=int, default=5)
+    t.add_argument("--warmup", type=int, default=2, help="untimed steps first (default 2)")
+    t.add_argument("--reps", type=int, default=10, help="timed steps (default 10)")
     t.add_argument("--lr", type=float, default=1e-4)
     t.add_argument("--json")
     t.add_argument("--profile", action="store_true", help="profile one more step (operator self times)")

@@ -10,7 +10,14 @@ Reference configuration: H = 32, 5 hidden layers per MLP, L = 4, float32, on the
 for petscgnn, bench/reference.py for PyTorch) with OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = the
 LibTorch thread count, under mpiexec --bind-to none; petscgnn and the reference alternate, so a
 background load hits both; before each, the script waits up to 30 s for the CPUs to be idle and
-records how busy they were. --quick: small sizes, to check the pipeline (not for the numbers).
+records how busy they were. Both codes get WARMUP = 2 untimed steps per process; at 32^3 both are
+timed at 1 and at 2 threads in ROUNDS = 2 alternating rounds of 5 steps (10 timed steps per code and
+thread count), and the summary compares them at each thread count and each at its best thread count
+(the reference, Debian's torch 1.13, is often faster with 1 thread than with 2); 48^3 runs each code
+at its best thread count of 32^3. Step times: median, min and max (tables and benchmarks.json,
+"summary"); ratios of the medians and of the minima.
+--quick: small sizes and few steps, to check the pipeline in a few minutes (not for the numbers).
+--from-json FILE: no measurements, rewrites the report, plots and JSON from a run's benchmarks.json.
 Timings are reported, never asserted.
 """
 
@@ -63,6 +70,14 @@ def cpu_busy(interval=0.5):
     return 1.0 - (i1 - i0) / max(t1 - t0, 1)
 
 
+# Timing protocol (both codes alike): WARMUP untimed steps in every timed process (the reference's
+# first steps are up to 1.5x slower), then the timed steps; at 32^3 ROUNDS alternating rounds of
+# REPS_PER_ROUND steps per (code, thread count), i.e. ROUNDS x REPS_PER_ROUND steps each.
+WARMUP = 2
+ROUNDS = 2
+REPS_PER_ROUND = 5
+REPS_48, REPS_48_REF = 5, 3  # 48^3: the reference's step takes ~14 s here
+REPS_SCALING = 10  # strong/weak runs (petscgnn only)
 QUIET_WAIT_S = 30.0  # per timed process: wait up to this long for the CPUs to be idle (other users)
 
 
@@ -173,22 +188,40 @@ class Bench:
         tiny = (4, 4, 4)
         W = self.work
         R = self.R["train"] = {}
+        R["protocol"] = {"warmup": WARMUP, "rounds": ROUNDS, "reps_per_round": 2 if q else REPS_PER_ROUND,
+                         "reps_48": 2 if q else REPS_48, "reps_48_ref": 2 if q else REPS_48_REF,
+                         "reps_scaling": 2 if q else REPS_SCALING}
+        P = R["protocol"]
         # tiny graph: memory baseline of both processes
         R["tiny"] = {"ours": self.ours(tiny, 1, 2, 1, 1, export=f"{W}/tiny", what="ours tiny"),
                      "ref": None}
         R["tiny"]["ref"] = self.ref(f"{W}/tiny", 2, 1, 1, what="reference tiny")
-        # main size, 2 threads, alternating rounds
-        rounds = 1 if q else 2
-        reps = 2 if q else 3
-        r32 = R["n32"] = {"nodes3": n32, "ours": [], "ref": []}
-        for k in range(rounds):
-            r32["ours"].append(self.ours(n32, 1, 2, 1, reps, export=f"{W}/n32" if k == 0 else None,
-                                         profile=f"{W}/profile32.json" if k == 0 else None,
-                                         what=f"ours {n32[0]}^3 1r x 2t round {k}"))
-            r32["ref"].append(self.ref(f"{W}/n32", 2, 1, reps, profile=(k == 0),
-                                       what=f"reference {n32[0]}^3 2t round {k}"))
-        # larger size, 2 threads: check the memory first (reference: ~ its 32^3 per-node figure)
-        r48 = R["n48"] = {"nodes3": n48, "ours": [], "ref": [], "skipped": None}
+        # main size, 1 and 2 threads for both codes, alternating: every round runs the four
+        # (code, threads) processes, the odd rounds in the reverse order (drift hits all alike)
+        reps = P["reps_per_round"]
+        r32 = R["n32"] = {"nodes3": n32, "ours": [], "ref": []}  # 2 threads
+        r1 = R["n32_1t"] = {"nodes3": n32, "ours": [], "ref": []}  # 1 thread
+        for k in range(ROUNDS):
+            first = k == 0
+            jobs = [("ours", 2), ("ref", 2), ("ours", 1), ("ref", 1)]
+            for who, t in (jobs if k % 2 == 0 else jobs[::-1]):
+                dst = r32 if t == 2 else r1
+                tag = f"{n32[0]}^3 1r x {t}t round {k}" if who == "ours" else f"{n32[0]}^3 {t}t round {k}"
+                if who == "ours":
+                    prof = (f"{W}/profile32.json" if t == 2 else f"{W}/profile32_1t.json") if first else None
+                    dst["ours"].append(self.ours(n32, 1, t, WARMUP, reps, export=f"{W}/n32" if first and t == 2 else None,
+                                                 profile=prof, what=f"ours {tag}"))
+                else:
+                    dst["ref"].append(self.ref(f"{W}/n32", t, WARMUP, reps, profile=first, what=f"reference {tag}"))
+        # each code's best thread count at 32^3 (median step of all its rounds): used at 48^3
+        best = {}
+        for who in ("ours", "ref"):
+            med = {t: statistics.median([x for d in (r32 if t == 2 else r1)[who] for x in d["step_times"]]) for t in (1, 2)}
+            best[who] = min(med, key=med.get)
+        R["best_threads_n32"] = best
+        # larger size, each code at its best thread count: check the memory first (~ its 32^3 per-node figure)
+        r48 = R["n48"] = {"nodes3": n48, "ours": [], "ref": [], "skipped": None,
+                          "threads_ours": best["ours"], "threads_ref": best["ref"]}
         need_kb = {}
         for who in ("ours", "ref"):
             d = r32[who][0]
@@ -206,19 +239,17 @@ class Bench:
                 r48["skipped"] = (r48["skipped"] or "") + f"{who}: needs ~{need_kb[who] / 2**20:.1f} GiB, " \
                                                           f"{avail / 2**20:.1f} GiB available. "
         if not r48["skipped"]:
-            r48["ours"].append(self.ours(n48, 1, 2, 1, 2 if q else 3, export=f"{W}/n48", what=f"ours {n48[0]}^3 1r x 2t"))
-            r48["ref"].append(self.ref(f"{W}/n48", 2, 1, 2 if q else 3, what=f"reference {n48[0]}^3 2t"))
+            r48["ours"].append(self.ours(n48, 1, best["ours"], WARMUP, P["reps_48"], export=f"{W}/n48",
+                                         what=f"ours {n48[0]}^3 1r x {best['ours']}t"))
+            r48["ref"].append(self.ref(f"{W}/n48", best["ref"], WARMUP, P["reps_48_ref"],
+                                       what=f"reference {n48[0]}^3 {best['ref']}t"))
             for f in os.listdir(W):  # the 48^3 files are large
                 if f.startswith("n48."):
                     os.remove(os.path.join(W, f))
-        # one thread: ours and reference (the same thread count), and the base of strong/weak
-        r1 = R["n32_1t"] = {"ours": self.ours(n32, 1, 1, 1, 3, profile=f"{W}/profile32_1t.json",
-                                              what=f"ours {n32[0]}^3 1r x 1t")}
-        r1["ref"] = self.ref(f"{W}/n32", 1, 1, 3, profile=True, what=f"reference {n32[0]}^3 1t")
         # strong: 2 ranks x 1 thread at the same size; weak: twice the nodes on 2 ranks
-        R["strong_2r1t"] = self.ours(n32, 2, 1, 1, 3, what=f"ours {n32[0]}^3 2r x 1t")
+        R["strong_2r1t"] = self.ours(n32, 2, 1, WARMUP, P["reps_scaling"], what=f"ours {n32[0]}^3 2r x 1t")
         nweak = (n32[0], n32[1], 2 * n32[2])
-        R["weak_2r1t"] = self.ours(nweak, 2, 1, 1, 3, what=f"ours {nweak} 2r x 1t")
+        R["weak_2r1t"] = self.ours(nweak, 2, 1, WARMUP, P["reps_scaling"], what=f"ours {nweak} 2r x 1t")
         R["weak_2r1t"]["nodes3"] = nweak
 
     def partitions(self):
@@ -397,33 +428,49 @@ def analyse(R):
                 "steps_kib_per_node": (d["hwm_train_kb_sum"] - d["rss_setup_kb_sum"]) / N,
                 "hwm_gib": d["hwm_train_kb_sum"] / 2 ** 20}
 
-    rows = []
-    for key in ("n32", "n48"):
-        r = T[key]
-        if not r["ours"]:
-            continue
-        o = stats([t for d in r["ours"] for t in d["step_times"]])
-        f = stats([t for d in r["ref"] for t in d["step_times"]])
-        d0 = r["ours"][0]
+    def runs_of(v):
+        return v if isinstance(v, list) else [v]  # one process (older files) or a list of rounds
+
+    def steps_of(v):
+        return [t for d in runs_of(v) for t in d["step_times"]]
+
+    def row(size, ours, ref, to, tr, kind):
+        """One line of the summary: petscgnn's processes `ours` at `to` threads against the reference's
+        `ref` at `tr` threads; ratios of the medians and of the minima (the reference's over ours)."""
+        ours, ref = runs_of(ours), runs_of(ref)
+        o, f = stats(steps_of(ours)), stats(steps_of(ref))
+        d0 = ours[0]
         N, E = d0["nodes"], d0["edges"]
         fl = step_flops(N, E)
-        rows.append({"size": key, "nodes": N, "edges": E, "threads": 2, "ours": o, "ref": f,
-                     "ratio": f["median"] / o["median"],
-                     "fom_ours": N / o["median"] / 1e6, "fom_ref": N / f["median"] / 1e6,
-                     "gflop_step": fl / 1e9, "gflop_step_ours": step_flops_ours(N, E) / 1e9, "gflops_ours": fl / o["median"] / 1e9, "gflops_ref": fl / f["median"] / 1e9,
-                     "mem_ours": mem(d0, "ours"), "mem_ref": mem(r["ref"][0], "ref"),
-                     "loss0_ours": d0["losses"][0], "loss0_ref": r["ref"][0]["losses"][0]})
+        return {"size": size, "kind": kind, "nodes": N, "edges": E, "threads": to if to == tr else f"{to} / {tr}",
+                "threads_ours": to, "threads_ref": tr, "ours": o, "ref": f,
+                "ratio": f["median"] / o["median"], "ratio_min": f["min"] / o["min"],
+                "fom_ours": N / o["median"] / 1e6, "fom_ref": N / f["median"] / 1e6,
+                "gflop_step": fl / 1e9, "gflop_step_ours": step_flops_ours(N, E) / 1e9,
+                "gflops_ours": fl / o["median"] / 1e9, "gflops_ref": fl / f["median"] / 1e9,
+                "mem_ours": mem(d0, "ours"), "mem_ref": mem(ref[0], "ref"),
+                "loss0_ours": d0["losses"][0], "loss0_ref": ref[0]["losses"][0]}
+
+    # 32^3 at 2 and at 1 thread (both codes at the same count), then each code at its best thread
+    # count (the smaller median step), then 48^3 (each at its best count of 32^3)
     r1 = T["n32_1t"]
-    o1, f1 = stats(r1["ours"]["step_times"]), stats(r1["ref"]["step_times"])
-    N1, E1 = r1["ours"]["nodes"], r1["ours"]["edges"]
-    rows.append({"size": "n32", "nodes": N1, "edges": E1, "threads": 1, "ours": o1, "ref": f1,
-                 "ratio": f1["median"] / o1["median"], "fom_ours": N1 / o1["median"] / 1e6,
-                 "fom_ref": N1 / f1["median"] / 1e6, "gflop_step": step_flops(N1, E1) / 1e9,
-                 "gflop_step_ours": step_flops_ours(N1, E1) / 1e9,
-                 "gflops_ours": step_flops(N1, E1) / o1["median"] / 1e9,
-                 "gflops_ref": step_flops(N1, E1) / f1["median"] / 1e9,
-                 "mem_ours": mem(r1["ours"], "ours"), "mem_ref": mem(r1["ref"], "ref"),
-                 "loss0_ours": r1["ours"]["losses"][0], "loss0_ref": r1["ref"]["losses"][0]})
+    by_t = {2: T["n32"], 1: r1}
+    rows = [row("n32", by_t[t]["ours"], by_t[t]["ref"], t, t, "same") for t in (2, 1)]
+    best = {who: min((1, 2), key=lambda t: statistics.median(steps_of(by_t[t][who]))) for who in ("ours", "ref")}
+    rows.append(row("n32", by_t[best["ours"]]["ours"], by_t[best["ref"]]["ref"], best["ours"], best["ref"], "best"))
+    A["best_threads"] = best
+    A["ref_by_threads"] = {str(t): stats(steps_of(by_t[t]["ref"])) for t in (1, 2)}
+    A["ours_by_threads"] = {str(t): stats(steps_of(by_t[t]["ours"])) for t in (1, 2)}
+    r48 = T["n48"]
+    if r48["ours"]:
+        rows.append(row("n48", r48["ours"], r48["ref"], r48.get("threads_ours", 2), r48.get("threads_ref", 2),
+                        "best" if "threads_ours" in r48 else "same"))  # older files: both at 2 threads
+    R["summary"] = {"rows": [{k: v for k, v in r.items() if k not in ("mem_ours", "mem_ref")} for r in rows],
+                    "best_threads_n32": best,
+                    "note": "step times in s over all timed steps of the rounds: median, min, max, n; ratio = "
+                            "reference median / petscgnn median, ratio_min = reference min / petscgnn min; kind "
+                            "'same': both codes at the same thread count, 'best': each at its best thread count "
+                            "(smallest median step at 32^3)"}
     A["rows"] = rows
 
     # phase shares (32^3, 1 rank x 2 threads): mean event time per step over the rounds
@@ -435,7 +482,7 @@ def analyse(R):
 
     # operator profile (one step, 32^3, 2 threads)
     A["profile"], A["profile_ref"] = {}, {}
-    for t, f, ref in (("2", "profile32.json", T["n32"]["ref"][0]), ("1", "profile32_1t.json", r1["ref"])):
+    for t, f, ref in (("2", "profile32.json", T["n32"]["ref"][0]), ("1", "profile32_1t.json", runs_of(r1["ref"])[0])):
         prof = os.path.join(R["_work"], f)
         if os.path.exists(prof):
             A["profile"][t] = parse_trace(prof)
@@ -444,14 +491,15 @@ def analyse(R):
     R["profiles"] = A["profile"]  # kept in benchmarks.json
 
     # strong / weak (1 thread per rank)
-    s11 = stats(r1["ours"]["step_times"])["median"]
+    s11 = stats(steps_of(r1["ours"]))["median"]
     s12 = stats([t for d in runs for t in d["step_times"]])["median"]
     s21 = stats(T["strong_2r1t"]["step_times"])["median"]
     w21 = stats(T["weak_2r1t"]["step_times"])["median"]
     A["strong_weak"] = {"1r1t": s11, "1r2t": s12, "2r1t": s21, "weak_2r1t": w21,
                         "speedup_threads": s11 / s12, "speedup_ranks": s11 / s21,
                         "ranks_vs_threads": s12 / s21, "weak_eff": s11 / w21,
-                        "strong_stats": stats(T["strong_2r1t"]["step_times"]), "base_stats": stats(r1["ours"]["step_times"]),
+                        "strong_stats": stats(T["strong_2r1t"]["step_times"]), "base_stats": stats(steps_of(r1["ours"])),
+                        "threads_stats": stats([t for d in runs for t in d["step_times"]]),
                         "weak_stats": stats(T["weak_2r1t"]["step_times"]),
                         "halo_2r": T["strong_2r1t"]["events_max"]["GNNHaloExchange"] + T["strong_2r1t"]["events_max"]["GNNHaloReverse"],
                         "mem_2r_kib_per_node": (T["strong_2r1t"]["hwm_train_kb_sum"] - 2 * tiny["ours"]["hwm_train_kb_sum"]) / T["strong_2r1t"]["nodes"]}
@@ -471,7 +519,7 @@ def analyse(R):
     A["halo_partitions"] = [halo(parts[k]) for k in sorted(parts, key=int)]
 
     # scaling model inputs and predictions
-    inputs = {"t_node": s11 / r1["ours"]["nodes"], "t_node_2t": s12 / runs[0]["nodes"], "layers": L, "hidden": H,
+    inputs = {"t_node": s11 / runs_of(r1["ours"])[0]["nodes"], "t_node_2t": s12 / runs[0]["nodes"], "layers": L, "hidden": H,
               "params": runs[0]["params"], "partitions": {str(k): v for k, v in parts.items()},
               "partition_nodes3": R["partitions"]["nodes3"]}
     R["scaling_inputs"] = inputs
@@ -501,7 +549,9 @@ def plots(R, A, docs):
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     labels, xs = [], 0
     for r in A["rows"]:
-        lab = f"{round(r['nodes'] ** (1 / 3))}^3, {r['threads']}t"
+        if r.get("kind") == "best" and r["size"] == "n32":
+            continue  # the same processes as the 1- and 2-thread bars
+        lab = f"{round(r['nodes'] ** (1 / 3))}^3, {r['threads']}t".replace(" / ", "/")
         for k, (who, c) in enumerate((("ours", "C0"), ("ref", "C1"))):
             st = r[who]
             ax.bar(xs + 0.4 * k, st["median"], 0.38, color=c, label=("petscgnn" if who == "ours" else "PyTorch reference") if xs == 0 else None,
@@ -620,7 +670,7 @@ def report(R, A, files, docs):
     w("")
     w("Written by `make bench` (`bench/run_bench.py`, driver `bench/bench.cxx`, reference step "
       "`bench/reference.py`); every number below comes from the run of "
-      f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(T_START))} and is in `docs/benchmarks.json`. "
+      f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(R.get('started', T_START)))} and is in `docs/benchmarks.json`. "
       "Timings are reported, never asserted.")
     w("")
     busy = [d["busy_before"] for d in iter_runs(R) if "busy_before" in d]
@@ -635,6 +685,8 @@ def report(R, A, files, docs):
       + (f", with uncommitted changes in {', '.join(x.split()[-1] for x in g['library_changes_not_committed'])}"
          if g.get("library_changes_not_committed") else "") + ".")
     w("")
+    pr = R["train"].get("protocol", {"warmup": 1, "rounds": 2, "reps_per_round": 3, "reps_48": 3, "reps_48_ref": 3})
+    n32, n48 = R["train"]["n32"]["nodes3"][0], R["train"]["n48"]["nodes3"][0]
     w("Reference configuration: H = 32, 5 hidden layers per MLP, L = 4 processor layers, LayerNorm, "
       "float32; 3-D hex box vertex graph (`-dm_plex_dim 3 -dm_plex_simplex 0 -dm_plex_box_faces n-1,n-1,n-1`, "
       "6-neighbour lattice, n^3 nodes); the built-in Taylor-Green pair u(0) -> u(dt) as the one training sample; "
@@ -643,23 +695,54 @@ def report(R, A, files, docs):
       "`torch.optim.Adam.step` of `share/python/meshgraphnet.py`'s `MeshGraphNet` with petscgnn's weights "
       "(`load_weights`) on the same graph (exported by `bench -bench_export`). Each timing is its own process "
       "with `OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = ` the thread count (`-gnn_threads` / "
-      "`torch.set_num_threads`); one warm-up step, then the median of the timed steps, [min-max] in brackets.")
+      "`torch.set_num_threads`). Both codes get the same treatment: "
+      f"{pr['warmup']} untimed warm-up steps in every process (the reference's first steps are up to 1.5x slower), "
+      f"then the timed steps; at {n32}^3 {pr['rounds']} rounds of {pr['reps_per_round']} steps for each code and "
+      "thread count (1 and 2), the codes and thread counts alternating (every round runs the four processes, "
+      f"every other round in the reverse order), so {pr['rounds'] * pr['reps_per_round']} timed steps each; at "
+      f"{n48}^3 {pr['reps_48']} (petscgnn) and {pr['reps_48_ref']} (reference) steps. A step time is reported as "
+      "the median of the timed steps, [min-max] in brackets; ratios are of the medians, the ratio of the minima "
+      "(the least disturbed steps) in brackets.")
     w("")
     w("## Summary")
     w("")
-    w("| graph | threads | petscgnn step [s] | reference step [s] | reference / petscgnn | FOM_train petscgnn / ref [M nodes x steps / s] | GFLOP/s petscgnn / ref (peak) | train memory per node petscgnn / ref [KiB] |")
+    w("| graph | threads (petscgnn / reference) | petscgnn step [s] | reference step [s] | reference / petscgnn (minima) | FOM_train petscgnn / ref [M nodes x steps / s] | GFLOP/s petscgnn / ref (peak) | train memory per node petscgnn / ref [KiB] |")
     w("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        pk = A["peak_gflops"][str(r["threads"])]
-        w(f"| {round(r['nodes'] ** (1 / 3))}^3 = {r['nodes']:,} nodes, {r['edges']:,} edges | {r['threads']} | "
-          f"{fmt_stat(r['ours'])} | {fmt_stat(r['ref'])} | **{r['ratio']:.2f}** | {r['fom_ours']:.4f} / {r['fom_ref']:.4f} | "
-          f"{r['gflops_ours']:.1f} / {r['gflops_ref']:.1f} ({pk:.0f}) | "
+        to, tr = r.get("threads_ours", r["threads"]), r.get("threads_ref", r["threads"])
+        pko, pkr = A["peak_gflops"][str(to)], A["peak_gflops"][str(tr)]
+        pk = f"{pko:.0f}" if to == tr else f"{pko:.0f} / {pkr:.0f}"
+        tl = f"{to}" if to == tr else f"{to} / {tr}"
+        if r.get("kind") == "best":
+            tl += ", each code's best"
+        w(f"| {round(r['nodes'] ** (1 / 3))}^3 = {r['nodes']:,} nodes, {r['edges']:,} edges | {tl} | "
+          f"{fmt_stat(r['ours'])} | {fmt_stat(r['ref'])} | **{r['ratio']:.2f}** ({r.get('ratio_min', float('nan')):.2f}) | "
+          f"{r['fom_ours']:.4f} / {r['fom_ref']:.4f} | "
+          f"{r['gflops_ours']:.1f} / {r['gflops_ref']:.1f} ({pk}) | "
           f"{r['mem_ours']['total_kib_per_node']:.1f} / {r['mem_ref']['total_kib_per_node']:.1f} |")
     r48 = R["train"]["n48"]
     if r48.get("skipped"):
         w("")
         w(f"48^3 was skipped: {r48['skipped']}")
     w("")
+    bt = A.get("best_threads")
+    if bt:
+        rb = A["ref_by_threads"]
+        ob = A["ours_by_threads"]
+        hb = next(r for r in rows if r.get("kind") == "best")
+        r2 = next(r for r in rows if r.get("kind") == "same" and r["threads"] == 2)
+        other = 3 - bt["ref"]
+        w(f"The reference is fastest here with {bt['ref']} thread{'s' if bt['ref'] > 1 else ''} at {n32}^3 "
+          f"(median step {fmt_t(rb[str(bt['ref'])]['median'])} s, min {fmt_t(rb[str(bt['ref'])]['min'])} s; with "
+          f"{other} thread{'s' if other > 1 else ''}: {fmt_t(rb[str(other)]['median'])} s, min {fmt_t(rb[str(other)]['min'])} s), "
+          f"petscgnn with {bt['ours']} (median {fmt_t(ob[str(bt['ours'])]['median'])} s, min "
+          f"{fmt_t(ob[str(bt['ours'])]['min'])} s). Each code at its best thread count, petscgnn's step is "
+          f"**{hb['ratio']:.2f}x** as fast as the reference's (medians; {hb['ratio_min']:.2f}x by the minima)"
+          + (f", against {r2['ratio']:.2f}x when both use 2 threads." if bt["ref"] != 2 else ".")
+          + "".join(f" The {n48}^3 row runs each code at its best thread count of {n32}^3 (the reference is not timed at "
+                    f"{n48}^3 with both counts: its step takes {fmt_t(r['ref']['median'])} s there)."
+                    for r in rows if r["size"] == "n48"))
+        w("")
     r0 = rows[0]
     w(f"Same model, same weights, same graph: the first-step losses agree "
       f"(petscgnn {r0['loss0_ours']:.8f}, reference {r0['loss0_ref']:.8f}). "
@@ -730,9 +813,11 @@ def report(R, A, files, docs):
       "never returns freed memory, and the heap fragments (without the cache petscgnn's VmHWM was 1.5x its live "
       "tensors). The reference runs in Python without PETSc and is not affected.")
     w("")
-    w("| graph | threads | petscgnn total / steps only [KiB/node] | reference total / steps only [KiB/node] | peak petscgnn / reference [GiB] | large tensor blocks held at the peak (petscgnn: in use or cached), petscgnn / reference [KiB/node] |")
+    w("| graph | threads (petscgnn / reference) | petscgnn total / steps only [KiB/node] | reference total / steps only [KiB/node] | peak petscgnn / reference [GiB] | large tensor blocks held at the peak (petscgnn: in use or cached), petscgnn / reference [KiB/node] |")
     w("|---|---|---|---|---|---|")
     for r in rows:
+        if r.get("kind") == "best" and r["size"] == "n32":
+            continue  # the same processes as a row above
         mo, mr = r["mem_ours"], r["mem_ref"]
         w(f"| {round(r['nodes'] ** (1 / 3))}^3 | {r['threads']} | {mo['total_kib_per_node']:.1f} / {mo['steps_kib_per_node']:.1f} | "
           f"{mr['total_kib_per_node']:.1f} / {mr['steps_kib_per_node']:.1f} | {mo['hwm_gib']:.2f} / {mr['hwm_gib']:.2f} | "
@@ -791,7 +876,7 @@ def report(R, A, files, docs):
     w("|---|---|---|")
     n = R["train"]["n32"]["nodes3"][0]
     w(f"| {n}^3, 1 rank x 1 thread | {fmt_stat(sw['base_stats'])} | base |")
-    w(f"| {n}^3, 1 rank x 2 threads | {sw['1r2t']:.3f} | speed-up {sw['speedup_threads']:.2f} |")
+    w(f"| {n}^3, 1 rank x 2 threads | {fmt_stat(sw['threads_stats'])} | speed-up {sw['speedup_threads']:.2f} |")
     w(f"| {n}^3, 2 ranks x 1 thread (strong) | {fmt_stat(sw['strong_stats'])} | speed-up {sw['speedup_ranks']:.2f}, "
       f"i.e. {sw['ranks_vs_threads']:.2f}x the speed of 1 rank x 2 threads; halo events (forward + reverse) {sw['halo_2r']:.4f} s |")
     w(f"| {n}x{n}x{2 * n}, 2 ranks x 1 thread (weak) | {fmt_stat(sw['weak_stats'])} | weak efficiency {sw['weak_eff']:.2f} |")
@@ -916,9 +1001,11 @@ def report(R, A, files, docs):
     w("")
     w("## Reproduce")
     w("")
-    w("`make bench` (about 5 minutes on this machine; `BUILD=dir` picks the build folder). Single runs: "
+    w(f"`make bench` (this run: {R.get('elapsed_s', 0) / 60:.0f} minutes on this machine; `BUILD=dir` picks the build folder; "
+      "`bench/run_bench.py --quick` checks the pipeline on small graphs in a few minutes, `--from-json FILE` "
+      "rewrites the report from a run's JSON). Single runs: "
       "`mpiexec -n P build/bench/bench -bench_mode train|partition|peak -dm_plex_dim 3 -dm_plex_simplex 0 "
-      "-dm_plex_box_faces 31,31,31 -gnn_threads T -bench_reps R [-bench_export PREFIX] [-bench_profile F] "
+      "-dm_plex_box_faces 31,31,31 -gnn_threads T -bench_warmup 2 -bench_reps R [-bench_export PREFIX] [-bench_profile F] "
       "[-log_view]`, and `/usr/bin/python3 bench/reference.py train PREFIX --threads T`.")
     w("")
     with open(os.path.join(docs, "benchmarks.md"), "w") as f:
@@ -965,10 +1052,10 @@ def observations(R, A, w):
 
 def print_table(R, A):
     print("\n==== petscgnn training step vs PyTorch reference (H=32, 5 hidden, L=4, fp32, 3-D lattice) ====")
-    print(f"{'graph':>8} {'thr':>3} {'ours [s]':>22} {'ref [s]':>22} {'ref/ours':>8} {'GF/s ours':>9} {'ref':>6} {'peak':>6} {'KiB/node ours':>13} {'ref':>6} {'live ours':>9} {'ref':>6}")
+    print(f"{'graph':>8} {'thr':>5} {'ours [s]':>22} {'ref [s]':>22} {'ref/ours':>8} {'GF/s ours':>9} {'ref':>6} {'peak':>6} {'KiB/node ours':>13} {'ref':>6} {'live ours':>9} {'ref':>6}")
     for r in A["rows"]:
-        print(f"{round(r['nodes'] ** (1 / 3)):>6}^3 {r['threads']:>3} {fmt_stat(r['ours']):>22} {fmt_stat(r['ref']):>22} "
-              f"{r['ratio']:8.2f} {r['gflops_ours']:9.1f} {r['gflops_ref']:6.1f} {A['peak_gflops'][str(r['threads'])]:6.0f} "
+        print(f"{round(r['nodes'] ** (1 / 3)):>6}^3 {str(r['threads']):>5} {fmt_stat(r['ours']):>22} {fmt_stat(r['ref']):>22} "
+              f"{r['ratio']:8.2f} {r['gflops_ours']:9.1f} {r['gflops_ref']:6.1f} {A['peak_gflops'][str(r['threads_ours'])]:6.0f} "
               f"{r['mem_ours']['total_kib_per_node']:13.1f} {r['mem_ref']['total_kib_per_node']:6.1f} "
               f"{r['mem_ours']['live_kib_per_node']:9.1f} {r['mem_ref']['live_kib_per_node']:6.1f}")
     ph = A["phases"]
@@ -1005,6 +1092,7 @@ def main():
         R = b.R
         R["machine"]["loadavg_end"] = os.getloadavg()
         R["elapsed_s"] = time.time() - T_START
+        R["started"] = T_START
         R = json.loads(json.dumps(R))  # keys as in the file (str)
     R["_work"] = os.path.join(a.build, "bench-work")
     R["_docs"] = a.docs
@@ -1015,6 +1103,10 @@ def main():
     with open(os.path.join(a.docs, "benchmarks.json"), "w") as f:
         json.dump(out, f, indent=1)
     print_table(R, A)
+    bt = A["best_threads"]
+    hb = next(r for r in A["rows"] if r.get("kind") == "best")
+    print(f"each code at its best thread count (petscgnn {bt['ours']}, reference {bt['ref']}): reference / petscgnn "
+          f"{hb['ratio']:.2f} (medians), {hb['ratio_min']:.2f} (minima)")
     log("done")
 
 
