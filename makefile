@@ -54,7 +54,7 @@ clean:
 
 # Benchmarks (not part of test): training step against the PyTorch reference, memory, phases,
 # strong/weak scaling, halo bytes, the scaling model and the consistency study; writes
-# docs/benchmarks.md, docs/bench_*.png and docs/benchmarks.json (10-20 minutes on 2 cores)
+# docs/benchmarks.md, docs/bench_*.png and docs/benchmarks.json (about 7 minutes on 2 cores)
 bench: build
 	/usr/bin/python3 bench/run_bench.py --build $(BUILD) --docs docs
 

@@ -807,7 +807,7 @@ def report(R, A, files, docs):
       "With petscgnn's tensor cache (`-gnn_tensor_cache`, on by default) the meter counts the blocks the cache holds, "
       "in use or kept for reuse, so its figure for petscgnn is an upper bound of the live tensors. "
       "petscgnn recomputes its edge encoder in backward instead of keeping its activations "
-      "(`src/nn/checkpoint.cxx`): about 5 KiB per node for one more forward of that MLP per step. "
+      "(`src/nn/recompute.cxx`): about 5 KiB per node for one more forward of that MLP per step. "
       "Why the cache: PETSc as Debian builds it loads SuperLU_DIST, whose load-time constructor calls "
       "`mallopt(M_MMAP_MAX, 0)` and `mallopt(M_TRIM_THRESHOLD, -1)`; glibc then serves every tensor from its heap, "
       "never returns freed memory, and the heap fragments (without the cache petscgnn's VmHWM was 1.5x its live "
