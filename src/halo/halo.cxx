@@ -64,13 +64,14 @@ public:
 std::shared_ptr<GNNHaloPlan> GNNHaloPlanCreate(GNNGraph graph, const torch::Device &device)
 {
   auto p = std::make_shared<GNNHaloPlan>();
+  PetscSF         sf;
+  const PetscInt *degree;
   p->graph = graph;
-  GNNCallThrow(GNNGraphGetHaloSF(graph, &p->sf));
   GNNCallThrow(GNNGraphGetSizes(graph, &p->nOwned, &p->nGhost, NULL, NULL));
   if (device.is_cpu()) return p;
-  const PetscInt *degree;
-  GNNCallThrow(PetscSFComputeDegreeBegin(p->sf, &degree));
-  GNNCallThrow(PetscSFComputeDegreeEnd(p->sf, &degree));
+  GNNCallThrow(GNNGraphGetHaloSF(graph, &sf));
+  GNNCallThrow(PetscSFComputeDegreeBegin(sf, &degree));
+  GNNCallThrow(PetscSFComputeDegreeEnd(sf, &degree));
   for (PetscInt i = 0; i < p->nOwned; i++)
     if (degree[i] > 0) p->border.push_back(i);
   p->borderDev = torch::tensor(p->border, torch::kInt64).to(device);

@@ -7,12 +7,11 @@
 #include <memory>
 #include <vector>
 
-/* What an exchange needs, read once from the graph's public interface: its PetscSF (roots: owned
-   nodes, leaves: ghosts nOwned + k) and, for tensors on a GPU, the owned rows that other ranks
-   read (the SF's roots with leaves), so that only those cross to the host and back. */
+/* What an exchange needs, read once from the graph's public interface: the graph (whose
+   GNNGraphHaloUpdate/Reverse exchange), its sizes and, for tensors on a GPU, the owned rows that
+   other ranks read (the halo SF's roots with leaves), so that only those cross to the host and back. */
 struct GNNHaloPlan {
   GNNGraph              graph = nullptr;
-  PetscSF               sf = nullptr;
   PetscInt              nOwned = 0, nGhost = 0;
   std::vector<int64_t>  border;    /* owned rows read by other ranks, increasing */
   torch::Tensor         borderDev; /* the same, int64, on the model's device (GPU only) */
