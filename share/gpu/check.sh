@@ -16,6 +16,8 @@ REPORT=$OUT/report.md
 BUILD=${GNN_GPU_BUILD:-/tmp/gnn-gpu-build}
 BUNDLE=${GNN_BUNDLE_DIR:-/tmp/gnn-bundle}
 START=$(date +%s)
+# where the build's time went (per target, start and end in ms), whatever happens after it
+trap 'cp "$BUILD/.ninja_log" "$OUT/ninja_log.txt" 2>/dev/null' EXIT
 failed=0
 declare -a rows
 
