@@ -83,5 +83,37 @@ expect_error truncated_checkpoint "truncated or another format" $common -gnn_res
 expect_error foreign_checkpoint   "not a petscgnn checkpoint"   $common -gnn_resume "$tmp/a.pt"
 expect_error other_architecture   "another architecture"        $common -gnn_hidden 8 -gnn_resume "$tmp/ckpt"
 expect_error missing_checkpoint   "Cannot open the checkpoint"  $common -gnn_resume "$tmp/none"
+# crafted checkpoints: each field out of its range is refused before it reaches the optimiser
+/usr/bin/python3 - "$tmp" <<'PY' || fail "could not write the crafted checkpoints"
+import sys, torch
+tmp = sys.argv[1]
+good = torch.load(tmp + "/ckpt")
+def crafted(name, key, value):
+    d = dict(good)
+    d[key] = value
+    torch.save(d, tmp + "/" + name)
+opt = good["optimizer"]
+crafted("negstep", "step", torch.tensor([-5], dtype=torch.int64))
+crafted("bigstep", "step", torch.tensor([10 ** 12], dtype=torch.int64))
+o = opt.clone(); o[0] = 7; crafted("opttype", "optimizer", o)
+o = opt.clone(); o[9] = float("nan"); crafted("nansteps", "optimizer", o)
+o = opt.clone(); o[1] = -1e-3; crafted("neglr", "optimizer", o)
+m = good["adam_m"].clone(); m[0] = float("inf"); crafted("infmoment", "adam_m", m)
+PY
+expect_error negative_step        "its step -5 is not in"           $common -gnn_resume "$tmp/negstep"
+expect_error step_past_the_end    "is not in \\[0, steps"           $common -gnn_resume "$tmp/bigstep"
+expect_error optimizer_type_7     "optimiser type 7"                $common -gnn_resume "$tmp/opttype"
+expect_error steps_nan            "not finite"                      $common -gnn_resume "$tmp/nansteps"
+expect_error negative_lr          "learning rates"                  $common -gnn_resume "$tmp/neglr"
+expect_error moment_inf           "not finite"                      $common -gnn_resume "$tmp/infmoment"
+# a directory where a file is expected: a clear error, not an exception from the C++ library
+expect_error checkpoint_directory "Cannot open the checkpoint"      $common -gnn_resume "$tmp"
+expect_error weights_directory    "Cannot open the weights file"    $common -gnn_load_weights "$tmp"
+# a failed write leaves no temporary file behind: the target is a directory, so the temporary
+# file is written in full and the rename over the target fails
+mkdir -p "$tmp/adir"
+expect_error checkpoint_unwritable "Cannot write the checkpoint"    $common -gnn_train_steps 2 -gnn_checkpoint "$tmp/adir"
+[ ! -e "$tmp/adir.tmp" ] || fail "a temporary checkpoint file was left behind"
+expect_error history_unwritable   "Cannot write the history file|Cannot append to the history file" $common -gnn_train_steps 2 -gnn_train_history "$tmp/no/such/dir/h.csv"
 rm -rf "$tmp"
-echo "5 passed, 0 failed"
+echo "15 passed, 0 failed"

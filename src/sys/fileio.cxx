@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <sys/stat.h>
 #include <unistd.h>
 
 PetscErrorCode GNNReadFileEverywhere_Private(MPI_Comm comm, const char file[], std::vector<char> &bytes, PetscBool *found)
@@ -15,10 +16,18 @@ PetscErrorCode GNNReadFileEverywhere_Private(MPI_Comm comm, const char file[], s
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
-    std::ifstream in(file, std::ios::binary);
-    if (in) {
-      bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-      n = (long long)bytes.size();
+    struct stat st;
+    /* only regular files: reading a directory throws from inside the C++ library */
+    if (stat(file, &st) == 0 && S_ISREG(st.st_mode)) {
+      try {
+        std::ifstream in(file, std::ios::binary);
+        if (in) {
+          bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+          n = (long long)bytes.size();
+        }
+      } catch (const std::exception &) {
+        n = -1;
+      }
     }
   }
   PetscCallMPI(MPI_Bcast(&n, 1, MPI_LONG_LONG, 0, comm));
@@ -46,6 +55,7 @@ PetscErrorCode GNNWriteFileAtomic_Private(MPI_Comm comm, const char file[], cons
       good = (fclose(fp) == 0) && good;
       good = good && std::rename(tmp.c_str(), file) == 0;
     }
+    if (!good) std::remove(tmp.c_str()); /* no half-written temporary left behind */
   }
   PetscCallMPI(MPI_Bcast(&good, 1, MPI_INT, 0, comm));
   *ok = good ? PETSC_TRUE : PETSC_FALSE;

@@ -55,16 +55,17 @@ PetscErrorCode GNNTrainerHistoryRestart_Private(GNNTrainer tr)
 PetscErrorCode GNNTrainerHistoryAppend_Private(GNNTrainer tr, PetscInt step, PetscReal loss)
 {
   PetscMPIInt rank;
+  int         ok = 1;
 
   PetscFunctionBegin;
   if (!tr->historyFile[0]) PetscFunctionReturn(0);
   PetscCallMPI(MPI_Comm_rank(PetscObjectComm((PetscObject)tr), &rank));
-  if (rank == 0) {
+  if (rank == 0) { /* a full disk or a vanished file is an error, not a cut line and exit 0 */
     FILE *fp = fopen(tr->historyFile, "a");
-    if (fp) {
-      fprintf(fp, "%" PetscInt_FMT ",%.17g\n", step, (double)loss);
-      fclose(fp);
-    }
+    ok       = fp && fprintf(fp, "%" PetscInt_FMT ",%.17g\n", step, (double)loss) > 0;
+    if (fp) ok = (fclose(fp) == 0) && ok;
   }
+  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, PetscObjectComm((PetscObject)tr)));
+  PetscCheck(ok, PetscObjectComm((PetscObject)tr), PETSC_ERR_FILE_WRITE, "Cannot append to the history file %s", tr->historyFile);
   PetscFunctionReturn(0);
 }
