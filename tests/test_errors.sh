@@ -40,10 +40,13 @@ expect_error missing_mesh_file     "Cannot open|Unable to open"         -dm_plex
 expect_error corrupt_mesh_file     "Conversion error|Invalid|Unexpected" -dm_plex_filename "$tmp/corrupt.msh"
 expect_error truncated_mesh_file   "Insufficient data|Unexpected|Invalid" -dm_plex_filename "$tmp/truncated.msh"
 expect_error gll_on_simplices      "needs a mesh of quadrilaterals"     -dm_plex_filename "$src/share/meshes/channel-hole.msh" -gnn_graph_type gll
-expect_error gll_degree_zero       "degree must be positive"            $box -gnn_graph_type gll -gnn_graph_degree 0
-expect_error hidden_zero           "gnn_hidden must be positive"        $box -gnn_hidden 0
-expect_error layers_negative       "gnn_layers must be non-negative"    $box -gnn_layers -1
-expect_error threads_zero          "gnn_threads must be positive"       $box -gnn_threads 0
+expect_error gll_degree_zero       "degree must be in \\[1, 64\\]"        $box -gnn_graph_type gll -gnn_graph_degree 0
+expect_error gll_degree_huge       "degree must be in \\[1, 64\\], got 1300" $box -gnn_graph_type gll -gnn_graph_degree 1300
+expect_error hidden_zero           "gnn_hidden must be in \\[1, 65536\\]"  $box -gnn_hidden 0
+expect_error hidden_huge           "gnn_hidden must be in .* got 2147483647" $box -gnn_hidden 2147483647
+expect_error layers_negative       "gnn_layers must be in \\[0, 1024\\]"   $box -gnn_layers -1
+expect_error threads_zero          "gnn_threads must be in \\[1, 1024\\]"  $box -gnn_threads 0
+expect_error threads_huge          "gnn_threads must be in .* got 100000" $box -gnn_threads 100000
 expect_error box_faces_zero        "Invalid number|out of range|must be positive" $box -dm_plex_box_faces 0,3
 expect_error unknown_graph_type    "Unknown GNNGraph type"              $box -gnn_graph_type foo
 expect_error weights_missing_file  "Cannot open the weights file"       $box -gnn_load_weights "$tmp/missing.pt"

@@ -12,6 +12,8 @@ const char *const GNNDevices[]    = {"cpu", "cuda", "hip", "GNNDevice", "GNN_DEV
 
 static PetscErrorCode GNNSelectDevice_Private(GNN);
 
+static const int kMaxHidden = 65536, kMaxLayers = 1024, kMaxThreads = 1024;
+
 /*@C
   GNNCreate - Creates a GNN model. Give it a graph (GNNGraphSetUp() done) with GNNSetGraph(), the
   numbers of input and output features per node with GNNSetSizes(), then GNNSetFromOptions() and
@@ -119,9 +121,10 @@ PetscErrorCode GNNSetArchitecture(GNN gnn, PetscInt hidden, PetscInt mlpHidden, 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
   PetscCheck(!gnn->setupcalled, comm, PETSC_ERR_ORDER, "Cannot change the architecture of a GNN that is set up");
-  PetscCheck(hidden > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_hidden must be positive, got %" PetscInt_FMT, hidden);
-  PetscCheck(mlpHidden >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_mlp_hidden_layers must be non-negative, got %" PetscInt_FMT, mlpHidden);
-  PetscCheck(layers >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_layers must be non-negative, got %" PetscInt_FMT, layers);
+  /* upper bounds far above any mesh GNN, below sizes that only exhaust memory or time */
+  PetscCheck(hidden > 0 && hidden <= kMaxHidden, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_hidden must be in [1, %d], got %" PetscInt_FMT, kMaxHidden, hidden);
+  PetscCheck(mlpHidden >= 0 && mlpHidden <= kMaxLayers, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_mlp_hidden_layers must be in [0, %d], got %" PetscInt_FMT, kMaxLayers, mlpHidden);
+  PetscCheck(layers >= 0 && layers <= kMaxLayers, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_layers must be in [0, %d], got %" PetscInt_FMT, kMaxLayers, layers);
   gnn->hidden    = hidden;
   gnn->mlpHidden = mlpHidden;
   gnn->layers    = layers;
@@ -270,7 +273,7 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   PetscCall(GNNSetDevice(gnn, dev));
   PetscCall(PetscOptionsInt("-gnn_seed", "Seed of the initial weights (independent of the rank count)", "GNNSetSeed", gnn->seed, &gnn->seed, NULL));
   PetscCall(PetscOptionsInt("-gnn_threads", "LibTorch threads per rank", "GNNSetUp", threads, &threads, &flg));
-  PetscCheck(threads > 0, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_threads must be positive, got %" PetscInt_FMT, threads);
+  PetscCheck(threads > 0 && threads <= kMaxThreads, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_threads must be in [1, %d], got %" PetscInt_FMT, kMaxThreads, threads);
   gnn->threads = threads;
   PetscCall(PetscOptionsBool("-gnn_tensor_cache", "Reuse freed tensor blocks >= 1 MiB by size (LibTorch CPU allocator for the whole process; glibc's heap fragments under Debian's PETSc)", "GNNSetUp", gnn->tensorCache, &gnn->tensorCache, NULL));
   PetscCall(PetscOptionsString("-gnn_load_weights", "Initial weights: PyTorch state_dict file (dict of tensors)", "GNNLoadWeights", gnn->loadWeights, gnn->loadWeights, sizeof(gnn->loadWeights), NULL));
