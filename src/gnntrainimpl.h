@@ -4,6 +4,7 @@
 
 #include <petscgnntrain.h>
 #include <petsc/private/petscimpl.h>
+#include <string>
 #include <vector>
 
 /* The optimiser: Adam/AdamW on the flat parameter array, replicated on every rank */
@@ -44,6 +45,9 @@ struct _p_GNNTrainer {
 
 PETSC_INTERN PetscErrorCode GNNOptimizerUpdate_Private(GNNOptimizer &, PetscInt, std::vector<double> &, std::vector<double> &, PetscReal *, PetscReal *);
 PETSC_INTERN PetscReal      GNNOptimizerLearningRate_Private(const GNNOptimizer &, PetscInt);
+/* The first setting of the optimiser out of its range (or not finite), in words; "" when all are
+   valid: the options and the checkpoints are checked by this one function */
+std::string GNNOptimizerInvalid_Private(const GNNOptimizer &);
 PETSC_INTERN PetscErrorCode GNNTrainerAddNoise_Private(GNNTrainer, Vec, Vec);
 PETSC_INTERN PetscErrorCode GNNTrainerHistoryRestart_Private(GNNTrainer);
 PETSC_INTERN PetscErrorCode GNNTrainerHistoryAppend_Private(GNNTrainer, PetscInt, PetscReal);

@@ -104,7 +104,10 @@ expect_error negative_step        "its step -5 is not in"           $common -gnn
 expect_error step_past_the_end    "is not in \\[0, steps"           $common -gnn_resume "$tmp/bigstep"
 expect_error optimizer_type_7     "optimiser type 7"                $common -gnn_resume "$tmp/opttype"
 expect_error steps_nan            "not finite"                      $common -gnn_resume "$tmp/nansteps"
-expect_error negative_lr          "learning rates"                  $common -gnn_resume "$tmp/neglr"
+expect_error negative_lr          "learning rate must be positive"  $common -gnn_resume "$tmp/neglr"
+# the same checks guard the options
+expect_error option_eps_negative  "Adam epsilon must be positive"   $common -gnn_train_eps -1
+expect_error option_decay_negative "weight decay must be non-negative" $common -gnn_train_weight_decay -0.5
 expect_error moment_inf           "not finite"                      $common -gnn_resume "$tmp/infmoment"
 # a directory where a file is expected: a clear error, not an exception from the C++ library
 expect_error checkpoint_directory "Cannot open the checkpoint"      $common -gnn_resume "$tmp"
@@ -116,4 +119,4 @@ expect_error checkpoint_unwritable "Cannot write the checkpoint"    $common -gnn
 [ ! -e "$tmp/adir.tmp" ] || fail "a temporary checkpoint file was left behind"
 expect_error history_unwritable   "Cannot write the history file|Cannot append to the history file" $common -gnn_train_steps 2 -gnn_train_history "$tmp/no/such/dir/h.csv"
 rm -rf "$tmp"
-echo "15 passed, 0 failed"
+echo "17 passed, 0 failed"

@@ -117,35 +117,38 @@ PetscErrorCode GNNTrainerLoadCheckpoint(GNNTrainer tr, const char file[])
     if (opt.size() != 10 || noise.size() != 2) throw std::runtime_error("its optimiser record is malformed");
     if (!m.empty() && (m.size() != tr->s->p.size() || v.size() != m.size())) throw std::runtime_error("its optimiser moments have the wrong size");
     /* a crafted or damaged file must not reach the optimiser: every field in its range, every
-       number finite, before anything is changed */
-    auto   stepT = get("step");
+       number finite (the options' own checks), before anything is changed */
+    auto   stepT  = get("step");
     double nsteps = opt[9], step = stepT.numel() == 1 ? (double)stepT[0].item<int64_t>() : -1;
-    auto   finite = [](const std::vector<double> &v) {
-      for (double x : v)
-        if (!std::isfinite(x)) return false;
+    auto   finite = [](const std::vector<double> &x) {
+      for (double y : x)
+        if (!std::isfinite(y)) return false;
       return true;
     };
     if (!finite(opt) || !finite(noise) || !finite(m) || !finite(v)) throw std::runtime_error("it holds numbers that are not finite (NaN or Inf)");
     if (opt[0] != 0 && opt[0] != 1) throw std::runtime_error("its optimiser type " + std::to_string(opt[0]) + " is not adam (0) or adamw (1)");
-    if (!(nsteps >= 0 && nsteps <= (double)PETSC_MAX_INT && nsteps == std::floor(nsteps))) throw std::runtime_error("its number of steps " + std::to_string(nsteps) + " is not a non-negative integer");
+    for (double n : {opt[8], nsteps})
+      if (!(n >= 0 && n <= (double)PETSC_MAX_INT && n == std::floor(n))) throw std::runtime_error("its warm-up and total steps must be non-negative integers");
     if (!(step >= 0 && step <= nsteps)) throw std::runtime_error("its step " + std::to_string((long long)step) + " is not in [0, steps = " + std::to_string((long long)nsteps) + "]");
-    if (!(opt[1] > 0 && opt[2] >= 0 && opt[2] <= opt[1])) throw std::runtime_error("its learning rates are not 0 <= lr_min <= lr, lr > 0");
-    if (!(opt[3] >= 0 && opt[3] < 1 && opt[4] >= 0 && opt[4] < 1 && opt[5] > 0 && opt[6] >= 0 && opt[7] >= 0 && opt[8] >= 0 && opt[8] == std::floor(opt[8]) && opt[8] <= (double)PETSC_MAX_INT)) throw std::runtime_error("its optimiser constants are out of range (betas in [0, 1), eps > 0, weight decay, clip and warm-up >= 0)");
     if (!(noise[0] >= 0)) throw std::runtime_error("its noise level is negative");
+    GNNOptimizer c = o;
+    c.type         = (GNNOptimizerType)(int)opt[0];
+    c.lr           = opt[1];
+    c.lrMin        = opt[2];
+    c.beta1        = opt[3];
+    c.beta2        = opt[4];
+    c.eps          = opt[5];
+    c.weightDecay  = opt[6];
+    c.clip         = opt[7];
+    c.warmup       = (PetscInt)opt[8];
+    c.steps        = (PetscInt)nsteps;
+    c.m            = m;
+    c.v            = v;
+    const std::string why = GNNOptimizerInvalid_Private(c);
+    if (!why.empty()) throw std::runtime_error("its optimiser record is invalid: " + why);
     GNNStateFromDict_Private(tr->gnn, d, "model.");
     tr->step      = (PetscInt)step;
-    o.type        = (GNNOptimizerType)(int)opt[0];
-    o.lr          = opt[1];
-    o.lrMin       = opt[2];
-    o.beta1       = opt[3];
-    o.beta2       = opt[4];
-    o.eps         = opt[5];
-    o.weightDecay = opt[6];
-    o.clip        = opt[7];
-    o.warmup      = (PetscInt)opt[8];
-    o.steps       = (PetscInt)opt[9];
-    o.m           = m;
-    o.v           = v;
+    o             = c;
     tr->noise     = noise[0];
     tr->noiseSeed = (PetscInt)noise[1];
   } catch (const std::exception &e) {

@@ -4,6 +4,21 @@
 #include "gnntrainimpl.h"
 #include <cmath>
 
+std::string GNNOptimizerInvalid_Private(const GNNOptimizer &o)
+{
+  for (double x : {o.lr, o.lrMin, o.beta1, o.beta2, o.eps, o.weightDecay, o.clip})
+    if (!std::isfinite(x)) return "its constants must be finite (lr, lr_min, betas, eps, weight decay, clip)";
+  if (o.type != GNN_OPTIMIZER_ADAM && o.type != GNN_OPTIMIZER_ADAMW) return "the optimiser type " + std::to_string((int)o.type) + " is not adam (0) or adamw (1)";
+  if (!(o.lr > 0)) return "the learning rate must be positive";
+  if (!(o.lrMin >= 0 && o.lrMin <= o.lr)) return "the final learning rate must be in [0, lr]";
+  if (!(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1)) return "Adam betas must be in [0, 1)";
+  if (!(o.eps > 0)) return "Adam epsilon must be positive";
+  if (!(o.weightDecay >= 0)) return "the weight decay must be non-negative";
+  if (!(o.clip >= 0)) return "the clipping norm must be non-negative";
+  if (!(o.warmup >= 0 && o.steps >= 0)) return "the warm-up and total steps must be non-negative";
+  return "";
+}
+
 /* Learning rate of step s (0-based): linear warm-up to lr over `warmup` steps, then cosine decay
    to lrMin at the last step */
 PetscReal GNNOptimizerLearningRate_Private(const GNNOptimizer &o, PetscInt s)

@@ -167,8 +167,10 @@ PetscErrorCode GNNTrainerSetFromOptions(GNNTrainer tr)
   PetscCall(PetscOptionsReal("-gnn_train_eps", "Adam epsilon", "GNNTrainerSetFromOptions", o.eps, &o.eps, NULL));
   PetscCall(PetscOptionsReal("-gnn_train_weight_decay", "AdamW decoupled weight decay", "GNNTrainerSetFromOptions", o.weightDecay, &o.weightDecay, NULL));
   PetscCall(PetscOptionsReal("-gnn_train_clip", "Clip the gradient to this global norm (0: off)", "GNNTrainerSetFromOptions", o.clip, &o.clip, NULL));
-  PetscCheck(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "Adam betas must be in [0, 1)");
-  PetscCheck(o.clip >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_clip must be non-negative");
+  {
+    const std::string why = GNNOptimizerInvalid_Private(o);
+    PetscCheck(why.empty(), comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_*: %s", why.c_str());
+  }
   PetscCall(PetscOptionsBool("-gnn_train_normalize", "Normalise inputs and outputs with statistics of the samples", "GNNComputeNormalization", tr->normalize, &tr->normalize, NULL));
   PetscCall(PetscOptionsReal("-gnn_train_noise", "Standard deviation of the input noise", "GNNTrainerSetFromOptions", tr->noise, &tr->noise, NULL));
   PetscCheck(tr->noise >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_noise must be non-negative");

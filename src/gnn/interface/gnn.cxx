@@ -401,7 +401,7 @@ PetscErrorCode GNNView(GNN gnn, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPushTab(viewer));
   PetscCall(PetscViewerASCIIPrintf(viewer, "encode-process-decode: %" PetscInt_FMT " -> %" PetscInt_FMT " features per node\n", gnn->nin, gnn->nout));
   PetscCall(PetscViewerASCIIPrintf(viewer, "latent width %" PetscInt_FMT ", %" PetscInt_FMT " hidden layers per MLP, %" PetscInt_FMT " message-passing layers, LayerNorm %s, ELU%s\n", gnn->hidden, gnn->mlpHidden, gnn->layers, gnn->layerNorm ? "on" : "off", gnn->residual ? ", residual (output = input + network)" : ""));
-  if (gnn->setupcalled && gnn->deviceIndex >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "device %s:%" PetscInt_FMT " (LibTorch %s device, %s kernels)\n", GNNDevices[gnn->device], gnn->deviceIndex, "CUDA", GNNGpuBackend()));
+  if (gnn->setupcalled && gnn->deviceIndex >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "device %s:%" PetscInt_FMT " (LibTorch CUDA device, %s kernels)\n", GNNDevices[gnn->device], gnn->deviceIndex, GNNGpuBackend()));
   else PetscCall(PetscViewerASCIIPrintf(viewer, "device %s\n", GNNDevices[gnn->device]));
   PetscCall(PetscViewerASCIIPrintf(viewer, "precision %s, seed %" PetscInt_FMT ", %" PetscInt_FMT " LibTorch thread(s) per rank, tensor cache %s\n", GNNPrecisions[gnn->precision], gnn->seed, gnn->threads, gnn->tensorCache ? "on" : "off"));
   if (gnn->setupcalled) {
