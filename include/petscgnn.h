@@ -37,6 +37,15 @@ typedef enum {
 } GNNDevice;
 PETSC_EXTERN const char *const GNNDevices[];
 
+/* What training keeps for backward: every activation (GNN_RECOMPUTE_NONE), or only each processor
+   layer's inputs, the layer being run again in backward (GNN_RECOMPUTE_LAYERS: about a third of
+   the memory for one more forward of the processor; the gradients are the same, bit for bit) */
+typedef enum {
+  GNN_RECOMPUTE_NONE,
+  GNN_RECOMPUTE_LAYERS
+} GNNRecompute;
+PETSC_EXTERN const char *const GNNRecomputes[];
+
 PETSC_EXTERN PetscClassId GNN_CLASSID;
 
 PETSC_EXTERN PetscErrorCode GNNCreate(MPI_Comm, GNN *);
@@ -54,6 +63,8 @@ PETSC_EXTERN PetscErrorCode GNNSetSeed(GNN, PetscInt);
 PETSC_EXTERN PetscErrorCode GNNGetSeed(GNN, PetscInt *);
 PETSC_EXTERN PetscErrorCode GNNSetDevice(GNN, GNNDevice);
 PETSC_EXTERN PetscErrorCode GNNGetDevice(GNN, GNNDevice *);
+PETSC_EXTERN PetscErrorCode GNNSetRecompute(GNN, GNNRecompute);
+PETSC_EXTERN PetscErrorCode GNNGetRecompute(GNN, GNNRecompute *);
 PETSC_EXTERN PetscErrorCode GNNSetOptionsPrefix(GNN, const char[]);
 PETSC_EXTERN PetscErrorCode GNNAppendOptionsPrefix(GNN, const char[]);
 PETSC_EXTERN PetscErrorCode GNNSetFromOptions(GNN);

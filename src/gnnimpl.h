@@ -18,6 +18,7 @@ struct _p_GNN {
   GNNPrecision precision;
   GNNDevice    device;
   PetscInt     deviceIndex; /* the GPU this rank uses (set up), -1 on the CPU */
+  GNNRecompute recompute;
   PetscInt     seed;
   PetscInt     threads;
   PetscBool    tensorCache; /* install the caching CPU tensor allocator at set-up (src/sys/tensorcache.hpp) */

@@ -35,6 +35,31 @@ struct LogPhase {
 };
 } // namespace
 
+std::vector<torch::Tensor> ProcessorLayerImpl::forward(const GraphTensors &g, torch::Tensor h, torch::Tensor e)
+{
+  torch::Tensor hall = GNNHaloExchange(*g.halo, h);
+  {
+    LogPhase lp(GNN_EdgeMLP);
+    /* the first layer on [h_j, h_i, e_ji], W = [W_j, W_i, We]: the node parts once per node */
+    auto          first = edge_mlp->linear[0]->as<torch::nn::Linear>();
+    const int64_t H     = h.size(1);
+    auto          Wj = first->weight.narrow(1, 0, H), Wi = first->weight.narrow(1, H, H), We = first->weight.narrow(1, 2 * H, e.size(1));
+    auto          A  = GNNLinear(h, Wi, first->bias, false);
+    auto          B  = GNNLinear(hall, Wj, torch::zeros_like(first->bias), false);
+    e                = e + edge_mlp->forward_from(GNNEdgeLinear(g, A, B, e, We), 1);
+  }
+  torch::Tensor a;
+  {
+    LogPhase lp(GNN_Aggregate);
+    a = GNNSegmentSum(e, g.rowptr, g.receivers);
+  }
+  {
+    LogPhase lp(GNN_NodeMLP);
+    h = h + node_mlp->forward(torch::cat({h, a}, 1));
+  }
+  return {h, e};
+}
+
 torch::Tensor MeshGraphNetImpl::forward(const GraphTensors &g, torch::Tensor x)
 {
   torch::Tensor h, e;
@@ -46,27 +71,10 @@ torch::Tensor MeshGraphNetImpl::forward(const GraphTensors &g, torch::Tensor x)
     e = torch::GradMode::is_enabled() ? GNNRecomputeMLP(*edge_encoder, g.edgeFeatures) : edge_encoder->forward(g.edgeFeatures);
   }
   for (size_t l = 0; l < processor->size(); l++) {
-    auto          layer = processor[l]->as<ProcessorLayerImpl>();
-    torch::Tensor hall  = GNNHaloExchange(*g.halo, h);
-    {
-      LogPhase lp(GNN_EdgeMLP);
-      /* the first layer on [h_j, h_i, e_ji], W = [W_j, W_i, We]: the node parts once per node */
-      auto         first = layer->edge_mlp->linear[0]->as<torch::nn::Linear>();
-      const int64_t H    = h.size(1);
-      auto          Wj = first->weight.narrow(1, 0, H), Wi = first->weight.narrow(1, H, H), We = first->weight.narrow(1, 2 * H, e.size(1));
-      auto          A  = GNNLinear(h, Wi, first->bias, false);
-      auto          B  = GNNLinear(hall, Wj, torch::zeros_like(first->bias), false);
-      e                = e + layer->edge_mlp->forward_from(GNNEdgeLinear(g, A, B, e, We), 1);
-    }
-    torch::Tensor a;
-    {
-      LogPhase lp(GNN_Aggregate);
-      a = GNNSegmentSum(e, g.rowptr, g.receivers);
-    }
-    {
-      LogPhase lp(GNN_NodeMLP);
-      h = h + layer->node_mlp->forward(torch::cat({h, a}, 1));
-    }
+    auto layer = processor[l]->as<ProcessorLayerImpl>();
+    auto he    = recomputeLayers && torch::GradMode::is_enabled() ? GNNRecomputeLayer(*layer, g, h, e) : layer->forward(g, h, e);
+    h          = he[0];
+    e          = he[1];
   }
   LogPhase lp(GNN_Decode);
   auto y = decoder->forward(h) * output_std + output_mean;

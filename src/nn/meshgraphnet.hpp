@@ -14,6 +14,8 @@ struct MeshGraphNetOptions {
 
 struct ProcessorLayerImpl : torch::nn::Module {
   ProcessorLayerImpl(const MeshGraphNetOptions &o);
+  /* one message-passing step, halo exchange included: (h [nOwned, H], e [E, H]) -> {h', e'} */
+  std::vector<torch::Tensor> forward(const GraphTensors &g, torch::Tensor h, torch::Tensor e);
   MLP edge_mlp{nullptr}, node_mlp{nullptr};
 };
 TORCH_MODULE(ProcessorLayer);
@@ -30,6 +32,9 @@ struct MeshGraphNetImpl : torch::nn::Module {
      Identity (0 and 1) until the training data set them. */
   torch::Tensor input_mean, input_std, output_mean, output_std;
   bool          residual;
+  /* training keeps only each processor layer's inputs and recomputes the layer in backward
+     (src/nn/recompute.hpp): a setting of the run, not of the model */
+  bool          recomputeLayers = false;
 };
 TORCH_MODULE(MeshGraphNet);
 

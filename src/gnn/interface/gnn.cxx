@@ -9,6 +9,7 @@
 
 const char *const GNNPrecisions[] = {"float32", "float64", "GNNPrecision", "GNN_PRECISION_", NULL};
 const char *const GNNDevices[]    = {"cpu", "cuda", "hip", "GNNDevice", "GNN_DEVICE_", NULL};
+const char *const GNNRecomputes[] = {"none", "layers", "GNNRecompute", "GNN_RECOMPUTE_", NULL};
 
 static PetscErrorCode GNNSelectDevice_Private(GNN);
 
@@ -195,6 +196,32 @@ PetscErrorCode GNNGetDevice(GNN gnn, GNNDevice *device)
   PetscFunctionReturn(0);
 }
 
+/*@C
+  GNNSetRecompute - What training keeps for backward: GNN_RECOMPUTE_NONE (every activation, the
+  default) or GNN_RECOMPUTE_LAYERS (each processor layer's inputs only; the layer, its halo
+  exchange included, runs again in backward). The gradients are the same bit for bit; the second
+  needs about a third of the memory per node and one more forward of the processor per step. May
+  be changed at any time.
+@*/
+PetscErrorCode GNNSetRecompute(GNN gnn, GNNRecompute recompute)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscCheck(recompute >= GNN_RECOMPUTE_NONE && recompute <= GNN_RECOMPUTE_LAYERS, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "Unknown recompute mode %d", (int)recompute);
+  gnn->recompute = recompute;
+  if (gnn->torch && gnn->torch->net) gnn->torch->net->recomputeLayers = recompute == GNN_RECOMPUTE_LAYERS;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGetRecompute(GNN gnn, GNNRecompute *recompute)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscValidPointer(recompute, 2);
+  *recompute = gnn->recompute;
+  PetscFunctionReturn(0);
+}
+
 /* The seed of the initial weights: they depend on it alone, never on the rank count */
 PetscErrorCode GNNSetSeed(GNN gnn, PetscInt seed)
 {
@@ -238,6 +265,7 @@ PetscErrorCode GNNAppendOptionsPrefix(GNN gnn, const char prefix[])
 . -gnn_residual <false>         - output = input + network(input): a one-step model learns the increment
 . -gnn_precision <float32,float64> - arithmetic of the network
 . -gnn_device <cpu,cuda,hip>    - where the model runs (GPU: a build with -DGNN_GPU=cuda or hip)
+. -gnn_recompute <none,layers> - what training keeps for backward (layers: each processor layer's inputs only, about a third of the memory, same gradients)
 . -gnn_seed <12>                - seed of the initial weights (independent of the rank count)
 . -gnn_threads <1>              - LibTorch threads per rank
 . -gnn_tensor_cache <true>      - keep freed tensor blocks (>= 1 MiB) for reuse: see GNNTensorCacheInstall() in src/sys/tensorcache.hpp
@@ -251,6 +279,7 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   PetscBool    ln, flg;
   GNNPrecision prec;
   GNNDevice    dev = gnn->device;
+  GNNRecompute rec = gnn->recompute;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
@@ -271,6 +300,8 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   PetscCall(GNNSetPrecision(gnn, prec));
   PetscCall(PetscOptionsEnum("-gnn_device", "Where the model runs (parameters, activations, kernels)", "GNNSetDevice", GNNDevices, (PetscEnum)gnn->device, (PetscEnum *)&dev, NULL));
   PetscCall(GNNSetDevice(gnn, dev));
+  PetscCall(PetscOptionsEnum("-gnn_recompute", "What training keeps for backward: none (every activation) or layers (each processor layer's inputs; the layer runs again in backward)", "GNNSetRecompute", GNNRecomputes, (PetscEnum)gnn->recompute, (PetscEnum *)&rec, NULL));
+  PetscCall(GNNSetRecompute(gnn, rec));
   PetscCall(PetscOptionsInt("-gnn_seed", "Seed of the initial weights (independent of the rank count)", "GNNSetSeed", gnn->seed, &gnn->seed, NULL));
   PetscCall(PetscOptionsInt("-gnn_threads", "LibTorch threads per rank", "GNNSetUp", threads, &threads, &flg));
   PetscCheck(threads > 0 && threads <= kMaxThreads, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_threads must be in [1, %d], got %" PetscInt_FMT, kMaxThreads, threads);
@@ -357,6 +388,7 @@ PetscErrorCode GNNTorchCreate_Private(GNN gnn)
     torch::manual_seed((uint64_t)gnn->seed);
     t->net = MeshGraphNet(o);
     t->net->to(t->device, t->dtype); /* initial weights drawn on the CPU: the same on every device */
+    t->net->recomputeLayers = gnn->recompute == GNN_RECOMPUTE_LAYERS;
     for (auto &kv : t->net->named_parameters()) {
       t->params.emplace_back(kv.key(), kv.value());
       t->numel += kv.value().numel();
@@ -403,7 +435,7 @@ PetscErrorCode GNNView(GNN gnn, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPrintf(viewer, "latent width %" PetscInt_FMT ", %" PetscInt_FMT " hidden layers per MLP, %" PetscInt_FMT " message-passing layers, LayerNorm %s, ELU%s\n", gnn->hidden, gnn->mlpHidden, gnn->layers, gnn->layerNorm ? "on" : "off", gnn->residual ? ", residual (output = input + network)" : ""));
   if (gnn->setupcalled && gnn->deviceIndex >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "device %s:%" PetscInt_FMT " (LibTorch CUDA device, %s kernels)\n", GNNDevices[gnn->device], gnn->deviceIndex, GNNGpuBackend()));
   else PetscCall(PetscViewerASCIIPrintf(viewer, "device %s\n", GNNDevices[gnn->device]));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "precision %s, seed %" PetscInt_FMT ", %" PetscInt_FMT " LibTorch thread(s) per rank, tensor cache %s\n", GNNPrecisions[gnn->precision], gnn->seed, gnn->threads, gnn->tensorCache ? "on" : "off"));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "precision %s, seed %" PetscInt_FMT ", %" PetscInt_FMT " LibTorch thread(s) per rank, tensor cache %s, recompute %s\n", GNNPrecisions[gnn->precision], gnn->seed, gnn->threads, gnn->tensorCache ? "on" : "off", GNNRecomputes[gnn->recompute]));
   if (gnn->setupcalled) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "parameters: %" PetscInt64_FMT "\n", (PetscInt64)gnn->torch->numel));
     if (gnn->loadWeights[0]) PetscCall(PetscViewerASCIIPrintf(viewer, "weights loaded from %s\n", gnn->loadWeights));
