@@ -69,6 +69,37 @@ void KernelsBitwise(torch::Dtype dtype)
     }
 }
 
+/* the fused MLP forward on the GPU against the CPU's, bitwise: the paper's edge MLP (split first
+   layer), a node encoder, masked widths, and a width beyond the fused kernel (the layer-by-layer
+   fallback) */
+template <typename T>
+void FusedMLPBitwise(torch::Dtype dtype)
+{
+  const torch::Device gpu(torch::kCUDA);
+  torch::manual_seed(8);
+  for (std::vector<int64_t> dims : {std::vector<int64_t>{32, 32, 32, 32, 32, 32, 32, 32}, {3, 32, 32, 32, 32, 32, 32, 3}, {20, 20, 20, 7}, {96, 80, 20}})
+    for (int64_t M : {100000, 333, 0})
+      for (bool edge : {false, true}) {
+        const int                  nl = (int)dims.size() - 1;
+        std::vector<torch::Tensor> W, b, Wg, bg;
+        for (int l = 0; l < nl; l++) {
+          W.push_back(torch::randn({dims[l + 1], dims[l]}, dtype) * 0.2);
+          b.push_back(edge && l == 0 ? torch::Tensor() : torch::randn({dims[l + 1]}, dtype));
+          Wg.push_back(W[l].to(gpu));
+          bg.push_back(b[l].defined() ? b[l].to(gpu) : b[l]);
+        }
+        const int64_t n = M / 6 + 1;
+        auto          x = torch::randn({M, dims[0]}, dtype), A = torch::randn({n, dims[1]}, dtype), B = torch::randn({n, dims[1]}, dtype);
+        auto          ia = torch::randint(0, n, {M}, torch::kInt64), ib = torch::randint(0, n, {M}, torch::kInt64);
+        GNNEdgeStart  sc = {A, B, ia, ib}, sg = {A.to(gpu), B.to(gpu), ia.to(gpu), ib.to(gpu)};
+        auto          yc = GNNKernelMLPForward(x, W, b, edge ? &sc : nullptr), yg = GNNKernelMLPForward(x.to(gpu), Wg, bg, edge ? &sg : nullptr);
+        EXPECT_TRUE(SameBits<T>(yc, yg)) << "fused MLP dims[0] " << dims[0] << " M " << M << " edge " << edge << " rel " << Rel(yc, yg);
+      }
+}
+
+TEST(GpuKernels, FusedMLPFloat32) { FusedMLPBitwise<float>(torch::kFloat32); }
+TEST(GpuKernels, FusedMLPFloat64) { FusedMLPBitwise<double>(torch::kFloat64); }
+
 TEST(GpuKernels, BitwiseFloat32) { KernelsBitwise<float>(torch::kFloat32); }
 TEST(GpuKernels, BitwiseFloat64) { KernelsBitwise<double>(torch::kFloat64); }
 

@@ -107,6 +107,60 @@ TYPED_TEST(KernelBodies, EdgeLayerForward)
   }
 }
 
+/* The fused MLP forward (one pass, nothing kept) against the layers one at a time, bitwise, on the
+   CPU and as the GPU thread's body (MLPRowAt) in a host loop: the paper's MLP (3 -> 32 x 6 -> 3),
+   masked widths, the split first edge layer, a single layer, one row and no row */
+TYPED_TEST(KernelBodies, FusedMLPForward)
+{
+  using T          = TypeParam;
+  const auto dtype = Types<T>::dtype;
+  torch::manual_seed(6);
+  struct Case {
+    std::vector<int64_t> dims;
+    int64_t              M;
+    bool                 edge;
+  };
+  const std::vector<Case> cases = {{{3, 32, 32, 32, 32, 32, 32, 3}, 1000, false}, {{20, 20, 20, 7}, 517, false}, {{32, 32, 32, 32, 32, 32, 32, 32}, 301, true},
+                                   {{20, 20, 20}, 99, true},                     {{5, 7}, 1, false},           {{32, 32, 32}, 0, false}};
+  for (const Case &c : cases) {
+    const int                  nl = (int)c.dims.size() - 1;
+    std::vector<torch::Tensor> W, b;
+    for (int l = 0; l < nl; l++) {
+      W.push_back(Random({c.dims[l + 1], c.dims[l]}, dtype, 0.3));
+      b.push_back(c.edge && l == 0 ? torch::Tensor() : Random({c.dims[l + 1]}, dtype));
+    }
+    auto         x  = Random({c.M, c.dims[0]}, dtype);
+    const int64_t n = 37;
+    auto         A = Random({n, c.dims[1]}, dtype), B = Random({n + 5, c.dims[1]}, dtype);
+    auto         ia = torch::randint(0, n, {c.M}, torch::kInt64), ib = torch::randint(0, n + 5, {c.M}, torch::kInt64);
+    GNNEdgeStart start = {A, B, ia, ib};
+    const GNNEdgeStart *st = c.edge ? &start : nullptr;
+    torch::Tensor h = x;
+    for (int l = 0; l < nl; l++) h = GNNKernelLinearForward(h, W[l], b[l], l + 1 < nl, l == 0 ? st : nullptr);
+    auto fused = GNNKernelMLPForward(x, W, b, st);
+    EXPECT_TRUE(SameBits(Vec<T>(h), Vec<T>(fused))) << "fused vs layers, dims[0] " << c.dims[0] << " layers " << nl << " M " << c.M << " edge " << c.edge;
+    /* the GPU kernel's work: every W^T and bias concatenated, one row per thread */
+    gnnk::MLPShape s;
+    std::vector<T> P, bias;
+    s.nl = nl;
+    for (int l = 0; l <= nl; l++) s.dims[l] = c.dims[l];
+    for (int l = 0; l < nl; l++) {
+      s.poff[l] = (int64_t)P.size();
+      auto Wt   = Vec<T>(W[l].t());
+      P.insert(P.end(), Wt.begin(), Wt.end());
+      s.boff[l] = b[l].defined() ? (int64_t)bias.size() : -1;
+      if (b[l].defined()) {
+        auto bv = Vec<T>(b[l]);
+        bias.insert(bias.end(), bv.begin(), bv.end());
+      }
+    }
+    std::vector<T> yb(c.M * c.dims[nl]);
+    for (int64_t i = 0; i < c.M; i++)
+      gnnk::MLPRowAt<T>(x.template data_ptr<T>(), s, P.data(), bias.data(), c.edge ? A.template data_ptr<T>() : nullptr, B.template data_ptr<T>(), ia.template data_ptr<int64_t>(), ib.template data_ptr<int64_t>(), i, yb.data());
+    EXPECT_TRUE(SameBits(Vec<T>(h), yb)) << "MLPRowAt vs layers, dims[0] " << c.dims[0] << " M " << c.M << " edge " << c.edge;
+  }
+}
+
 TYPED_TEST(KernelBodies, LinearBackward)
 {
   using T          = TypeParam;

@@ -6,7 +6,8 @@
 # 1 rank, with the portable path (PETSCGNN_KERNEL=generic) on 3 ranks and with the AVX-512 tiles on
 # 3 ranks must be identical files, in float32 and float64, at the default width (32) and at a width
 # that is not a multiple of the vector length (20). The portable path on 1 rank against 3 ranks is
-# checked on every CPU. On a CPU without AVX-512 (the library needs avx512f, avx512dq and avx512vl,
+# checked on every CPU, and so is the fused MLP forward (every Linear of an MLP in one pass, the
+# default) against the layers one at a time (PETSCGNN_MLP=layers) on 3 ranks. On a CPU without AVX-512 (the library needs avx512f, avx512dq and avx512vl,
 # as src/kernels/cpu/linear.cxx asks the CPU), the AVX-512 tiles cannot run: after the portable
 # checks the script exits 77, which CTest reports as a skip (SKIP_RETURN_CODE), not a pass.
 #
@@ -72,6 +73,15 @@ kernels() {
         echo "ok: $prec H=$h: portable 1 rank = portable 3 ranks, bitwise ($(wc -l <"$c.generic_np1.csv") lines)"
       else
         echo "FAIL: $prec H=$h: portable path, 1 vs 3 ranks: outputs differ"
+        failures=$((failures + 1))
+      fi
+      if ! PETSCGNN_MLP=layers run "$c.layers_np3.csv" auto 3 -gnn_precision $prec -gnn_hidden $h; then
+        echo "FAIL: $prec H=$h: ex1 failed (PETSCGNN_MLP=layers)"
+        failures=$((failures + 1))
+      elif cmp -s "$c.generic_np1.csv" "$c.layers_np3.csv"; then
+        echo "ok: $prec H=$h: fused MLPs 1 rank = MLPs layer by layer 3 ranks, bitwise"
+      else
+        echo "FAIL: $prec H=$h: the fused MLP forward and the layers one at a time differ"
         failures=$((failures + 1))
       fi
       [ $avx -eq 1 ] || continue

@@ -260,6 +260,42 @@ GNN_HD T OuterSumAt(const T *work, int64_t chunks, int64_t NKN, int64_t e)
   return acc;
 }
 
+/* ---- a whole MLP per row (the fused forward: nothing but the output is written) ---- */
+
+/* The shape of the Linear layers of an MLP run in one pass: layer l maps dims[l] -> dims[l + 1];
+   its W^T [dims[l], dims[l + 1]] starts at P + poff[l], its bias at bias + boff[l] (boff[l] < 0:
+   none). Passed by value to the GPU kernel, hence the fixed bounds. */
+constexpr int kFusedMaxLayers = 16, kFusedMaxWidth = 64;
+struct MLPShape {
+  int     nl;
+  int64_t dims[kFusedMaxLayers + 1], poff[kFusedMaxLayers], boff[kFusedMaxLayers];
+};
+
+/* Row i through every layer: layer l's output j is RowDot from the bias (or, on layer 0 with A,
+   from A[ia[i]] + B[ib[i]]) exactly as RowProductAt computes it, ELU on all but the last layer;
+   so the result is that of the layers one after the other, bit for bit. The row's activations
+   stay in two local arrays (registers or the thread's local memory on a GPU). */
+template <typename T>
+GNN_HD void MLPRowAt(const T *x, const MLPShape &s, const T *P, const T *bias, const T *A, const T *B, const int64_t *ia, const int64_t *ib, int64_t i, T *y)
+{
+  T             buf[2][kFusedMaxWidth];
+  const int64_t K0 = s.dims[0], Nout = s.dims[s.nl];
+  for (int64_t k = 0; k < K0; k++) buf[0][k] = x[i * K0 + k];
+  int cur = 0;
+  for (int l = 0; l < s.nl; l++) {
+    const int64_t K = s.dims[l], N = s.dims[l + 1];
+    const T      *p = P + s.poff[l];
+    const bool    last = l + 1 == s.nl;
+    for (int64_t j = 0; j < N; j++) {
+      T acc = (l == 0 && A) ? EdgeStart(A, B, ia[i], ib[i], N, j) : (s.boff[l] >= 0 ? bias[s.boff[l] + j] : T(0));
+      acc   = RowDot(buf[cur], p + j, N, K, acc);
+      if (last) y[i * Nout + j] = acc;
+      else buf[1 - cur][j] = EluScalar(acc);
+    }
+    cur = 1 - cur;
+  }
+}
+
 GNN_HD int64_t OuterChunks(int64_t M)
 {
   const int64_t rows = OuterChunkRows(M);

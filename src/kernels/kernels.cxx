@@ -4,8 +4,17 @@
 #include "kernels/cpu/cpukernels.hpp"
 #include "kernels/gpu/gpukernels.h"
 #include <c10/core/DeviceGuard.h>
+#include <cstdlib>
+#include <cstring>
 
 namespace {
+/* PETSCGNN_MLP=layers runs the MLPs of a forward without autograd one layer at a time instead of
+   fused (the same bits: tests/test_kernel_paths.sh compares them; the benchmark times both) */
+const bool kFusedMLP = [] {
+  const char *env = std::getenv("PETSCGNN_MLP");
+  return !(env && !std::strcmp(env, "layers"));
+}();
+
 template <typename T>
 const T *Ptr(const torch::Tensor &t)
 {
@@ -32,6 +41,57 @@ torch::Tensor GNNKernelLinearForward(const torch::Tensor &x, const torch::Tensor
     }
   });
   return y;
+}
+
+torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const GNNEdgeStart *start)
+{
+  const int                  nl = (int)W.size();
+  auto                       xc = x.contiguous();
+  std::vector<torch::Tensor> Wc, bc;
+  std::vector<int64_t>       dims = {xc.size(1)};
+  for (int l = 0; l < nl; l++) {
+    Wc.push_back(W[l].contiguous());
+    bc.push_back(b[l].defined() ? b[l].contiguous() : b[l]);
+    dims.push_back(Wc[l].size(0));
+  }
+  GNNEdgeStart s;
+  if (start) s = {start->A.contiguous(), start->B.contiguous(), start->ia.contiguous(), start->ib.contiguous()};
+  const int64_t M = xc.size(0);
+  auto          y = torch::empty({M, dims[nl]}, xc.options());
+  bool          done = false;
+  if (kFusedMLP) AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "GNNKernelMLPForward", [&] {
+    using T = scalar_t;
+    if (xc.is_cuda()) {
+      c10::DeviceGuard           guard(xc.device());
+      std::vector<torch::Tensor> Pt, bt;
+      std::vector<int64_t>       boff;
+      int64_t                    nb = 0;
+      for (int l = 0; l < nl; l++) {
+        Pt.push_back(Wc[l].t().contiguous().view({-1}));
+        boff.push_back(bc[l].defined() ? nb : -1);
+        if (bc[l].defined()) {
+          bt.push_back(bc[l]);
+          nb += bc[l].numel();
+        }
+      }
+      auto P = torch::cat(Pt), bias = bt.empty() ? torch::zeros({1}, xc.options()) : torch::cat(bt);
+      done = GNNGpuMLPForward<T>(Ptr<T>(xc), M, nl, dims.data(), Ptr<T>(P), Ptr<T>(bias), boff.data(), y.data_ptr<T>(), Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib));
+    } else {
+      std::vector<const T *> Wp, bp;
+      for (int l = 0; l < nl; l++) {
+        Wp.push_back(Ptr<T>(Wc[l]));
+        bp.push_back(Ptr<T>(bc[l]));
+      }
+      GNNRowInit<T> init = {Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib)};
+      GNNMLPForwardRows<T>(Ptr<T>(xc), M, nl, dims.data(), Wp.data(), bp.data(), y.data_ptr<T>(), start ? &init : nullptr);
+      done = true;
+    }
+  });
+  if (done) return y;
+  /* beyond the fused GPU kernel's bounds (or PETSCGNN_MLP=layers): the same layers one at a time */
+  torch::Tensor h = xc;
+  for (int l = 0; l < nl; l++) h = GNNKernelLinearForward(h, Wc[l], bc[l], l + 1 < nl, l == 0 ? start : nullptr);
+  return h;
 }
 
 void GNNKernelLinearBackward(const torch::Tensor &g, const torch::Tensor &y, const torch::Tensor &x, const torch::Tensor &W, bool wantDx, torch::Tensor &dX, torch::Tensor &dW, torch::Tensor &db)

@@ -15,6 +15,12 @@ struct GNNEdgeStart {
 /* y = x W^T + b, then ELU when elu; b may be undefined (zero) and is unused with start.
    Row-deterministic: a row's outputs depend on that row alone, bitwise the same on CPU and GPU. */
 torch::Tensor GNNKernelLinearForward(const torch::Tensor &x, const torch::Tensor &W, const torch::Tensor &b, bool elu, const GNNEdgeStart *start);
+/* The Linear layers of an MLP in one pass, for a forward without autograd: layer l is
+   act(in W[l]^T + b[l]), act = ELU on all but the last layer, b[l] may be undefined (zero); with
+   start, layer 0 starts from A[ia[i]] + B[ib[i]] instead of its bias. Only the output is written
+   (each row's activations stay in the cache or the GPU thread), and it is bitwise that of
+   GNNKernelLinearForward layer by layer. */
+torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const GNNEdgeStart *start);
 /* Gradients of y = act(x W^T + b) from g = dL/dy: y is the forward's output when act is ELU,
    undefined when act is the identity. dX (only when wantDx) is bitwise the same on CPU and GPU;
    dW and db are sums over the rows and agree to rounding. */

@@ -46,7 +46,11 @@ std::vector<torch::Tensor> ProcessorLayerImpl::forward(const GraphTensors &g, to
     auto          Wj = first->weight.narrow(1, 0, H), Wi = first->weight.narrow(1, H, H), We = first->weight.narrow(1, 2 * H, e.size(1));
     auto          A  = GNNLinear(h, Wi, first->bias, false);
     auto          B  = GNNLinear(hall, Wj, torch::zeros_like(first->bias), false);
-    e                = e + edge_mlp->forward_from(GNNEdgeLinear(g, A, B, e, We), 1);
+    if (torch::GradMode::is_enabled()) e = e + edge_mlp->forward_from(GNNEdgeLinear(g, A, B, e, We), 1);
+    else { /* nothing kept: the whole edge MLP in one fused pass */
+      GNNEdgeStart start = {A, B, g.receivers, g.senders};
+      e                  = e + edge_mlp->forward_fused(e, We, &start);
+    }
   }
   torch::Tensor a;
   {

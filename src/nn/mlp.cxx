@@ -12,7 +12,20 @@ MLPImpl::MLPImpl(int64_t in, int64_t hidden, int64_t out, int64_t nHidden, bool 
 
 torch::Tensor MLPImpl::forward(torch::Tensor x)
 {
-  return forward_from(x, 0);
+  return torch::GradMode::is_enabled() ? forward_from(x, 0) : forward_fused(x);
+}
+
+torch::Tensor MLPImpl::forward_fused(torch::Tensor x, const torch::Tensor &W0, const GNNEdgeStart *start)
+{
+  std::vector<torch::Tensor> W, b;
+  for (size_t k = 0; k < linear->size(); k++) {
+    auto lin = linear[k]->as<torch::nn::Linear>();
+    W.push_back(k == 0 && W0.defined() ? W0 : lin->weight);
+    b.push_back(k == 0 && start ? torch::Tensor() : lin->bias);
+  }
+  x = GNNKernelMLPForward(x, W, b, start);
+  if (norm) x = norm->forward(x);
+  return x;
 }
 
 torch::Tensor MLPImpl::forward_from(torch::Tensor x, size_t first)

@@ -18,6 +18,12 @@ struct GNNRowInit {
 /* y = x W^T + b (then ELU when elu); x [M, K], W [N, K], y [M, N], all contiguous; b unused with init */
 template <typename T>
 void GNNLinearForwardRows(const T *x, int64_t M, int64_t K, const T *W, const T *b, int64_t N, T *y, bool elu, const GNNRowInit<T> *init);
+/* The Linear layers of an MLP in one pass over the rows, chunk by chunk in the cache, nothing but
+   the output written: layer l is y_l = act(y_{l-1} W[l]^T + b[l]), W[l] [dims[l + 1], dims[l]],
+   act = ELU on all but the last layer, b[l] may be NULL; init (the edge start) replaces layer 0's
+   bias. Bitwise the result of GNNLinearForwardRows layer by layer. */
+template <typename T>
+void GNNMLPForwardRows(const T *x, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, T *y, const GNNRowInit<T> *init);
 /* dX = ge W, dW = ge^T x, db = sum ge, ge = g ELU'(y) (y: the forward's output, or NULL: no ELU);
    dX may be NULL */
 template <typename T>

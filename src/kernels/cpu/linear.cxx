@@ -281,6 +281,14 @@ void Outer(const T *g, int64_t M, int64_t N, const T *x, int64_t K, T *dW, T *db
 
 constexpr int64_t kChunk = 96; /* rows per chunk: a multiple of kTile, small enough to stay in L1/L2 */
 
+/* rows i0 .. i0+m-1's initial values A[ia[i]] + B[ib[i]] (N of them, row stride ld), one fixed order per row */
+template <typename T>
+void EdgeStartChunk(const GNNRowInit<T> &ri, int64_t i0, int64_t m, int64_t N, int64_t ld, T *init)
+{
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = 0; j < N; j++) init[i * ld + j] = gnnk::EdgeStart(ri.A, ri.B, ri.ia[i0 + i], ri.ib[i0 + i], N, j);
+}
+
 template <typename T>
 void LinearForward(const T *x, int64_t M, int64_t K, const T *W, const T *b, int64_t N, T *y, bool elu, const GNNRowInit<T> *ri)
 {
@@ -289,10 +297,35 @@ void LinearForward(const T *x, int64_t M, int64_t K, const T *W, const T *b, int
     std::vector<T> init(ri ? kChunk * p.Npad : 0, T(0));
     for (int64_t c = begin; c < end; c++) {
       const int64_t i0 = c * kChunk, m = std::min(kChunk, M - i0);
-      if (ri) /* the chunk's initial values A[ia[i]] + B[ib[i]], one fixed order per row */
-        for (int64_t i = 0; i < m; i++)
-          for (int64_t j = 0; j < N; j++) init[i * p.Npad + j] = gnnk::EdgeStart(ri->A, ri->B, ri->ia[i0 + i], ri->ib[i0 + i], N, j);
+      if (ri) EdgeStartChunk(*ri, i0, m, N, p.Npad, init.data());
       Rows(x + i0 * K, m, K, p, ri ? init.data() : nullptr, y + i0 * N, N, elu);
+    }
+  });
+}
+
+/* Each chunk of rows goes through all the layers while it is in the cache: the same Rows calls
+   as LinearForward's, on the chunk, so the same bits */
+template <typename T>
+void MLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, T *y, const GNNRowInit<T> *ri)
+{
+  std::vector<Packed<T>> p;
+  int64_t                width = 0;
+  for (int l = 0; l < nl; l++) {
+    p.push_back(Pack(W[l], dims[l + 1], dims[l], true, b[l]));
+    width = std::max(width, dims[l + 1]);
+  }
+  at::parallel_for(0, (M + kChunk - 1) / kChunk, 8, [&](int64_t begin, int64_t end) {
+    std::vector<T> init(ri ? kChunk * p[0].Npad : 0, T(0)), buf(2 * kChunk * width);
+    for (int64_t c = begin; c < end; c++) {
+      const int64_t i0 = c * kChunk, m = std::min(kChunk, M - i0);
+      if (ri) EdgeStartChunk(*ri, i0, m, dims[1], p[0].Npad, init.data());
+      const T *in = x + i0 * dims[0];
+      for (int l = 0; l < nl; l++) {
+        const bool last = l + 1 == nl;
+        T         *out  = last ? y + i0 * dims[nl] : buf.data() + (l % 2) * kChunk * width;
+        Rows(in, m, dims[l], p[l], (l == 0 && ri) ? init.data() : nullptr, out, dims[l + 1], !last);
+        in = out;
+      }
     }
   });
 }
@@ -341,6 +374,12 @@ void GNNLinearForwardRows(const T *x, int64_t M, int64_t K, const T *W, const T 
 }
 
 template <typename T>
+void GNNMLPForwardRows(const T *x, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, T *y, const GNNRowInit<T> *init)
+{
+  MLPForward(x, M, nl, dims, W, b, y, init);
+}
+
+template <typename T>
 void GNNLinearBackwardRows(const T *g, const T *y, const T *x, int64_t M, int64_t K, const T *W, int64_t N, T *dX, T *dW, T *db)
 {
   LinearBackward(g, y, x, M, K, W, N, dX, dW, db);
@@ -354,6 +393,7 @@ void GNNEluBackwardRows(const T *g, const T *y, int64_t n, T *out)
 
 #define GNN_LINEAR_INSTANTIATE(T) \
   template void GNNLinearForwardRows<T>(const T *, int64_t, int64_t, const T *, const T *, int64_t, T *, bool, const GNNRowInit<T> *); \
+  template void GNNMLPForwardRows<T>(const T *, int64_t, int, const int64_t *, const T *const *, const T *const *, T *, const GNNRowInit<T> *); \
   template void GNNLinearBackwardRows<T>(const T *, const T *, const T *, int64_t, int64_t, const T *, int64_t, T *, T *, T *); \
   template void GNNEluBackwardRows<T>(const T *, const T *, int64_t, T *);
 GNN_LINEAR_INSTANTIATE(float)

@@ -53,6 +53,23 @@ __global__ void RowProductKernel(const T *x, int64_t M, int64_t K, const T *P, c
   GNN_GRID_STRIDE(idx, M * N) y[idx] = gnnk::RowProductAt(x, K, p, b, N, elu, A, B, ia, ib, idx);
 }
 
+/* an MLP, one thread per row (MLPRowAt); every layer's W^T and bias staged in shared memory when `shared` */
+template <typename T>
+__global__ void MLPKernel(const T *x, int64_t M, gnnk::MLPShape s, const T *P, int64_t nP, const T *bias, int64_t nb, T *y, const T *A, const T *B, const int64_t *ia, const int64_t *ib, bool shared)
+{
+  extern __shared__ double smem[];
+  const T *p = P, *bb = bias;
+  if (shared) {
+    T *sp = reinterpret_cast<T *>(smem);
+    for (int64_t q = threadIdx.x; q < nP; q += blockDim.x) sp[q] = P[q];
+    for (int64_t q = threadIdx.x; q < nb; q += blockDim.x) sp[nP + q] = bias[q];
+    __syncthreads();
+    p  = sp;
+    bb = sp + nP;
+  }
+  GNN_GRID_STRIDE(i, M) gnnk::MLPRowAt(x, s, p, bb, A, B, ia, ib, i, y);
+}
+
 template <typename T>
 __global__ void EluBackwardKernel(const T *g, const T *y, int64_t n, T *out)
 {
@@ -102,6 +119,31 @@ template <typename T>
 void GNNGpuLinearForward(const T *x, int64_t M, int64_t K, const T *Wt, const T *b, int64_t N, T *y, bool elu, const T *A, const T *B, const int64_t *ia, const int64_t *ib)
 {
   RowProduct(x, M, K, Wt, b, N, y, elu, A, B, ia, ib);
+}
+
+template <typename T>
+bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *P, const T *bias, const int64_t *boff, T *y, const T *A, const T *B, const int64_t *ia, const int64_t *ib)
+{
+  gnnk::MLPShape s;
+  if (nl < 1 || nl > gnnk::kFusedMaxLayers) return false;
+  s.nl        = nl;
+  int64_t nP = 0, nb = 0;
+  for (int l = 0; l <= nl; l++) {
+    if (dims[l] > gnnk::kFusedMaxWidth) return false;
+    s.dims[l] = dims[l];
+  }
+  for (int l = 0; l < nl; l++) {
+    s.poff[l] = nP;
+    s.boff[l] = boff[l];
+    nP += dims[l] * dims[l + 1];
+    if (boff[l] >= 0) nb = std::max(nb, boff[l] + dims[l + 1]);
+  }
+  if (M == 0) return true;
+  const int64_t bytes  = (nP + nb) * (int64_t)sizeof(T);
+  const bool    shared = bytes <= kSharedBytes;
+  MLPKernel<T><<<Blocks(M), kThreads, shared ? (size_t)bytes : 0>>>(x, M, s, P, nP, bias, nb, y, A, B, ia, ib, shared);
+  Check("fused MLP");
+  return true;
 }
 
 template <typename T>
