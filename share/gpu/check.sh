@@ -105,10 +105,11 @@ smi_peak() { # PID-less: the largest memory.used of any compute process seen whi
   wait $smi 2>/dev/null
   return $rc
 }
-bench_one() { # n: nodes per axis; ref: also the reference (0: ours alone, where the reference runs out of memory)
-  local n=$1 ref=${2:-1} f=$(($1 - 1)) pre=$OUT/graph$1
-  smi_peak "$OUT/smi_ours_$n.txt" mpiexec -n 1 "$BUILD/bench/bench" -bench_mode train -dm_plex_dim 3 -dm_plex_simplex 0 -dm_plex_box_faces $f,$f,$f \
-    -gnn_device $DEV -bench_warmup 3 -bench_reps 10 $([ "$ref" = 1 ] && echo -bench_export "$pre") -bench_json "$OUT/bench_ours_$n.json" || return 1
+bench_one() { # n: nodes per axis; ref: also the reference (0: ours alone); tag: of the output files; then our extra options
+  local n=$1 ref=${2:-1} tag=${3:-} f=$(($1 - 1)) pre=$OUT/graph$1
+  shift 3
+  smi_peak "$OUT/smi_ours_$n$tag.txt" mpiexec -n 1 "$BUILD/bench/bench" -bench_mode train -dm_plex_dim 3 -dm_plex_simplex 0 -dm_plex_box_faces $f,$f,$f \
+    -gnn_device $DEV -bench_warmup 3 -bench_reps 10 $([ "$ref" = 1 ] && echo -bench_export "$pre") -bench_json "$OUT/bench_ours_$n$tag.json" "$@" || return 1
   if [ "$ref" = 1 ]; then
     smi_peak "$OUT/smi_ref_$n.txt" python3 "$SRC/bench/reference.py" train "$pre" --device cuda --warmup 3 --reps 10 --json "$OUT/bench_ref_$n.json" || return 1
   fi
@@ -116,11 +117,18 @@ bench_one() { # n: nodes per axis; ref: also the reference (0: ours alone, where
 }
 export -f smi_peak bench_one
 export OUT BUILD DEV SRC
-# 128^3 = 2.1 M nodes: the reference runs out of memory there (measured), ours alone
-for nr in 32:1 96:1 64:1 128:0; do
-  n=${nr%:*}
-  if [ "$(elapsed)" -gt 470 ]; then echo "skipping the ${n}^3 benchmark: $(elapsed) s used"; break; fi
-  step bench_$n 200 bash -c "bench_one $n ${nr#*:}"
+# In order of what they tell (a later one is skipped once GNN_CHECK_BENCH_UNTIL seconds are used):
+# 96^3 against the reference; the same with -gnn_recompute layers (memory); 128^3 = 2.1 M nodes
+# with it (the reference runs out of memory there, measured); 32^3 and 64^3 against the
+# reference; 216^3 = 10.1 M nodes with it (the memory target; its DMPlex set-up alone takes minutes).
+UNTIL=${GNN_CHECK_BENCH_UNTIL:-470}
+for run in "96 1 -" "96 0 _recompute -gnn_recompute layers" "128 0 _recompute -gnn_recompute layers" "32 1 -" "64 1 -" "216 0 _recompute -gnn_recompute layers"; do
+  set -- $run
+  n=$1 ref=$2 tag=$3
+  [ "$tag" = - ] && tag=
+  shift 3
+  if [ "$(elapsed)" -gt "$UNTIL" ]; then echo "skipping the ${n}^3$tag benchmark: $(elapsed) s used"; continue; fi
+  step bench_$n$tag 300 bash -c 'bench_one "$@"' _ "$n" "$ref" "$tag" "$@"
 done
 
 # ---- report ----
@@ -150,23 +158,26 @@ def peak(path):
         return max(int(l) for l in open(path) if l.strip().isdigit())
     except (OSError, ValueError):
         return -1
-for n in (32, 64, 96, 128):
+import glob, re
+def key(path):
+    m = re.match(r"bench_ours_(\d+)(.*)\.json", os.path.basename(path))
+    return (int(m.group(1)), m.group(2))
+for n, tag in sorted(key(p) for p in glob.glob(os.path.join(out, "bench_ours_*.json"))):
+    o = json.load(open(os.path.join(out, f"bench_ours_{n}{tag}.json")))
     try:
-        o = json.load(open(os.path.join(out, f"bench_ours_{n}.json")))
-    except OSError:
-        continue
-    try:
-        r = json.load(open(os.path.join(out, f"bench_ref_{n}.json")))
+        r = None if tag else json.load(open(os.path.join(out, f"bench_ref_{n}.json")))
     except OSError:
         r = None
     N = n ** 3
     to = statistics.median(o["step_times"])
+    mem = peak(os.path.join(out, f"smi_ours_{n}{tag}.txt"))
+    what = f"{N}{' ' + tag.strip('_') if tag else ''}"
     if r:
         tr = statistics.median(r["step_times"])
-        print(f"| {N} | {r['edges']} | {to:.4f} s (min {min(o['step_times']):.4f}) | {tr:.4f} s (min {min(r['step_times']):.4f}) | {tr / to:.2f}x | {N / to:.3e} | {N / tr:.3e} | {peak(os.path.join(out, f'smi_ours_{n}.txt'))} / {peak(os.path.join(out, f'smi_ref_{n}.txt'))} |")
+        print(f"| {what} | {r['edges']} | {to:.4f} s (min {min(o['step_times']):.4f}) | {tr:.4f} s (min {min(r['step_times']):.4f}) | {tr / to:.2f}x | {N / to:.3e} | {N / tr:.3e} | {mem} ({mem * 1024 / N:.1f} KiB/node) / {peak(os.path.join(out, f'smi_ref_{n}.txt'))} |")
         print(f"<!-- {n}: ours losses {o['losses'][:3]} reference losses {r['losses'][:3]} -->")
     else:
-        print(f"| {N} | | {to:.4f} s (min {min(o['step_times']):.4f}) | not run | | {N / to:.3e} | | {peak(os.path.join(out, f'smi_ours_{n}.txt'))} / - |")
+        print(f"| {what} | | {to:.4f} s (min {min(o['step_times']):.4f}) | not run | | {N / to:.3e} | | {mem} ({mem * 1024 / N:.1f} KiB/node) / - |")
 EOF
   echo
   echo "total $(elapsed) s, $failed failed step(s)"
