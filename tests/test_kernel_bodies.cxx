@@ -7,6 +7,7 @@
 #include "kernels/gnnkernelbodies.h"
 #include "kernels/kernels.hpp"
 #include <gtest/gtest.h>
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -121,7 +122,8 @@ TYPED_TEST(KernelBodies, FusedMLPForward)
     bool                 edge;
   };
   const std::vector<Case> cases = {{{3, 32, 32, 32, 32, 32, 32, 3}, 1000, false}, {{20, 20, 20, 7}, 517, false}, {{32, 32, 32, 32, 32, 32, 32, 32}, 301, true},
-                                   {{20, 20, 20}, 99, true},                     {{5, 7}, 1, false},           {{32, 32, 32}, 0, false}};
+                                   {{20, 20, 20}, 99, true},                     {{5, 7}, 1, false},           {{32, 32, 32}, 0, false},
+                                   {{64, 48, 64, 3}, 123, false}};
   for (const Case &c : cases) {
     const int                  nl = (int)c.dims.size() - 1;
     std::vector<torch::Tensor> W, b;
@@ -154,10 +156,14 @@ TYPED_TEST(KernelBodies, FusedMLPForward)
         bias.insert(bias.end(), bv.begin(), bv.end());
       }
     }
-    std::vector<T> yb(c.M * c.dims[nl]);
-    for (int64_t i = 0; i < c.M; i++)
+    /* both register bounds the GPU launcher picks from */
+    std::vector<T> yb(c.M * c.dims[nl]), yb32(c.M * c.dims[nl]);
+    for (int64_t i = 0; i < c.M; i++) {
       gnnk::MLPRowAt<T>(x.template data_ptr<T>(), s, P.data(), bias.data(), c.edge ? A.template data_ptr<T>() : nullptr, B.template data_ptr<T>(), ia.template data_ptr<int64_t>(), ib.template data_ptr<int64_t>(), i, yb.data());
+      if (*std::max_element(c.dims.begin(), c.dims.end()) <= 32) gnnk::MLPRowAt<T, 32>(x.template data_ptr<T>(), s, P.data(), bias.data(), c.edge ? A.template data_ptr<T>() : nullptr, B.template data_ptr<T>(), ia.template data_ptr<int64_t>(), ib.template data_ptr<int64_t>(), i, yb32.data());
+    }
     EXPECT_TRUE(SameBits(Vec<T>(h), yb)) << "MLPRowAt vs layers, dims[0] " << c.dims[0] << " M " << c.M << " edge " << c.edge;
+    if (*std::max_element(c.dims.begin(), c.dims.end()) <= 32) EXPECT_TRUE(SameBits(Vec<T>(h), yb32)) << "MLPRowAt<32> vs layers, dims[0] " << c.dims[0] << " M " << c.M << " edge " << c.edge;
   }
 }
 

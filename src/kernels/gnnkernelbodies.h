@@ -271,29 +271,36 @@ struct MLPShape {
   int64_t dims[kFusedMaxLayers + 1], poff[kFusedMaxLayers], boff[kFusedMaxLayers];
 };
 
-/* Row i through every layer: layer l's output j is RowDot from the bias (or, on layer 0 with A,
-   from A[ia[i]] + B[ib[i]]) exactly as RowProductAt computes it, ELU on all but the last layer;
-   so the result is that of the layers one after the other, bit for bit. The row's activations
-   stay in two local arrays (registers or the thread's local memory on a GPU). */
-template <typename T>
+/* Row i through every layer: layer l's output j is RowDot's chain from the bias (or, on layer 0
+   with A, from A[ia[i]] + B[ib[i]]) exactly as RowProductAt computes it, ELU on all but the last
+   layer; so the result is that of the layers one after the other, bit for bit. MAXW (>= every
+   width) is a compile-time bound so that, with the loops over it unrolled, the row's activations
+   can live in registers on a GPU (no dynamically indexed local array). */
+template <typename T, int MAXW = kFusedMaxWidth>
 GNN_HD void MLPRowAt(const T *x, const MLPShape &s, const T *P, const T *bias, const T *A, const T *B, const int64_t *ia, const int64_t *ib, int64_t i, T *y)
 {
-  T             buf[2][kFusedMaxWidth];
+  T             in[MAXW], out[MAXW];
   const int64_t K0 = s.dims[0], Nout = s.dims[s.nl];
-  for (int64_t k = 0; k < K0; k++) buf[0][k] = x[i * K0 + k];
-  int cur = 0;
+  GNN_UNROLL
+  for (int k = 0; k < MAXW; k++) in[k] = k < K0 ? x[i * K0 + k] : T(0);
   for (int l = 0; l < s.nl; l++) {
     const int64_t K = s.dims[l], N = s.dims[l + 1];
     const T      *p = P + s.poff[l];
-    const bool    last = l + 1 == s.nl;
-    for (int64_t j = 0; j < N; j++) {
-      T acc = (l == 0 && A) ? EdgeStart(A, B, ia[i], ib[i], N, j) : (s.boff[l] >= 0 ? bias[s.boff[l] + j] : T(0));
-      acc   = RowDot(buf[cur], p + j, N, K, acc);
-      if (last) y[i * Nout + j] = acc;
-      else buf[1 - cur][j] = EluScalar(acc);
+    const bool    start = l == 0 && A, last = l + 1 == s.nl;
+    GNN_UNROLL
+    for (int j = 0; j < MAXW; j++) {
+      if (j < N) {
+        T acc = start ? EdgeStart(A, B, ia[i], ib[i], N, j) : (s.boff[l] >= 0 ? bias[s.boff[l] + j] : T(0));
+        GNN_UNROLL
+        for (int k = 0; k < MAXW; k++)
+          if (k < K) acc = Fma(in[k], p[k * N + j], acc);
+        out[j] = last ? acc : EluScalar(acc);
+      }
     }
-    cur = 1 - cur;
+    GNN_UNROLL
+    for (int j = 0; j < MAXW; j++) in[j] = out[j];
   }
+  for (int64_t j = 0; j < Nout; j++) y[i * Nout + j] = in[j];
 }
 
 GNN_HD int64_t OuterChunks(int64_t M)

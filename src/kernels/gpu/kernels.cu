@@ -53,8 +53,9 @@ __global__ void RowProductKernel(const T *x, int64_t M, int64_t K, const T *P, c
   GNN_GRID_STRIDE(idx, M * N) y[idx] = gnnk::RowProductAt(x, K, p, b, N, elu, A, B, ia, ib, idx);
 }
 
-/* an MLP, one thread per row (MLPRowAt); every layer's W^T and bias staged in shared memory when `shared` */
-template <typename T>
+/* an MLP, one thread per row (MLPRowAt, widths <= MAXW); every layer's W^T and bias staged in
+   shared memory when `shared` */
+template <typename T, int MAXW>
 __global__ void MLPKernel(const T *x, int64_t M, gnnk::MLPShape s, const T *P, int64_t nP, const T *bias, int64_t nb, T *y, const T *A, const T *B, const int64_t *ia, const int64_t *ib, bool shared)
 {
   extern __shared__ double smem[];
@@ -67,7 +68,7 @@ __global__ void MLPKernel(const T *x, int64_t M, gnnk::MLPShape s, const T *P, i
     p  = sp;
     bb = sp + nP;
   }
-  GNN_GRID_STRIDE(i, M) gnnk::MLPRowAt(x, s, p, bb, A, B, ia, ib, i, y);
+  GNN_GRID_STRIDE(i, M) gnnk::MLPRowAt<T, MAXW>(x, s, p, bb, A, B, ia, ib, i, y);
 }
 
 template <typename T>
@@ -127,10 +128,11 @@ bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const 
   gnnk::MLPShape s;
   if (nl < 1 || nl > gnnk::kFusedMaxLayers) return false;
   s.nl        = nl;
-  int64_t nP = 0, nb = 0;
+  int64_t nP = 0, nb = 0, width = 0;
   for (int l = 0; l <= nl; l++) {
     if (dims[l] > gnnk::kFusedMaxWidth) return false;
     s.dims[l] = dims[l];
+    width     = std::max(width, dims[l]);
   }
   for (int l = 0; l < nl; l++) {
     s.poff[l] = nP;
@@ -141,7 +143,9 @@ bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const 
   if (M == 0) return true;
   const int64_t bytes  = (nP + nb) * (int64_t)sizeof(T);
   const bool    shared = bytes <= kSharedBytes;
-  MLPKernel<T><<<Blocks(M), kThreads, shared ? (size_t)bytes : 0>>>(x, M, s, P, nP, bias, nb, y, A, B, ia, ib, shared);
+  /* the paper's width (32) gets registers for 2 x 32 activations, wider MLPs 2 x 64 */
+  if (width <= 32) MLPKernel<T, 32><<<Blocks(M), kThreads, shared ? (size_t)bytes : 0>>>(x, M, s, P, nP, bias, nb, y, A, B, ia, ib, shared);
+  else MLPKernel<T, gnnk::kFusedMaxWidth><<<Blocks(M), kThreads, shared ? (size_t)bytes : 0>>>(x, M, s, P, nP, bias, nb, y, A, B, ia, ib, shared);
   Check("fused MLP");
   return true;
 }
