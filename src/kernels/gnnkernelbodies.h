@@ -300,7 +300,9 @@ GNN_HD void MLPRowAt(const T *x, const MLPShape &s, const T *P, const T *bias, c
     GNN_UNROLL
     for (int j = 0; j < MAXW; j++) in[j] = out[j];
   }
-  for (int64_t j = 0; j < Nout; j++) y[i * Nout + j] = in[j];
+  GNN_UNROLL
+  for (int j = 0; j < MAXW; j++)
+    if (j < Nout) y[i * Nout + j] = in[j];
 }
 
 GNN_HD int64_t OuterChunks(int64_t M)
