@@ -80,7 +80,8 @@ PETSC_EXTERN PetscErrorCode GNNGraphHaloReverse(GNNGraph, PetscInt, const double
 PETSC_EXTERN PetscErrorCode GNNGraphGatherNatural(GNNGraph, Vec, PetscInt *, PetscScalar *[]);
 PETSC_EXTERN PetscErrorCode GNNGraphGetNaturalIndices(GNNGraph, const PetscInt *[]);
 /* A node Vec to and from a PETSc binary file in the natural order: written on any rank count,
-   read on any other */
+   read on any other. Collective: each rank writes and reads its block of the natural order, so
+   no rank holds the whole Vec. */
 PETSC_EXTERN PetscErrorCode GNNGraphSaveNaturalVec(GNNGraph, Vec, const char[]);
 PETSC_EXTERN PetscErrorCode GNNGraphLoadNaturalVec(GNNGraph, const char[], Vec);
 
