@@ -492,6 +492,8 @@ TEST(Natural, IndicesAreTheRankZeroSort)
       MatGraph g(PETSC_COMM_WORLD, kind == 2 ? 2000 : 37, dim, kind);
       CheckNaturalIndices(g.graph, "mat graph kind " + std::to_string(kind) + ", dim " + std::to_string(dim));
     }
+  MatGraph tiny(PETSC_COMM_WORLD, 2, 2, 0); /* fewer nodes than ranks at 3 and 4 ranks */
+  CheckNaturalIndices(tiny.graph, "mat graph of 2 nodes");
 }
 
 /* A node field of a MatGraph whose values are a function of the global number alone */
@@ -532,30 +534,92 @@ std::string FileBytes(const std::string &f)
   return s;
 }
 
-/* Natural-order files: written on P ranks they hold the bytes (values, header and .info) that the
-   former code wrote on rank 0 from a sequential Vec; they read back bitwise on P ranks, on P - 1
-   and on 1, and files written on P - 1 ranks read back on P; damaged files fail on every rank */
-TEST(Natural, FilesAreRankCountIndependent)
+/* Natural-order files of one kind (".bin": PETSc binary, ".h5": HDF5): written on P ranks they read
+   back bitwise on P ranks, on P - 1 and on 1, files written on P - 1 ranks read back on P; a wrong
+   block size, a truncated file and a missing file fail on every rank. The files are base + tag + ext. */
+void CheckRoundTrips(const std::string &base, const std::string &ext)
 {
-  const PetscInt N = 301, bs = 3;
-  int            rank = Rank(), size = Size();
-  char           base[PETSC_MAX_PATH_LEN];
+  const PetscInt    N = 301, bs = 3;
+  const int         rank = Rank(), size = Size(), sizeSub = std::max(size - 1, 1);
+  const std::string fP = base + "_P" + ext, fSub = base + "_sub" + ext;
+  MPI_Comm          sub; /* the first max(P - 1, 1) ranks */
+  MPI_Comm_split(PETSC_COMM_WORLD, rank < sizeSub ? 0 : MPI_UNDEFINED, rank, &sub);
+  {
+    MatGraph g(PETSC_COMM_WORLD, N, 2, 0);
+    Vec      v = NodeField(g.graph, bs);
+    TestCall(GNNGraphSaveNaturalVec(g.graph, v, fP.c_str()));
+    TestCall(VecDestroy(&v));
+    EXPECT_TRUE(LoadsBack(g.graph, bs, fP.c_str())) << ext << " written and read on " << size << " ranks";
+  }
+  if (sub != MPI_COMM_NULL) {
+    MatGraph g(sub, N, 2, 0);
+    EXPECT_TRUE(LoadsBack(g.graph, bs, fP.c_str())) << ext << " written on " << size << " ranks, read on " << sizeSub;
+    Vec v = NodeField(g.graph, bs);
+    TestCall(GNNGraphSaveNaturalVec(g.graph, v, fSub.c_str()));
+    TestCall(VecDestroy(&v));
+    MPI_Comm_free(&sub);
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
+  {
+    MatGraph g(PETSC_COMM_WORLD, N, 2, 0);
+    EXPECT_TRUE(LoadsBack(g.graph, bs, fSub.c_str())) << ext << " written on " << sizeSub << " ranks, read on " << size;
+  }
+  if (rank == 0) {
+    MatGraph g(PETSC_COMM_SELF, N, 2, 0);
+    EXPECT_TRUE(LoadsBack(g.graph, bs, fP.c_str())) << ext << " written on " << size << " ranks, read on 1";
+  }
+  {
+    MatGraph g(PETSC_COMM_WORLD, N, 2, 0);
+    if (rank == 0) {
+      EXPECT_EQ(truncate(fSub.c_str(), 100), 0);
+    }
+    MPI_Barrier(PETSC_COMM_WORLD);
+    const std::pair<std::string, PetscInt> bad[] = {{fP, 2}, {fSub, bs}, {base + "_none" + ext, bs}};
+    for (const auto &b : bad) {
+      Vec            v;
+      PetscErrorCode ierr;
+      TestCall(GNNGraphCreateNodeVec(g.graph, b.second, &v));
+      TestCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+      ierr = GNNGraphLoadNaturalVec(g.graph, b.first.c_str(), v);
+      TestCall(PetscPopErrorHandler());
+      EXPECT_NE(ierr, 0) << b.first << " with block size " << b.second << " was accepted";
+      TestCall(VecDestroy(&v));
+    }
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
+  if (rank == 0)
+    for (const auto &f : {fP, fSub}) {
+      remove(f.c_str());
+      remove((f + ".info").c_str());
+    }
+}
+
+std::string TestFileBase()
+{
+  char base[PETSC_MAX_PATH_LEN];
   TestCall(PetscSNPrintf(base, sizeof(base), "test_graph_natural_%d", (int)getpid()));
   MPI_Bcast(base, sizeof(base), MPI_CHAR, 0, PETSC_COMM_WORLD);
-  const std::string fP = std::string(base) + "_P.bin", fRef = std::string(base) + "_ref.bin", fSub = std::string(base) + "_sub.bin";
-  MPI_Comm sub; /* the first max(P - 1, 1) ranks */
-  MPI_Comm_split(PETSC_COMM_WORLD, rank < std::max(size - 1, 1) ? 0 : MPI_UNDEFINED, rank, &sub);
+  return base;
+}
+
+/* PETSc binary files written on P ranks hold the bytes (values, header and .info) that the former
+   code wrote on rank 0 from a sequential Vec, so older files stay valid; round trips as above */
+TEST(Natural, BinaryFilesAreRankCountIndependent)
+{
+  const PetscInt    N = 301, bs = 3;
+  const std::string base = TestFileBase(), fP = base + "_bytes.bin", fRef = base + "_ref.bin";
   {
     MatGraph g(PETSC_COMM_WORLD, N, 2, 0);
     Vec      v = NodeField(g.graph, bs);
     TestCall(GNNGraphSaveNaturalVec(g.graph, v, fP.c_str()));
     /* the former writer: rank 0 gathers in the natural order, a sequential Vec, its own viewer */
-    std::vector<PetscInt> perm  = ReferenceNaturalPerm(g.graph);
+    std::vector<PetscInt> perm = ReferenceNaturalPerm(g.graph);
     const PetscScalar    *a;
     TestCall(VecGetArrayRead(v, &a));
     std::vector<PetscScalar> vals = GatherOwned(g.graph, a, (int)bs, MPIU_SCALAR);
     TestCall(VecRestoreArrayRead(v, &a));
-    if (rank == 0) {
+    TestCall(VecDestroy(&v));
+    if (Rank() == 0) {
       std::vector<PetscScalar> nat(N * bs);
       for (PetscInt k = 0; k < N; k++)
         for (PetscInt f = 0; f < bs; f++) nat[k * bs + f] = vals[perm[k] * bs + f];
@@ -570,51 +634,19 @@ TEST(Natural, FilesAreRankCountIndependent)
       EXPECT_NE(FileBytes(fP + ".info").find("-vecload_block_size 3"), std::string::npos) << FileBytes(fP + ".info");
       EXPECT_TRUE(FileBytes(fP) == FileBytes(fRef)) << "the file differs from the former rank-0 writer's";
       EXPECT_TRUE(FileBytes(fP + ".info") == FileBytes(fRef + ".info")) << "the .info file differs from the former rank-0 writer's: " << FileBytes(fP + ".info") << " vs " << FileBytes(fRef + ".info");
-    }
-    EXPECT_TRUE(LoadsBack(g.graph, bs, fP.c_str())) << "written and read on " << size << " ranks";
-    TestCall(VecDestroy(&v));
-  }
-  if (sub != MPI_COMM_NULL) {
-    MatGraph g(sub, N, 2, 0);
-    EXPECT_TRUE(LoadsBack(g.graph, bs, fP.c_str())) << "written on " << size << " ranks, read on " << std::max(size - 1, 1);
-    Vec v = NodeField(g.graph, bs);
-    TestCall(GNNGraphSaveNaturalVec(g.graph, v, fSub.c_str()));
-    TestCall(VecDestroy(&v));
-  }
-  MPI_Barrier(PETSC_COMM_WORLD);
-  {
-    MatGraph g(PETSC_COMM_WORLD, N, 2, 0);
-    EXPECT_TRUE(LoadsBack(g.graph, bs, fSub.c_str())) << "written on " << std::max(size - 1, 1) << " ranks, read on " << size;
-  }
-  if (rank == 0) {
-    MatGraph g(PETSC_COMM_SELF, N, 2, 0);
-    EXPECT_TRUE(LoadsBack(g.graph, bs, fP.c_str())) << "written on " << size << " ranks, read on 1";
-  }
-  /* damaged files: wrong block size, truncated, missing; every rank gets the error */
-  {
-    MatGraph g(PETSC_COMM_WORLD, N, 2, 0);
-    if (rank == 0) {
-      EXPECT_EQ(truncate(fSub.c_str(), 100), 0);
-    }
-    const std::pair<std::string, PetscInt> bad[] = {{fP, 2}, {fSub, bs}, {std::string(base) + "_none.bin", bs}};
-    for (const auto &b : bad) {
-      Vec            v;
-      PetscErrorCode ierr;
-      TestCall(GNNGraphCreateNodeVec(g.graph, b.second, &v));
-      TestCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-      ierr = GNNGraphLoadNaturalVec(g.graph, b.first.c_str(), v);
-      TestCall(PetscPopErrorHandler());
-      EXPECT_NE(ierr, 0) << b.first << " with block size " << b.second << " was accepted";
-      TestCall(VecDestroy(&v));
+      for (const auto &f : {fP, fRef}) {
+        remove(f.c_str());
+        remove((f + ".info").c_str());
+      }
     }
   }
-  if (sub != MPI_COMM_NULL) MPI_Comm_free(&sub);
-  MPI_Barrier(PETSC_COMM_WORLD);
-  if (rank == 0)
-    for (const auto &f : {fP, fRef, fSub}) {
-      remove(f.c_str());
-      remove((f + ".info").c_str());
-    }
+  CheckRoundTrips(base, ".bin");
+}
+
+/* HDF5 files (.h5), read and written collectively: the same round trips */
+TEST(Natural, HDF5FilesAreRankCountIndependent)
+{
+  CheckRoundTrips(TestFileBase(), ".h5");
 }
 
 } // namespace

@@ -3,13 +3,16 @@
    the files do not depend on the rank count.
 
    It is computed by a parallel sample sort, so that no rank ever holds more than its own nodes,
-   one bucket of the sort (about N/P keys) and the samples (at most P per rank, P^2 in all). The
+   one bucket of the sort (about N/P keys, under about 2N/P) and the samples (at most P per rank, P^2 in all). The
    result is the natural index of every owned node and one PetscSF, graph->naturalSF, from the
    owned nodes (leaves, global numbering) to the "natural layout" (roots: rank r holds the block r
    of PetscSplitOwnership()'s split of the natural indices 0..N-1). Natural-order files are read
    and written collectively from a Vec in that layout, so rank 0 holds no more than the others. */
 #include "gnngraphimpl.h"
 #include "sys/gnncollective.hpp"
+#include <petscviewerhdf5.h>
+#include <petsclayouthdf5.h>
+#include <cstring>
 #include <algorithm>
 #include <numeric>
 #include <vector>
@@ -272,10 +275,32 @@ PetscErrorCode GNNGraphGetNaturalIndices(GNNGraph graph, const PetscInt *idx[])
   PetscFunctionReturn(0);
 }
 
+/* Natural-order files whose name ends in .h5 are HDF5: one dataset, [N, bs] ([N] if bs = 1),
+   written and read collectively (MPI-IO) by every rank; other names are PETSc binary */
+#define NATURAL_DATASET "natural"
+
+static PetscBool IsHDF5File(const char file[])
+{
+  size_t n = strlen(file);
+  return n > 3 && !strcmp(file + n - 3, ".h5") ? PETSC_TRUE : PETSC_FALSE;
+}
+
+/* Opens a natural-order file collectively, binary or HDF5 by its name */
+static PetscErrorCode OpenNaturalFile(MPI_Comm comm, const char file[], PetscFileMode mode, PetscViewer *viewer)
+{
+  PetscFunctionBegin;
+  if (IsHDF5File(file)) {
+    PetscCall(PetscViewerHDF5Open(comm, file, mode, viewer));
+    PetscCall(PetscViewerHDF5SetCollective(*viewer, PETSC_TRUE));
+  } else PetscCall(PetscViewerBinaryOpen(comm, file, mode, viewer));
+  PetscFunctionReturn(0);
+}
+
 /*@C
-  GNNGraphSaveNaturalVec - Writes a node Vec (block size F) to a PETSc binary file in natural order.
-  Every rank writes its block of the natural order (VecView() of a Vec in the natural layout): the
-  file is the one a single rank would write, header, values and .info (block size) alike.
+  GNNGraphSaveNaturalVec - Writes a node Vec (block size F) to a file in natural order: PETSc binary,
+  or HDF5 if the name ends in .h5 (dataset "natural", [N, F]). Every rank writes its block of the
+  natural order (VecView() of a Vec in the natural layout): a binary file is the one a single rank
+  would write, header, values and .info (block size) alike.
 @*/
 PetscErrorCode GNNGraphSaveNaturalVec(GNNGraph graph, Vec v, const char file[])
 {
@@ -290,8 +315,8 @@ PetscErrorCode GNNGraphSaveNaturalVec(GNNGraph graph, Vec v, const char file[])
   PetscValidHeaderSpecific(v, VEC_CLASSID, 2);
   PetscValidCharPointer(file, 3);
   PetscCheck(graph->setupcalled, comm, PETSC_ERR_ORDER, "Call GNNGraphSetUp() first");
-  /* The viewer opens the file on rank 0 alone and would fail there alone while the others wait in
-     VecView(): rank 0 tries first and every rank learns the outcome */
+  /* The binary viewer opens the file on rank 0 alone and would fail there alone while the others
+     wait in VecView(): rank 0 tries first and every rank learns the outcome */
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
     FILE *fp = fopen(file, "w");
@@ -300,17 +325,18 @@ PetscErrorCode GNNGraphSaveNaturalVec(GNNGraph graph, Vec v, const char file[])
   PetscCallMPI(MPI_Bcast(&ok, 1, MPIU_BOOL, 0, comm));
   PetscCheck(ok, comm, PETSC_ERR_FILE_WRITE, "Cannot write %s", file);
   PetscCall(CreateNaturalCopy(graph, v, &nv));
-  PetscCall(PetscViewerBinaryOpen(comm, file, FILE_MODE_WRITE, &viewer));
+  PetscCall(PetscObjectSetName((PetscObject)nv, NATURAL_DATASET));
+  PetscCall(OpenNaturalFile(comm, file, FILE_MODE_WRITE, &viewer));
   PetscCall(VecView(nv, viewer));
   PetscCall(PetscViewerDestroy(&viewer));
   PetscCall(VecDestroy(&nv));
   PetscFunctionReturn(0);
 }
 
-/* What rank 0 finds at the start of a natural-order file, before the collective read: whether it
-   opens (status 1 if not), holds a Vec header (2 if not), and all the values it announces (3 if
-   not); *length = the announced number of values */
-static PetscErrorCode InspectVecFile(const char file[], PetscInt *status, PetscInt *length)
+/* What rank 0 finds in a natural-order file before the collective read: whether it opens (status
+   1 if not); for a binary file whether it holds a Vec header (2 if not) and all the values it
+   announces (3 if not), *length = the announced number of values (HDF5: checked collectively) */
+static PetscErrorCode InspectNaturalFile(const char file[], PetscInt *status, PetscInt *length)
 {
   PetscBool      exists;
   PetscErrorCode ierr;
@@ -323,9 +349,11 @@ static PetscErrorCode InspectVecFile(const char file[], PetscInt *status, PetscI
   *status = 0;
   *length = 0;
   PetscCall(PetscTestFile(file, 'r', &exists));
+  if (!exists) *status = 1;
+  if (!exists || IsHDF5File(file)) PetscFunctionReturn(0);
   PetscCall(PetscDataTypeGetSize(PETSC_SCALAR, &scalar));
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-  ierr = exists ? PetscBinaryOpen(file, FILE_MODE_READ, &fd) : 1;
+  ierr = PetscBinaryOpen(file, FILE_MODE_READ, &fd);
   if (ierr) *status = 1;
   else {
     if (PetscBinaryRead(fd, header, 2, NULL, PETSC_INT) || header[0] != VEC_FILE_CLASSID || header[1] < 0) *status = 2;
@@ -360,19 +388,28 @@ PetscErrorCode GNNGraphLoadNaturalVec(GNNGraph graph, const char file[], Vec v)
   GNNCheckCollective(comm, nl == bs * graph->nOwned, PETSC_ERR_ARG_SIZ, "The Vec does not hold block size %" PetscInt_FMT " values per owned node of the graph", bs);
   /* The binary viewer reads on rank 0 and fails there alone: rank 0 checks the file first */
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  if (rank == 0) PetscCall(InspectVecFile(file, &info[0], &info[1]));
+  if (rank == 0) PetscCall(InspectNaturalFile(file, &info[0], &info[1]));
   PetscCallMPI(MPI_Bcast(info, 2, MPIU_INT, 0, comm));
   PetscCheck(info[0] != 1, comm, PETSC_ERR_FILE_OPEN, "Cannot open the data file %s", file);
   PetscCheck(info[0] != 2, comm, PETSC_ERR_FILE_UNEXPECTED, "The data file %s is not a PETSc binary Vec", file);
   PetscCheck(info[0] != 3, comm, PETSC_ERR_FILE_UNEXPECTED, "The data file %s is truncated: it holds fewer than the %" PetscInt_FMT " values its header announces", file, info[1]);
+  PetscCall(OpenNaturalFile(comm, file, FILE_MODE_READ, &viewer));
+  if (IsHDF5File(file)) { /* every rank reads the same metadata: the checks agree */
+    PetscBool has;
+    PetscInt  fbs = 1;
+    PetscCall(PetscViewerHDF5HasDataset(viewer, "/" NATURAL_DATASET, &has));
+    PetscCheck(has, comm, PETSC_ERR_FILE_UNEXPECTED, "The data file %s has no dataset /%s", file, NATURAL_DATASET);
+    PetscCall(PetscViewerHDF5ReadSizes(viewer, NATURAL_DATASET, &fbs, &info[1]));
+    PetscCheck(fbs == bs, comm, PETSC_ERR_FILE_UNEXPECTED, "The data file %s holds %" PetscInt_FMT " values per node, the Vec %" PetscInt_FMT, file, fbs, bs);
+  }
   PetscCheck(info[1] == graph->N * bs, comm, PETSC_ERR_FILE_UNEXPECTED, "The data file %s holds %" PetscInt_FMT " values, the graph needs %" PetscInt_FMT " nodes x %" PetscInt_FMT, file, info[1], graph->N, bs);
   PetscCall(GNNGraphEnsureNaturalOrder_Private(graph));
   PetscCall(CreateNaturalVec(graph, bs, &nv));
-  /* VecLoad() takes -<prefix>vecload_block_size from the options, where the viewer puts the .info
-     files it opens: a prefix of our own keeps another file's block size away from this Vec, whose
-     block size is already the caller's */
+  PetscCall(PetscObjectSetName((PetscObject)nv, NATURAL_DATASET));
+  /* VecLoad() takes -<prefix>vecload_block_size from the options, where the binary viewer puts the
+     .info files it opens: a prefix of our own keeps another file's block size away from this Vec,
+     whose block size is already the caller's */
   PetscCall(PetscObjectSetOptionsPrefix((PetscObject)nv, "gnn_natural_"));
-  PetscCall(PetscViewerBinaryOpen(comm, file, FILE_MODE_READ, &viewer));
   PetscCall(VecLoad(nv, viewer));
   PetscCall(PetscViewerDestroy(&viewer));
   PetscCall(MoveNatural(graph, PETSC_FALSE, nv, v));
