@@ -79,8 +79,9 @@ PETSC_EXTERN PetscErrorCode GNNGraphHaloReverse(GNNGraph, PetscInt, const double
    library writes, identical whatever the rank count. */
 PETSC_EXTERN PetscErrorCode GNNGraphGatherNatural(GNNGraph, Vec, PetscInt *, PetscScalar *[]);
 PETSC_EXTERN PetscErrorCode GNNGraphGetNaturalIndices(GNNGraph, const PetscInt *[]);
-/* A node Vec to and from a PETSc binary file in the natural order: written on any rank count,
-   read on any other */
+/* A node Vec to and from a PETSc binary file (HDF5 if the name ends in .h5) in the natural order:
+   written on any rank count, read on any other. Collective: each rank writes and reads its block
+   of the natural order, so no rank holds the whole Vec. */
 PETSC_EXTERN PetscErrorCode GNNGraphSaveNaturalVec(GNNGraph, Vec, const char[]);
 PETSC_EXTERN PetscErrorCode GNNGraphLoadNaturalVec(GNNGraph, const char[], Vec);
 

@@ -41,10 +41,11 @@ struct _p_GNNGraph {
   PetscReal *coords;        /* [nOwned + nGhost, dim] */
   PetscInt   nNeighbors;    /* ranks this rank receives ghosts from */
 
-  /* Natural order, built on first use: permutation of the global numbers on rank 0, and the
-     natural index of every owned node */
-  PetscInt *naturalPerm;
+  /* Natural order, built on first use by a parallel sort (graphnatural.cxx): the natural index of
+     every owned node, and the SF from the owned nodes (leaves) to the natural layout (roots: rank
+     r holds PetscSplitOwnership()'s block r of the natural indices) */
   PetscInt *naturalIndex;
+  PetscSF   naturalSF;
 };
 
 PETSC_INTERN PetscErrorCode GNNGraphCreate_Vertex(GNNGraph);

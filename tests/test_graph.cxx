@@ -1,6 +1,7 @@
 /* The distributed graph: sizes, ghosts, halo SF, user-supplied adjacency */
 #include "gnntest.hpp"
 #include <algorithm>
+#include <numeric>
 
 namespace {
 
@@ -337,6 +338,315 @@ TEST(Graph, UserAdjacencyMatchesMeshGraph)
     TestCall(VecDestroy(&coords));
     TestCall(GNNGraphDestroy(&user));
   }
+}
+
+/* Gathers n values per owned node of g in the global numbering (rank order) on rank 0 of g's
+   communicator; empty elsewhere */
+template <typename T>
+std::vector<T> GatherOwned(GNNGraph g, const T *local, int n, MPI_Datatype type)
+{
+  MPI_Comm         comm = PetscObjectComm((PetscObject)g);
+  PetscInt         nO;
+  int              rank, size;
+  TestCall(GNNGraphGetSizes(g, &nO, NULL, NULL, NULL));
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  int              cnt = (int)nO * n;
+  std::vector<int> counts(size), displs(size + 1, 0);
+  MPI_Gather(&cnt, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm);
+  for (int r = 0; r < size; r++) displs[r + 1] = displs[r] + counts[r];
+  std::vector<T> all(rank == 0 ? displs[size] : 0);
+  MPI_Gatherv(local, cnt, type, all.data(), counts.data(), displs.data(), type, 0, comm);
+  return all;
+}
+
+/* The natural order as the library computed it before the parallel sort, here in the test only:
+   every coordinate gathered on rank 0 in the global numbering, sorted lexicographically, ties by
+   global number. On rank 0: perm[k] = the global number of the k-th node; empty elsewhere. */
+std::vector<PetscInt> ReferenceNaturalPerm(GNNGraph g)
+{
+  PetscInt         dim, N;
+  const PetscReal *X;
+  TestCall(GNNGraphGetDimension(g, &dim));
+  TestCall(GNNGraphGetSizes(g, NULL, NULL, NULL, &N));
+  TestCall(GNNGraphGetCoordinates(g, &X));
+  std::vector<PetscReal> all = GatherOwned(g, X, (int)dim, MPIU_REAL);
+  std::vector<PetscInt>  perm(all.empty() ? 0 : N);
+  std::iota(perm.begin(), perm.end(), 0);
+  std::sort(perm.begin(), perm.end(), [&](PetscInt i, PetscInt j) {
+    for (PetscInt d = 0; d < dim; d++) {
+      if (all[i * dim + d] < all[j * dim + d]) return true;
+      if (all[i * dim + d] > all[j * dim + d]) return false;
+    }
+    return i < j;
+  });
+  return perm;
+}
+
+/* The natural indices of g are a permutation of 0..N-1, the reference's; also what
+   GNNGraphGatherNatural() puts in natural order. Returns the reference permutation (rank 0). */
+std::vector<PetscInt> CheckNaturalIndices(GNNGraph g, const std::string &what)
+{
+  PetscInt        nO, N;
+  const PetscInt *nat;
+  TestCall(GNNGraphGetSizes(g, &nO, NULL, NULL, &N));
+  TestCall(GNNGraphGetNaturalIndices(g, &nat));
+  std::vector<PetscInt> perm = ReferenceNaturalPerm(g), natAll = GatherOwned(g, nat, 1, MPIU_INT);
+  /* the global numbers through the natural-order gather: perm itself */
+  Vec          gv;
+  PetscScalar *a;
+  TestCall(GNNGraphCreateNodeVec(g, 1, &gv));
+  TestCall(VecGetArrayWrite(gv, &a));
+  for (PetscInt i = 0; i < nO; i++) a[i] = (PetscScalar)i;
+  TestCall(VecRestoreArrayWrite(gv, &a));
+  PetscInt rstart;
+  TestCall(VecGetOwnershipRange(gv, &rstart, NULL));
+  TestCall(VecShift(gv, (PetscScalar)rstart));
+  std::vector<double> gathered = GatherNatural(g, gv);
+  TestCall(VecDestroy(&gv));
+  if (!perm.empty()) {
+    std::vector<PetscInt> refNat(N), sorted(natAll);
+    for (PetscInt k = 0; k < N; k++) refNat[perm[k]] = k;
+    std::sort(sorted.begin(), sorted.end());
+    bool isPerm = (PetscInt)sorted.size() == N;
+    for (PetscInt k = 0; isPerm && k < N; k++) isPerm = sorted[k] == k;
+    EXPECT_TRUE(isPerm) << what << ": the natural indices are not a permutation of 0..N-1";
+    EXPECT_TRUE(natAll == refNat) << what << ": the natural indices differ from the rank-0 sort's";
+    std::vector<double> expect(perm.begin(), perm.end());
+    EXPECT_TRUE(gathered == expect) << what << ": GNNGraphGatherNatural() is not in the natural order";
+  }
+  return perm;
+}
+
+/* A user graph (type mat) whose nodes do not depend on the communicator: node g (global number)
+   has coordinates that are a function of g alone, edges g <-> g +- 1, and the split over the ranks
+   is uneven: rank 1 owns no node, rank 2 one, rank 0 the most. kind 0: few distinct points, so
+   many coincident nodes (ties), some at 0 and some at -0; kind 1: all nodes at one point (the
+   order is the global numbering); kind 2: scattered points, a few coincident. */
+struct MatGraph {
+  GNNGraph graph = NULL;
+  MatGraph(MPI_Comm comm, PetscInt N, PetscInt dim, int kind)
+  {
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    std::vector<PetscInt> n(size, 0);
+    if (size == 1) n[0] = N;
+    else {
+      const PetscInt rest = N - (size > 2), others = size - std::min(size, 3) + 1; /* rank 0 and ranks >= 3 */
+      if (size > 2) n[2] = 1;
+      for (int r = 0; r < size; r++)
+        if (r == 0 || r >= 3) n[r] = rest / others;
+      n[0] += rest % others;
+    }
+    PetscInt rstart = std::accumulate(n.begin(), n.begin() + rank, (PetscInt)0), nl = n[rank];
+    Mat      A;
+    Vec      coords;
+    TestCall(MatCreateAIJ(comm, nl, nl, N, N, 2, NULL, 2, NULL, &A));
+    for (PetscInt g = rstart; g < rstart + nl; g++) {
+      if (g > 0) TestCall(MatSetValue(A, g, g - 1, 1.0, INSERT_VALUES));
+      if (g + 1 < N) TestCall(MatSetValue(A, g, g + 1, 1.0, INSERT_VALUES));
+    }
+    TestCall(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
+    TestCall(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
+    TestCall(VecCreate(comm, &coords));
+    TestCall(VecSetSizes(coords, nl * dim, N * dim));
+    TestCall(VecSetBlockSize(coords, dim));
+    TestCall(VecSetType(coords, VECSTANDARD));
+    PetscScalar *x;
+    TestCall(VecGetArrayWrite(coords, &x));
+    for (PetscInt i = 0; i < nl; i++)
+      for (PetscInt d = 0; d < dim; d++) {
+        const PetscInt g = rstart + i;
+        double         v = 0.25;
+        if (kind == 0) v = 0.5 * (double)((g * (7 + 3 * d) + d) % 5 - 2);
+        if (kind == 2) v = std::fmod(0.6180339887 * (double)((g % (N - 3)) * (d + 1)), 1.0);
+        x[i * dim + d] = v == 0 && g % 2 ? -0.0 : v;
+      }
+    TestCall(VecRestoreArrayWrite(coords, &x));
+    TestCall(GNNGraphCreate(comm, &graph));
+    TestCall(GNNGraphSetAdjacency(graph, A, coords));
+    TestCall(GNNGraphSetUp(graph));
+    TestCall(MatDestroy(&A));
+    TestCall(VecDestroy(&coords));
+  }
+  ~MatGraph() { GNNGraphDestroy(&graph); }
+};
+
+/* The natural index of every node is the one the former rank-0 sort gave: on meshes split by the
+   simple partitioner and by the default one, and on user graphs with ties, with all nodes at one
+   point, and with ranks owning no node or one */
+TEST(Natural, IndicesAreTheRankZeroSort)
+{
+  const std::string meshes[] = {
+    "-dm_plex_dim 2 -dm_plex_simplex 0 -dm_plex_box_faces 7,5 -petscpartitioner_type simple",
+    "-dm_plex_dim 2 -dm_plex_simplex 0 -dm_plex_box_faces 2,1 -petscpartitioner_type simple",
+    "-dm_plex_dim 3 -dm_plex_simplex 0 -dm_plex_box_faces 2,2,1 -gnn_graph_type gll -gnn_graph_degree 2",
+  };
+  for (const auto &m : meshes) {
+    Built b(m);
+    CheckNaturalIndices(b.graph, m);
+  }
+  for (int kind = 0; kind < 3; kind++)
+    for (PetscInt dim = 1; dim <= 3; dim++) {
+      MatGraph g(PETSC_COMM_WORLD, kind == 2 ? 2000 : 37, dim, kind);
+      CheckNaturalIndices(g.graph, "mat graph kind " + std::to_string(kind) + ", dim " + std::to_string(dim));
+    }
+  MatGraph tiny(PETSC_COMM_WORLD, 2, 2, 0); /* fewer nodes than ranks at 3 and 4 ranks */
+  CheckNaturalIndices(tiny.graph, "mat graph of 2 nodes");
+}
+
+/* A node field of a MatGraph whose values are a function of the global number alone */
+Vec NodeField(GNNGraph g, PetscInt bs)
+{
+  Vec          v;
+  PetscScalar *a;
+  PetscInt     rstart, n;
+  TestCall(GNNGraphCreateNodeVec(g, bs, &v));
+  TestCall(VecGetOwnershipRange(v, &rstart, NULL));
+  TestCall(VecGetLocalSize(v, &n));
+  TestCall(VecGetArrayWrite(v, &a));
+  for (PetscInt k = 0; k < n; k++) a[k] = std::sin(0.37 * (double)(rstart + k)) * 1e3 + 1.0 / 3.0;
+  TestCall(VecRestoreArrayWrite(v, &a));
+  return v;
+}
+
+/* Loads file into a new node field of g: true iff it equals NodeField() bitwise */
+bool LoadsBack(GNNGraph g, PetscInt bs, const char *file)
+{
+  Vec       ref = NodeField(g, bs), v;
+  PetscBool eq;
+  TestCall(VecDuplicate(ref, &v));
+  TestCall(GNNGraphLoadNaturalVec(g, file, v));
+  TestCall(VecEqual(ref, v, &eq));
+  TestCall(VecDestroy(&ref));
+  TestCall(VecDestroy(&v));
+  return eq;
+}
+
+std::string FileBytes(const std::string &f)
+{
+  FILE       *fp = fopen(f.c_str(), "rb");
+  std::string s;
+  if (!fp) return "<missing>";
+  for (int c; (c = fgetc(fp)) != EOF;) s.push_back((char)c);
+  fclose(fp);
+  return s;
+}
+
+/* Natural-order files of one kind (".bin": PETSc binary, ".h5": HDF5): written on P ranks they read
+   back bitwise on P ranks, on P - 1 and on 1, files written on P - 1 ranks read back on P; a wrong
+   block size, a truncated file and a missing file fail on every rank. The files are base + tag + ext. */
+void CheckRoundTrips(const std::string &base, const std::string &ext)
+{
+  const PetscInt    N = 301, bs = 3;
+  const int         rank = Rank(), size = Size(), sizeSub = std::max(size - 1, 1);
+  const std::string fP = base + "_P" + ext, fSub = base + "_sub" + ext;
+  MPI_Comm          sub; /* the first max(P - 1, 1) ranks */
+  MPI_Comm_split(PETSC_COMM_WORLD, rank < sizeSub ? 0 : MPI_UNDEFINED, rank, &sub);
+  {
+    MatGraph g(PETSC_COMM_WORLD, N, 2, 0);
+    Vec      v = NodeField(g.graph, bs);
+    TestCall(GNNGraphSaveNaturalVec(g.graph, v, fP.c_str()));
+    TestCall(VecDestroy(&v));
+    EXPECT_TRUE(LoadsBack(g.graph, bs, fP.c_str())) << ext << " written and read on " << size << " ranks";
+  }
+  if (sub != MPI_COMM_NULL) {
+    MatGraph g(sub, N, 2, 0);
+    EXPECT_TRUE(LoadsBack(g.graph, bs, fP.c_str())) << ext << " written on " << size << " ranks, read on " << sizeSub;
+    Vec v = NodeField(g.graph, bs);
+    TestCall(GNNGraphSaveNaturalVec(g.graph, v, fSub.c_str()));
+    TestCall(VecDestroy(&v));
+    MPI_Comm_free(&sub);
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
+  {
+    MatGraph g(PETSC_COMM_WORLD, N, 2, 0);
+    EXPECT_TRUE(LoadsBack(g.graph, bs, fSub.c_str())) << ext << " written on " << sizeSub << " ranks, read on " << size;
+  }
+  if (rank == 0) {
+    MatGraph g(PETSC_COMM_SELF, N, 2, 0);
+    EXPECT_TRUE(LoadsBack(g.graph, bs, fP.c_str())) << ext << " written on " << size << " ranks, read on 1";
+  }
+  {
+    MatGraph g(PETSC_COMM_WORLD, N, 2, 0);
+    if (rank == 0) {
+      EXPECT_EQ(truncate(fSub.c_str(), 100), 0);
+    }
+    MPI_Barrier(PETSC_COMM_WORLD);
+    const std::pair<std::string, PetscInt> bad[] = {{fP, 2}, {fSub, bs}, {base + "_none" + ext, bs}};
+    for (const auto &b : bad) {
+      Vec            v;
+      PetscErrorCode ierr;
+      TestCall(GNNGraphCreateNodeVec(g.graph, b.second, &v));
+      TestCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+      ierr = GNNGraphLoadNaturalVec(g.graph, b.first.c_str(), v);
+      TestCall(PetscPopErrorHandler());
+      EXPECT_NE(ierr, 0) << b.first << " with block size " << b.second << " was accepted";
+      TestCall(VecDestroy(&v));
+    }
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
+  if (rank == 0)
+    for (const auto &f : {fP, fSub}) {
+      remove(f.c_str());
+      remove((f + ".info").c_str());
+    }
+}
+
+std::string TestFileBase()
+{
+  char base[PETSC_MAX_PATH_LEN];
+  TestCall(PetscSNPrintf(base, sizeof(base), "test_graph_natural_%d", (int)getpid()));
+  MPI_Bcast(base, sizeof(base), MPI_CHAR, 0, PETSC_COMM_WORLD);
+  return base;
+}
+
+/* PETSc binary files written on P ranks hold the bytes (values, header and .info) that the former
+   code wrote on rank 0 from a sequential Vec, so older files stay valid; round trips as above */
+TEST(Natural, BinaryFilesAreRankCountIndependent)
+{
+  const PetscInt    N = 301, bs = 3;
+  const std::string base = TestFileBase(), fP = base + "_bytes.bin", fRef = base + "_ref.bin";
+  {
+    MatGraph g(PETSC_COMM_WORLD, N, 2, 0);
+    Vec      v = NodeField(g.graph, bs);
+    TestCall(GNNGraphSaveNaturalVec(g.graph, v, fP.c_str()));
+    /* the former writer: rank 0 gathers in the natural order, a sequential Vec, its own viewer */
+    std::vector<PetscInt> perm = ReferenceNaturalPerm(g.graph);
+    const PetscScalar    *a;
+    TestCall(VecGetArrayRead(v, &a));
+    std::vector<PetscScalar> vals = GatherOwned(g.graph, a, (int)bs, MPIU_SCALAR);
+    TestCall(VecRestoreArrayRead(v, &a));
+    TestCall(VecDestroy(&v));
+    if (Rank() == 0) {
+      std::vector<PetscScalar> nat(N * bs);
+      for (PetscInt k = 0; k < N; k++)
+        for (PetscInt f = 0; f < bs; f++) nat[k * bs + f] = vals[perm[k] * bs + f];
+      PetscViewer viewer;
+      Vec         s;
+      TestCall(PetscViewerBinaryOpen(PETSC_COMM_SELF, fRef.c_str(), FILE_MODE_WRITE, &viewer));
+      TestCall(VecCreateSeqWithArray(PETSC_COMM_SELF, bs, N * bs, nat.data(), &s));
+      TestCall(VecView(s, viewer));
+      TestCall(VecDestroy(&s));
+      TestCall(PetscViewerDestroy(&viewer));
+      EXPECT_EQ(FileBytes(fP).size(), 2 * sizeof(PetscInt) + N * bs * sizeof(PetscScalar));
+      EXPECT_NE(FileBytes(fP + ".info").find("-vecload_block_size 3"), std::string::npos) << FileBytes(fP + ".info");
+      EXPECT_TRUE(FileBytes(fP) == FileBytes(fRef)) << "the file differs from the former rank-0 writer's";
+      EXPECT_TRUE(FileBytes(fP + ".info") == FileBytes(fRef + ".info")) << "the .info file differs from the former rank-0 writer's: " << FileBytes(fP + ".info") << " vs " << FileBytes(fRef + ".info");
+      for (const auto &f : {fP, fRef}) {
+        remove(f.c_str());
+        remove((f + ".info").c_str());
+      }
+    }
+  }
+  CheckRoundTrips(base, ".bin");
+}
+
+/* HDF5 files (.h5), read and written collectively: the same round trips */
+TEST(Natural, HDF5FilesAreRankCountIndependent)
+{
+  CheckRoundTrips(TestFileBase(), ".h5");
 }
 
 } // namespace

@@ -269,7 +269,7 @@ PetscErrorCode GNNGraphDestroy(GNNGraph *graph)
   PetscCall(PetscSFDestroy(&(*graph)->haloSF));
   PetscCall(PetscFree3((*graph)->rowptr, (*graph)->senders, (*graph)->receivers));
   PetscCall(PetscFree2((*graph)->globalNumbers, (*graph)->coords));
-  PetscCall(PetscFree((*graph)->naturalPerm));
+  PetscCall(PetscSFDestroy(&(*graph)->naturalSF));
   PetscCall(PetscFree((*graph)->naturalIndex));
   PetscCall(PetscHeaderDestroy(graph));
   PetscFunctionReturn(0);

@@ -137,28 +137,31 @@ PetscErrorCode GNNGraphWriteEdges(GNNGraph graph, const char file[])
 {
   MPI_Comm                 comm = PetscObjectComm((PetscObject)graph);
   PetscMPIInt              rank, cnt;
-  std::vector<PetscInt>    local(2 * graph->nEdges), all;
+  const PetscInt          *natOwned;
+  std::vector<PetscInt>    natural, local(2 * graph->nEdges), all;
   std::vector<PetscMPIInt> counts, displs;
   PetscBool                ok = PETSC_TRUE;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
   PetscCheck(graph->setupcalled, comm, PETSC_ERR_ORDER, "Call GNNGraphSetUp() first");
-  PetscCall(GNNGraphEnsureNaturalOrder_Private(graph));
+  /* the natural index of every local node: the ghosts' from their owners */
+  PetscCall(GNNGraphGetNaturalIndices(graph, &natOwned));
+  natural.assign(natOwned, natOwned + graph->nOwned);
+  natural.resize(graph->nOwned + graph->nGhost);
+  PetscCall(GNNGraphHaloUpdate(graph, 1, MPIU_INT, natural.data(), natural.data()));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   for (PetscInt q = 0; q < graph->nEdges; q++) {
-    local[2 * q]     = graph->globalNumbers[graph->senders[q]];
-    local[2 * q + 1] = graph->rstart + graph->receivers[q];
+    local[2 * q]     = natural[graph->receivers[q]];
+    local[2 * q + 1] = natural[graph->senders[q]];
   }
-  cnt = (PetscMPIInt)local.size();
+  PetscCall(PetscMPIIntCast((PetscInt)local.size(), &cnt));
   PetscCall(GNNGatherLayout_Private(comm, cnt, counts, displs));
   if (rank == 0) all.resize(displs.back());
   PetscCallMPI(MPI_Gatherv(local.data(), cnt, MPIU_INT, all.data(), counts.data(), displs.data(), MPIU_INT, 0, comm));
   if (rank == 0) {
-    std::vector<PetscInt> natural(graph->N);
-    for (PetscInt k = 0; k < graph->N; k++) natural[graph->naturalPerm[k]] = k;
-    std::vector<std::pair<PetscInt, PetscInt>> edges(all.size() / 2);
-    for (size_t q = 0; q < edges.size(); q++) edges[q] = {natural[all[2 * q + 1]], natural[all[2 * q]]};
+    std::vector<std::pair<PetscInt, PetscInt>> edges(all.size() / 2); /* (receiver, sender) */
+    for (size_t q = 0; q < edges.size(); q++) edges[q] = {all[2 * q], all[2 * q + 1]};
     std::sort(edges.begin(), edges.end());
     FILE *fp = fopen(file, "w");
     ok       = fp ? PETSC_TRUE : PETSC_FALSE;
