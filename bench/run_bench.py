@@ -495,6 +495,8 @@ def analyse(R):
         prof = os.path.join(R["_work"], f)
         if os.path.exists(prof):
             A["profile"][t] = parse_trace(prof)
+        elif t in (R.get("profiles") or {}):  # --from-json / --only without the run's traces: the parsed ones
+            A["profile"][t] = R["profiles"][t]
         if ref.get("profile_self_ms"):
             A["profile_ref"][t] = ref["profile_self_ms"]
     R["profiles"] = A["profile"]  # kept in benchmarks.json

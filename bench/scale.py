@@ -172,6 +172,12 @@ def report(S, A, w, cores):
       "Freed memory is not given back to the system in these processes (Debian's SuperLU_DIST, loaded with PETSc, "
       "turns off glibc's trim and mmap; see Memory above), so a rank's resident memory never falls and a phase "
       "can reuse what an earlier one freed without raising its peak.")
+    runs = [S["memory"], S["memory_serial_mesh"]] + S["setup_by_nodes"]["runs"] + S["setup_weak"]["runs"]
+    busy = [r.get("busy_before", 0) for r in runs]
+    w("")
+    w(f"Other processes on the machine: the CPUs were {100 * statistics.median(busy):.0f}% busy (median; max "
+      f"{100 * max(busy):.0f}%) in the half second before each of these {len(runs)} runs, so their times are upper "
+      "bounds; the memory figures do not depend on it.")
     w("")
     w(f"**Large run**: the vertex graph of a 3-D hex box, {mesh_text(d['mesh'])} (`-dm_refine`), "
       f"{d['nodes']:,} nodes, {d['edges']:,} directed edges; a small model "
