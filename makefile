@@ -53,8 +53,9 @@ clean:
 	rm -rf $(BUILD)
 
 # Benchmarks (not part of test): training step against the PyTorch reference, memory, phases,
-# strong/weak scaling, halo bytes, the scaling model and the consistency study; writes
-# docs/benchmarks.md, docs/bench_*.png and docs/benchmarks.json (about 7 minutes on 2 cores)
+# strong/weak scaling, halo bytes, the scaling model, the consistency study and the scale section
+# (per-rank memory by phase, set-up time); writes docs/benchmarks.md, docs/bench_*.png and
+# docs/benchmarks.json (about 15 minutes on 2 cores; bench/run_bench.py --only scale: 8 of them)
 bench: build
 	/usr/bin/python3 bench/run_bench.py --build $(BUILD) --docs docs
 

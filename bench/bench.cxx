@@ -1,5 +1,5 @@
 static const char help[] = "petscgnn benchmark driver (make bench runs it through bench/run_bench.py).\n\n"
-"  -bench_mode train|partition|peak\n"
+"  -bench_mode train|partition|peak|scale\n"
 "    train      training steps (GNNTrainerStep: forward, loss, backward, gradient all-reduce,\n"
 "               Adam) on the Taylor-Green pair u(0) -> u(dt) of the mesh given by the -dm_plex_*\n"
 "               options; the model from the -gnn_* options. Prints one JSON object (rank 0):\n"
@@ -8,6 +8,18 @@ static const char help[] = "petscgnn benchmark driver (make bench runs it throug
 "               every (receiver, sender) rank pair, as JSON (for the halo and scaling models)\n"
 "    peak       large fp32 matrix product (LibTorch mm, n x n) and the skinny products of the\n"
 "               model (M x 32 by 32 x 32: LibTorch mm and the row-deterministic forward kernel)\n"
+"    scale      the phases of a large run, each timed and with its own peak resident memory\n"
+"               (VmHWM, reset through /proc/self/clear_refs at the start of every phase) on every\n"
+"               rank: mesh (DMSetFromOptions), graph (GNNGraphSetUp), natural (the natural order:\n"
+"               GNNGraphGetNaturalIndices), model (GNNSetUp), data_write (Taylor-Green pair saved\n"
+"               with GNNGraphSaveNaturalVec), data_load (read back with GNNGraphLoadNaturalVec),\n"
+"               train (-bench_reps GNNTrainerStep), output (GNNApply, GNNGraphSaveNaturalVec and,\n"
+"               with -bench_scale_vtk, GNNGraphWriteNodeFields vtk). JSON: per phase the slowest\n"
+"               rank's time and every rank's VmHWM and VmRSS (kB)\n"
+"  -bench_scale_stop <phase>  (scale) stop after this phase (e.g. natural: set-up only)\n"
+"  -bench_scale_files PREFIX  (scale) where the data and output files go (removed at the end)\n"
+"  -bench_scale_vtk        (scale) also write the output as .vtu\n"
+"  -bench_phase_view       (scale) print a per-phase, per-rank memory table (rank 0)\n"
 "  -bench_warmup <1>       untimed steps first\n"
 "  -bench_reps <5>         timed steps\n"
 "  -bench_lr <1e-4>        constant learning rate (Adam)\n"
@@ -31,6 +43,7 @@ static const char help[] = "petscgnn benchmark driver (make bench runs it throug
 #include <algorithm>
 #include <cstdio>
 #include <dlfcn.h>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -393,6 +406,259 @@ static PetscErrorCode ModePartition(const char json[])
   PetscFunctionReturn(0);
 }
 
+/* ---------------------------------------------------------------------------------------------- */
+/* -bench_mode scale: time and per-rank peak memory of each phase of a large run */
+
+struct ScalePhase {
+  std::string       name;
+  double              tmax = 0;   /* slowest rank, s */
+  std::vector<long>   hwm, rss;   /* every rank (rank 0 only), kB */
+  std::vector<double> cpu;        /* every rank (rank 0 only): CPU time of the process, s */
+};
+
+class PhaseMeter {
+public:
+  PhaseMeter(MPI_Comm comm) : comm_(comm) { MPI_Comm_rank(comm, &rank_); MPI_Comm_size(comm, &size_); }
+  /* starts a phase: all ranks at once, the peak reset to the memory resident now */
+  PetscErrorCode Begin(const char *name)
+  {
+    PetscFunctionBeginUser;
+    cur_.name = name;
+    PetscCallMPI(MPI_Barrier(comm_));
+    ok_ = ResetPeakRSS() && ok_;
+    t0_ = MPI_Wtime();
+    c0_ = CpuTime();
+    PetscFunctionReturn(0);
+  }
+  PetscErrorCode End()
+  {
+    long   mine[2] = {ProcStatus("VmHWM"), ProcStatus("VmRSS")};
+    double t       = MPI_Wtime() - t0_, c = CpuTime() - c0_;
+    std::vector<long>   all(rank_ == 0 ? 2 * (size_t)size_ : 0);
+    std::vector<double> cpu(rank_ == 0 ? (size_t)size_ : 0);
+
+    PetscFunctionBeginUser;
+    PetscCallMPI(MPI_Allreduce(&t, &cur_.tmax, 1, MPI_DOUBLE, MPI_MAX, comm_));
+    PetscCallMPI(MPI_Gather(mine, 2, MPI_LONG, all.data(), 2, MPI_LONG, 0, comm_));
+    PetscCallMPI(MPI_Gather(&c, 1, MPI_DOUBLE, cpu.data(), 1, MPI_DOUBLE, 0, comm_));
+    cur_.cpu = cpu;
+    cur_.hwm.clear();
+    cur_.rss.clear();
+    for (int r = 0; rank_ == 0 && r < size_; r++) {
+      cur_.hwm.push_back(all[2 * r]);
+      cur_.rss.push_back(all[2 * r + 1]);
+    }
+    phases_.push_back(cur_);
+    PetscFunctionReturn(0);
+  }
+  bool resetOk() const { return ok_; }
+  const std::vector<ScalePhase> &phases() const { return phases_; }
+
+private:
+  MPI_Comm                comm_;
+  int                     rank_, size_;
+  double                  t0_ = 0, c0_ = 0;
+  bool                    ok_ = true;
+  static double           CpuTime()
+  {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+  }
+  ScalePhase              cur_;
+  std::vector<ScalePhase> phases_;
+};
+
+static PetscErrorCode ModeScale(const char json[])
+{
+  MPI_Comm    comm = PETSC_COMM_WORLD;
+  DM          dm;
+  GNNGraph    graph;
+  GNN         gnn = NULL;
+  GNNTrainer  tr  = NULL;
+  Vec         x = NULL, y = NULL, out = NULL;
+  PetscInt    dim, reps = 5, N, nOwned, nEdges, nparams = 0, threads = 1;
+  PetscReal   lr = 1e-4, dt = 0.25, nu = 0.1;
+  char        stop[32] = "output", prefix[PETSC_MAX_PATH_LEN] = "bench_scale";
+  PetscBool   vtk = PETSC_FALSE, view = PETSC_FALSE;
+  PetscMPIInt size, rank;
+  PhaseMeter  m(comm);
+  Json        j;
+  long        start[2] = {ProcStatus("VmHWM"), ProcStatus("VmRSS")};
+  std::vector<double> losses;
+  std::vector<std::string> files;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscOptionsBegin(comm, NULL, "Benchmark options (scale)", "bench");
+  PetscCall(PetscOptionsInt("-bench_reps", "Training steps", NULL, reps, &reps, NULL));
+  PetscCall(PetscOptionsReal("-bench_lr", "Learning rate (constant)", NULL, lr, &lr, NULL));
+  PetscCall(PetscOptionsString("-bench_scale_stop", "Stop after this phase", NULL, stop, stop, sizeof(stop), NULL));
+  PetscCall(PetscOptionsString("-bench_scale_files", "Prefix of the data and output files", NULL, prefix, prefix, sizeof(prefix), NULL));
+  PetscCall(PetscOptionsBool("-bench_scale_vtk", "Also write the output as .vtu", NULL, vtk, &vtk, NULL));
+  PetscCall(PetscOptionsBool("-bench_phase_view", "Print per-phase, per-rank memory", NULL, view, &view, NULL));
+  PetscCall(PetscOptionsInt("-gnn_threads", "(read here for the report)", NULL, threads, &threads, NULL));
+  PetscOptionsEnd();
+  const std::vector<std::string> order = {"mesh", "graph", "natural", "model", "data_write", "data_load", "train", "output"};
+  const auto                     last  = std::find(order.begin(), order.end(), std::string(stop));
+  PetscCheck(last != order.end(), comm, PETSC_ERR_ARG_WRONG, "Unknown -bench_scale_stop %s", stop);
+  /* true when the run stops before phase ph */
+  auto done = [&](const char *ph) { return std::find(order.begin(), order.end(), std::string(ph)) > last; };
+
+  PetscCall(m.Begin("mesh"));
+  PetscCall(DMCreate(comm, &dm));
+  PetscCall(DMSetType(dm, DMPLEX));
+  PetscCall(DMSetFromOptions(dm));
+  PetscCall(m.End());
+
+  PetscCall(m.Begin("graph"));
+  PetscCall(GNNGraphCreate(comm, &graph));
+  PetscCall(GNNGraphSetDM(graph, dm));
+  PetscCall(GNNGraphSetFromOptions(graph));
+  PetscCall(GNNGraphSetUp(graph));
+  PetscCall(m.End());
+  PetscCall(GNNGraphGetDimension(graph, &dim));
+  PetscCall(GNNGraphGetSizes(graph, &nOwned, NULL, &nEdges, &N));
+
+  PetscCall(m.Begin("natural"));
+  {
+    const PetscInt *nat;
+    PetscCall(GNNGraphGetNaturalIndices(graph, &nat));
+  }
+  PetscCall(m.End());
+
+  if (!done("model")) {
+    PetscCall(m.Begin("model"));
+    PetscCall(GNNCreate(comm, &gnn));
+    PetscCall(GNNSetGraph(gnn, graph));
+    PetscCall(GNNSetSizes(gnn, dim, dim));
+    PetscCall(GNNSetFromOptions(gnn));
+    PetscCall(GNNSetUp(gnn));
+    PetscCall(GNNGetNumParameters(gnn, &nparams));
+    PetscCall(m.End());
+  }
+  if (!done("data_write")) {
+    files = {std::string(prefix) + ".x.bin", std::string(prefix) + ".y.bin"};
+    PetscCall(m.Begin("data_write"));
+    PetscCall(GNNGraphCreateNodeVec(graph, dim, &x));
+    PetscCall(GNNGraphCreateNodeVec(graph, dim, &y));
+    PetscCall(GNNDataTaylorGreen(graph, 0.0, nu, x));
+    PetscCall(GNNDataTaylorGreen(graph, dt, nu, y));
+    PetscCall(GNNGraphSaveNaturalVec(graph, x, files[0].c_str()));
+    PetscCall(GNNGraphSaveNaturalVec(graph, y, files[1].c_str()));
+    PetscCall(VecDestroy(&x));
+    PetscCall(VecDestroy(&y));
+    PetscCall(m.End());
+  }
+  if (!done("data_load")) {
+    PetscCall(m.Begin("data_load"));
+    PetscCall(GNNGraphCreateNodeVec(graph, dim, &x));
+    PetscCall(GNNGraphCreateNodeVec(graph, dim, &y));
+    PetscCall(GNNGraphLoadNaturalVec(graph, files[0].c_str(), x));
+    PetscCall(GNNGraphLoadNaturalVec(graph, files[1].c_str(), y));
+    PetscCall(m.End());
+  }
+  if (!done("train")) {
+    PetscCall(m.Begin("train"));
+    PetscCall(GNNTrainerCreate(comm, &tr));
+    PetscCall(GNNTrainerSetGNN(tr, gnn));
+    PetscCall(GNNTrainerSetSteps(tr, reps));
+    PetscCall(GNNTrainerSetLearningRate(tr, lr, lr, 0));
+    PetscCall(GNNTrainerSetFromOptions(tr));
+    PetscCall(GNNTrainerAddSample(tr, x, y));
+    PetscCall(GNNTrainerSetUp(tr));
+    for (PetscInt k = 0; k < reps; k++) {
+      PetscReal loss;
+      PetscCall(GNNTrainerStep(tr, &loss));
+      losses.push_back(loss);
+    }
+    PetscCall(m.End());
+    if (!done("output")) {
+      const std::string f = std::string(prefix) + ".out.bin", fv = std::string(prefix) + ".out.vtu";
+      files.push_back(f);
+      PetscCall(m.Begin("output"));
+      PetscCall(GNNGraphCreateNodeVec(graph, dim, &out));
+      PetscCall(GNNApply(gnn, x, out));
+      PetscCall(GNNGraphSaveNaturalVec(graph, out, f.c_str()));
+      if (vtk) {
+        const char *names[] = {"u", "prediction"};
+        Vec         fields[] = {x, out};
+        files.push_back(fv);
+        PetscCall(GNNGraphWriteNodeFields(graph, ("vtk:" + fv).c_str(), 2, fields, names));
+      }
+      PetscCall(m.End());
+    }
+  }
+
+  /* Report: rank 0 */
+  {
+    std::vector<long> st(rank == 0 ? 2 * (size_t)size : 0);
+    PetscCallMPI(MPI_Gather(start, 2, MPI_LONG, st.data(), 2, MPI_LONG, 0, comm));
+    j.str("mode", "scale");
+    j.num("threads", (double)threads);
+    j.num("params", (double)nparams);
+    j.num("peak_reset_ok", m.resetOk() ? 1 : 0);
+    j.arr("losses", losses);
+    if (rank == 0) {
+      std::vector<long> h0, r0;
+      for (PetscMPIInt r = 0; r < size; r++) {
+        h0.push_back(st[2 * r]);
+        r0.push_back(st[2 * r + 1]);
+      }
+      j.arr("start_hwm_kb", h0);
+      j.arr("start_rss_kb", r0);
+      std::ostringstream ph;
+      ph << "[";
+      for (size_t k = 0; k < m.phases().size(); k++) {
+        const ScalePhase &p = m.phases()[k];
+        Json              q;
+        q.str("name", p.name);
+        q.num("time_max", p.tmax);
+        q.arr("hwm_kb", p.hwm);
+        q.arr("rss_kb", p.rss);
+        q.arr("cpu_s", p.cpu);
+        ph << (k ? ", " : "") << q.dump();
+      }
+      ph << "]";
+      j.raw("phases", ph.str());
+    }
+    PetscInt Eg, El = nEdges;
+    PetscCallMPI(MPI_Allreduce(&El, &Eg, 1, MPIU_INT, MPI_SUM, comm));
+    j.num("edges", (double)Eg);
+  }
+  PetscCall(HaloCounts(graph, j));
+  if (view && rank == 0) {
+    printf("%-10s %9s %12s %12s %12s %9s %16s\n", "phase", "time [s]", "VmHWM r0 MiB", "max MiB", "mean MiB", "max/mean", "r0/mean(others)");
+    for (const ScalePhase &p : m.phases()) {
+      double mx = 0, sum = 0, others = 0;
+      for (size_t r = 0; r < p.hwm.size(); r++) {
+        mx = std::max(mx, (double)p.hwm[r]);
+        sum += p.hwm[r];
+        if (r) others += p.hwm[r];
+      }
+      const double mean = sum / p.hwm.size(), omean = p.hwm.size() > 1 ? others / (p.hwm.size() - 1) : p.hwm[0];
+      printf("%-10s %9.2f %12.1f %12.1f %12.1f %9.3f %16.3f\n", p.name.c_str(), p.tmax, p.hwm[0] / 1024., mx / 1024., mean / 1024., mx / mean, p.hwm[0] / omean);
+    }
+    fflush(stdout);
+  }
+  PetscCall(EmitJson(comm, j, json));
+  if (rank == 0)
+    for (const std::string &f : files) {
+      remove(f.c_str());
+      remove((f + ".info").c_str());
+    }
+
+  PetscCall(VecDestroy(&x));
+  PetscCall(VecDestroy(&y));
+  PetscCall(VecDestroy(&out));
+  PetscCall(GNNTrainerDestroy(&tr));
+  PetscCall(GNNDestroy(&gnn));
+  PetscCall(GNNGraphDestroy(&graph));
+  PetscCall(DMDestroy(&dm));
+  PetscFunctionReturn(0);
+}
+
 /* Best of reps of fn(), in seconds */
 template <typename Fn>
 static double BestTime(int reps, Fn fn)
@@ -485,12 +751,13 @@ int main(int argc, char **argv)
   PetscCall(PetscLogIsActive(&logOn));
   if (!logOn) PetscCall(PetscLogDefaultBegin()); /* the events are read back, -log_view or not */
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Benchmark options", "bench");
-  PetscCall(PetscOptionsString("-bench_mode", "train, partition or peak", NULL, mode, mode, sizeof(mode), NULL));
+  PetscCall(PetscOptionsString("-bench_mode", "train, partition, peak or scale", NULL, mode, mode, sizeof(mode), NULL));
   PetscCall(PetscOptionsString("-bench_json", "Also write the JSON to this file", NULL, json, json, sizeof(json), NULL));
   PetscOptionsEnd();
   if (!strcmp(mode, "train")) PetscCall(ModeTrain(json));
   else if (!strcmp(mode, "partition")) PetscCall(ModePartition(json));
   else if (!strcmp(mode, "peak")) PetscCall(ModePeak(json));
+  else if (!strcmp(mode, "scale")) PetscCall(ModeScale(json));
   else SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "Unknown -bench_mode %s", mode);
   PetscCall(PetscFinalize());
   return 0;

@@ -3,7 +3,7 @@
 (share/python/meshgraphnet.py) in the same run, and writes docs/benchmarks.md, docs/bench_*.png and
 docs/benchmarks.json (every measurement, the inputs of bench/scaling_model.py).
 
-  run_bench.py [--build build] [--docs docs] [--quick]
+  run_bench.py [--build build] [--docs docs] [--quick] [--only scale]
 
 Reference configuration: H = 32, 5 hidden layers per MLP, L = 4, float32, on the vertex graph of a
 3-D hex box (6-neighbour lattice, n^3 nodes). Every timing is a separate process (bench/bench.cxx
@@ -18,6 +18,8 @@ at its best thread count of 32^3. Step times: median, min and max (tables and be
 "summary"); ratios of the medians and of the minima.
 --quick: small sizes and few steps, to check the pipeline in a few minutes (not for the numbers).
 --from-json FILE: no measurements, rewrites the report, plots and JSON from a run's benchmarks.json.
+--only scale: measures the scale section alone (bench/scale.py: per-rank memory by phase, set-up
+time against the node count), the other sections from DOCS/benchmarks.json; rewrites the report.
 Timings are reported, never asserted.
 """
 
@@ -37,6 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import scaling_model  # noqa: E402
+import scale as scale_section  # noqa: E402
 
 PY = "/usr/bin/python3"  # Debian's Python with torch
 H, NH, L = 32, 5, 4
@@ -91,10 +94,11 @@ def wait_quiet(limit=None):
     return busy
 
 
-def run_json(cmd, threads, timeout=900, what="", preload=None):
+def run_json(cmd, threads, timeout=900, what="", preload=None, quiet=None):
     """Runs cmd, returns the dict of its BENCH_JSON line (with the background load before it).
-    preload: a library for LD_PRELOAD (the live-memory meter, bench/livepeak.c)."""
-    busy = wait_quiet()
+    preload: a library for LD_PRELOAD (the live-memory meter, bench/livepeak.c); quiet: the longest wait
+    for idle CPUs (default QUIET_WAIT_S)."""
+    busy = wait_quiet(quiet)
     t0 = time.time()
     env = env_for(threads)
     if preload:
@@ -312,6 +316,11 @@ class Bench:
                 log(f"consistency {P} ranks halo {halo}: {time.time() - t0:.1f} s")
         self.R["consistency"] = out
 
+    def scale(self):
+        """Per-rank peak memory by phase on a large graph and set-up time against the node count
+        (bench/scale.py)."""
+        self.R["scale"] = scale_section.measure(self, run_json, log)
+
 
 # ---------------------------------------------------------------------------------------------- #
 # Analysis
@@ -486,6 +495,8 @@ def analyse(R):
         prof = os.path.join(R["_work"], f)
         if os.path.exists(prof):
             A["profile"][t] = parse_trace(prof)
+        elif t in (R.get("profiles") or {}):  # --from-json / --only without the run's traces: the parsed ones
+            A["profile"][t] = R["profiles"][t]
         if ref.get("profile_self_ms"):
             A["profile_ref"][t] = ref["profile_self_ms"]
     R["profiles"] = A["profile"]  # kept in benchmarks.json
@@ -533,6 +544,8 @@ def analyse(R):
 
     # consistency
     A["consistency"] = R["consistency"]
+    if "scale" in R:
+        A["scale"] = scale_section.analyse(R["scale"])
     return A
 
 
@@ -993,6 +1006,8 @@ def report(R, A, files, docs):
     w(f"![consistency]({files['consistency']})")
     w("")
     observations(R, A, w)
+    if "scale" in A:
+        scale_section.report(R["scale"], A["scale"], w, M["cores"])
     w("## GPU")
     w("")
     w("`make bench` measures the CPU. GPU figures (step time and device memory against the PyTorch reference on the "
@@ -1076,12 +1091,22 @@ def main():
     p.add_argument("--docs", default=os.path.join(ROOT, "docs"))
     p.add_argument("--quick", action="store_true", help="small sizes: checks the pipeline only")
     p.add_argument("--from-json", help="skip the measurements: redo analysis, plots and report from this file")
+    p.add_argument("--only", choices=["scale"], help="measure this section only; the others are taken from "
+                   "DOCS/benchmarks.json (the last full run), then the report is rewritten")
     a = p.parse_args()
     a.build, a.docs = os.path.abspath(a.build), os.path.abspath(a.docs)
     os.makedirs(a.docs, exist_ok=True)
     if a.from_json:
         with open(a.from_json) as f:
             R = json.load(f)
+    elif a.only:
+        with open(os.path.join(a.docs, "benchmarks.json")) as f:
+            R = json.load(f)
+        b = Bench(a)
+        b.R = R
+        getattr(b, a.only)()
+        R[f"{a.only}_started"] = T_START
+        R = json.loads(json.dumps(R))
     else:
         b = Bench(a)
         b.machine()
@@ -1089,6 +1114,7 @@ def main():
         b.training()
         b.partitions()
         b.consistency()
+        b.scale()
         R = b.R
         R["machine"]["loadavg_end"] = os.getloadavg()
         R["elapsed_s"] = time.time() - T_START

@@ -82,6 +82,28 @@ TEST_P(Consistency, HaloNoneIsInconsistent)
 
 INSTANTIATE_TEST_SUITE_P(Meshes, Consistency, ::testing::ValuesIn(Cases()), [](const ::testing::TestParamInfo<Case> &i) { return i.param.name; });
 
+/* Ranks with very few nodes or none: 3 x 2 cells (12 nodes) split by PETSc's simple partitioner.
+   On more than 6 ranks, the ranks after the sixth get no cell and own no node (checked: the case
+   must occur, else this test proves nothing about it); on 2-6 ranks each owns a few nodes. Forward
+   outputs bitwise, loss and gradients as above. (tests/CMakeLists.txt runs it at 8, 16 and 32 ranks.) */
+TEST(FewNodesPerRank, ForwardLossAndGradientsFloat64)
+{
+  const std::string opts = "-dm_plex_dim 2 -dm_plex_box_faces 3,2 -petscpartitioner_type simple -gnn_precision float64" + kBox2;
+  PetscInt          fewest, most;
+  GNNTestOwnedRange(PETSC_COMM_WORLD, opts, &fewest, &most);
+  if (Size() > 6) EXPECT_EQ(fewest, 0) << "on more than 6 ranks some rank should own no node";
+  Result dist = Evaluate(PETSC_COMM_WORLD, opts, true);
+  if (Rank() == 0) {
+    std::printf("  %d rank(s): owned nodes per rank %d to %d\n", Size(), (int)fewest, (int)most);
+    Result ref = Evaluate(PETSC_COMM_SELF, opts, true);
+    ASSERT_EQ(ref.y.size(), 24u);
+    EXPECT_TRUE(ref.y == dist.y) << "forward outputs are not bitwise identical to the 1-rank run (max rel diff " << RelDiff(ref.y, dist.y) << ")";
+    EXPECT_GT(ref.loss, 0);
+    EXPECT_LE(std::fabs(dist.loss - ref.loss) / ref.loss, 1e-12);
+    EXPECT_LE(RelDiff(ref.grad, dist.grad), 1e-12);
+  }
+}
+
 /* Central differences of the distributed loss against the distributed gradient */
 TEST(Gradient, FiniteDifferenceFloat64)
 {

@@ -42,6 +42,19 @@ TEST(Training, AdamFloat32)
   Compare("-gnn_precision float32 -gnn_train_steps 20 -gnn_train_lr 1e-3", 1e-4, 20);
 }
 
+/* Ranks with very few nodes or none (test_consistency's FewNodesPerRank mesh: 3 x 2 cells, simple
+   partitioner, some ranks without a node on more than 6 ranks), with normalisation and noise: their
+   statistics and the noise go through every rank, empty or not */
+TEST(Training, FewNodesPerRankFloat64)
+{
+  const std::string few = "-dm_plex_box_faces 3,2 -petscpartitioner_type simple "; /* replaces kMesh's 7,6 */
+  PetscInt          fewest, most;
+  GNNTestOwnedRange(PETSC_COMM_WORLD, kMesh + few, &fewest, &most);
+  if (Size() > 6) EXPECT_EQ(fewest, 0) << "on more than 6 ranks some rank should own no node";
+  if (Rank() == 0) std::printf("  %d rank(s): owned nodes per rank %d to %d\n", Size(), (int)fewest, (int)most);
+  Compare(few + "-gnn_precision float64 -gnn_train_steps 30 -gnn_train_lr 1e-3 -gnn_train_normalize -gnn_train_noise 0.02", 1e-10, 30);
+}
+
 /* The noise must actually change the run (else the test above proves nothing about it) */
 TEST(Training, NoiseChangesTheRun)
 {
