@@ -28,7 +28,8 @@ fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
 # run NAME NP ARGS...: ex3's result line into $tmp/NAME.res
 run() {
   local name=$1 np=$2; shift 2
-  if timeout 240 mpiexec --oversubscribe -n "$np" "$ex3" "$@" > "$tmp/$name.log" 2>&1; then
+  # one run's limit: the cylinder case alone takes 1-2 min on an idle machine, more under load
+  if timeout "${GNN_FLOW_RUN_TIMEOUT:-240}" mpiexec --oversubscribe -n "$np" "$ex3" "$@" > "$tmp/$name.log" 2>&1; then
     grep -v FLOW_RESULT "$tmp/$name.log" | sed "s/^/  [$name] /"
     grep FLOW_RESULT "$tmp/$name.log" > "$tmp/$name.res"
   else
