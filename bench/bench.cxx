@@ -22,6 +22,7 @@ static const char help[] = "petscgnn benchmark driver (make bench runs it throug
 "  -bench_phase_view       (scale) print a per-phase, per-rank memory table (rank 0)\n"
 "  -bench_warmup <1>       untimed steps first\n"
 "  -bench_reps <5>         timed steps\n"
+"  -bench_infer <0>        (train) then time this many forward passes without autograd (GNNApply)\n"
 "  -bench_lr <1e-4>        constant learning rate (Adam)\n"
 "  -bench_json FILE        write the JSON there as well (rank 0)\n"
 "  -bench_profile FILE     (train) one more step after the timed ones under LibTorch's profiler:\n"
@@ -250,7 +251,7 @@ static PetscErrorCode ModeTrain(const char json[])
   GNN                 gnn;
   GNNTrainer          tr;
   Vec                 x, y;
-  PetscInt            dim, warmup = 1, reps = 5, N, nOwned, nEdges, nparams, threads = 1;
+  PetscInt            dim, warmup = 1, reps = 5, N, nOwned, nEdges, nparams, threads = 1, infer = 0;
   PetscReal           lr = 1e-4, dt = 0.25, nu = 0.1;
   char                exportPrefix[PETSC_MAX_PATH_LEN] = "", profile[PETSC_MAX_PATH_LEN] = "";
   PetscLogStage       stage;
@@ -265,6 +266,7 @@ static PetscErrorCode ModeTrain(const char json[])
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Benchmark options", "bench");
   PetscCall(PetscOptionsInt("-bench_warmup", "Untimed steps", NULL, warmup, &warmup, NULL));
   PetscCall(PetscOptionsInt("-bench_reps", "Timed steps", NULL, reps, &reps, NULL));
+  PetscCall(PetscOptionsInt("-bench_infer", "Then time this many forward passes without autograd (GNNApply: inference, rollout)", NULL, infer, &infer, NULL));
   PetscCall(PetscOptionsReal("-bench_lr", "Learning rate (constant)", NULL, lr, &lr, NULL));
   PetscCall(PetscOptionsString("-bench_export", "Write the graph, pair and weights for the reference", NULL, exportPrefix, exportPrefix, sizeof(exportPrefix), NULL));
   PetscCall(PetscOptionsString("-bench_profile", "Profile one more step (Chrome trace)", NULL, profile, profile, sizeof(profile), NULL));
@@ -315,6 +317,17 @@ static PetscErrorCode ModeTrain(const char json[])
   if (reps > 0) PetscCall(PetscLogStagePop());
   const long hwm = ProcStatus("VmHWM");
   const long livePeak = LivePeakGet();
+  /* inference: the trained model's forward on x, one untimed pass first */
+  std::vector<double> inferTimes;
+  for (PetscInt k = 0; k <= infer && infer > 0; k++) {
+    double t0, t1, tmax;
+    PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
+    t0 = MPI_Wtime();
+    PetscCall(GNNApply(gnn, x, y));
+    t1 = MPI_Wtime() - t0;
+    PetscCallMPI(MPI_Allreduce(&t1, &tmax, 1, MPI_DOUBLE, MPI_MAX, PETSC_COMM_WORLD));
+    if (k > 0) inferTimes.push_back(tmax);
+  }
   if (profile[0]) {
     std::ostringstream trace;
     {
@@ -360,6 +373,7 @@ static PetscErrorCode ModeTrain(const char json[])
     j.num("warmup", (double)warmup);
     j.arr("step_times", times);
     j.arr("losses", losses);
+    if (infer > 0) j.arr("infer_times", inferTimes);
     j.raw("events_max", "{" + emax.str() + "}");
     j.raw("events_mean", "{" + emean.str() + "}");
     j.raw("event_counts_rank0", "{" + ecount.str() + "}");

@@ -40,6 +40,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import scaling_model  # noqa: E402
 import scale as scale_section  # noqa: E402
+import levers as levers_section  # noqa: E402
 
 PY = "/usr/bin/python3"  # Debian's Python with torch
 H, NH, L = 32, 5, 4
@@ -94,13 +95,14 @@ def wait_quiet(limit=None):
     return busy
 
 
-def run_json(cmd, threads, timeout=900, what="", preload=None, quiet=None):
+def run_json(cmd, threads, timeout=900, what="", preload=None, quiet=None, envx=None):
     """Runs cmd, returns the dict of its BENCH_JSON line (with the background load before it).
     preload: a library for LD_PRELOAD (the live-memory meter, bench/livepeak.c); quiet: the longest wait
     for idle CPUs (default QUIET_WAIT_S)."""
     busy = wait_quiet(quiet)
     t0 = time.time()
     env = env_for(threads)
+    env.update(envx or {})
     if preload:
         env["LD_PRELOAD"] = preload
     p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -138,14 +140,14 @@ class Bench:
     def mpi(self, ranks):
         return ["mpiexec", "--oversubscribe", "--bind-to", "none", "-n", str(ranks)]
 
-    def ours(self, n3, ranks, threads, warmup, reps, export=None, profile=None, what=""):
+    def ours(self, n3, ranks, threads, warmup, reps, export=None, profile=None, what="", extra=(), envx=None):
         cmd = self.mpi(ranks) + [self.exe, "-bench_mode", "train"] + box(n3) + MODEL + [
-            "-gnn_threads", str(threads), "-bench_warmup", str(warmup), "-bench_reps", str(reps)]
+            "-gnn_threads", str(threads), "-bench_warmup", str(warmup), "-bench_reps", str(reps)] + list(extra)
         if export:
             cmd += ["-bench_export", export]
         if profile:
             cmd += ["-bench_profile", profile]
-        return run_json(cmd, threads, what=what or f"ours {n3} {ranks}r x {threads}t", preload=self.livepeak)
+        return run_json(cmd, threads, what=what or f"ours {n3} {ranks}r x {threads}t", preload=self.livepeak, envx=envx)
 
     def ref(self, prefix, threads, warmup, reps, profile=False, what=""):
         cmd = [PY, os.path.join(HERE, "reference.py"), "train", prefix, "--threads", str(threads),
@@ -320,6 +322,10 @@ class Bench:
         """Per-rank peak memory by phase on a large graph and set-up time against the node count
         (bench/scale.py)."""
         self.R["scale"] = scale_section.measure(self, run_json, log)
+
+    def levers(self):
+        """-gnn_recompute and the fused MLP forward on the CPU (bench/levers.py)."""
+        self.R["levers"] = levers_section.measure(self, self.a.quick)
 
 
 # ---------------------------------------------------------------------------------------------- #
@@ -546,6 +552,8 @@ def analyse(R):
     A["consistency"] = R["consistency"]
     if "scale" in R:
         A["scale"] = scale_section.analyse(R["scale"])
+    if "levers" in R:
+        A["levers"] = levers_section.analyse(R["levers"])
     return A
 
 
@@ -1008,6 +1016,8 @@ def report(R, A, files, docs):
     observations(R, A, w)
     if "scale" in A:
         scale_section.report(R["scale"], A["scale"], w, M["cores"])
+    if "levers" in A:
+        levers_section.report(R["levers"], A["levers"], w)
     w("## GPU")
     w("")
     w("`make bench` measures the CPU. GPU figures (step time and device memory against the PyTorch reference on the "
@@ -1091,7 +1101,7 @@ def main():
     p.add_argument("--docs", default=os.path.join(ROOT, "docs"))
     p.add_argument("--quick", action="store_true", help="small sizes: checks the pipeline only")
     p.add_argument("--from-json", help="skip the measurements: redo analysis, plots and report from this file")
-    p.add_argument("--only", choices=["scale"], help="measure this section only; the others are taken from "
+    p.add_argument("--only", choices=["scale", "levers"], help="measure this section only; the others are taken from "
                    "DOCS/benchmarks.json (the last full run), then the report is rewritten")
     a = p.parse_args()
     a.build, a.docs = os.path.abspath(a.build), os.path.abspath(a.docs)
@@ -1115,6 +1125,7 @@ def main():
         b.partitions()
         b.consistency()
         b.scale()
+        b.levers()
         R = b.R
         R["machine"]["loadavg_end"] = os.getloadavg()
         R["elapsed_s"] = time.time() - T_START

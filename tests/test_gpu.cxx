@@ -97,6 +97,29 @@ void FusedMLPBitwise(torch::Dtype dtype)
       }
 }
 
+/* the library's LayerNorm on the GPU against the CPU's: every output bitwise */
+template <typename T>
+void LayerNormBitwise(torch::Dtype dtype)
+{
+  const torch::Device gpu(torch::kCUDA);
+  torch::manual_seed(9);
+  for (int64_t M : {100000, 333, 0})
+    for (int64_t H : {32, 20}) {
+      auto          x = torch::randn({M, H}, dtype) * 3 + 1.5, gamma = torch::randn({H}, dtype), beta = torch::randn({H}, dtype), g = torch::randn({M, H}, dtype);
+      torch::Tensor mc, rc, mg, rg, dxc, dgc, dbc, dxg, dgg, dbg;
+      auto          yc = GNNKernelLayerNormForward(x, gamma, beta, 1e-5, mc, rc), yg = GNNKernelLayerNormForward(x.to(gpu), gamma.to(gpu), beta.to(gpu), 1e-5, mg, rg);
+      EXPECT_TRUE(SameBits<T>(yc, yg)) << "LayerNorm M " << M << " H " << H << " rel " << Rel(yc, yg);
+      GNNKernelLayerNormBackward(g, x, mc, rc, gamma, true, dxc, dgc, dbc);
+      GNNKernelLayerNormBackward(g.to(gpu), x.to(gpu), mg, rg, gamma.to(gpu), true, dxg, dgg, dbg);
+      EXPECT_TRUE(SameBits<T>(dxc, dxg)) << "LayerNorm dx M " << M << " rel " << Rel(dxc, dxg);
+      EXPECT_TRUE(SameBits<T>(dgc, dgg)) << "LayerNorm dgamma M " << M << " rel " << Rel(dgc, dgg);
+      EXPECT_TRUE(SameBits<T>(dbc, dbg)) << "LayerNorm dbeta M " << M << " rel " << Rel(dbc, dbg);
+    }
+}
+
+TEST(GpuKernels, LayerNormFloat32) { LayerNormBitwise<float>(torch::kFloat32); }
+TEST(GpuKernels, LayerNormFloat64) { LayerNormBitwise<double>(torch::kFloat64); }
+
 TEST(GpuKernels, FusedMLPFloat32) { FusedMLPBitwise<float>(torch::kFloat32); }
 TEST(GpuKernels, FusedMLPFloat64) { FusedMLPBitwise<double>(torch::kFloat64); }
 

@@ -167,6 +167,53 @@ TYPED_TEST(KernelBodies, FusedMLPForward)
   }
 }
 
+/* The library's LayerNorm: the bodies in host loops = the CPU kernels, bitwise; against LibTorch's
+   layer_norm and its autograd to rounding (forward, dx, dgamma, dbeta); one row, no row, many rows
+   (several chunks of the parameter sums) */
+TYPED_TEST(KernelBodies, LayerNorm)
+{
+  using T          = TypeParam;
+  const auto dtype = Types<T>::dtype;
+  torch::manual_seed(9);
+  for (int64_t M : {1000, 1, 0, 70000})
+    for (int64_t H : {32, 20}) {
+      auto          x = Random({M, H}, dtype, 3.0) + 1.5, gamma = Random({H}, dtype), beta = Random({H}, dtype), g = Random({M, H}, dtype);
+      const double  eps = 1e-5;
+      torch::Tensor mean, rstd, dx, dgamma, dbeta;
+      auto          y = GNNKernelLayerNormForward(x, gamma, beta, eps, mean, rstd);
+      GNNKernelLayerNormBackward(g, x, mean, rstd, gamma, true, dx, dgamma, dbeta);
+      /* the GPU threads' work */
+      const T       *xp = x.template data_ptr<T>(), *gp = g.template data_ptr<T>(), *gm = gamma.template data_ptr<T>(), *bt = beta.template data_ptr<T>();
+      std::vector<T> yb(M * H), mb(M), rb(M), dxb(M * H);
+      for (int64_t i = 0; i < M; i++) {
+        gnnk::LayerNormStats(xp + i * H, H, T(eps), mb[i], rb[i]);
+        for (int64_t k = 0; k < H; k++) yb[i * H + k] = gnnk::LayerNormOut(xp[i * H + k], mb[i], rb[i], gm[k], bt[k]);
+        gnnk::LayerNormBackwardRow(gp + i * H, xp + i * H, H, mb[i], rb[i], gm, dxb.data() + i * H);
+      }
+      const int64_t  chunks = gnnk::OuterChunks(M), rows = gnnk::OuterChunkRows(M);
+      std::vector<T> work(chunks * 2 * H), pb(2 * H);
+      for (int64_t c = 0; c < chunks; c++)
+        for (int64_t e = 0; e < 2 * H; e++) work[c * 2 * H + e] = gnnk::LayerNormParamChunkAt(gp, xp, mb.data(), rb.data(), M, H, rows, c, e);
+      for (int64_t e = 0; e < 2 * H; e++) pb[e] = gnnk::OuterSumAt(work.data(), chunks, 2 * H, e);
+      EXPECT_TRUE(SameBits(Vec<T>(y), yb)) << "y M " << M << " H " << H;
+      EXPECT_TRUE(SameBits(Vec<T>(rstd), rb)) << "rstd";
+      EXPECT_TRUE(SameBits(Vec<T>(dx), dxb)) << "dx";
+      EXPECT_TRUE(SameBits(Vec<T>(dgamma), std::vector<T>(pb.begin(), pb.begin() + H))) << "dgamma";
+      EXPECT_TRUE(SameBits(Vec<T>(dbeta), std::vector<T>(pb.begin() + H, pb.end()))) << "dbeta";
+      /* LibTorch's LayerNorm in float64 as the reference */
+      auto x64 = x.to(torch::kFloat64).requires_grad_(true), g64 = gamma.to(torch::kFloat64).requires_grad_(true), b64 = beta.to(torch::kFloat64).requires_grad_(true);
+      auto yr  = torch::layer_norm(x64, {H}, g64, b64, eps);
+      yr.backward(g.to(torch::kFloat64));
+      const double tol = 20 * Types<T>::tol;
+      EXPECT_LE(RelErr(Vec<double>(yr.detach()), Vec<double>(y.to(torch::kFloat64))), tol) << "y vs LibTorch, M " << M;
+      if (M > 0) {
+        EXPECT_LE(RelErr(Vec<double>(x64.grad()), Vec<double>(dx.to(torch::kFloat64))), tol) << "dx vs LibTorch";
+        EXPECT_LE(RelErr(Vec<double>(g64.grad()), Vec<double>(dgamma.to(torch::kFloat64))), tol) << "dgamma vs LibTorch";
+        EXPECT_LE(RelErr(Vec<double>(b64.grad()), Vec<double>(dbeta.to(torch::kFloat64))), tol) << "dbeta vs LibTorch";
+      }
+    }
+}
+
 TYPED_TEST(KernelBodies, LinearBackward)
 {
   using T          = TypeParam;

@@ -260,6 +260,71 @@ GNN_HD T OuterSumAt(const T *work, int64_t chunks, int64_t NKN, int64_t e)
   return acc;
 }
 
+/* ---- LayerNorm, one row at a time (the library's own, so that it is the same on every device) ---- */
+
+GNN_HD float Sqrt(float a)
+{
+#ifdef GNN_DEVICE_CODE
+  return sqrtf(a); /* correctly rounded unless fast-math flags are given (they are not) */
+#else
+  return std::sqrt(a);
+#endif
+}
+GNN_HD double Sqrt(double a) { return sqrt(a); }
+
+/* mean and 1 / sqrt(variance + eps) of a row of H values: sums in order, the variance as an fma
+   chain of the centred squares (biased, as torch.nn.LayerNorm) */
+template <typename T>
+GNN_HD void LayerNormStats(const T *x, int64_t H, T eps, T &mean, T &rstd)
+{
+  T sum = 0;
+  for (int64_t k = 0; k < H; k++) sum += x[k];
+  mean  = sum / T(H);
+  T var = 0;
+  for (int64_t k = 0; k < H; k++) {
+    const T d = x[k] - mean;
+    var       = Fma(d, d, var);
+  }
+  rstd = T(1) / Sqrt(var / T(H) + eps);
+}
+
+/* one normalised output: ((x - mean) rstd) gamma + beta */
+template <typename T>
+GNN_HD T LayerNormOut(T x, T mean, T rstd, T gamma, T beta)
+{
+  return Fma((x - mean) * rstd, gamma, beta);
+}
+
+/* dx of a row from g = dL/dy: with u = g gamma and xhat = (x - mean) rstd,
+   dx = rstd (u - (sum u + xhat sum(u xhat)) / H), the sums in order */
+template <typename T>
+GNN_HD void LayerNormBackwardRow(const T *g, const T *x, int64_t H, T mean, T rstd, const T *gamma, T *dx)
+{
+  T su = 0, sux = 0;
+  for (int64_t k = 0; k < H; k++) {
+    const T u = g[k] * gamma[k];
+    su += u;
+    sux = Fma(u, (x[k] - mean) * rstd, sux);
+  }
+  const T a = su / T(H), b = sux / T(H);
+  for (int64_t k = 0; k < H; k++) dx[k] = rstd * (g[k] * gamma[k] - Fma((x[k] - mean) * rstd, b, a));
+}
+
+/* Entry e of chunk c of the LayerNorm parameters' gradients over M rows (rows = OuterChunkRows(M)):
+   e < H: dgamma[e] = sum g xhat as an fma chain, else dbeta[e - H] = sum g; the chunks are then
+   added in order (OuterSumAt), as the weight gradients are */
+template <typename T>
+GNN_HD T LayerNormParamChunkAt(const T *g, const T *x, const T *mean, const T *rstd, int64_t M, int64_t H, int64_t rows, int64_t c, int64_t e)
+{
+  const int64_t i0 = c * rows, i1 = i0 + rows < M ? i0 + rows : M;
+  T             acc = 0;
+  if (e < H)
+    for (int64_t i = i0; i < i1; i++) acc = Fma(g[i * H + e], (x[i * H + e] - mean[i]) * rstd[i], acc);
+  else
+    for (int64_t i = i0; i < i1; i++) acc += g[i * H + e - H];
+  return acc;
+}
+
 /* ---- a whole MLP per row (the fused forward: nothing but the output is written) ---- */
 
 /* The shape of the Linear layers of an MLP run in one pass: layer l maps dims[l] -> dims[l + 1];

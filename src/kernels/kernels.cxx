@@ -143,3 +143,38 @@ torch::Tensor GNNKernelSegmentSum(const torch::Tensor &rows, const torch::Tensor
   });
   return out;
 }
+
+torch::Tensor GNNKernelLayerNormForward(const torch::Tensor &x, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, torch::Tensor &mean, torch::Tensor &rstd)
+{
+  auto          xc = x.contiguous(), gc = gamma.contiguous(), bc = beta.contiguous();
+  const int64_t M = xc.size(0), H = xc.size(1);
+  auto          y = torch::empty_like(xc);
+  mean          = torch::empty({M}, xc.options());
+  rstd          = torch::empty({M}, xc.options());
+  AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "GNNKernelLayerNormForward", [&] {
+    using T = scalar_t;
+    if (xc.is_cuda()) {
+      c10::DeviceGuard guard(xc.device());
+      GNNGpuLayerNormForward<T>(Ptr<T>(xc), M, H, Ptr<T>(gc), Ptr<T>(bc), (T)eps, y.data_ptr<T>(), mean.data_ptr<T>(), rstd.data_ptr<T>());
+    } else GNNLayerNormForwardRows<T>(Ptr<T>(xc), M, H, Ptr<T>(gc), Ptr<T>(bc), (T)eps, y.data_ptr<T>(), mean.data_ptr<T>(), rstd.data_ptr<T>());
+  });
+  return y;
+}
+
+void GNNKernelLayerNormBackward(const torch::Tensor &g, const torch::Tensor &x, const torch::Tensor &mean, const torch::Tensor &rstd, const torch::Tensor &gamma, bool wantDx, torch::Tensor &dx, torch::Tensor &dgamma, torch::Tensor &dbeta)
+{
+  auto          gc = g.contiguous(), xc = x.contiguous(), mc = mean.contiguous(), rc = rstd.contiguous(), gm = gamma.contiguous();
+  const int64_t M = xc.size(0), H = xc.size(1);
+  dx     = wantDx ? torch::empty_like(xc) : torch::Tensor();
+  dgamma = torch::empty({H}, xc.options());
+  dbeta  = torch::empty({H}, xc.options());
+  AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "GNNKernelLayerNormBackward", [&] {
+    using T = scalar_t;
+    T *dxp  = wantDx ? dx.data_ptr<T>() : nullptr;
+    if (xc.is_cuda()) {
+      c10::DeviceGuard guard(xc.device());
+      auto             work = torch::empty({GNNGpuOuterWorkspace(M, H, 1)}, xc.options());
+      GNNGpuLayerNormBackward<T>(Ptr<T>(gc), Ptr<T>(xc), M, H, Ptr<T>(mc), Ptr<T>(rc), Ptr<T>(gm), dxp, dgamma.data_ptr<T>(), dbeta.data_ptr<T>(), work.data_ptr<T>());
+    } else GNNLayerNormBackwardRows<T>(Ptr<T>(gc), Ptr<T>(xc), M, H, Ptr<T>(mc), Ptr<T>(rc), Ptr<T>(gm), dxp, dgamma.data_ptr<T>(), dbeta.data_ptr<T>());
+  });
+}

@@ -31,4 +31,12 @@ torch::Tensor GNNKernelEluBackward(const torch::Tensor &g, const torch::Tensor &
    q = ptr[i] .. ptr[i+1]-1, in order (ptr, perm: int64) */
 torch::Tensor GNNKernelSegmentSum(const torch::Tensor &rows, const torch::Tensor &ptr, const torch::Tensor &perm);
 
+/* LayerNorm over the last dimension (torch.nn.LayerNorm's definition, biased variance), the
+   library's own so that it is the same sequence of operations on every device: y, and the row
+   statistics mean and rstd [M] that backward needs */
+torch::Tensor GNNKernelLayerNormForward(const torch::Tensor &x, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, torch::Tensor &mean, torch::Tensor &rstd);
+/* its gradients from g = dL/dy: dx (when wantDx; bitwise the same on CPU and GPU), dgamma and
+   dbeta (fixed chunks of rows added in order: the same bits on CPU and GPU, and on every run) */
+void GNNKernelLayerNormBackward(const torch::Tensor &g, const torch::Tensor &x, const torch::Tensor &mean, const torch::Tensor &rstd, const torch::Tensor &gamma, bool wantDx, torch::Tensor &dx, torch::Tensor &dgamma, torch::Tensor &dbeta);
+
 #endif

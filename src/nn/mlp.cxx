@@ -1,5 +1,6 @@
 #include "nn/mlp.hpp"
 #include "nn/linear.hpp"
+#include "nn/layernorm.hpp"
 
 MLPImpl::MLPImpl(int64_t in, int64_t hidden, int64_t out, int64_t nHidden, bool layerNorm)
 {
@@ -24,7 +25,7 @@ torch::Tensor MLPImpl::forward_fused(torch::Tensor x, const torch::Tensor &W0, c
     b.push_back(k == 0 && start ? torch::Tensor() : lin->bias);
   }
   x = GNNKernelMLPForward(x, W, b, start);
-  if (norm) x = norm->forward(x);
+  if (norm) x = GNNLayerNorm(x, norm->weight, norm->bias, norm->options.eps());
   return x;
 }
 
@@ -35,6 +36,6 @@ torch::Tensor MLPImpl::forward_from(torch::Tensor x, size_t first)
     auto lin = linear[k]->as<torch::nn::Linear>();
     x        = GNNLinear(x, lin->weight, lin->bias, k + 1 < n);
   }
-  if (norm) x = norm->forward(x);
+  if (norm) x = GNNLayerNorm(x, norm->weight, norm->bias, norm->options.eps());
   return x;
 }

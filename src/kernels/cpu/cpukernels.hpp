@@ -35,4 +35,13 @@ void GNNEluBackwardRows(const T *g, const T *y, int64_t n, T *out);
 template <typename T>
 void GNNSegmentSumRowsCPU(const T *e, const int64_t *ptr, const int64_t *perm, int64_t n, int64_t H, T *out);
 
+/* LayerNorm over the H values of each row: y = (x - mean) rstd gamma + beta, and its row
+   statistics mean, rstd [M] */
+template <typename T>
+void GNNLayerNormForwardRows(const T *x, int64_t M, int64_t H, const T *gamma, const T *beta, T eps, T *y, T *mean, T *rstd);
+/* its gradients from g = dL/dy: dx (may be NULL) row by row, dgamma and dbeta [H] in fixed chunks of
+   rows added in order (the GPU's bits) */
+template <typename T>
+void GNNLayerNormBackwardRows(const T *g, const T *x, int64_t M, int64_t H, const T *mean, const T *rstd, const T *gamma, T *dx, T *dgamma, T *dbeta);
+
 #endif

@@ -39,6 +39,14 @@ void GNNGpuOuter(const T *ge, int64_t M, int64_t N, const T *x, int64_t K, T *dW
 template <typename T>
 void GNNGpuSegmentSum(const T *e, const int64_t *ptr, const int64_t *perm, int64_t n, int64_t H, T *out);
 
+/* LayerNorm over rows of H: y, and the row statistics mean and rstd [M] (the CPU's bits) */
+template <typename T>
+void GNNGpuLayerNormForward(const T *x, int64_t M, int64_t H, const T *gamma, const T *beta, T eps, T *y, T *mean, T *rstd);
+/* its gradients: dx (may be NULL) row by row, dgamma and dbeta in the CPU's fixed chunks of rows
+   (the CPU's bits); work holds GNNGpuOuterWorkspace(M, H, 1) values */
+template <typename T>
+void GNNGpuLayerNormBackward(const T *g, const T *x, int64_t M, int64_t H, const T *mean, const T *rstd, const T *gamma, T *dx, T *dgamma, T *dbeta, T *work);
+
 /* the explicit instantiations, float and double, of whichever implementation is built */
 #define GNN_GPU_INSTANTIATE(T) \
   template void GNNGpuLinearForward<T>(const T *, int64_t, int64_t, const T *, const T *, int64_t, T *, bool, const T *, const T *, const int64_t *, const int64_t *); \
@@ -46,6 +54,8 @@ void GNNGpuSegmentSum(const T *e, const int64_t *ptr, const int64_t *perm, int64
   template void GNNGpuLinearDx<T>(const T *, int64_t, int64_t, const T *, int64_t, T *); \
   template void GNNGpuEluBackward<T>(const T *, const T *, int64_t, T *); \
   template void GNNGpuOuter<T>(const T *, int64_t, int64_t, const T *, int64_t, T *, T *, T *); \
-  template void GNNGpuSegmentSum<T>(const T *, const int64_t *, const int64_t *, int64_t, int64_t, T *);
+  template void GNNGpuSegmentSum<T>(const T *, const int64_t *, const int64_t *, int64_t, int64_t, T *); \
+  template void GNNGpuLayerNormForward<T>(const T *, int64_t, int64_t, const T *, const T *, T, T *, T *, T *); \
+  template void GNNGpuLayerNormBackward<T>(const T *, const T *, int64_t, int64_t, const T *, const T *, const T *, T *, T *, T *, T *);
 
 #endif

@@ -96,6 +96,34 @@ __global__ void OuterSumKernel(const T *work, int64_t chunks, int64_t NK, int64_
   }
 }
 
+/* LayerNorm, one thread per row */
+template <typename T>
+__global__ void LayerNormForwardKernel(const T *x, int64_t M, int64_t H, const T *gamma, const T *beta, T eps, T *y, T *mean, T *rstd)
+{
+  GNN_GRID_STRIDE(i, M)
+  {
+    T m, r;
+    gnnk::LayerNormStats(x + i * H, H, eps, m, r);
+    for (int64_t k = 0; k < H; k++) y[i * H + k] = gnnk::LayerNormOut(x[i * H + k], m, r, gamma[k], beta[k]);
+    mean[i] = m;
+    rstd[i] = r;
+  }
+}
+
+template <typename T>
+__global__ void LayerNormBackwardKernel(const T *g, const T *x, int64_t M, int64_t H, const T *mean, const T *rstd, const T *gamma, T *dx)
+{
+  GNN_GRID_STRIDE(i, M) gnnk::LayerNormBackwardRow(g + i * H, x + i * H, H, mean[i], rstd[i], gamma, dx + i * H);
+}
+
+/* one block per chunk of rows */
+template <typename T>
+__global__ void LayerNormParamChunkKernel(const T *g, const T *x, const T *mean, const T *rstd, int64_t M, int64_t H, int64_t rows, T *work)
+{
+  const int64_t c = blockIdx.x;
+  for (int64_t e = threadIdx.x; e < 2 * H; e += blockDim.x) work[c * 2 * H + e] = gnnk::LayerNormParamChunkAt(g, x, mean, rstd, M, H, rows, c, e);
+}
+
 template <typename T>
 __global__ void SegmentSumKernel(const T *e, const int64_t *ptr, const int64_t *perm, int64_t n, int64_t H, T *out)
 {
@@ -184,6 +212,31 @@ void GNNGpuSegmentSum(const T *e, const int64_t *ptr, const int64_t *perm, int64
   if (n * H == 0) return;
   SegmentSumKernel<T><<<Blocks(n * H), kThreads>>>(e, ptr, perm, n, H, out);
   Check("segment sum");
+}
+
+template <typename T>
+void GNNGpuLayerNormForward(const T *x, int64_t M, int64_t H, const T *gamma, const T *beta, T eps, T *y, T *mean, T *rstd)
+{
+  if (!M) return;
+  LayerNormForwardKernel<T><<<Blocks(M), kThreads>>>(x, M, H, gamma, beta, eps, y, mean, rstd);
+  Check("LayerNorm");
+}
+
+template <typename T>
+void GNNGpuLayerNormBackward(const T *g, const T *x, int64_t M, int64_t H, const T *mean, const T *rstd, const T *gamma, T *dx, T *dgamma, T *dbeta, T *work)
+{
+  if (dx && M) {
+    LayerNormBackwardKernel<T><<<Blocks(M), kThreads>>>(g, x, M, H, mean, rstd, gamma, dx);
+    Check("LayerNorm backward");
+  }
+  const int64_t chunks = gnnk::OuterChunks(M);
+  if (chunks > 0) {
+    LayerNormParamChunkKernel<T><<<(unsigned)chunks, kThreads>>>(g, x, mean, rstd, M, H, gnnk::OuterChunkRows(M), work);
+    Check("LayerNorm parameter gradient chunks");
+  }
+  /* [dgamma, dbeta] is [H + H]: the weight-gradient sum with N K = H, N = H */
+  OuterSumKernel<T><<<Blocks(2 * H), kThreads>>>(work, chunks, H, H, dgamma, dbeta);
+  Check("LayerNorm parameter gradient sum");
 }
 
 GNN_GPU_INSTANTIATE(float)

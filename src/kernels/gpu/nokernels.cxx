@@ -22,5 +22,10 @@ void GNNGpuOuter(const T *, int64_t, int64_t, const T *, int64_t, T *, T *, T *)
 template <typename T>
 void GNNGpuSegmentSum(const T *, const int64_t *, const int64_t *, int64_t, int64_t, T *) { NoGpu(); }
 
+template <typename T>
+void GNNGpuLayerNormForward(const T *, int64_t, int64_t, const T *, const T *, T, T *, T *, T *) { NoGpu(); }
+template <typename T>
+void GNNGpuLayerNormBackward(const T *, const T *, int64_t, int64_t, const T *, const T *, const T *, T *, T *, T *, T *) { NoGpu(); }
+
 GNN_GPU_INSTANTIATE(float)
 GNN_GPU_INSTANTIATE(double)

@@ -1,0 +1,68 @@
+"""The "levers" section of make bench (issue 11, the GPU speed and size work, measured on the CPU):
+what -gnn_recompute layers costs and saves in training, and what the fused MLP forward
+(GNNKernelMLPForward) gives in inference against the same layers run one at a time
+(PETSCGNN_MLP=layers). Numbers, never asserts. Driven by bench/run_bench.py (Bench.levers); every
+process is `bench -bench_mode train -bench_infer R`, with the live-memory meter preloaded and the
+tensor cache off (so the meter counts live tensors only), the three variants alternating over rounds.
+"""
+
+import statistics
+
+ROUNDS = 2
+VARIANTS = [  # (name, extra options, extra environment)
+    ("keep every activation, fused inference", ["-gnn_recompute", "none"], {}),
+    ("recompute layers, fused inference", ["-gnn_recompute", "layers"], {}),
+    ("keep every activation, inference layer by layer", ["-gnn_recompute", "none"], {"PETSCGNN_MLP": "layers"}),
+]
+
+
+def measure(b, quick):
+    n = (8, 8, 8) if quick else (32, 32, 32)
+    reps, infer = (2, 2) if quick else (5, 6)
+    runs = {name: [] for name, _, _ in VARIANTS}
+    for k in range(ROUNDS):
+        order = VARIANTS if k % 2 == 0 else VARIANTS[::-1]
+        for name, opts, env in order:
+            runs[name].append(b.ours(n, 1, 2, 2, reps, what=f"levers {n[0]}^3 {name} round {k}",
+                                     extra=opts + ["-gnn_tensor_cache", "false", "-bench_infer", str(infer)], envx=env))
+    return {"nodes3": n, "threads": 2, "runs": runs}
+
+
+def analyse(S):
+    A = {}
+    for name, ds in S["runs"].items():
+        steps = [t for d in ds for t in d["step_times"]]
+        inf = [t for d in ds for t in d.get("infer_times", [])]
+        live = [d["live_peak_bytes_sum"] / d["nodes"] / 1024 for d in ds if "live_peak_bytes_sum" in d]
+        A[name] = {"step": statistics.median(steps), "step_min": min(steps),
+                   "infer": statistics.median(inf) if inf else None, "infer_min": min(inf) if inf else None,
+                   "live_kib_node": statistics.median(live) if live else None, "nodes": ds[0]["nodes"]}
+    return A
+
+
+def report(S, A, w):
+    n = S["nodes3"]
+    keep, rec, lay = (A[v[0]] for v in VARIANTS)
+    w("## GPU levers measured on the CPU (issue 11)")
+    w("")
+    w(f"{n[0]}^3 = {keep['nodes']:,} nodes, 1 rank x {S['threads']} threads, the reference model in float32, "
+      "tensor cache off (the live-memory meter then counts live tensors only), the three variants alternating over "
+      f"{ROUNDS} rounds; medians [min]. Training step: `GNNTrainerStep`; inference: `GNNApply` (`bench -bench_infer`). "
+      "`-gnn_recompute layers` keeps only each processor layer's inputs and runs the layer again in backward (same "
+      "gradients, bit for bit); inference runs each MLP as one fused kernel (`GNNKernelMLPForward`) unless "
+      "`PETSCGNN_MLP=layers` (same outputs, bit for bit). On the GPU the fused kernel keeps a row's activations in "
+      "registers; here it keeps 96 rows in the cache. GPU figures: [gpu.md](gpu.md).")
+    w("")
+    w("| variant | training step [s] | live tensors at the training peak [KiB/node] | inference [s] |")
+    w("|---|---|---|---|")
+    for name, _, _ in VARIANTS:
+        a = A[name]
+        inf = f"{a['infer']:.3f} [{a['infer_min']:.3f}]" if a["infer"] else "-"
+        live = f"{a['live_kib_node']:.1f}" if a["live_kib_node"] else "-"
+        w(f"| {name} | {a['step']:.3f} [{a['step_min']:.3f}] | {live} | {inf} |")
+    w("")
+    if keep["live_kib_node"] and rec["live_kib_node"]:
+        w(f"Recomputing the layers holds {rec['live_kib_node'] / keep['live_kib_node']:.2f}x the memory per node for "
+          f"{rec['step'] / keep['step']:.2f}x the step time. The fused inference takes "
+          f"{keep['infer'] / lay['infer']:.2f}x the time of the layers one at a time.")
+        w("")

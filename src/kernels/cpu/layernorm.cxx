@@ -1,0 +1,47 @@
+/* LayerNorm on the CPU: rows in parallel through the bodies shared with the GPU (row statistics,
+   outputs, the row's dx), and the parameters' gradients in the GPU's fixed chunks of rows added in
+   chunk order, so that every result is the GPU's, bit for bit, and does not depend on threads */
+#include "kernels/cpu/cpukernels.hpp"
+#include "kernels/gnnkernelbodies.h"
+#include <ATen/Parallel.h>
+#include <vector>
+
+template <typename T>
+void GNNLayerNormForwardRows(const T *x, int64_t M, int64_t H, const T *gamma, const T *beta, T eps, T *y, T *mean, T *rstd)
+{
+  at::parallel_for(0, M, 256, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) {
+      T m, r;
+      gnnk::LayerNormStats(x + i * H, H, eps, m, r);
+      for (int64_t k = 0; k < H; k++) y[i * H + k] = gnnk::LayerNormOut(x[i * H + k], m, r, gamma[k], beta[k]);
+      mean[i] = m;
+      rstd[i] = r;
+    }
+  });
+}
+
+template <typename T>
+void GNNLayerNormBackwardRows(const T *g, const T *x, int64_t M, int64_t H, const T *mean, const T *rstd, const T *gamma, T *dx, T *dgamma, T *dbeta)
+{
+  if (dx)
+    at::parallel_for(0, M, 256, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; i++) gnnk::LayerNormBackwardRow(g + i * H, x + i * H, H, mean[i], rstd[i], gamma, dx + i * H);
+    });
+  const int64_t  chunks = gnnk::OuterChunks(M), rows = gnnk::OuterChunkRows(M);
+  std::vector<T> work(chunks * 2 * H);
+  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; c++)
+      for (int64_t e = 0; e < 2 * H; e++) work[c * 2 * H + e] = gnnk::LayerNormParamChunkAt(g, x, mean, rstd, M, H, rows, c, e);
+  });
+  for (int64_t e = 0; e < 2 * H; e++) {
+    const T s = gnnk::OuterSumAt(work.data(), chunks, 2 * H, e);
+    if (e < H) dgamma[e] = s;
+    else dbeta[e - H] = s;
+  }
+}
+
+#define GNN_LAYERNORM_INSTANTIATE(T) \
+  template void GNNLayerNormForwardRows<T>(const T *, int64_t, int64_t, const T *, const T *, T, T *, T *, T *); \
+  template void GNNLayerNormBackwardRows<T>(const T *, const T *, int64_t, int64_t, const T *, const T *, const T *, T *, T *, T *);
+GNN_LAYERNORM_INSTANTIATE(float)
+GNN_LAYERNORM_INSTANTIATE(double)
