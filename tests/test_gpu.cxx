@@ -94,6 +94,11 @@ void FusedMLPBitwise(torch::Dtype dtype)
         GNNEdgeStart  sc = {A, B, ia, ib}, sg = {A.to(gpu), B.to(gpu), ia.to(gpu), ib.to(gpu)};
         auto          yc = GNNKernelMLPForward(x, W, b, edge ? &sc : nullptr), yg = GNNKernelMLPForward(x.to(gpu), Wg, bg, edge ? &sg : nullptr);
         EXPECT_TRUE(SameBits<T>(yc, yg)) << "fused MLP dims[0] " << dims[0] << " M " << M << " edge " << edge << " rel " << Rel(yc, yg);
+        /* with the LayerNorm in the same pass */
+        auto gamma = torch::randn({dims[nl]}, dtype), beta = torch::randn({dims[nl]}, dtype);
+        auto lc    = GNNKernelMLPForward(x, W, b, edge ? &sc : nullptr, gamma, beta, 1e-5);
+        auto lg    = GNNKernelMLPForward(x.to(gpu), Wg, bg, edge ? &sg : nullptr, gamma.to(gpu), beta.to(gpu), 1e-5);
+        EXPECT_TRUE(SameBits<T>(lc, lg)) << "fused MLP + LayerNorm dims[0] " << dims[0] << " M " << M << " edge " << edge << " rel " << Rel(lc, lg);
       }
 }
 

@@ -135,41 +135,49 @@ TYPED_TEST(KernelBodies, FusedMLPForward)
     const int64_t n = 37;
     auto         A = Random({n, c.dims[1]}, dtype), B = Random({n + 5, c.dims[1]}, dtype);
     auto         ia = torch::randint(0, n, {c.M}, torch::kInt64), ib = torch::randint(0, n + 5, {c.M}, torch::kInt64);
+    auto         gamma = Random({c.dims[nl]}, dtype), beta = Random({c.dims[nl]}, dtype);
     GNNEdgeStart start = {A, B, ia, ib};
     const GNNEdgeStart *st = c.edge ? &start : nullptr;
-    torch::Tensor h = x;
-    for (int l = 0; l < nl; l++) h = GNNKernelLinearForward(h, W[l], b[l], l + 1 < nl, l == 0 ? st : nullptr);
-    auto fused = GNNKernelMLPForward(x, W, b, st);
-    EXPECT_TRUE(SameBits(Vec<T>(h), Vec<T>(fused))) << "fused vs layers, dims[0] " << c.dims[0] << " layers " << nl << " M " << c.M << " edge " << c.edge;
-    /* the GPU kernel's work: every W^T and bias concatenated, one row per thread */
-    gnnk::MLPShape s;
-    std::vector<T> P, bias;
-    s.nl = nl;
-    for (int l = 0; l <= nl; l++) s.dims[l] = c.dims[l];
-    for (int l = 0; l < nl; l++) {
-      s.poff[l] = (int64_t)P.size();
-      auto Wt   = Vec<T>(W[l].t());
-      P.insert(P.end(), Wt.begin(), Wt.end());
-      s.boff[l] = b[l].defined() ? (int64_t)bias.size() : -1;
-      if (b[l].defined()) {
-        auto bv = Vec<T>(b[l]);
-        bias.insert(bias.end(), bv.begin(), bv.end());
+    for (bool ln : {false, true}) { /* without and with the LayerNorm of the output in the same pass */
+      torch::Tensor h = x, mean, rstd;
+      for (int l = 0; l < nl; l++) h = GNNKernelLinearForward(h, W[l], b[l], l + 1 < nl, l == 0 ? st : nullptr);
+      if (ln) h = GNNKernelLayerNormForward(h, gamma, beta, 1e-5, mean, rstd);
+      auto fused = ln ? GNNKernelMLPForward(x, W, b, st, gamma, beta, 1e-5) : GNNKernelMLPForward(x, W, b, st);
+      EXPECT_TRUE(SameBits(Vec<T>(h), Vec<T>(fused))) << "fused vs layers, dims[0] " << c.dims[0] << " layers " << nl << " M " << c.M << " edge " << c.edge << " ln " << ln;
+      /* the GPU kernel's work: every W^T and bias concatenated (then gamma, beta), one row per thread */
+      gnnk::MLPShape s;
+      std::vector<T> P, bias;
+      s.nl = nl;
+      for (int l = 0; l <= nl; l++) s.dims[l] = c.dims[l];
+      for (int l = 0; l < nl; l++) {
+        s.poff[l] = (int64_t)P.size();
+        auto Wt   = Vec<T>(W[l].t());
+        P.insert(P.end(), Wt.begin(), Wt.end());
+        s.boff[l] = b[l].defined() ? (int64_t)bias.size() : -1;
+        if (b[l].defined()) {
+          auto bv = Vec<T>(b[l]);
+          bias.insert(bias.end(), bv.begin(), bv.end());
+        }
       }
+      s.lnoff = ln ? (int64_t)bias.size() : -1;
+      s.eps   = 1e-5;
+      for (auto &t : {gamma, beta}) {
+        auto v = Vec<T>(t);
+        bias.insert(bias.end(), v.begin(), v.end());
+      }
+      /* both register bounds the GPU launcher picks from */
+      const bool     narrow = *std::max_element(c.dims.begin(), c.dims.end()) <= 32;
+      std::vector<T> yb(c.M * c.dims[nl]), yb32(c.M * c.dims[nl]);
+      for (int64_t i = 0; i < c.M; i++) {
+        gnnk::MLPRowAt<T>(x.template data_ptr<T>(), s, P.data(), bias.data(), c.edge ? A.template data_ptr<T>() : nullptr, B.template data_ptr<T>(), ia.template data_ptr<int64_t>(), ib.template data_ptr<int64_t>(), i, yb.data());
+        if (narrow) gnnk::MLPRowAt<T, 32>(x.template data_ptr<T>(), s, P.data(), bias.data(), c.edge ? A.template data_ptr<T>() : nullptr, B.template data_ptr<T>(), ia.template data_ptr<int64_t>(), ib.template data_ptr<int64_t>(), i, yb32.data());
+      }
+      EXPECT_TRUE(SameBits(Vec<T>(h), yb)) << "MLPRowAt vs layers, dims[0] " << c.dims[0] << " M " << c.M << " edge " << c.edge << " ln " << ln;
+      if (narrow) EXPECT_TRUE(SameBits(Vec<T>(h), yb32)) << "MLPRowAt<32> vs layers, dims[0] " << c.dims[0] << " M " << c.M << " edge " << c.edge << " ln " << ln;
     }
-    /* both register bounds the GPU launcher picks from */
-    std::vector<T> yb(c.M * c.dims[nl]), yb32(c.M * c.dims[nl]);
-    for (int64_t i = 0; i < c.M; i++) {
-      gnnk::MLPRowAt<T>(x.template data_ptr<T>(), s, P.data(), bias.data(), c.edge ? A.template data_ptr<T>() : nullptr, B.template data_ptr<T>(), ia.template data_ptr<int64_t>(), ib.template data_ptr<int64_t>(), i, yb.data());
-      if (*std::max_element(c.dims.begin(), c.dims.end()) <= 32) gnnk::MLPRowAt<T, 32>(x.template data_ptr<T>(), s, P.data(), bias.data(), c.edge ? A.template data_ptr<T>() : nullptr, B.template data_ptr<T>(), ia.template data_ptr<int64_t>(), ib.template data_ptr<int64_t>(), i, yb32.data());
-    }
-    EXPECT_TRUE(SameBits(Vec<T>(h), yb)) << "MLPRowAt vs layers, dims[0] " << c.dims[0] << " M " << c.M << " edge " << c.edge;
-    if (*std::max_element(c.dims.begin(), c.dims.end()) <= 32) EXPECT_TRUE(SameBits(Vec<T>(h), yb32)) << "MLPRowAt<32> vs layers, dims[0] " << c.dims[0] << " M " << c.M << " edge " << c.edge;
   }
 }
 
-/* The library's LayerNorm: the bodies in host loops = the CPU kernels, bitwise; against LibTorch's
-   layer_norm and its autograd to rounding (forward, dx, dgamma, dbeta); one row, no row, many rows
-   (several chunks of the parameter sums) */
 TYPED_TEST(KernelBodies, LayerNorm)
 {
   using T          = TypeParam;

@@ -334,6 +334,8 @@ constexpr int kFusedMaxLayers = 16, kFusedMaxWidth = 64;
 struct MLPShape {
   int     nl;
   int64_t dims[kFusedMaxLayers + 1], poff[kFusedMaxLayers], boff[kFusedMaxLayers];
+  int64_t lnoff; /* >= 0: a LayerNorm of the output follows, gamma at bias + lnoff, beta right after */
+  double  eps;   /* the LayerNorm's */
 };
 
 /* Row i through every layer: layer l's output j is RowDot's chain from the bias (or, on layer 0
@@ -364,6 +366,24 @@ GNN_HD void MLPRowAt(const T *x, const MLPShape &s, const T *P, const T *bias, c
     }
     GNN_UNROLL
     for (int j = 0; j < MAXW; j++) in[j] = out[j];
+  }
+  if (s.lnoff >= 0) { /* LayerNormStats and LayerNormOut on the row in registers: the same operations */
+    const T *gamma = bias + s.lnoff, *beta = gamma + Nout;
+    T        sum = 0, var = 0;
+    GNN_UNROLL
+    for (int k = 0; k < MAXW; k++)
+      if (k < Nout) sum += in[k];
+    const T mean = sum / T(Nout);
+    GNN_UNROLL
+    for (int k = 0; k < MAXW; k++)
+      if (k < Nout) {
+        const T d = in[k] - mean;
+        var       = Fma(d, d, var);
+      }
+    const T rstd = T(1) / Sqrt(var / T(Nout) + T(s.eps));
+    GNN_UNROLL
+    for (int k = 0; k < MAXW; k++)
+      if (k < Nout) in[k] = LayerNormOut(in[k], mean, rstd, gamma[k], beta[k]);
   }
   GNN_UNROLL
   for (int j = 0; j < MAXW; j++)

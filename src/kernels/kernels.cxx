@@ -43,8 +43,10 @@ torch::Tensor GNNKernelLinearForward(const torch::Tensor &x, const torch::Tensor
   return y;
 }
 
-torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const GNNEdgeStart *start)
+torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const GNNEdgeStart *start, const torch::Tensor &gamma, const torch::Tensor &beta, double eps)
 {
+  const bool ln = gamma.defined();
+  auto       gc = ln ? gamma.contiguous() : gamma, bc2 = ln ? beta.contiguous() : beta;
   const int                  nl = (int)W.size();
   auto                       xc = x.contiguous();
   std::vector<torch::Tensor> Wc, bc;
@@ -74,8 +76,13 @@ torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torc
           nb += bc[l].numel();
         }
       }
+      const int64_t lnoff = ln ? nb : -1;
+      if (ln) {
+        bt.push_back(gc);
+        bt.push_back(bc2);
+      }
       auto P = torch::cat(Pt), bias = bt.empty() ? torch::zeros({1}, xc.options()) : torch::cat(bt);
-      done = GNNGpuMLPForward<T>(Ptr<T>(xc), M, nl, dims.data(), Ptr<T>(P), Ptr<T>(bias), boff.data(), y.data_ptr<T>(), Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib));
+      done = GNNGpuMLPForward<T>(Ptr<T>(xc), M, nl, dims.data(), Ptr<T>(P), Ptr<T>(bias), boff.data(), lnoff, eps, y.data_ptr<T>(), Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib));
     } else {
       std::vector<const T *> Wp, bp;
       for (int l = 0; l < nl; l++) {
@@ -83,7 +90,7 @@ torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torc
         bp.push_back(Ptr<T>(bc[l]));
       }
       GNNRowInit<T> init = {Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib)};
-      GNNMLPForwardRows<T>(Ptr<T>(xc), M, nl, dims.data(), Wp.data(), bp.data(), y.data_ptr<T>(), start ? &init : nullptr);
+      GNNMLPForwardRows<T>(Ptr<T>(xc), M, nl, dims.data(), Wp.data(), bp.data(), y.data_ptr<T>(), start ? &init : nullptr, Ptr<T>(gc), Ptr<T>(bc2), (T)eps);
       done = true;
     }
   });
@@ -91,6 +98,10 @@ torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torc
   /* beyond the fused GPU kernel's bounds (or PETSCGNN_MLP=layers): the same layers one at a time */
   torch::Tensor h = xc;
   for (int l = 0; l < nl; l++) h = GNNKernelLinearForward(h, Wc[l], bc[l], l + 1 < nl, l == 0 ? start : nullptr);
+  if (ln) {
+    torch::Tensor mean, rstd;
+    h = GNNKernelLayerNormForward(h, gc, bc2, eps, mean, rstd);
+  }
   return h;
 }
 

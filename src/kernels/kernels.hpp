@@ -17,10 +17,11 @@ struct GNNEdgeStart {
 torch::Tensor GNNKernelLinearForward(const torch::Tensor &x, const torch::Tensor &W, const torch::Tensor &b, bool elu, const GNNEdgeStart *start);
 /* The Linear layers of an MLP in one pass, for a forward without autograd: layer l is
    act(in W[l]^T + b[l]), act = ELU on all but the last layer, b[l] may be undefined (zero); with
-   start, layer 0 starts from A[ia[i]] + B[ib[i]] instead of its bias. Only the output is written
+   start, layer 0 starts from A[ia[i]] + B[ib[i]] instead of its bias; with gamma, the LayerNorm
+   (GNNKernelLayerNormForward: gamma, beta, eps) of the output follows in the same pass. Only the output is written
    (each row's activations stay in the cache or the GPU thread), and it is bitwise that of
    GNNKernelLinearForward layer by layer. */
-torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const GNNEdgeStart *start);
+torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const GNNEdgeStart *start, const torch::Tensor &gamma = {}, const torch::Tensor &beta = {}, double eps = 0);
 /* Gradients of y = act(x W^T + b) from g = dL/dy: y is the forward's output when act is ELU,
    undefined when act is the identity. dX (only when wantDx) is bitwise the same on CPU and GPU;
    dW and db are sums over the rows and agree to rounding. */

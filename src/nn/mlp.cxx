@@ -24,9 +24,8 @@ torch::Tensor MLPImpl::forward_fused(torch::Tensor x, const torch::Tensor &W0, c
     W.push_back(k == 0 && W0.defined() ? W0 : lin->weight);
     b.push_back(k == 0 && start ? torch::Tensor() : lin->bias);
   }
-  x = GNNKernelMLPForward(x, W, b, start);
-  if (norm) x = GNNLayerNorm(x, norm->weight, norm->bias, norm->options.eps());
-  return x;
+  /* the LayerNorm in the same pass: the same bits as GNNLayerNorm after it */
+  return norm ? GNNKernelMLPForward(x, W, b, start, norm->weight, norm->bias, norm->options.eps()) : GNNKernelMLPForward(x, W, b, start);
 }
 
 torch::Tensor MLPImpl::forward_from(torch::Tensor x, size_t first)

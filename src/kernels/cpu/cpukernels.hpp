@@ -21,9 +21,10 @@ void GNNLinearForwardRows(const T *x, int64_t M, int64_t K, const T *W, const T 
 /* The Linear layers of an MLP in one pass over the rows, chunk by chunk in the cache, nothing but
    the output written: layer l is y_l = act(y_{l-1} W[l]^T + b[l]), W[l] [dims[l + 1], dims[l]],
    act = ELU on all but the last layer, b[l] may be NULL; init (the edge start) replaces layer 0's
-   bias. Bitwise the result of GNNLinearForwardRows layer by layer. */
+   bias; with gamma, a LayerNorm (beta, eps) of the output follows. Bitwise the result of
+   GNNLinearForwardRows layer by layer (and GNNLayerNormForwardRows). */
 template <typename T>
-void GNNMLPForwardRows(const T *x, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, T *y, const GNNRowInit<T> *init);
+void GNNMLPForwardRows(const T *x, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, T *y, const GNNRowInit<T> *init, const T *gamma, const T *beta, T eps);
 /* dX = ge W, dW = ge^T x, db = sum ge, ge = g ELU'(y) (y: the forward's output, or NULL: no ELU);
    dX may be NULL */
 template <typename T>

@@ -306,7 +306,7 @@ void LinearForward(const T *x, int64_t M, int64_t K, const T *W, const T *b, int
 /* Each chunk of rows goes through all the layers while it is in the cache: the same Rows calls
    as LinearForward's, on the chunk, so the same bits */
 template <typename T>
-void MLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, T *y, const GNNRowInit<T> *ri)
+void MLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, T *y, const GNNRowInit<T> *ri, const T *gamma, const T *beta, T eps)
 {
   std::vector<Packed<T>> p;
   int64_t                width = 0;
@@ -326,6 +326,12 @@ void MLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *con
         Rows(in, m, dims[l], p[l], (l == 0 && ri) ? init.data() : nullptr, out, dims[l + 1], !last);
         in = out;
       }
+      if (gamma) /* the chunk's rows, still in the cache: GNNLayerNormForwardRows' bodies */
+        for (int64_t i = 0; i < m; i++) {
+          T *r = y + (i0 + i) * dims[nl], mean, rstd;
+          gnnk::LayerNormStats(r, dims[nl], eps, mean, rstd);
+          for (int64_t k = 0; k < dims[nl]; k++) r[k] = gnnk::LayerNormOut(r[k], mean, rstd, gamma[k], beta[k]);
+        }
     }
   });
 }
@@ -374,9 +380,9 @@ void GNNLinearForwardRows(const T *x, int64_t M, int64_t K, const T *W, const T 
 }
 
 template <typename T>
-void GNNMLPForwardRows(const T *x, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, T *y, const GNNRowInit<T> *init)
+void GNNMLPForwardRows(const T *x, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, T *y, const GNNRowInit<T> *init, const T *gamma, const T *beta, T eps)
 {
-  MLPForward(x, M, nl, dims, W, b, y, init);
+  MLPForward(x, M, nl, dims, W, b, y, init, gamma, beta, eps);
 }
 
 template <typename T>
@@ -393,7 +399,7 @@ void GNNEluBackwardRows(const T *g, const T *y, int64_t n, T *out)
 
 #define GNN_LINEAR_INSTANTIATE(T) \
   template void GNNLinearForwardRows<T>(const T *, int64_t, int64_t, const T *, const T *, int64_t, T *, bool, const GNNRowInit<T> *); \
-  template void GNNMLPForwardRows<T>(const T *, int64_t, int, const int64_t *, const T *const *, const T *const *, T *, const GNNRowInit<T> *); \
+  template void GNNMLPForwardRows<T>(const T *, int64_t, int, const int64_t *, const T *const *, const T *const *, T *, const GNNRowInit<T> *, const T *, const T *, T); \
   template void GNNLinearBackwardRows<T>(const T *, const T *, const T *, int64_t, int64_t, const T *, int64_t, T *, T *, T *); \
   template void GNNEluBackwardRows<T>(const T *, const T *, int64_t, T *);
 GNN_LINEAR_INSTANTIATE(float)

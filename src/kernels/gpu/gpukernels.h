@@ -19,11 +19,12 @@ void GNNGpuLinearForward(const T *x, int64_t M, int64_t K, const T *Wt, const T 
 /* The Linear layers of an MLP in one pass, one thread per row (gnnk::MLPRowAt in
    src/kernels/gnnkernelbodies.h): layer l maps dims[l] -> dims[l + 1], ELU on all but the last;
    P holds the layers' W^T one after the other, bias their biases, layer l's at bias + boff[l]
-   (boff[l] < 0: none; dims and boff are host arrays). With A, layer 0 starts from A[ia[i]] + B[ib[i]].
+   (boff[l] < 0: none; dims and boff are host arrays); lnoff >= 0: a LayerNorm (eps) of the output
+   follows, its gamma at bias + lnoff, beta right after. With A, layer 0 starts from A[ia[i]] + B[ib[i]].
    Bitwise the result of GNNGpuLinearForward layer by layer. False (nothing launched) when the
    shape is beyond the fused kernel's bounds (gnnk::kFusedMaxLayers layers, gnnk::kFusedMaxWidth wide). */
 template <typename T>
-bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *P, const T *bias, const int64_t *boff, T *y, const T *A, const T *B, const int64_t *ia, const int64_t *ib);
+bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *P, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *y, const T *A, const T *B, const int64_t *ia, const int64_t *ib);
 /* out = g ELU'(y) on n values */
 template <typename T>
 void GNNGpuEluBackward(const T *g, const T *y, int64_t n, T *out);
@@ -50,7 +51,7 @@ void GNNGpuLayerNormBackward(const T *g, const T *x, int64_t M, int64_t H, const
 /* the explicit instantiations, float and double, of whichever implementation is built */
 #define GNN_GPU_INSTANTIATE(T) \
   template void GNNGpuLinearForward<T>(const T *, int64_t, int64_t, const T *, const T *, int64_t, T *, bool, const T *, const T *, const int64_t *, const int64_t *); \
-  template bool GNNGpuMLPForward<T>(const T *, int64_t, int, const int64_t *, const T *, const T *, const int64_t *, T *, const T *, const T *, const int64_t *, const int64_t *); \
+  template bool GNNGpuMLPForward<T>(const T *, int64_t, int, const int64_t *, const T *, const T *, const int64_t *, int64_t, double, T *, const T *, const T *, const int64_t *, const int64_t *); \
   template void GNNGpuLinearDx<T>(const T *, int64_t, int64_t, const T *, int64_t, T *); \
   template void GNNGpuEluBackward<T>(const T *, const T *, int64_t, T *); \
   template void GNNGpuOuter<T>(const T *, int64_t, int64_t, const T *, int64_t, T *, T *, T *); \

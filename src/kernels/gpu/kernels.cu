@@ -151,11 +151,13 @@ void GNNGpuLinearForward(const T *x, int64_t M, int64_t K, const T *Wt, const T 
 }
 
 template <typename T>
-bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *P, const T *bias, const int64_t *boff, T *y, const T *A, const T *B, const int64_t *ia, const int64_t *ib)
+bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *P, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *y, const T *A, const T *B, const int64_t *ia, const int64_t *ib)
 {
   gnnk::MLPShape s;
   if (nl < 1 || nl > gnnk::kFusedMaxLayers) return false;
   s.nl        = nl;
+  s.lnoff     = lnoff;
+  s.eps       = eps;
   int64_t nP = 0, nb = 0, width = 0;
   for (int l = 0; l <= nl; l++) {
     if (dims[l] > gnnk::kFusedMaxWidth) return false;
@@ -168,6 +170,7 @@ bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const 
     nP += dims[l] * dims[l + 1];
     if (boff[l] >= 0) nb = std::max(nb, boff[l] + dims[l + 1]);
   }
+  if (lnoff >= 0) nb = std::max(nb, lnoff + 2 * dims[nl]);
   if (M == 0) return true;
   const int64_t bytes  = (nP + nb) * (int64_t)sizeof(T);
   const bool    shared = bytes <= kSharedBytes;
