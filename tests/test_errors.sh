@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# Bad input to example 1 on 2 ranks: each case must end with a non-zero exit, a PETSc error
-# message that says what is wrong, and no hang (each run is limited to 60 s).
+# Bad input to examples 1 and 2 on 2 ranks: each case must end with a non-zero exit, a PETSc error
+# message that says what is wrong, and no hang (each run is limited to 60 s). PETSc prints an error
+# of every rank once, from rank 0: that each rank returns the error is checked in test_training
+# (NonFinite.*). Non-finite training samples stop training with an error, or are skipped with
+# -gnn_train_nonfinite skip.
 # Usage: test_errors.sh BUILD_DIR SOURCE_DIR
 set -u
 build=$1; src=$2
-ex1="$build/examples/ex1"
+ex1="$build/examples/ex1"; ex2="$build/examples/ex2"
 tmp=$(mktemp -d "$build/test_errors.XXXXXX"); trap 'rm -rf "$tmp"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 box="-dm_plex_dim 2 -dm_plex_simplex 0 -dm_plex_box_faces 3,3"
 passed=0; failed=0
 
-# expect_error NAME REGEX ARGS...: run ex1 on 2 ranks, expect failure with REGEX in the output
+# expect_error NAME REGEX ARGS...: run ex1 (or $prog) on 2 ranks, expect failure with REGEX in the
+# output
+prog=$ex1
 expect_error() {
   local name=$1 regex=$2; shift 2
   local out rc
-  out=$(timeout 60 mpiexec --oversubscribe -n 2 "$ex1" "$@" 2>&1); rc=$?
+  out=$(timeout 60 mpiexec --oversubscribe -n 2 "$prog" "$@" 2>&1); rc=$?
   if [ $rc -eq 124 ]; then echo "FAIL $name: hang (killed after 60 s)"; failed=$((failed+1)); return; fi
   if [ $rc -eq 0 ]; then echo "FAIL $name: exit code 0"; failed=$((failed+1)); return; fi
   if ! grep -Eq "PETSC ERROR: .*($regex)" <<<"$out"; then
@@ -58,6 +63,33 @@ expect_error weights_extra_names   "does not have"                      $box -gn
 # a device this build or machine does not have (CI builds without -DGNN_GPU; a GPU build without a GPU fails the same way)
 expect_error device_unavailable    "no GPU kernels|sees no GPU|kernels are for" $box -gnn_device hip
 expect_error device_unknown        "Unknown option foo for -gnn_device" $box -gnn_device foo
+
+# Training samples with an Inf (example 2, snapshot files, the target of sample 1 of 4): the default
+# policy stops at step 1; -gnn_train_nonfinite skip skips steps 1 and 5 of 8 (each reported by the
+# monitor, the history keeps their losses) and ends normally. Every sample NaN (-gnn_task_dt nan)
+# with -gnn_train_nonfinite_max 1: the second non-finite step in a row is an error.
+prog=$ex2
+timeout 60 mpiexec --oversubscribe -n 2 "$ex2" $box -gnn_task_samples 4 -gnn_task_write "$tmp/s" -gnn_train_steps 0 >/dev/null 2>&1 || { echo "FAIL: ex2 -gnn_task_write"; exit 1; }
+/usr/bin/python3 - "$tmp/s_y_1.bin" <<'PY' || { echo "FAIL: could not write the Inf sample"; exit 1; }
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+n = struct.unpack(">i", b[4:8])[0]   # PETSc binary Vec: class id, length, big-endian doubles
+b[8 + 8 * (n // 2):16 + 8 * (n // 2)] = struct.pack(">d", float("inf"))
+open(sys.argv[1], "wb").write(b)
+PY
+files="-gnn_train_inputs $tmp/s_x_0.bin,$tmp/s_x_1.bin,$tmp/s_x_2.bin,$tmp/s_x_3.bin -gnn_train_targets $tmp/s_y_0.bin,$tmp/s_y_1.bin,$tmp/s_y_2.bin,$tmp/s_y_3.bin"
+expect_error nonfinite_error      "Training step 1 \(sample 1\): the loss .* is not finite" $box $files -gnn_train_steps 8 -gnn_train_history "$tmp/h_error.csv"
+expect_error nonfinite_skip_limit "Training step 1 \(sample 1\): .* 2 steps in a row, more than -gnn_train_nonfinite_max 1" $box -gnn_task_samples 4 -gnn_task_dt nan -gnn_train_steps 8 -gnn_train_nonfinite skip -gnn_train_nonfinite_max 1
+skiplog=$(timeout 60 mpiexec --oversubscribe -n 2 "$ex2" $box $files -gnn_train_steps 8 -gnn_train_nonfinite skip -gnn_train_monitor -gnn_train_history "$tmp/h_skip.csv" -gnn_train_view 2>&1); rc=$?
+nan_rows=$(grep -ciE '^[0-9]+,-?(nan|inf)' "$tmp/h_skip.csv")
+if [ $rc -eq 0 ] && [ "$(grep -c 'SKIPPED (not finite)' <<<"$skiplog")" -eq 2 ] && grep -q "2 step(s) skipped" <<<"$skiplog" &&
+   grep -q "non-finite loss or gradient: skip the step" <<<"$skiplog" && [ "$(wc -l < "$tmp/h_skip.csv")" -eq 9 ] && [ "$nan_rows" -eq 2 ]; then
+  echo "ok   nonfinite_skip: $(grep 'SKIPPED' <<<"$skiplog" | head -1)"; passed=$((passed+1))
+else
+  echo "FAIL nonfinite_skip (exit $rc, $nan_rows non-finite history rows); output was:"; tail -20 <<<"$skiplog"; failed=$((failed+1))
+fi
+if [ "$(wc -l < "$tmp/h_error.csv")" -eq 2 ]; then echo "ok   nonfinite_error_history: the stopped run recorded step 0 only"; passed=$((passed+1))
+else echo "FAIL nonfinite_error_history: $(cat "$tmp/h_error.csv")"; failed=$((failed+1)); fi
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -224,6 +224,125 @@ TEST(Data, NaturalOrderFilesAreRankCountIndependent)
   }
 }
 
+/* The non-finite policy (-gnn_train_nonfinite): one target value of a sample is Inf on the last rank
+   only (sample 1 of 4, or every sample). That rank's loss and gradient are then not finite, and so
+   are every rank's once summed. Steps are taken one at a time with errors returned, not aborted, so
+   each rank checks its own outcome (a rank that went on or hung would fail or time out the test). */
+struct NonFiniteRun {
+  std::vector<PetscErrorCode> ierr;      /* per step taken: 0 or the error */
+  std::string                 message;   /* the error's, if any */
+  std::vector<int>            unchanged; /* per step applied or skipped: weights bitwise the same after it */
+  std::vector<double>         loss;
+  bool                        finite  = true; /* the weights at the end */
+  PetscInt                    skipped = -1;
+};
+
+NonFiniteRun TrainNonFinite(MPI_Comm comm, const std::string &opts, PetscInt steps, bool everySample)
+{
+  ScopedOptions       o(kMesh + "-gnn_precision float64 -gnn_train_lr 1e-3 -gnn_train_steps 12 " + opts);
+  GNNSetup            s(comm);
+  GNNTrainer          tr;
+  Vec                 x, y;
+  PetscMPIInt         rank, size;
+  PetscInt            np, nO;
+  PetscScalar        *a;
+  NonFiniteRun        r;
+  std::vector<double> before, after;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  TestCall(GNNTrainerCreate(comm, &tr));
+  TestCall(GNNTrainerSetGNN(tr, s.gnn));
+  TestCall(GNNTrainerSetFromOptions(tr));
+  TestCall(GNNGraphGetSizes(s.graph, &nO, NULL, NULL, NULL));
+  EXPECT_GT(nO, 0) << "rank " << rank << " owns no node, so the Inf would not be where the test says";
+  TestCall(GNNGraphCreateNodeVec(s.graph, s.dim, &x));
+  TestCall(GNNGraphCreateNodeVec(s.graph, s.dim, &y));
+  for (int k = 0; k < 4; k++) {
+    TestCall(GNNDataTaylorGreen(s.graph, 0.25 * k, 0.1, x));
+    TestCall(GNNDataTaylorGreen(s.graph, 0.25 * (k + 1), 0.1, y));
+    if ((k == 1 || everySample) && rank == size - 1 && nO > 0) {
+      TestCall(VecGetArray(y, &a));
+      a[s.dim * (nO / 2)] = PETSC_INFINITY;
+      TestCall(VecRestoreArray(y, &a));
+    }
+    TestCall(GNNTrainerAddSample(tr, x, y));
+  }
+  TestCall(GNNGetNumParameters(s.gnn, &np));
+  before.resize(np);
+  after.resize(np);
+  TestCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  for (PetscInt k = 0; k < steps; k++) {
+    PetscReal      l = 0;
+    PetscErrorCode ierr;
+    TestCall(GNNGetParameters(s.gnn, before.data()));
+    ierr = GNNTrainerStep(tr, &l);
+    r.ierr.push_back(ierr);
+    if (ierr) {
+      const char *text;
+      char       *spec = NULL;
+      PetscErrorMessage(ierr, &text, &spec);
+      r.message = spec ? spec : "";
+      break;
+    }
+    TestCall(GNNGetParameters(s.gnn, after.data()));
+    r.unchanged.push_back(before == after);
+    r.loss.push_back(l);
+  }
+  TestCall(PetscPopErrorHandler());
+  TestCall(GNNGetParameters(s.gnn, after.data()));
+  for (double p : after) r.finite = r.finite && std::isfinite(p);
+  TestCall(GNNTrainerGetNonFiniteSkipped(tr, &r.skipped, NULL));
+  TestCall(VecDestroy(&x));
+  TestCall(VecDestroy(&y));
+  TestCall(GNNTrainerDestroy(&tr));
+  return r;
+}
+
+/* error (the default): step 1 (sample 1) stops with PETSC_ERR_FP on every rank, naming the step,
+   with the weights of step 0 */
+TEST(NonFinite, ErrorStopsEveryRank)
+{
+  NonFiniteRun r = TrainNonFinite(PETSC_COMM_WORLD, "", 4, false);
+  EXPECT_EQ(r.ierr.size(), 2u) << "rank " << Rank();
+  EXPECT_EQ(r.ierr.back(), PETSC_ERR_FP) << "rank " << Rank();
+  EXPECT_NE(r.message.find("Training step 1 (sample 1)"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("not finite"), std::string::npos) << r.message;
+  EXPECT_TRUE(r.finite);
+  EXPECT_EQ(r.skipped, 0);
+  if (Rank() == 0) std::printf("  error: %s\n", r.message.c_str());
+}
+
+/* skip: steps 1, 5 and 9 leave the weights bitwise as they were, every other step changes them;
+   the losses of the skipped steps are the non-finite ones; with at most 1 skip in a row allowed,
+   the run goes on because the count restarts after each good step */
+TEST(NonFinite, SkipLeavesWeightsAndGoesOn)
+{
+  NonFiniteRun r = TrainNonFinite(PETSC_COMM_WORLD, "-gnn_train_nonfinite skip -gnn_train_nonfinite_max 1", 12, false);
+  EXPECT_EQ(r.ierr.size(), 12u) << "rank " << Rank() << ": " << r.message;
+  for (size_t k = 0; k < r.ierr.size(); k++) EXPECT_EQ(r.ierr[k], 0) << "step " << k;
+  EXPECT_EQ(r.skipped, 3);
+  for (size_t k = 0; k < r.unchanged.size(); k++) {
+    EXPECT_EQ(r.unchanged[k], k % 4 == 1) << "rank " << Rank() << ", step " << k << ": weights " << (r.unchanged[k] ? "unchanged" : "changed");
+    EXPECT_EQ(std::isfinite(r.loss[k]), k % 4 != 1) << "rank " << Rank() << ", step " << k << ": loss " << r.loss[k];
+  }
+  EXPECT_TRUE(r.finite);
+}
+
+/* skip with every sample bad: -gnn_train_nonfinite_max 3 skips steps 0-2, step 3 is an error on
+   every rank */
+TEST(NonFinite, TooManySkipsInARowIsAnError)
+{
+  NonFiniteRun r = TrainNonFinite(PETSC_COMM_WORLD, "-gnn_train_nonfinite skip -gnn_train_nonfinite_max 3", 12, true);
+  EXPECT_EQ(r.ierr.size(), 4u) << "rank " << Rank();
+  EXPECT_EQ(r.ierr.back(), PETSC_ERR_FP) << "rank " << Rank();
+  EXPECT_NE(r.message.find("Training step 3 (sample 3)"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("4 steps in a row"), std::string::npos) << r.message;
+  EXPECT_EQ(r.skipped, 3);
+  for (int u : r.unchanged) EXPECT_TRUE(u);
+  EXPECT_TRUE(r.finite);
+  if (Rank() == 0) std::printf("  skip limit: %s\n", r.message.c_str());
+}
+
 } // namespace
 
 int main(int argc, char **argv)

@@ -5,8 +5,9 @@
 #include <fstream>
 #include <string>
 
-/* One monitor line: step, loss, learning rate, gradient norm, step time, throughput, ETA */
-PetscErrorCode GNNTrainerMonitor_Private(GNNTrainer tr, PetscReal loss, PetscReal lr, PetscReal gnorm, PetscLogDouble dt)
+/* One monitor line: step, loss, learning rate, gradient norm, step time, throughput, ETA, and
+   whether the step was skipped (non-finite) with the count so far */
+PetscErrorCode GNNTrainerMonitor_Private(GNNTrainer tr, PetscReal loss, PetscReal lr, PetscReal gnorm, PetscLogDouble dt, PetscBool skipped)
 {
   GNNTrainerState &s = *tr->s;
   GNNGraph         graph;
@@ -18,8 +19,10 @@ PetscErrorCode GNNTrainerMonitor_Private(GNNTrainer tr, PetscReal loss, PetscRea
   PetscCall(GNNGraphGetSizes(graph, NULL, NULL, NULL, &N));
   PetscCall(PetscTime(&now));
   const double done = (double)s.history.size(), eta = (now - tr->trainStart) / done * (double)PetscMax(0, s.opt.steps - tr->step);
-  PetscCall(PetscPrintf(PetscObjectComm((PetscObject)tr), "GNN train step %5" PetscInt_FMT "/%" PetscInt_FMT " loss %.6e lr %.3e |g| %.3e step %.3f s %.3e nodes/s [%3.0f%%, ETA %.1f s]\n", tr->step, s.opt.steps, (double)loss, (double)lr, (double)gnorm, dt, (double)N / dt,
-                        100.0 * PetscMin(tr->step, s.opt.steps) / PetscMax(1, s.opt.steps), eta));
+  char skip[64] = "";
+  if (tr->skipped) PetscCall(PetscSNPrintf(skip, sizeof(skip), "%s %" PetscInt_FMT " skipped", skipped ? " SKIPPED (not finite)," : "", tr->skipped));
+  PetscCall(PetscPrintf(PetscObjectComm((PetscObject)tr), "GNN train step %5" PetscInt_FMT "/%" PetscInt_FMT " loss %.6e lr %.3e |g| %.3e step %.3f s %.3e nodes/s [%3.0f%%, ETA %.1f s]%s\n", tr->step, s.opt.steps, (double)loss, (double)lr, (double)gnorm, dt, (double)N / dt,
+                        100.0 * PetscMin(tr->step, s.opt.steps) / PetscMax(1, s.opt.steps), eta, skip));
   PetscFunctionReturn(0);
 }
 
