@@ -2,8 +2,8 @@
 # Bad input to examples 1 and 2 on 2 ranks: each case must end with a non-zero exit, a PETSc error
 # message that says what is wrong, and no hang (each run is limited to 60 s). PETSc prints an error
 # of every rank once, from rank 0: that each rank returns the error is checked in test_training
-# (NonFinite.*). Non-finite training samples stop training with an error, or are skipped with
-# -gnn_train_nonfinite skip.
+# (NonFinite.*, Outputs.*). Outputs that cannot be written leave no temporary file; non-finite
+# training samples stop training with an error, or are skipped with -gnn_train_nonfinite skip.
 # Usage: test_errors.sh BUILD_DIR SOURCE_DIR
 set -u
 build=$1; src=$2
@@ -63,6 +63,30 @@ expect_error weights_extra_names   "does not have"                      $box -gn
 # a device this build or machine does not have (CI builds without -DGNN_GPU; a GPU build without a GPU fails the same way)
 expect_error device_unavailable    "no GPU kernels|sees no GPU|kernels are for" $box -gnn_device hip
 expect_error device_unknown        "Unknown option foo for -gnn_device" $box -gnn_device foo
+
+# Outputs: written to FILE.tmp and renamed when complete. A directory that does not exist, or a
+# directory in the file's place (the temporary file is written, the rename fails), is an error, and
+# no temporary file is left behind.
+out="$tmp/out"; mkdir -p "$out/adir"
+expect_error csv_no_directory     "Cannot write the csv file .*: No such file or directory"     $box -gnn_output_csv "$out/no/x.csv"
+expect_error vtu_no_directory     "Cannot write the vtk file .*: No such file or directory"     $box -gnn_output_view "vtk:$out/no/x.vtu"
+expect_error hdf5_no_directory    "Cannot write the hdf5 file .*no/x.h5: the writer failed"      $box -gnn_output_view "hdf5:$out/no/x.h5"
+expect_error edges_no_directory   "Cannot write the edge file .*: No such file or directory"    $box -gnn_output_edges "$out/no/e.csv"
+expect_error weights_no_directory "Cannot write the weights file .*: No such file or directory" $box -gnn_save_weights "$out/no/w.pt"
+expect_error csv_onto_directory   "Cannot write the csv file .*: Is a directory"                $box -gnn_output_csv "$out/adir"
+expect_error vtu_onto_directory   "Cannot write the vtk file .*: Is a directory"                $box -gnn_output_view "vtk:$out/adir"
+expect_error hdf5_onto_directory  "Cannot write the hdf5 file .*: Is a directory"               $box -gnn_output_view "hdf5:$out/adir"
+expect_error edges_onto_directory "Cannot write the edge file .*: Is a directory"               $box -gnn_output_edges "$out/adir"
+# the same outputs written where they can be: complete files under their names, nothing else
+if timeout 60 mpiexec --oversubscribe -n 2 "$ex1" $box -gnn_output_csv "$out/f.csv" -gnn_output_view "vtk:$out/f.vtu" -gnn_output_edges "$out/e.csv" -gnn_save_weights "$out/w.pt" >/dev/null 2>&1 &&
+   timeout 60 mpiexec --oversubscribe -n 2 "$ex1" $box -gnn_output_view "hdf5:$out/f.h5" >/dev/null 2>&1 &&
+   [ "$(tail -1 "$out/f.vtu")" = "</VTKFile>" ] && [ "$(wc -l < "$out/f.csv")" -eq 17 ] && [ -s "$out/e.csv" ] && [ -s "$out/w.pt" ] && [ -s "$out/f.h5" ]; then
+  echo "ok   outputs_written: $(cd "$out" && ls | tr '\n' ' ')"; passed=$((passed+1))
+else
+  echo "FAIL outputs_written: $(ls "$out")"; failed=$((failed+1))
+fi
+left=$(find "$tmp" -name '*.tmp')
+if [ -z "$left" ]; then echo "ok   no_temporary_files"; passed=$((passed+1)); else echo "FAIL temporary files left behind: $left"; failed=$((failed+1)); fi
 
 # Training samples with an Inf (example 2, snapshot files, the target of sample 1 of 4): the default
 # policy stops at step 1; -gnn_train_nonfinite skip skips steps 1 and 5 of 8 (each reported by the

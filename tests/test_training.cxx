@@ -1,6 +1,10 @@
 /* Consistent training: N ranks against the 1-rank run (PETSC_COMM_SELF on rank 0, same options) */
 #include "gnntest.hpp"
 #include <petscgnntrain.h>
+#include <algorithm>
+#include <cstring>
+#include <dirent.h>
+#include <sys/stat.h>
 
 namespace {
 
@@ -341,6 +345,69 @@ TEST(NonFinite, TooManySkipsInARowIsAnError)
   for (int u : r.unchanged) EXPECT_TRUE(u);
   EXPECT_TRUE(r.finite);
   if (Rank() == 0) std::printf("  skip limit: %s\n", r.message.c_str());
+}
+
+/* Outputs (node fields as CSV, VTU and HDF5, edges, weights) are written to FILE.tmp and renamed
+   when complete. One that cannot be written is the same error on every rank: a directory that does
+   not exist, or a directory in the file's place (the temporary file is written in full, the rename
+   fails). No temporary file is left behind, failed or not. */
+TEST(Outputs, FailedWritesAreErrorsOnEveryRankAndLeaveNoTemporaryFile)
+{
+  char dir[PETSC_MAX_PATH_LEN];
+  TestCall(PetscSNPrintf(dir, sizeof(dir), "test_training_outputs_%d", (int)getpid()));
+  MPI_Bcast(dir, sizeof(dir), MPI_CHAR, 0, PETSC_COMM_WORLD);
+  if (Rank() == 0) {
+    EXPECT_EQ(mkdir(dir, 0700), 0);
+    EXPECT_EQ(mkdir((std::string(dir) + "/adir").c_str(), 0700), 0);
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
+  {
+    ScopedOptions     o(kMesh);
+    GNNSetup          s(PETSC_COMM_WORLD);
+    Vec               x;
+    const std::string d = dir;
+    s.Fields(&x, NULL);
+    Vec               f[]  = {x};
+    const char *const nm[] = {"u"};
+    /* each output to a file name: csv, vtk or hdf5 node fields, edges, weights */
+    auto write = [&](const std::string &kind, const std::string &file) -> PetscErrorCode {
+      if (kind == "edges") return GNNGraphWriteEdges(s.graph, file.c_str());
+      if (kind == "weights") return GNNSaveWeights(s.gnn, file.c_str());
+      return GNNGraphWriteNodeFields(s.graph, (kind + ":" + file).c_str(), 1, f, nm);
+    };
+    const std::vector<std::string> kinds = {"csv", "vtk", "hdf5", "edges", "weights"};
+    TestCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    for (const std::string &kind : kinds)
+      for (const std::string &target : {d + "/no/such/file", d + "/adir"}) {
+        PetscErrorCode ierr = write(kind, target);
+        const char    *text;
+        char          *spec = NULL;
+        PetscErrorMessage(ierr, &text, &spec);
+        const std::string msg = spec ? spec : "";
+        EXPECT_EQ(ierr, PETSC_ERR_FILE_WRITE) << "rank " << Rank() << ", " << kind << " to " << target << ": " << msg;
+        EXPECT_NE(msg.find("Cannot write the"), std::string::npos) << msg;
+        EXPECT_NE(msg.find(target), std::string::npos) << msg;
+        /* HDF5 reports a missing directory in its own words, if any */
+        if (target == d + "/adir") EXPECT_NE(msg.find("Is a directory"), std::string::npos) << msg;
+        else if (kind != "hdf5") EXPECT_NE(msg.find("No such file or directory"), std::string::npos) << msg;
+      }
+    TestCall(PetscPopErrorHandler());
+    for (const std::string &kind : kinds) TestCall(write(kind, d + "/" + kind));
+    TestCall(VecDestroy(&x));
+  }
+  if (Rank() == 0) { /* the directory holds what succeeded and nothing else */
+    std::vector<std::string> names;
+    DIR                     *dp = opendir(dir);
+    EXPECT_TRUE(dp != NULL);
+    for (struct dirent *e; dp && (e = readdir(dp));)
+      if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) names.push_back(e->d_name);
+    if (dp) closedir(dp);
+    std::sort(names.begin(), names.end());
+    const std::vector<std::string> expected = {"adir", "csv", "edges", "hdf5", "vtk", "weights"};
+    EXPECT_EQ(names, expected);
+    for (const std::string &n : names) std::remove((std::string(dir) + "/" + n).c_str());
+    EXPECT_EQ(rmdir(dir), 0);
+  }
 }
 
 } // namespace
