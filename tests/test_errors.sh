@@ -4,6 +4,7 @@
 # of every rank once, from rank 0: that each rank returns the error is checked in test_training
 # (NonFinite.*, Outputs.*). Outputs that cannot be written leave no temporary file; non-finite
 # training samples stop training with an error, or are skipped with -gnn_train_nonfinite skip.
+# Unused (misspelt) options are reported at the end of a run.
 # Usage: test_errors.sh BUILD_DIR SOURCE_DIR
 set -u
 build=$1; src=$2
@@ -114,6 +115,27 @@ else
 fi
 if [ "$(wc -l < "$tmp/h_error.csv")" -eq 2 ]; then echo "ok   nonfinite_error_history: the stopped run recorded step 0 only"; passed=$((passed+1))
 else echo "FAIL nonfinite_error_history: $(cat "$tmp/h_error.csv")"; failed=$((failed+1)); fi
+
+# Unused options (a misspelt -gnn_hiden 64 is otherwise ignored without a word): the examples warn
+# at the end of a run that succeeds; -options_left gives PETSc's own report instead, -options_left 0
+# silences both; a run without unused options says nothing (options that PETSc reads only in
+# PetscFinalize, such as -options_view, count as used).
+# expect_run NAME PROG PRESENT_REGEX ABSENT_REGEX ARGS...: exit 0, PRESENT found (unless empty), ABSENT not
+expect_run() {
+  local name=$1 p=$2 present=$3 absent=$4; shift 4
+  local out rc
+  out=$(timeout 60 mpiexec --oversubscribe -n 2 "$p" "$@" 2>&1); rc=$?
+  if [ $rc -ne 0 ] || { [ -n "$present" ] && ! grep -Eq -- "$present" <<<"$out"; } || grep -Eq -- "$absent" <<<"$out"; then
+    echo "FAIL $name (exit $rc): expected '$present', not '$absent'; output was:"; tail -8 <<<"$out"; failed=$((failed+1)); return
+  fi
+  echo "ok   $name: $( { [ -n "$present" ] && grep -E -- "$present" <<<"$out" | head -1; } || echo "no '$absent'")"; passed=$((passed+1))
+}
+warned="WARNING! Option -"; petsc_left="Option left: name:"
+expect_run unused_option_ex1    "$ex1" "WARNING! Option -gnn_hiden 64 was set but not used" "$petsc_left" $box -gnn_hiden 64
+expect_run unused_option_ex2    "$ex2" "WARNING! Option -gnn_train_stesp 3 was set but not used" "$petsc_left" $box -gnn_train_steps 2 -gnn_train_stesp 3
+expect_run unused_options_left  "$ex1" "Option left: name:-gnn_hiden value: 64" "$warned" $box -gnn_hiden 64 -options_left
+expect_run unused_options_left0 "$ex1" "" "$warned|$petsc_left" $box -gnn_hiden 64 -options_left 0
+expect_run no_unused_options    "$ex1" "" "$warned|$petsc_left" $box -gnn_hidden 16 -gnn_view -options_view -log_view :/dev/null
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
