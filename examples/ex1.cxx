@@ -17,6 +17,7 @@ static const char help[] = "Example 1: evaluate a GNN on a mesh graph distribute
 #include <petscgnndata.h>
 #include <petscdmplex.h>
 #include "exsetup.h"
+#include "exoptions.h"
 
 int main(int argc, char **argv)
 {
@@ -30,6 +31,7 @@ int main(int argc, char **argv)
 
   PetscFunctionBeginUser;
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
+  PetscCall(ExampleWarnUnusedOptions());
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Example 1 options", "GNN");
   PetscCall(PetscOptionsString("-gnn_output_csv", "Write coordinates, input and output per node (natural order)", "GNNGraphWriteNodeFields", csv, csv, sizeof(csv), NULL));
   PetscCall(PetscOptionsString("-gnn_output_view", "Write the fields for ParaView: vtk:FILE.vtu or hdf5:FILE.h5", "GNNGraphWriteNodeFields", view, view, sizeof(view), &flg));

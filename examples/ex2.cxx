@@ -18,6 +18,7 @@ static const char help[] = "Example 2: train a GNN surrogate on a mesh graph dis
 #include <petscdmplex.h>
 #include "exsetup.h"
 #include <vector>
+#include "exoptions.h"
 
 typedef struct {
   GNNGraph  graph;
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
 
   PetscFunctionBeginUser;
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
+  PetscCall(ExampleWarnUnusedOptions());
   rc.output[0] = 0;
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Example 2 options", "GNN");
   PetscCall(PetscOptionsInt("-gnn_task_samples", "Built-in task: snapshot pairs", NULL, nsamples, &nsamples, NULL));

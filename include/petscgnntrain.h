@@ -10,6 +10,7 @@
      -gnn_train_clip 0 (global gradient norm; 0: off)  -gnn_train_normalize  -gnn_train_noise 0
      -gnn_train_monitor  -gnn_train_monitor_every 1  -gnn_train_history FILE
      -gnn_checkpoint FILE  -gnn_checkpoint_every k  -gnn_resume FILE  -gnn_train_view
+     -gnn_train_nonfinite error|skip  -gnn_train_nonfinite_max 10
 */
 #ifndef PETSCGNNTRAIN_H
 #define PETSCGNNTRAIN_H
@@ -24,6 +25,14 @@ typedef enum {
 } GNNOptimizerType;
 PETSC_EXTERN const char *const GNNOptimizerTypes[];
 
+/* What a training step whose loss or gradient is not finite (NaN, Inf) does: stop with an error
+   (the default), or leave the weights and the optimiser state as they are and go on */
+typedef enum {
+  GNN_TRAIN_NONFINITE_ERROR,
+  GNN_TRAIN_NONFINITE_SKIP
+} GNNTrainNonFinitePolicy;
+PETSC_EXTERN const char *const GNNTrainNonFinitePolicies[];
+
 PETSC_EXTERN PetscClassId GNNTRAINER_CLASSID;
 
 PETSC_EXTERN PetscErrorCode GNNTrainerCreate(MPI_Comm, GNNTrainer *);
@@ -34,6 +43,10 @@ PETSC_EXTERN PetscErrorCode GNNTrainerGetNumSamples(GNNTrainer, PetscInt *);
 PETSC_EXTERN PetscErrorCode GNNTrainerSetNodeWeights(GNNTrainer, Vec);
 PETSC_EXTERN PetscErrorCode GNNTrainerSetSteps(GNNTrainer, PetscInt);
 PETSC_EXTERN PetscErrorCode GNNTrainerSetLearningRate(GNNTrainer, PetscReal, PetscReal, PetscInt);
+/* The policy, and for skip the most consecutive steps skipped before it is an error */
+PETSC_EXTERN PetscErrorCode GNNTrainerSetNonFinitePolicy(GNNTrainer, GNNTrainNonFinitePolicy, PetscInt);
+/* Steps skipped for a non-finite loss or gradient by this object: in all, and in a row up to now */
+PETSC_EXTERN PetscErrorCode GNNTrainerGetNonFiniteSkipped(GNNTrainer, PetscInt *, PetscInt *);
 PETSC_EXTERN PetscErrorCode GNNTrainerSetOptionsPrefix(GNNTrainer, const char[]);
 PETSC_EXTERN PetscErrorCode GNNTrainerAppendOptionsPrefix(GNNTrainer, const char[]);
 PETSC_EXTERN PetscErrorCode GNNTrainerSetFromOptions(GNNTrainer);
@@ -42,7 +55,8 @@ PETSC_EXTERN PetscErrorCode GNNTrainerView(GNNTrainer, PetscViewer);
 PETSC_EXTERN PetscErrorCode GNNTrainerViewFromOptions(GNNTrainer, PetscObject, const char[]);
 PETSC_EXTERN PetscErrorCode GNNTrainerDestroy(GNNTrainer *);
 
-/* One optimiser step on the next sample (sample = step mod number of samples); returns its loss */
+/* One optimiser step on the next sample (sample = step mod number of samples); returns its loss
+   (not finite for a step skipped by -gnn_train_nonfinite skip) */
 PETSC_EXTERN PetscErrorCode GNNTrainerStep(GNNTrainer, PetscReal *);
 /* Steps until the configured number of steps; writes monitor, history, checkpoints, final weights */
 PETSC_EXTERN PetscErrorCode GNNTrainerTrain(GNNTrainer);

@@ -1,13 +1,32 @@
-/* Whole-file I/O shared by weights and checkpoints (src/sys/fileio.cxx) */
+/* Whole-file I/O shared by weights and checkpoints, and the one way the library writes an output
+   file (src/sys/fileio.cxx) */
 #ifndef GNNFILEIO_H
 #define GNNFILEIO_H
 
 #include <petscsys.h>
+#include <cstdio>
+#include <string>
 #include <vector>
 
 /* Rank 0 reads the file and every rank gets its bytes; found = false if it cannot be opened */
 PETSC_INTERN PetscErrorCode GNNReadFileEverywhere_Private(MPI_Comm, const char[], std::vector<char> &, PetscBool *);
-/* Rank 0 writes FILE.tmp, syncs it and renames it to FILE: a crash leaves the old FILE intact */
-PETSC_INTERN PetscErrorCode GNNWriteFileAtomic_Private(MPI_Comm, const char[], const std::vector<char> &, PetscBool *);
+
+/* Atomic output. A file is written as FILE.tmp in FILE's directory (a rename is atomic only within
+   one file system), synced, and renamed to FILE when complete: FILE is always the previous file or
+   the whole new one, never a fragment. On failure the temporary file is removed and errno says why.
+   These run on the writing rank alone; GNNCheckWritten_Private() then makes the outcome collective. */
+std::string GNNAtomicTempName_Private(const char[]);
+/* FILE.tmp opened for writing, or NULL (errno set) */
+PETSC_INTERN FILE *GNNAtomicOpen_Private(const char[]);
+/* Closes the stream of GNNAtomicOpen_Private() and, if good and no write to it failed, syncs it and
+   renames it to FILE; returns whether FILE is now the new file */
+PETSC_INTERN int GNNAtomicClose_Private(FILE *, const char[], int);
+/* The same for a writer that opens GNNAtomicTempName_Private(FILE) by name itself (HDF5) */
+PETSC_INTERN int GNNAtomicCommit_Private(const char[], int);
+/* Collective: the outcome of rank 0's write of FILE (good; errno otherwise) as the same error on
+   every rank: "Cannot write the <what> FILE: <reason>" */
+PETSC_INTERN PetscErrorCode GNNCheckWritten_Private(MPI_Comm, int, int, const char[], const char[]);
+/* Rank 0 writes the bytes to FILE atomically; an error on every rank if that fails */
+PETSC_INTERN PetscErrorCode GNNWriteFileAtomic_Private(MPI_Comm, const char[], const char[], const std::vector<char> &);
 
 #endif

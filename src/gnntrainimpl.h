@@ -25,25 +25,30 @@ struct GNNTrainerState {
 
 struct _p_GNNTrainer {
   PETSCHEADER(int);
-  GNN              gnn;
-  Vec              weights; /* per-node loss weights, or NULL */
-  Vec              xnoisy;
-  PetscInt         step;
-  PetscBool        normalize;
-  PetscReal        noise;
-  PetscInt         noiseSeed;
-  PetscBool        monitor;
-  PetscInt         monitorEvery;
-  char             historyFile[PETSC_MAX_PATH_LEN];
-  char             checkpointFile[PETSC_MAX_PATH_LEN];
-  PetscInt         checkpointEvery;
-  char             resumeFile[PETSC_MAX_PATH_LEN];
-  PetscBool        setupcalled;
-  PetscLogDouble   trainStart;
-  GNNTrainerState *s;
+  GNN                     gnn;
+  Vec                     weights; /* per-node loss weights, or NULL */
+  Vec                     xnoisy;
+  PetscInt                step;
+  PetscBool               normalize;
+  PetscReal               noise;
+  PetscInt                noiseSeed;
+  PetscBool               monitor;
+  PetscInt                monitorEvery;
+  char                    historyFile[PETSC_MAX_PATH_LEN];
+  char                    checkpointFile[PETSC_MAX_PATH_LEN];
+  PetscInt                checkpointEvery;
+  char                    resumeFile[PETSC_MAX_PATH_LEN];
+  GNNTrainNonFinitePolicy nonfinite;
+  PetscInt                nonfiniteMax;     /* most consecutive skipped steps */
+  PetscInt                skipped, skipRun; /* steps skipped: in all, in a row up to now */
+  PetscBool               setupcalled;
+  PetscLogDouble          trainStart;
+  GNNTrainerState        *s;
 };
 
-PETSC_INTERN PetscErrorCode GNNOptimizerUpdate_Private(GNNOptimizer &, PetscInt, std::vector<double> &, std::vector<double> &, PetscReal *, PetscReal *);
+/* The global norm of the gradient (every rank holds the same gradient) */
+PETSC_INTERN PetscReal      GNNGradientNorm_Private(const std::vector<double> &);
+PETSC_INTERN PetscErrorCode GNNOptimizerUpdate_Private(GNNOptimizer &, PetscInt, std::vector<double> &, std::vector<double> &, PetscReal, PetscReal *);
 PETSC_INTERN PetscReal      GNNOptimizerLearningRate_Private(const GNNOptimizer &, PetscInt);
 /* The first setting of the optimiser out of its range (or not finite), in words; "" when all are
    valid: the options and the checkpoints are checked by this one function */
@@ -51,6 +56,6 @@ std::string GNNOptimizerInvalid_Private(const GNNOptimizer &);
 PETSC_INTERN PetscErrorCode GNNTrainerAddNoise_Private(GNNTrainer, Vec, Vec);
 PETSC_INTERN PetscErrorCode GNNTrainerHistoryRestart_Private(GNNTrainer);
 PETSC_INTERN PetscErrorCode GNNTrainerHistoryAppend_Private(GNNTrainer, PetscInt, PetscReal);
-PETSC_INTERN PetscErrorCode GNNTrainerMonitor_Private(GNNTrainer, PetscReal, PetscReal, PetscReal, PetscLogDouble);
+PETSC_INTERN PetscErrorCode GNNTrainerMonitor_Private(GNNTrainer, PetscReal, PetscReal, PetscReal, PetscLogDouble, PetscBool);
 
 #endif

@@ -1,6 +1,10 @@
 /* Consistent training: N ranks against the 1-rank run (PETSC_COMM_SELF on rank 0, same options) */
 #include "gnntest.hpp"
 #include <petscgnntrain.h>
+#include <algorithm>
+#include <cstring>
+#include <dirent.h>
+#include <sys/stat.h>
 
 namespace {
 
@@ -250,6 +254,188 @@ TEST(Data, NaturalOrderFilesAreRankCountIndependent)
   if (Rank() == 0) {
     EXPECT_TRUE(ReadsBack(PETSC_COMM_SELF, file));
     remove(file);
+  }
+}
+
+/* The non-finite policy (-gnn_train_nonfinite): one target value of a sample is Inf on the last rank
+   only (sample 1 of 4, or every sample). That rank's loss and gradient are then not finite, and so
+   are every rank's once summed. Steps are taken one at a time with errors returned, not aborted, so
+   each rank checks its own outcome (a rank that went on or hung would fail or time out the test). */
+struct NonFiniteRun {
+  std::vector<PetscErrorCode> ierr;      /* per step taken: 0 or the error */
+  std::string                 message;   /* the error's, if any */
+  std::vector<int>            unchanged; /* per step applied or skipped: weights bitwise the same after it */
+  std::vector<double>         loss;
+  bool                        finite  = true; /* the weights at the end */
+  PetscInt                    skipped = -1;
+};
+
+NonFiniteRun TrainNonFinite(MPI_Comm comm, const std::string &opts, PetscInt steps, bool everySample)
+{
+  ScopedOptions       o(kMesh + "-gnn_precision float64 -gnn_train_lr 1e-3 -gnn_train_steps 12 " + opts);
+  GNNSetup            s(comm);
+  GNNTrainer          tr;
+  Vec                 x, y;
+  PetscMPIInt         rank, size;
+  PetscInt            np, nO;
+  PetscScalar        *a;
+  NonFiniteRun        r;
+  std::vector<double> before, after;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  TestCall(GNNTrainerCreate(comm, &tr));
+  TestCall(GNNTrainerSetGNN(tr, s.gnn));
+  TestCall(GNNTrainerSetFromOptions(tr));
+  TestCall(GNNGraphGetSizes(s.graph, &nO, NULL, NULL, NULL));
+  EXPECT_GT(nO, 0) << "rank " << rank << " owns no node, so the Inf would not be where the test says";
+  TestCall(GNNGraphCreateNodeVec(s.graph, s.dim, &x));
+  TestCall(GNNGraphCreateNodeVec(s.graph, s.dim, &y));
+  for (int k = 0; k < 4; k++) {
+    TestCall(GNNDataTaylorGreen(s.graph, 0.25 * k, 0.1, x));
+    TestCall(GNNDataTaylorGreen(s.graph, 0.25 * (k + 1), 0.1, y));
+    if ((k == 1 || everySample) && rank == size - 1 && nO > 0) {
+      TestCall(VecGetArray(y, &a));
+      a[s.dim * (nO / 2)] = PETSC_INFINITY;
+      TestCall(VecRestoreArray(y, &a));
+    }
+    TestCall(GNNTrainerAddSample(tr, x, y));
+  }
+  TestCall(GNNGetNumParameters(s.gnn, &np));
+  before.resize(np);
+  after.resize(np);
+  TestCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  for (PetscInt k = 0; k < steps; k++) {
+    PetscReal      l = 0;
+    PetscErrorCode ierr;
+    TestCall(GNNGetParameters(s.gnn, before.data()));
+    ierr = GNNTrainerStep(tr, &l);
+    r.ierr.push_back(ierr);
+    if (ierr) {
+      const char *text;
+      char       *spec = NULL;
+      PetscErrorMessage(ierr, &text, &spec);
+      r.message = spec ? spec : "";
+      break;
+    }
+    TestCall(GNNGetParameters(s.gnn, after.data()));
+    r.unchanged.push_back(before == after);
+    r.loss.push_back(l);
+  }
+  TestCall(PetscPopErrorHandler());
+  TestCall(GNNGetParameters(s.gnn, after.data()));
+  for (double p : after) r.finite = r.finite && std::isfinite(p);
+  TestCall(GNNTrainerGetNonFiniteSkipped(tr, &r.skipped, NULL));
+  TestCall(VecDestroy(&x));
+  TestCall(VecDestroy(&y));
+  TestCall(GNNTrainerDestroy(&tr));
+  return r;
+}
+
+/* error (the default): step 1 (sample 1) stops with PETSC_ERR_FP on every rank, naming the step,
+   with the weights of step 0 */
+TEST(NonFinite, ErrorStopsEveryRank)
+{
+  NonFiniteRun r = TrainNonFinite(PETSC_COMM_WORLD, "", 4, false);
+  EXPECT_EQ(r.ierr.size(), 2u) << "rank " << Rank();
+  EXPECT_EQ(r.ierr.back(), PETSC_ERR_FP) << "rank " << Rank();
+  EXPECT_NE(r.message.find("Training step 1 (sample 1)"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("not finite"), std::string::npos) << r.message;
+  EXPECT_TRUE(r.finite);
+  EXPECT_EQ(r.skipped, 0);
+  if (Rank() == 0) std::printf("  error: %s\n", r.message.c_str());
+}
+
+/* skip: steps 1, 5 and 9 leave the weights bitwise as they were, every other step changes them;
+   the losses of the skipped steps are the non-finite ones; with at most 1 skip in a row allowed,
+   the run goes on because the count restarts after each good step */
+TEST(NonFinite, SkipLeavesWeightsAndGoesOn)
+{
+  NonFiniteRun r = TrainNonFinite(PETSC_COMM_WORLD, "-gnn_train_nonfinite skip -gnn_train_nonfinite_max 1", 12, false);
+  EXPECT_EQ(r.ierr.size(), 12u) << "rank " << Rank() << ": " << r.message;
+  for (size_t k = 0; k < r.ierr.size(); k++) EXPECT_EQ(r.ierr[k], 0) << "step " << k;
+  EXPECT_EQ(r.skipped, 3);
+  for (size_t k = 0; k < r.unchanged.size(); k++) {
+    EXPECT_EQ(r.unchanged[k], k % 4 == 1) << "rank " << Rank() << ", step " << k << ": weights " << (r.unchanged[k] ? "unchanged" : "changed");
+    EXPECT_EQ(std::isfinite(r.loss[k]), k % 4 != 1) << "rank " << Rank() << ", step " << k << ": loss " << r.loss[k];
+  }
+  EXPECT_TRUE(r.finite);
+}
+
+/* skip with every sample bad: -gnn_train_nonfinite_max 3 skips steps 0-2, step 3 is an error on
+   every rank */
+TEST(NonFinite, TooManySkipsInARowIsAnError)
+{
+  NonFiniteRun r = TrainNonFinite(PETSC_COMM_WORLD, "-gnn_train_nonfinite skip -gnn_train_nonfinite_max 3", 12, true);
+  EXPECT_EQ(r.ierr.size(), 4u) << "rank " << Rank();
+  EXPECT_EQ(r.ierr.back(), PETSC_ERR_FP) << "rank " << Rank();
+  EXPECT_NE(r.message.find("Training step 3 (sample 3)"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("4 steps in a row"), std::string::npos) << r.message;
+  EXPECT_EQ(r.skipped, 3);
+  for (int u : r.unchanged) EXPECT_TRUE(u);
+  EXPECT_TRUE(r.finite);
+  if (Rank() == 0) std::printf("  skip limit: %s\n", r.message.c_str());
+}
+
+/* Outputs (node fields as CSV, VTU and HDF5, edges, weights) are written to FILE.tmp and renamed
+   when complete. One that cannot be written is the same error on every rank: a directory that does
+   not exist, or a directory in the file's place (the temporary file is written in full, the rename
+   fails). No temporary file is left behind, failed or not. */
+TEST(Outputs, FailedWritesAreErrorsOnEveryRankAndLeaveNoTemporaryFile)
+{
+  char dir[PETSC_MAX_PATH_LEN];
+  TestCall(PetscSNPrintf(dir, sizeof(dir), "test_training_outputs_%d", (int)getpid()));
+  MPI_Bcast(dir, sizeof(dir), MPI_CHAR, 0, PETSC_COMM_WORLD);
+  if (Rank() == 0) {
+    EXPECT_EQ(mkdir(dir, 0700), 0);
+    EXPECT_EQ(mkdir((std::string(dir) + "/adir").c_str(), 0700), 0);
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
+  {
+    ScopedOptions     o(kMesh);
+    GNNSetup          s(PETSC_COMM_WORLD);
+    Vec               x;
+    const std::string d = dir;
+    s.Fields(&x, NULL);
+    Vec               f[]  = {x};
+    const char *const nm[] = {"u"};
+    /* each output to a file name: csv, vtk or hdf5 node fields, edges, weights */
+    auto write = [&](const std::string &kind, const std::string &file) -> PetscErrorCode {
+      if (kind == "edges") return GNNGraphWriteEdges(s.graph, file.c_str());
+      if (kind == "weights") return GNNSaveWeights(s.gnn, file.c_str());
+      return GNNGraphWriteNodeFields(s.graph, (kind + ":" + file).c_str(), 1, f, nm);
+    };
+    const std::vector<std::string> kinds = {"csv", "vtk", "hdf5", "edges", "weights"};
+    TestCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    for (const std::string &kind : kinds)
+      for (const std::string &target : {d + "/no/such/file", d + "/adir"}) {
+        PetscErrorCode ierr = write(kind, target);
+        const char    *text;
+        char          *spec = NULL;
+        PetscErrorMessage(ierr, &text, &spec);
+        const std::string msg = spec ? spec : "";
+        EXPECT_EQ(ierr, PETSC_ERR_FILE_WRITE) << "rank " << Rank() << ", " << kind << " to " << target << ": " << msg;
+        EXPECT_NE(msg.find("Cannot write the"), std::string::npos) << msg;
+        EXPECT_NE(msg.find(target), std::string::npos) << msg;
+        /* HDF5 reports a missing directory in its own words, if any */
+        if (target == d + "/adir") EXPECT_NE(msg.find("Is a directory"), std::string::npos) << msg;
+        else if (kind != "hdf5") EXPECT_NE(msg.find("No such file or directory"), std::string::npos) << msg;
+      }
+    TestCall(PetscPopErrorHandler());
+    for (const std::string &kind : kinds) TestCall(write(kind, d + "/" + kind));
+    TestCall(VecDestroy(&x));
+  }
+  if (Rank() == 0) { /* the directory holds what succeeded and nothing else */
+    std::vector<std::string> names;
+    DIR                     *dp = opendir(dir);
+    EXPECT_TRUE(dp != NULL);
+    for (struct dirent *e; dp && (e = readdir(dp));)
+      if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) names.push_back(e->d_name);
+    if (dp) closedir(dp);
+    std::sort(names.begin(), names.end());
+    const std::vector<std::string> expected = {"adir", "csv", "edges", "hdf5", "vtk", "weights"};
+    EXPECT_EQ(names, expected);
+    for (const std::string &n : names) std::remove((std::string(dir) + "/" + n).c_str());
+    EXPECT_EQ(rmdir(dir), 0);
   }
 }
 

@@ -16,6 +16,7 @@ static const char help[] = "Example 3: the unsteady incompressible Navier-Stokes
 #include "flow.h"
 #include <math.h>
 #include <string.h>
+#include "../exoptions.h"
 
 static PetscErrorCode coord_u(PetscInt dim, PetscReal t, const PetscReal x[], PetscInt Nc, PetscScalar *u, void *ctx)
 {
@@ -115,6 +116,7 @@ int main(int argc, char **argv)
 
   PetscFunctionBeginUser;
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
+  PetscCall(ExampleWarnUnusedOptions());
   PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
   PetscCall(PetscTime(&t0));
   PetscCall(FlowCreate(PETSC_COMM_WORLD, &flow));

@@ -26,6 +26,7 @@ static const char help[] = "Example 4 (the main job): a PETSc flow solver and a 
 #include <string>
 #include <vector>
 #include "flow.h"
+#include "../exoptions.h"
 
 /* Reference states of the solver, recorded every k steps after training stopped */
 typedef struct {
@@ -79,6 +80,7 @@ int main(int argc, char **argv)
 
   PetscFunctionBeginUser;
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
+  PetscCall(ExampleWarnUnusedOptions());
   PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Example 4 options", "GNN");
   PetscCall(PetscOptionsInt("-insitu_every", "Solver steps per sample", NULL, every, &every, NULL));

@@ -43,7 +43,6 @@ PetscErrorCode GNNTrainerSaveCheckpoint(GNNTrainer tr, const char file[])
 {
   MPI_Comm          comm = PetscObjectComm((PetscObject)tr);
   std::vector<char> bytes;
-  PetscBool         ok;
   GNNOptimizer     &o = tr->s->opt;
 
   PetscFunctionBegin;
@@ -61,8 +60,7 @@ PetscErrorCode GNNTrainerSaveCheckpoint(GNNTrainer tr, const char file[])
     GNNStateToDict_Private(tr->gnn, d, "model.");
     bytes = torch::pickle_save(c10::IValue(d));
   });
-  PetscCall(GNNWriteFileAtomic_Private(comm, file, bytes, &ok));
-  PetscCheck(ok, comm, PETSC_ERR_FILE_WRITE, "Cannot write the checkpoint %s", file);
+  PetscCall(GNNWriteFileAtomic_Private(comm, "checkpoint", file, bytes));
   PetscFunctionReturn(0);
 }
 

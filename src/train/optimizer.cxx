@@ -29,22 +29,26 @@ PetscReal GNNOptimizerLearningRate_Private(const GNNOptimizer &o, PetscInt s)
   return o.lrMin + 0.5 * (o.lr - o.lrMin) * (1 + std::cos(PETSC_PI * progress));
 }
 
-/* One update of p with gradient g at step s; returns the learning rate used and the gradient norm
-   before clipping */
-PetscErrorCode GNNOptimizerUpdate_Private(GNNOptimizer &o, PetscInt s, std::vector<double> &p, std::vector<double> &g, PetscReal *lrUsed, PetscReal *gnorm)
+PetscReal GNNGradientNorm_Private(const std::vector<double> &g)
+{
+  double norm2 = 0;
+  for (double gk : g) norm2 += gk * gk;
+  return std::sqrt(norm2);
+}
+
+/* One update of p with gradient g (of norm gnorm, before clipping) at step s; returns the learning
+   rate used */
+PetscErrorCode GNNOptimizerUpdate_Private(GNNOptimizer &o, PetscInt s, std::vector<double> &p, std::vector<double> &g, PetscReal gnorm, PetscReal *lrUsed)
 {
   const size_t n = p.size();
-  double       norm2 = 0;
 
   PetscFunctionBegin;
   if (o.m.size() != n) {
     o.m.assign(n, 0.0);
     o.v.assign(n, 0.0);
   }
-  for (size_t k = 0; k < n; k++) norm2 += g[k] * g[k];
-  *gnorm = std::sqrt(norm2);
-  if (o.clip > 0 && *gnorm > o.clip) {
-    const double scale = o.clip / (*gnorm + 1e-6);
+  if (o.clip > 0 && gnorm > o.clip) {
+    const double scale = o.clip / (gnorm + 1e-6);
     for (size_t k = 0; k < n; k++) g[k] *= scale;
   }
   const double lr = GNNOptimizerLearningRate_Private(o, s), t = (double)(s + 1);

@@ -1,7 +1,10 @@
 /* GNNTrainer interface: creation, options, set-up, the training loop, monitor and history */
 #include "gnntrainimpl.h"
 
-const char *const GNNOptimizerTypes[] = {"adam", "adamw", "GNNOptimizerType", "GNN_OPTIMIZER_", NULL};
+#include <cmath>
+
+const char *const GNNOptimizerTypes[]         = {"adam", "adamw", "GNNOptimizerType", "GNN_OPTIMIZER_", NULL};
+const char *const GNNTrainNonFinitePolicies[] = {"error", "skip", "GNNTrainNonFinitePolicy", "GNN_TRAIN_NONFINITE_", NULL};
 
 PetscErrorCode GNNTrainerCreate(MPI_Comm comm, GNNTrainer *trainer)
 {
@@ -14,6 +17,8 @@ PetscErrorCode GNNTrainerCreate(MPI_Comm comm, GNNTrainer *trainer)
   tr->s            = new GNNTrainerState;
   tr->monitorEvery = 1;
   tr->noiseSeed    = -1;
+  tr->nonfinite    = GNN_TRAIN_NONFINITE_ERROR;
+  tr->nonfiniteMax = 10;
   *trainer         = tr;
   PetscFunctionReturn(0);
 }
@@ -101,6 +106,36 @@ PetscErrorCode GNNTrainerSetLearningRate(GNNTrainer tr, PetscReal lr, PetscReal 
   PetscFunctionReturn(0);
 }
 
+/*@C
+  GNNTrainerSetNonFinitePolicy - What a step whose loss or gradient norm is NaN or Inf does:
+  GNN_TRAIN_NONFINITE_ERROR stops with an error before anything of the step is applied or written;
+  GNN_TRAIN_NONFINITE_SKIP leaves the weights and the optimiser state untouched, counts the step as
+  skipped and goes on, until more than maxConsecutive steps in a row were skipped (then an error).
+  A skipped step still advances the step (so the next step takes the next sample and the schedule
+  goes on) and its loss is recorded as it was in the history.
+@*/
+PetscErrorCode GNNTrainerSetNonFinitePolicy(GNNTrainer tr, GNNTrainNonFinitePolicy policy, PetscInt maxConsecutive)
+{
+  MPI_Comm comm = PetscObjectComm((PetscObject)tr);
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  PetscCheck(policy == GNN_TRAIN_NONFINITE_ERROR || policy == GNN_TRAIN_NONFINITE_SKIP, comm, PETSC_ERR_ARG_OUTOFRANGE, "Unknown non-finite policy %d", (int)policy);
+  PetscCheck(maxConsecutive >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_nonfinite_max must be positive, got %" PetscInt_FMT, maxConsecutive);
+  tr->nonfinite    = policy;
+  tr->nonfiniteMax = maxConsecutive;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNTrainerGetNonFiniteSkipped(GNNTrainer tr, PetscInt *total, PetscInt *consecutive)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  if (total) *total = tr->skipped;
+  if (consecutive) *consecutive = tr->skipRun;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode GNNTrainerSetOptionsPrefix(GNNTrainer tr, const char prefix[])
 {
   PetscFunctionBegin;
@@ -135,6 +170,9 @@ PetscErrorCode GNNTrainerViewFromOptions(GNNTrainer tr, PetscObject obj, const c
 . -gnn_train_beta1 <0.9>, -gnn_train_beta2 <0.999>, -gnn_train_eps <1e-8> - Adam constants
 . -gnn_train_weight_decay <0.01>  - AdamW's decoupled weight decay
 . -gnn_train_clip <0>             - clip the gradient to this global norm (0: off)
+. -gnn_train_nonfinite <error,skip> - a step with a NaN/Inf loss or gradient: stop with an error
+                                    (default), or skip it (weights and optimiser state untouched)
+. -gnn_train_nonfinite_max <10>   - skip: most consecutive skipped steps; one more is an error
 . -gnn_train_normalize            - normalise inputs and outputs with statistics of the samples
 . -gnn_train_noise <0>            - standard deviation of the Gaussian noise added to the inputs
 . -gnn_train_seed <seed>          - seed of the noise (default: the GNN's -gnn_seed)
@@ -146,11 +184,12 @@ PetscErrorCode GNNTrainerViewFromOptions(GNNTrainer tr, PetscObject obj, const c
 @*/
 PetscErrorCode GNNTrainerSetFromOptions(GNNTrainer tr)
 {
-  GNNOptimizer &o = tr->s->opt;
-  PetscReal     lr = o.lr, lrMin = o.lrMin;
-  PetscInt      warmup = o.warmup, steps = o.steps;
-  PetscBool     flg;
-  MPI_Comm      comm = PetscObjectComm((PetscObject)tr);
+  GNNOptimizer           &o  = tr->s->opt;
+  PetscReal               lr = o.lr, lrMin = o.lrMin;
+  PetscInt                warmup = o.warmup, steps = o.steps, nonfiniteMax = tr->nonfiniteMax;
+  GNNTrainNonFinitePolicy nonfinite = tr->nonfinite;
+  PetscBool               flg;
+  MPI_Comm                comm = PetscObjectComm((PetscObject)tr);
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
@@ -171,6 +210,9 @@ PetscErrorCode GNNTrainerSetFromOptions(GNNTrainer tr)
     const std::string why = GNNOptimizerInvalid_Private(o);
     PetscCheck(why.empty(), comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_*: %s", why.c_str());
   }
+  PetscCall(PetscOptionsEnum("-gnn_train_nonfinite", "A step with a NaN/Inf loss or gradient: stop with an error, or skip it", "GNNTrainerSetNonFinitePolicy", GNNTrainNonFinitePolicies, (PetscEnum)nonfinite, (PetscEnum *)&nonfinite, NULL));
+  PetscCall(PetscOptionsInt("-gnn_train_nonfinite_max", "skip: most consecutive skipped steps (one more is an error)", "GNNTrainerSetNonFinitePolicy", nonfiniteMax, &nonfiniteMax, NULL));
+  PetscCall(GNNTrainerSetNonFinitePolicy(tr, nonfinite, nonfiniteMax));
   PetscCall(PetscOptionsBool("-gnn_train_normalize", "Normalise inputs and outputs with statistics of the samples", "GNNComputeNormalization", tr->normalize, &tr->normalize, NULL));
   PetscCall(PetscOptionsReal("-gnn_train_noise", "Standard deviation of the input noise", "GNNTrainerSetFromOptions", tr->noise, &tr->noise, NULL));
   PetscCheck(tr->noise >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_noise must be non-negative");
@@ -220,9 +262,39 @@ PetscErrorCode GNNTrainerSetUp(GNNTrainer tr)
   PetscFunctionReturn(0);
 }
 
+/* Whether step tr->step (on sample k) is applied: yes if its loss and gradient norm are finite;
+   otherwise an error or, with the skip policy, no (up to nonfiniteMax in a row). Called after the
+   gradient's sum over the ranks: a NaN or Inf on one rank is then in every rank's loss and gradient
+   (sums propagate them). The verdict is still reduced over the ranks: MPI does not promise the same
+   bits of a reduction on every rank, and ranks that disagreed here would split into one erroring
+   and others waiting in the next step's collective, or into different weights. */
+static PetscErrorCode GNNTrainerStepIsFinite(GNNTrainer tr, PetscInt k, PetscReal loss, PetscReal gnorm, PetscBool *apply)
+{
+  MPI_Comm comm = PetscObjectComm((PetscObject)tr);
+  int      bad  = !(std::isfinite((double)loss) && std::isfinite((double)gnorm));
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, comm));
+  *apply = bad ? PETSC_FALSE : PETSC_TRUE;
+  if (!bad) {
+    tr->skipRun = 0;
+    PetscFunctionReturn(0);
+  }
+  PetscCheck(tr->nonfinite == GNN_TRAIN_NONFINITE_SKIP, comm, PETSC_ERR_FP,
+             "Training step %" PetscInt_FMT " (sample %" PetscInt_FMT "): the loss (%e) or the gradient norm (%e) is not finite; the step was not applied and nothing of it written. Look for NaN/Inf in that sample's inputs and targets, the normalisation or the learning rate, or skip such steps with -gnn_train_nonfinite skip",
+             tr->step, k, (double)loss, (double)gnorm);
+  PetscCheck(tr->skipRun < tr->nonfiniteMax, comm, PETSC_ERR_FP, "Training step %" PetscInt_FMT " (sample %" PetscInt_FMT "): the loss (%e) or the gradient norm (%e) is not finite in %" PetscInt_FMT " steps in a row, more than -gnn_train_nonfinite_max %" PetscInt_FMT " allows to skip (%" PetscInt_FMT " steps skipped before)", tr->step, k,
+             (double)loss, (double)gnorm, tr->skipRun + 1, tr->nonfiniteMax, tr->skipped);
+  tr->skipped++;
+  tr->skipRun++;
+  PetscCall(PetscInfo(tr, "Step %" PetscInt_FMT " (sample %" PetscInt_FMT ") skipped: loss %e, gradient norm %e\n", tr->step, k, (double)loss, (double)gnorm));
+  PetscFunctionReturn(0);
+}
+
 /*@C
   GNNTrainerStep - One optimiser step on sample (step mod samples): loss and gradient over all
-  ranks, clipping, learning-rate schedule, Adam(W) update, the same on every rank.
+  ranks, the non-finite check, clipping, learning-rate schedule, Adam(W) update, the same on every
+  rank.
 @*/
 PetscErrorCode GNNTrainerStep(GNNTrainer tr, PetscReal *loss)
 {
@@ -230,6 +302,7 @@ PetscErrorCode GNNTrainerStep(GNNTrainer tr, PetscReal *loss)
   PetscInt         k;
   Vec              x;
   PetscReal        l, lr, gnorm;
+  PetscBool        apply;
   PetscLogDouble   t0, t1;
 
   PetscFunctionBegin;
@@ -246,14 +319,20 @@ PetscErrorCode GNNTrainerStep(GNNTrainer tr, PetscReal *loss)
     x = tr->xnoisy;
   }
   PetscCall(GNNComputeLossGradient(tr->gnn, x, s.y[k], tr->weights, &l, s.g.data()));
-  PetscCall(GNNGetParameters(tr->gnn, s.p.data()));
-  PetscCall(GNNOptimizerUpdate_Private(s.opt, tr->step, s.p, s.g, &lr, &gnorm));
-  PetscCall(GNNSetParameters(tr->gnn, s.p.data()));
+  gnorm = GNNGradientNorm_Private(s.g);
+  PetscCall(GNNTrainerStepIsFinite(tr, k, l, gnorm, &apply));
+  if (apply) {
+    PetscCall(GNNGetParameters(tr->gnn, s.p.data()));
+    PetscCall(GNNOptimizerUpdate_Private(s.opt, tr->step, s.p, s.g, gnorm, &lr));
+    PetscCall(GNNSetParameters(tr->gnn, s.p.data()));
+  } else lr = GNNOptimizerLearningRate_Private(s.opt, tr->step); /* for the monitor */
+  /* a skipped step's loss is kept as it was, so that history[i] stays the loss of step first + i */
   s.history.push_back(l);
   PetscCall(GNNTrainerHistoryAppend_Private(tr, tr->step, l));
   tr->step++;
   PetscCall(PetscTime(&t1));
-  if (tr->monitor && (tr->step % tr->monitorEvery == 0 || tr->step == s.opt.steps)) PetscCall(GNNTrainerMonitor_Private(tr, l, lr, gnorm, t1 - t0));
+  /* a skipped step is always reported: it is rare, and is what one looks for in the output */
+  if (tr->monitor && (tr->step % tr->monitorEvery == 0 || tr->step == s.opt.steps || !apply)) PetscCall(GNNTrainerMonitor_Private(tr, l, lr, gnorm, t1 - t0, (PetscBool)!apply));
   if (tr->checkpointFile[0] && tr->checkpointEvery > 0 && tr->step % tr->checkpointEvery == 0) PetscCall(GNNTrainerSaveCheckpoint(tr, tr->checkpointFile));
   if (loss) *loss = l;
   PetscFunctionReturn(0);
@@ -269,6 +348,7 @@ PetscErrorCode GNNTrainerTrain(GNNTrainer tr)
   PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
   PetscCall(GNNTrainerSetUp(tr));
   while (tr->step < tr->s->opt.steps) PetscCall(GNNTrainerStep(tr, NULL));
+  if (tr->skipped) PetscCall(PetscPrintf(PetscObjectComm((PetscObject)tr), "GNN train: %" PetscInt_FMT " step(s) skipped for a non-finite loss or gradient (-gnn_train_nonfinite skip)\n", tr->skipped));
   if (tr->checkpointFile[0]) PetscCall(GNNTrainerSaveCheckpoint(tr, tr->checkpointFile));
   PetscCall(GNNSaveWeightsFromOptions(tr->gnn));
   PetscFunctionReturn(0);
@@ -318,6 +398,8 @@ PetscErrorCode GNNTrainerView(GNNTrainer tr, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
   PetscCall(PetscViewerASCIIPrintf(viewer, "gradient clipping %s (%g), normalisation %s, input noise %g (seed %" PetscInt_FMT ")\n", o.clip > 0 ? "on" : "off", (double)o.clip, tr->normalize ? "on" : "off", (double)tr->noise, tr->noiseSeed));
   PetscCall(PetscViewerASCIIPrintf(viewer, "samples %" PetscInt_FMT ", step %" PetscInt_FMT "%s%s\n", (PetscInt)tr->s->x.size(), tr->step, tr->resumeFile[0] ? ", resumed from " : "", tr->resumeFile));
+  if (tr->nonfinite == GNN_TRAIN_NONFINITE_SKIP) PetscCall(PetscViewerASCIIPrintf(viewer, "non-finite loss or gradient: skip the step (at most %" PetscInt_FMT " in a row), %" PetscInt_FMT " skipped\n", tr->nonfiniteMax, tr->skipped));
+  else PetscCall(PetscViewerASCIIPrintf(viewer, "non-finite loss or gradient: error\n"));
   if (tr->checkpointFile[0]) PetscCall(PetscViewerASCIIPrintf(viewer, "checkpoint %s every %" PetscInt_FMT " steps\n", tr->checkpointFile, tr->checkpointEvery));
   PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(0);

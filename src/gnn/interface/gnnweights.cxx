@@ -60,7 +60,6 @@ PetscErrorCode GNNSaveWeights(GNN gnn, const char file[])
 {
   MPI_Comm          comm = PetscObjectComm((PetscObject)gnn);
   std::vector<char> bytes;
-  PetscBool         ok;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
@@ -70,8 +69,7 @@ PetscErrorCode GNNSaveWeights(GNN gnn, const char file[])
     GNNStateToDict_Private(gnn, dict, "");
     bytes = torch::pickle_save(c10::IValue(dict));
   });
-  PetscCall(GNNWriteFileAtomic_Private(comm, file, bytes, &ok));
-  PetscCheck(ok, comm, PETSC_ERR_FILE_WRITE, "Cannot write the weights file %s", file);
+  PetscCall(GNNWriteFileAtomic_Private(comm, "weights file", file, bytes));
   PetscFunctionReturn(0);
 }
 

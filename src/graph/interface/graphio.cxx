@@ -1,8 +1,11 @@
 /* Node fields to files (CSV, VTK, HDF5) in the natural order, so that a file does not depend on
-   the rank count. Rank 0 writes: these are outputs for inspection, not checkpoints. */
+   the rank count. Rank 0 writes, atomically (gnnfileio.h): a crash or a full disk leaves the
+   previous file or none, never a fragment under the file's name. */
 #include "gnngraphimpl.h"
+#include "gnnfileio.h"
 #include "sys/gnncollective.hpp"
 #include <petscviewerhdf5.h>
+#include <cerrno>
 #include <string>
 #include <vector>
 #include <algorithm>
@@ -30,14 +33,11 @@ static PetscErrorCode GatherFields(GNNGraph graph, PetscInt nf, Vec fields[], Na
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode WriteCSV(const char file[], PetscInt dim, PetscInt nf, const char *const names[], NaturalFields &nat, PetscBool *ok)
+/* The writers only print: a failed write is seen when the stream is closed (GNNAtomicClose_Private) */
+static void WriteCSV(FILE *fp, PetscInt dim, PetscInt nf, const char *const names[], NaturalFields &nat)
 {
   const char *axes[] = {"x", "y", "z"};
-  FILE       *fp     = fopen(file, "w");
 
-  PetscFunctionBegin;
-  *ok = fp ? PETSC_TRUE : PETSC_FALSE;
-  if (!fp) PetscFunctionReturn(0);
   for (PetscInt d = 0; d < dim; d++) fprintf(fp, "%s%s", d ? "," : "", axes[d]);
   for (PetscInt k = 0; k < nf; k++)
     for (PetscInt f = 0; f < nat.bs[k + 1]; f++) fprintf(fp, ",%s_%" PetscInt_FMT, names[k], f);
@@ -47,18 +47,11 @@ static PetscErrorCode WriteCSV(const char file[], PetscInt dim, PetscInt nf, con
       for (PetscInt f = 0; f < nat.bs[k]; f++) fprintf(fp, "%s%.17g", (k || f) ? "," : "", (double)PetscRealPart(nat.values[k][i * nat.bs[k] + f]));
     fprintf(fp, "\n");
   }
-  *ok = fclose(fp) == 0 ? PETSC_TRUE : PETSC_FALSE;
-  PetscFunctionReturn(0);
 }
 
 /* VTK XML unstructured grid: the nodes as points (one VTK_VERTEX cell each) with point data */
-static PetscErrorCode WriteVTU(const char file[], PetscInt dim, PetscInt nf, const char *const names[], NaturalFields &nat, PetscBool *ok)
+static void WriteVTU(FILE *fp, PetscInt dim, PetscInt nf, const char *const names[], NaturalFields &nat)
 {
-  FILE *fp = fopen(file, "w");
-
-  PetscFunctionBegin;
-  *ok = fp ? PETSC_TRUE : PETSC_FALSE;
-  if (!fp) PetscFunctionReturn(0);
   fprintf(fp, "<?xml version=\"1.0\"?>\n<VTKFile type=\"UnstructuredGrid\" version=\"0.1\" byte_order=\"LittleEndian\">\n<UnstructuredGrid>\n");
   fprintf(fp, "<Piece NumberOfPoints=\"%" PetscInt_FMT "\" NumberOfCells=\"%" PetscInt_FMT "\">\n<PointData>\n", nat.n, nat.n);
   for (PetscInt k = 0; k < nf; k++) {
@@ -77,26 +70,31 @@ static PetscErrorCode WriteVTU(const char file[], PetscInt dim, PetscInt nf, con
   fprintf(fp, "</DataArray>\n<DataArray type=\"UInt8\" Name=\"types\" format=\"ascii\">\n");
   for (PetscInt i = 0; i < nat.n; i++) fprintf(fp, "1\n");
   fprintf(fp, "</DataArray>\n</Cells>\n</Piece>\n</UnstructuredGrid>\n</VTKFile>\n");
-  *ok = fclose(fp) == 0 ? PETSC_TRUE : PETSC_FALSE;
-  PetscFunctionReturn(0);
 }
 
-/* HDF5: datasets "coordinates" and one per field, [n, bs], natural order */
-static PetscErrorCode WriteHDF5(const char file[], PetscInt nf, const char *const names[], NaturalFields &nat, PetscBool *ok)
+/* HDF5: datasets "coordinates" and one per field, [n, bs], natural order. The viewer opens the
+   temporary file by name; its errors are returned (rank 0 alone writes), then reported on every rank. */
+static PetscErrorCode WriteHDF5(const char file[], PetscInt nf, const char *const names[], NaturalFields &nat, int *good)
 {
-  PetscViewer viewer;
+  PetscViewer    viewer = NULL;
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
-  PetscCall(PetscViewerHDF5Open(PETSC_COMM_SELF, file, FILE_MODE_WRITE, &viewer));
-  for (PetscInt k = 0; k <= nf; k++) {
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = PetscViewerHDF5Open(PETSC_COMM_SELF, GNNAtomicTempName_Private(file).c_str(), FILE_MODE_WRITE, &viewer);
+  for (PetscInt k = 0; !ierr && k <= nf; k++) {
     Vec v;
     PetscCall(VecCreateSeqWithArray(PETSC_COMM_SELF, nat.bs[k], nat.n * nat.bs[k], nat.values[k], &v));
     PetscCall(PetscObjectSetName((PetscObject)v, k ? names[k - 1] : "coordinates"));
-    PetscCall(VecView(v, viewer));
+    ierr = VecView(v, viewer);
     PetscCall(VecDestroy(&v));
   }
-  PetscCall(PetscViewerDestroy(&viewer));
-  *ok = PETSC_TRUE;
+  if (viewer) { /* the file is complete once closed */
+    PetscErrorCode ierrClose = PetscViewerDestroy(&viewer);
+    if (!ierr) ierr = ierrClose;
+  }
+  PetscCall(PetscPopErrorHandler());
+  *good = GNNAtomicCommit_Private(file, !ierr);
   PetscFunctionReturn(0);
 }
 
@@ -106,7 +104,7 @@ PetscErrorCode GNNGraphWriteNodeFields(GNNGraph graph, const char spec[], PetscI
   std::string   s(spec), kind, file;
   NaturalFields nat;
   PetscMPIInt   rank;
-  PetscBool     ok = PETSC_TRUE;
+  int           good = 1, err = 0;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
@@ -118,13 +116,17 @@ PetscErrorCode GNNGraphWriteNodeFields(GNNGraph graph, const char spec[], PetscI
   PetscCall(GatherFields(graph, nf, fields, nat));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
-    if (kind == "csv") PetscCall(WriteCSV(file.c_str(), graph->dim, nf, names, nat, &ok));
-    else if (kind == "vtk") PetscCall(WriteVTU(file.c_str(), graph->dim, nf, names, nat, &ok));
-    else PetscCall(WriteHDF5(file.c_str(), nf, names, nat, &ok));
+    if (kind == "hdf5") PetscCall(WriteHDF5(file.c_str(), nf, names, nat, &good));
+    else {
+      FILE *fp = GNNAtomicOpen_Private(file.c_str());
+      if (fp && kind == "csv") WriteCSV(fp, graph->dim, nf, names, nat);
+      else if (fp) WriteVTU(fp, graph->dim, nf, names, nat);
+      good = fp && GNNAtomicClose_Private(fp, file.c_str(), 1);
+    }
+    if (!good) err = errno;
   }
   for (auto v : nat.values) PetscCall(PetscFree(v));
-  PetscCallMPI(MPI_Bcast(&ok, 1, MPIU_BOOL, 0, comm));
-  PetscCheck(ok, comm, PETSC_ERR_FILE_WRITE, "Cannot write %s", file.c_str());
+  PetscCall(GNNCheckWritten_Private(comm, good, err, (kind + " file").c_str(), file.c_str()));
   PetscFunctionReturn(0);
 }
 
@@ -140,7 +142,7 @@ PetscErrorCode GNNGraphWriteEdges(GNNGraph graph, const char file[])
   const PetscInt          *natOwned;
   std::vector<PetscInt>    natural, local(2 * graph->nEdges), all;
   std::vector<PetscMPIInt> counts, displs;
-  PetscBool                ok = PETSC_TRUE;
+  int                      good = 1, err = 0;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
@@ -163,15 +165,14 @@ PetscErrorCode GNNGraphWriteEdges(GNNGraph graph, const char file[])
     std::vector<std::pair<PetscInt, PetscInt>> edges(all.size() / 2); /* (receiver, sender) */
     for (size_t q = 0; q < edges.size(); q++) edges[q] = {all[2 * q], all[2 * q + 1]};
     std::sort(edges.begin(), edges.end());
-    FILE *fp = fopen(file, "w");
-    ok       = fp ? PETSC_TRUE : PETSC_FALSE;
+    FILE *fp = GNNAtomicOpen_Private(file);
     if (fp) {
       fprintf(fp, "sender,receiver\n");
       for (auto &e : edges) fprintf(fp, "%" PetscInt_FMT ",%" PetscInt_FMT "\n", e.second, e.first);
-      ok = fclose(fp) == 0 ? PETSC_TRUE : PETSC_FALSE;
     }
+    good = fp && GNNAtomicClose_Private(fp, file, 1);
+    if (!good) err = errno;
   }
-  PetscCallMPI(MPI_Bcast(&ok, 1, MPIU_BOOL, 0, comm));
-  PetscCheck(ok, comm, PETSC_ERR_FILE_WRITE, "Cannot write %s", file);
+  PetscCall(GNNCheckWritten_Private(comm, good, err, "edge file", file));
   PetscFunctionReturn(0);
 }
