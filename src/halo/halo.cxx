@@ -4,6 +4,7 @@
    PETSc built with CUDA/HIP could give the SF device pointers instead: PetscSFBcastWithMemTypeBegin). */
 #include "halo/halo.hpp"
 #include "gnntorch.hpp"
+#include <cstdint>
 
 namespace {
 
@@ -13,6 +14,10 @@ MPI_Datatype MPITypeOf(const torch::Tensor &t)
   if (t.scalar_type() == torch::kFloat32) return MPI_FLOAT;
   throw std::runtime_error("halo exchange: only float32 and float64 tensors");
 }
+
+/* the address `bytes` before `ghosts` (the SF indexes leaves from the owned rows' start; only
+   the ghost rows are ever touched) */
+void *LeafBase(void *ghosts, int64_t bytes) { return (void *)((uintptr_t)ghosts - (uintptr_t)bytes); }
 
 torch::Tensor BorderCPU(const GNNHaloPlan &p) { return torch::from_blob((void *)p.border.data(), {(int64_t)p.border.size()}, torch::kInt64); }
 
@@ -36,8 +41,9 @@ public:
     /* the SF's root and leaf arrays, on the host */
     auto       roots = gpu ? HostOwned(p, owned.index_select(0, p.borderDev)) : owned;
     auto       ghosts = torch::empty({p.nGhost, owned.size(1)}, roots.options());
-    /* leaves are numbered nOwned + k: shift the leaf array so that ghost k lands in ghosts[k] */
-    char *leafbase = (char *)ghosts.data_ptr() - (ptrdiff_t)p.nOwned * owned.size(1) * owned.element_size();
+    /* leaves are numbered nOwned + k: shift the leaf array so that ghost k lands in ghosts[k]
+       (in integers: with no ghost the array is null, and pointer arithmetic on null is undefined) */
+    void *leafbase = LeafBase(ghosts.data_ptr(), p.nOwned * owned.size(1) * owned.element_size());
     GNNCallThrow(GNNGraphHaloUpdate(p.graph, owned.size(1), MPITypeOf(owned), roots.data_ptr(), leafbase));
     return torch::cat({owned, gpu ? ghosts.to(owned.device()) : ghosts}, 0);
   }
@@ -52,7 +58,7 @@ public:
     auto               gown  = gall.narrow(0, 0, p.nOwned).clone();
     auto               roots = gpu ? HostOwned(p, gown.index_select(0, p.borderDev)) : gown;
     auto               leaves = gpu ? gall.narrow(0, p.nOwned, p.nGhost).to(torch::kCPU) : gall.narrow(0, p.nOwned, p.nGhost);
-    const double      *leafbase = leaves.data_ptr<double>() - (ptrdiff_t)p.nOwned * gall.size(1);
+    const double      *leafbase = (const double *)LeafBase(leaves.data_ptr(), p.nOwned * gall.size(1) * (int64_t)sizeof(double));
     GNNCallThrow(GNNGraphHaloReverse(p.graph, gall.size(1), leafbase, roots.data_ptr<double>()));
     if (gpu && !p.border.empty()) gown.index_copy_(0, p.borderDev, roots.index_select(0, BorderCPU(p)).to(gown.device()));
     return {gown.to(dtype), torch::Tensor()};
