@@ -295,6 +295,14 @@ GNN_HD T LayerNormOut(T x, T mean, T rstd, T gamma, T beta)
   return Fma((x - mean) * rstd, gamma, beta);
 }
 
+/* a whole row: its statistics and outputs */
+template <typename T>
+GNN_HD void LayerNormRow(const T *x, int64_t H, const T *gamma, const T *beta, T eps, T *y, T &mean, T &rstd)
+{
+  LayerNormStats(x, H, eps, mean, rstd);
+  for (int64_t k = 0; k < H; k++) y[k] = LayerNormOut(x[k], mean, rstd, gamma[k], beta[k]);
+}
+
 /* dx of a row from g = dL/dy: with u = g gamma and xhat = (x - mean) rstd,
    dx = rstd (u - (sum u + xhat sum(u xhat)) / H), the sums in order */
 template <typename T>

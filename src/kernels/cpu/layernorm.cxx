@@ -10,13 +10,7 @@ template <typename T>
 void GNNLayerNormForwardRows(const T *x, int64_t M, int64_t H, const T *gamma, const T *beta, T eps, T *y, T *mean, T *rstd)
 {
   at::parallel_for(0, M, 256, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; i++) {
-      T m, r;
-      gnnk::LayerNormStats(x + i * H, H, eps, m, r);
-      for (int64_t k = 0; k < H; k++) y[i * H + k] = gnnk::LayerNormOut(x[i * H + k], m, r, gamma[k], beta[k]);
-      mean[i] = m;
-      rstd[i] = r;
-    }
+    for (int64_t i = begin; i < end; i++) gnnk::LayerNormRow(x + i * H, H, gamma, beta, eps, y + i * H, mean[i], rstd[i]);
   });
 }
 

@@ -100,14 +100,7 @@ __global__ void OuterSumKernel(const T *work, int64_t chunks, int64_t NK, int64_
 template <typename T>
 __global__ void LayerNormForwardKernel(const T *x, int64_t M, int64_t H, const T *gamma, const T *beta, T eps, T *y, T *mean, T *rstd)
 {
-  GNN_GRID_STRIDE(i, M)
-  {
-    T m, r;
-    gnnk::LayerNormStats(x + i * H, H, eps, m, r);
-    for (int64_t k = 0; k < H; k++) y[i * H + k] = gnnk::LayerNormOut(x[i * H + k], m, r, gamma[k], beta[k]);
-    mean[i] = m;
-    rstd[i] = r;
-  }
+  GNN_GRID_STRIDE(i, M) gnnk::LayerNormRow(x + i * H, H, gamma, beta, eps, y + i * H, mean[i], rstd[i]);
 }
 
 template <typename T>
