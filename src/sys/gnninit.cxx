@@ -33,6 +33,7 @@ PetscErrorCode GNNInitializePackage(void)
   PetscCall(PetscFunctionListAdd(&GNNGraphList, GNNGRAPHGLL, GNNGraphCreate_GLL));
   PetscCall(PetscFunctionListAdd(&GNNGraphList, GNNGRAPHMAT, GNNGraphCreate_Mat));
   PetscCall(PetscFunctionListAdd(&GNNGraphList, GNNGRAPHNEKRS, GNNGraphCreate_NekRS));
+  PetscCall(PetscFunctionListAdd(&GNNGraphList, GNNGRAPHDA, GNNGraphCreate_DA));
 
   PetscCall(PetscLogEventRegister("GNNGraphSetUp", GNNGRAPH_CLASSID, &GNN_GraphSetUp));
   PetscCall(PetscLogEventRegister("GNNHaloExchange", GNNGRAPH_CLASSID, &GNN_HaloExchange));
