@@ -10,7 +10,7 @@ export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 MPIEXEC ?= mpiexec --oversubscribe
 
-PACKAGES = petsc-dev libtorch-dev libgtest-dev openmpi-bin cmake pkg-config g++ make hipcc libamdhip64-dev \
+PACKAGES = petsc-dev libpetsc3.18-dev-examples libtorch-dev libgtest-dev openmpi-bin cmake pkg-config g++ make hipcc libamdhip64-dev \
            libopenblas0-pthread ccache gmsh python3-torch python3-numpy python3-matplotlib
 
 .PHONY: all deps build run run-ex1 test clean bench gpu-bundle
