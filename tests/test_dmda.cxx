@@ -271,6 +271,27 @@ TEST(DMDAPeriod, OptionOverridesCoordinates)
   EXPECT_NEAR(all, (c.M[0] - 1) * Spacing(c, 0), 1e-12);
 }
 
+/* A periodic axis of no more than 2 x stencil width points would reach a point from both sides
+   (two edge vectors for one edge): an error on every rank (each sees the same sizes), not a hang */
+TEST(DMDAErrors, ShortPeriodicAxis)
+{
+  ScopedOptions  o("");
+  DM             da;
+  GNN            gnn = NULL;
+  PetscErrorCode ierr;
+  int            failed, all;
+  TestCall(DMDACreate2d(PETSC_COMM_WORLD, DM_BOUNDARY_PERIODIC, DM_BOUNDARY_NONE, DMDA_STENCIL_BOX, 2, 8, PETSC_DECIDE, PETSC_DECIDE, 1, 1, NULL, NULL, &da));
+  TestCall(DMSetUp(da));
+  TestCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = GNNCreateFromDM(da, PETSC_DECIDE, PETSC_DECIDE, &gnn);
+  TestCall(PetscPopErrorHandler());
+  failed = ierr == PETSC_ERR_ARG_OUTOFRANGE;
+  MPI_Allreduce(&failed, &all, 1, MPI_INT, MPI_MIN, PETSC_COMM_WORLD);
+  EXPECT_EQ(all, 1) << "GNNCreateFromDM returned " << (int)ierr << " on rank " << Rank();
+  TestCall(GNNDestroy(&gnn));
+  TestCall(DMDestroy(&da));
+}
+
 } // namespace
 
 int main(int argc, char **argv)
