@@ -44,7 +44,7 @@ run() { # NP OUTFILE ARGS...
 plugin="-dll_append $lib -ts_save_trajectory -ts_trajectory_type gnn"
 
 for np in 1 2; do
-  if run $np "$tmp/out$np.txt" $grid $plugin $gnn -gnn_train_history "$tmp/h$np.csv" -gnn_save_weights "$tmp/w$np.pt" -gnn_graph_view -gnn_ts_view; then
+  if run $np "$tmp/out$np.txt" $grid $plugin $gnn -gnn_train_history "$tmp/h$np.csv" -gnn_save_weights "$tmp/w$np.pt" -gnn_graph_view -gnn_ts_view -gnn_train_monitor_every 80; then
     ok "ex5 with the plug-in on $np rank(s)"
   else
     fail "ex5 with the plug-in on $np rank(s) (exit $?):"; tail -20 "$tmp/out$np.txt"
@@ -54,6 +54,9 @@ grep -q "DMDA 24 x 24 x 1, star stencil of width 1, dof 2, coordinates of the un
   grep -q "GNN in-situ training: a pair every 2 steps, 10 optimiser steps per pair, 8 pairs" "$tmp/out2.txt" &&
   ok "the GNN ran on the tutorial's DMDA (graph type da) and learnt 8 pairs" ||
   { fail "the graph or trajectory view is not the expected one:"; grep -A3 "GNNGraph\|TSTrajectory" "$tmp/out2.txt" | head -20; }
+# the learning-rate schedule spans the run: 16 steps / 2 x 10 = 80 optimiser steps (-gnn_train_steps not given)
+grep -Eq "GNN train step +80/80 .* lr [0-9.e+-]+" "$tmp/out2.txt" && ok "the schedule spans the run's 80 optimiser steps" ||
+  { fail "the schedule does not span the run:"; grep "GNN train step" "$tmp/out2.txt" | tail -2; }
 [ -s "$tmp/w1.pt" ] && [ -s "$tmp/w2.pt" ] && ok "weights written (-gnn_save_weights)" || fail "no weights file"
 
 # loss histories: 80 steps, 1 rank = 2 ranks to 1e-12, and the loss falls

@@ -166,6 +166,15 @@ static PetscErrorCode TSTrajectorySetUp_GNN(TSTrajectory tj, TS ts)
   PetscCall(GNNTrainerCreate(comm, &tr));
   PetscCall(GNNTrainerSetGNN(tr, g->gnn));
   PetscCall(GNNTrainerSetFromOptions(tr));
+  {
+    /* the learning-rate schedule spans -gnn_train_steps optimiser steps, after which the rate is
+       0: unless that option is given, span the whole run when the TS has a step limit */
+    PetscBool given;
+    PetscInt  maxSteps;
+    PetscCall(PetscOptionsHasName(((PetscObject)tr)->options, ((PetscObject)tr)->prefix, "-gnn_train_steps", &given));
+    PetscCall(TSGetMaxSteps(ts, &maxSteps));
+    if (!given && maxSteps < PETSC_MAX_INT && maxSteps >= g->ctx.every && g->ctx.trainSteps > 0) PetscCall(GNNTrainerSetSteps(tr, (maxSteps / g->ctx.every) * g->ctx.trainSteps));
+  }
   PetscCall(InSituSetTrainer(&g->ctx, tr, comm));
   PetscCall(GNNTrainerDestroy(&tr)); /* the context holds it */
   PetscFunctionReturn(0);
