@@ -252,23 +252,27 @@ TEST(DMDANatural, PeriodicCoordinatesSorted)
   }
 }
 
-/* A period given as an option replaces the one derived from the coordinates */
+/* A period given as an option replaces the one derived from the coordinates: one value for all
+   axes ("100": the wrap-around edges keep their full length (M - 1) h on both), or one per axis
+   ("100,2 pi": x as before, y the box's own period, so its longest edge is one spacing) */
 TEST(DMDAPeriod, OptionOverridesCoordinates)
 {
   const Case c = Cases()[4];
-  ScopedOptions o("-gnn_graph_da_period 100");
-  DASetup       s(PETSC_COMM_WORLD, c);
-  PetscInt      nEdges;
-  double        longest = 0, all;
-  TestCall(GNNGraphGetSizes(s.graph, NULL, NULL, &nEdges, NULL));
-  for (PetscInt q = 0; q < nEdges; q++) {
-    PetscReal v[3];
-    TestCall(GNNGraphGetEdgeVector(s.graph, q, v));
-    for (int d = 0; d < 2; d++) longest = std::max(longest, (double)std::fabs(v[d]));
+  for (bool perAxis : {false, true}) {
+    ScopedOptions o(perAxis ? "-gnn_graph_da_period 100,6.283185307179586" : "-gnn_graph_da_period 100");
+    DASetup       s(PETSC_COMM_WORLD, c);
+    PetscInt      nEdges;
+    double        longest[2] = {0, 0}, all[2];
+    TestCall(GNNGraphGetSizes(s.graph, NULL, NULL, &nEdges, NULL));
+    for (PetscInt q = 0; q < nEdges; q++) {
+      PetscReal v[3];
+      TestCall(GNNGraphGetEdgeVector(s.graph, q, v));
+      for (int d = 0; d < 2; d++) longest[d] = std::max(longest[d], (double)std::fabs(v[d]));
+    }
+    MPI_Allreduce(longest, all, 2, MPI_DOUBLE, MPI_MAX, PETSC_COMM_WORLD);
+    EXPECT_NEAR(all[0], (c.M[0] - 1) * Spacing(c, 0), 1e-12) << "per axis: " << perAxis;
+    EXPECT_NEAR(all[1], (perAxis ? 1 : c.M[1] - 1) * Spacing(c, 1), 1e-12) << "per axis: " << perAxis;
   }
-  MPI_Allreduce(&longest, &all, 1, MPI_DOUBLE, MPI_MAX, PETSC_COMM_WORLD);
-  /* with a period of 100 the wrap-around edges keep their full length (M - 1) h */
-  EXPECT_NEAR(all, (c.M[0] - 1) * Spacing(c, 0), 1e-12);
 }
 
 /* A periodic axis of no more than 2 x stencil width points would reach a point from both sides

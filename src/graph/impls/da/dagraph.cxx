@@ -162,12 +162,12 @@ static PetscErrorCode GNNGraphSetFromOptions_DA(GNNGraph graph, PetscOptionItems
 
   PetscFunctionBegin;
   PetscOptionsHeadBegin(PetscOptionsObject, "GNNGraph da options");
-  PetscCall(PetscOptionsRealArray("-gnn_graph_da_period", "Period of the DMDA's periodic axes (one value for all, or one per axis; default: from the coordinates)", "GNNGraphSetDM", p, &np, &flg));
-  if (flg) {
-    PetscCheck(np == 1 || np == 3, PetscObjectComm((PetscObject)graph), PETSC_ERR_ARG_WRONG, "-gnn_graph_da_period takes 1 or 3 values, got %" PetscInt_FMT, np);
+  PetscCall(PetscOptionsRealArray("-gnn_graph_da_period", "Period of the DMDA's periodic axes: one value for all, or Lx,Ly[,Lz] (default: from the coordinates)", "GNNGraphSetDM", p, &np, &flg));
+  if (flg) { /* one value: every axis; else one per axis from x on (an axis left out: derived) */
+    PetscCheck(np >= 1, PetscObjectComm((PetscObject)graph), PETSC_ERR_ARG_WRONG, "-gnn_graph_da_period needs a value");
     for (PetscInt d = 0; d < 3; d++) {
-      da->period[d] = p[np == 1 ? 0 : d];
-      PetscCheck(da->period[d] > 0, PetscObjectComm((PetscObject)graph), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_graph_da_period must be positive");
+      da->period[d] = np == 1 ? p[0] : (d < np ? p[d] : 0);
+      PetscCheck(da->period[d] > 0 || d >= np, PetscObjectComm((PetscObject)graph), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_graph_da_period must be positive");
     }
   }
   PetscOptionsHeadEnd();
