@@ -15,15 +15,21 @@ typedef struct {
   PetscBool  havePrev;
 } InSituCtx;
 
-static PetscErrorCode InSituDestroy(void **ctx)
+/* Releases what the context holds (the monitor's and the trajectory type's end) */
+static PetscErrorCode InSituClear(InSituCtx *c)
 {
-  InSituCtx *c = (InSituCtx *)*ctx;
-
   PetscFunctionBegin;
   PetscCall(VecDestroy(&c->prev));
   PetscCall(VecDestroy(&c->cur));
   PetscCall(GNNTrainerDestroy(&c->tr));
-  PetscCall(PetscFree(c));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode InSituDestroy(void **ctx)
+{
+  PetscFunctionBegin;
+  PetscCall(InSituClear((InSituCtx *)*ctx));
+  PetscCall(PetscFree(*ctx));
   PetscFunctionReturn(0);
 }
 
@@ -217,9 +223,7 @@ static PetscErrorCode TSTrajectoryDestroy_GNN(TSTrajectory tj)
   PetscFunctionBegin;
   PetscCall(TSTrajectoryViewFromOptions(tj, NULL, "-gnn_ts_view"));
   if (g->gnn) PetscCall(GNNSaveWeightsFromOptions(g->gnn));
-  PetscCall(VecDestroy(&g->ctx.prev));
-  PetscCall(VecDestroy(&g->ctx.cur));
-  PetscCall(GNNTrainerDestroy(&g->ctx.tr));
+  PetscCall(InSituClear(&g->ctx));
   PetscCall(GNNDestroy(&g->gnn));
   PetscCall(PetscFree(tj->data));
   PetscFunctionReturn(0);
