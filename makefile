@@ -10,10 +10,10 @@ export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 MPIEXEC ?= mpiexec --oversubscribe
 
-PACKAGES = petsc-dev libtorch-dev libgtest-dev openmpi-bin cmake pkg-config g++ make hipcc libamdhip64-dev \
+PACKAGES = petsc-dev libpetsc3.18-dev-examples libtorch-dev libgtest-dev openmpi-bin cmake pkg-config g++ make hipcc libamdhip64-dev \
            libopenblas0-pthread ccache gmsh python3-torch python3-numpy python3-matplotlib
 
-.PHONY: all deps build run run-ex1 test test-asan clean bench gpu-bundle
+.PHONY: all deps build run run-ex1 run-plugin test test-asan clean bench gpu-bundle
 
 all: build
 
@@ -45,6 +45,24 @@ run-ex1: build
 	$(MPIEXEC) -n $(NP) $(BUILD)/examples/ex1 -dm_plex_dim 2 -dm_plex_simplex 0 -dm_plex_box_faces 16,16 \
 	  -dm_plex_box_upper 6.283185307179586,6.283185307179586 -gnn_view -gnn_graph_view \
 	  -gnn_output_csv output/ex1.csv -gnn_output_view vtk:output/ex1.vtu
+
+# The plug-in (README: "Use it in your own PETSc application without changing a line"): PETSc's
+# own Gray-Scott tutorial, compiled from Debian's installed source as it is, trains a GNN in situ
+# with options only; writes output/plugin_history.csv, plugin_weights.pt, plugin_loss.png
+PETSC_TS_TUTORIALS ?= /usr/share/petsc/3.18/share/petsc/examples/src/ts/tutorials
+ADR = $(PETSC_TS_TUTORIALS)/advection-diffusion-reaction
+run-plugin: build
+	@mkdir -p output $(BUILD)/plugin
+	mpicc -O2 -o $(BUILD)/plugin/ex5 $(ADR)/ex5.c $(ADR)/reaction_diffusion.c -I$(ADR) $$(pkg-config --cflags --libs PETSc) -lm
+	$(MPIEXEC) -n $(NP) $(BUILD)/plugin/ex5 -da_grid_x 48 -da_grid_y 48 -ts_type rk -ts_adapt_type none -ts_dt 2 -ts_max_steps 100 \
+	  -dll_append $(CURDIR)/$(BUILD)/libpetscgnn.so -ts_save_trajectory -ts_trajectory_type gnn \
+	  -gnn_ts_every 2 -gnn_ts_train_per_sample 10 -gnn_train_lr 1e-3 -gnn_train_monitor_every 50 \
+	  -gnn_train_history output/plugin_history.csv -gnn_save_weights output/plugin_weights.pt -gnn_graph_view -gnn_ts_view
+	/usr/bin/python3 -c "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt, numpy as np; \
+	  h = np.loadtxt('output/plugin_history.csv', delimiter=',', skiprows=1); plt.semilogy(h[:, 0], h[:, 1]); \
+	  plt.xlabel('optimiser step (in situ, interleaved with the unmodified ex5)'); plt.ylabel('training loss'); \
+	  plt.title('-ts_trajectory_type gnn on PETSc ts/tutorials ex5'); plt.grid(True, alpha=0.3); plt.savefig('output/plugin_loss.png', dpi=120)"
+	@echo "Results in output/: plugin_history.csv, plugin_weights.pt, plugin_loss.png"
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 600

@@ -28,6 +28,7 @@ typedef const char *GNNGraphType;
 #define GNNGRAPHGLL    "gll"    /* nodes: GLL points of a degree-p tensor element on quads/hexes */
 #define GNNGRAPHMAT    "mat"    /* nodes and edges from a user-supplied MATMPIAIJ adjacency */
 #define GNNGRAPHNEKRS  "nekrs"  /* nodes and edges from NekRS's files (petscgnnnekrs.h) */
+#define GNNGRAPHDA     "da"     /* nodes: DMDA grid points; edges: both directions to every stencil neighbour */
 
 /* How ghosts are treated: GNN_HALO_SF is the consistent exchange, GNN_HALO_NONE drops every edge
    whose sender is owned by another rank (the inconsistent baseline of the paper). */

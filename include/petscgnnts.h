@@ -27,4 +27,9 @@ PETSC_EXTERN PetscErrorCode GNNPlexApplyField(GNN, DM, PetscInt, PetscReal, Vec,
    (normalisation from it when -gnn_train_normalize). */
 PETSC_EXTERN PetscErrorCode GNNTSSetInSituTraining(TS, GNNTrainer, PetscInt, PetscInt, PetscInt);
 
+/* The same by options alone (the library loaded with -dll_append, or linked): -ts_save_trajectory
+   -ts_trajectory_type gnn -gnn_ts_every k -gnn_ts_train_per_sample n [-gnn_ts_field f]
+   [-gnn_save_weights FILE]; the GNN is built on the TS's DM (DMDA or DMPlex) at TSSetUp() */
+#define TSTRAJECTORYGNN "gnn"
+
 #endif

@@ -52,6 +52,9 @@ PETSC_INTERN PetscErrorCode GNNGraphCreate_Vertex(GNNGraph);
 PETSC_INTERN PetscErrorCode GNNGraphCreate_GLL(GNNGraph);
 PETSC_INTERN PetscErrorCode GNNGraphCreate_Mat(GNNGraph);
 PETSC_INTERN PetscErrorCode GNNGraphCreate_NekRS(GNNGraph);
+PETSC_INTERN PetscErrorCode GNNGraphCreate_DA(GNNGraph);
+/* The type a graph gets when none is chosen: da on a DMDA, vertex otherwise */
+PETSC_INTERN PetscErrorCode GNNGraphDefaultType_Private(GNNGraph, GNNGraphType *);
 PETSC_INTERN PetscErrorCode GNNGraphSetUpFromAdjacency_Private(GNNGraph, Mat, Vec);
 PETSC_INTERN PetscErrorCode GNNGraphPlexCheck_Private(GNNGraph, DM *);
 PETSC_INTERN PetscErrorCode GNNGraphAssembleAdjacency_Private(GNNGraph, PetscInt, PetscInt, const PetscInt[], Mat *);

@@ -131,15 +131,10 @@ std::vector<double> ApplyField(MPI_Comm comm, PetscBool simplex)
   TestCall(PetscFECreateLagrange(comm, 2, 1, simplex, 1, PETSC_DETERMINE, &fe[1]));
   for (int f = 0; f < 2; f++) TestCall(DMSetField(dm, f, NULL, (PetscObject)fe[f]));
   TestCall(DMCreateDS(dm));
-  TestCall(GNNGraphCreate(comm, &graph));
-  TestCall(GNNGraphSetDM(graph, dm));
-  TestCall(GNNGraphSetType(graph, GNNGRAPHVERTEX));
-  TestCall(GNNGraphSetUp(graph));
+  TestCall(GNNCreateFromDM(dm, 2, 2, &gnn)); /* on a DMPlex the graph is of type vertex */
+  TestCall(GNNGetGraph(gnn, &graph));
+  TestCall(PetscObjectReference((PetscObject)graph)); /* destroyed below with the others */
   TestCall(GNNGraphGetDimension(graph, &dim));
-  TestCall(GNNCreate(comm, &gnn));
-  TestCall(GNNSetGraph(gnn, graph));
-  TestCall(GNNSetSizes(gnn, 2, 2));
-  TestCall(GNNSetFromOptions(gnn));
   TestCall(GNNSetUp(gnn));
 
   /* a projected solver Vec, and the node Vec of the velocity at the node coordinates */

@@ -53,6 +53,7 @@ expect_error hidden_huge           "gnn_hidden must be in .* got 2147483647" $bo
 expect_error layers_negative       "gnn_layers must be in \\[0, 1024\\]"   $box -gnn_layers -1
 expect_error threads_zero          "gnn_threads must be in \\[1, 1024\\]"  $box -gnn_threads 0
 expect_error threads_huge          "gnn_threads must be in .* got 100000" $box -gnn_threads 100000
+expect_error da_graph_on_plex      "needs a DMDA, not plex"               $box -gnn_graph_type da
 expect_error box_faces_zero        "Invalid number|out of range|must be positive" $box -dm_plex_box_faces 0,3
 expect_error unknown_graph_type    "Unknown GNNGraph type"              $box -gnn_graph_type foo
 expect_error weights_missing_file  "Cannot open the weights file"       $box -gnn_load_weights "$tmp/missing.pt"

@@ -1,6 +1,8 @@
 /* Package initialisation: class ids, log events and type registration in one place. */
 #include "gnngraphimpl.h" /* the graph types' constructors and their list */
 #include <petscgnntrain.h>
+#include <petscgnnts.h>
+#include "ts/tstrajgnn.h"
 
 PetscClassId GNNGRAPH_CLASSID   = 0;
 PetscClassId GNN_CLASSID        = 0;
@@ -33,6 +35,10 @@ PetscErrorCode GNNInitializePackage(void)
   PetscCall(PetscFunctionListAdd(&GNNGraphList, GNNGRAPHGLL, GNNGraphCreate_GLL));
   PetscCall(PetscFunctionListAdd(&GNNGraphList, GNNGRAPHMAT, GNNGraphCreate_Mat));
   PetscCall(PetscFunctionListAdd(&GNNGraphList, GNNGRAPHNEKRS, GNNGraphCreate_NekRS));
+  PetscCall(PetscFunctionListAdd(&GNNGraphList, GNNGRAPHDA, GNNGraphCreate_DA));
+
+  /* a type of a PETSc class: a TS program that calls TSSetFromOptions() gets it by options alone */
+  PetscCall(TSTrajectoryRegister(TSTRAJECTORYGNN, TSTrajectoryCreate_GNN));
 
   PetscCall(PetscLogEventRegister("GNNGraphSetUp", GNNGRAPH_CLASSID, &GNN_GraphSetUp));
   PetscCall(PetscLogEventRegister("GNNHaloExchange", GNNGRAPH_CLASSID, &GNN_HaloExchange));

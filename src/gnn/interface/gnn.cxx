@@ -4,6 +4,7 @@
 #include "sys/gnncollective.hpp"
 #include "kernels/gpu/gpukernels.h"
 #include <torch/cuda.h>
+#include <petscdmda.h>
 #include <cstring>
 #include <vector>
 
@@ -46,14 +47,18 @@ PetscErrorCode GNNCreate(MPI_Comm comm, GNN *gnn)
 /*@C
   GNNCreateFromDM - The one call from a solver's mesh to a model: a GNNGraph on the DM (its own
   partition; GNNGraphSetFromOptions() and GNNGraphSetUp() done) and a GNN on it with nin and nout
-  features per node (PETSC_DECIDE: the mesh's coordinate dimension each) and GNNSetFromOptions()
-  done. The GNN is not set up, so the caller may still change it; GNNGetGraph() returns the graph.
+  features per node and GNNSetFromOptions() done. PETSC_DECIDE: on a DMDA the DMDA's dof (its global
+  Vecs are then the GNN's input and output as they are: the graph numbers the points as the DMDA
+  does), on a DMPlex the coordinate dimension. The graph type follows the DM (da on a DMDA, vertex
+  otherwise) unless -gnn_graph_type says otherwise. The GNN is not set up, so the caller may still
+  change it; GNNGetGraph() returns the graph.
 @*/
 PetscErrorCode GNNCreateFromDM(DM dm, PetscInt nin, PetscInt nout, GNN *gnn)
 {
   MPI_Comm comm;
-  GNNGraph graph;
-  PetscInt dim;
+  GNNGraph  graph;
+  PetscInt  dim;
+  PetscBool isDA;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(dm, DM_CLASSID, 1);
@@ -64,6 +69,8 @@ PetscErrorCode GNNCreateFromDM(DM dm, PetscInt nin, PetscInt nout, GNN *gnn)
   PetscCall(GNNGraphSetFromOptions(graph));
   PetscCall(GNNGraphSetUp(graph));
   PetscCall(GNNGraphGetDimension(graph, &dim));
+  PetscCall(PetscObjectTypeCompare((PetscObject)dm, DMDA, &isDA));
+  if (isDA) PetscCall(DMDAGetDof(dm, &dim)); /* the default feature count: the DMDA's fields */
   PetscCall(GNNCreate(comm, gnn));
   PetscCall(GNNSetGraph(*gnn, graph));
   PetscCall(GNNGraphDestroy(&graph)); /* the GNN holds it */

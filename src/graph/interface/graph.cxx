@@ -33,7 +33,7 @@ PetscErrorCode GNNGraphSetType(GNNGraph graph, GNNGraphType type)
   PetscCall(PetscObjectTypeCompare((PetscObject)graph, type, &same));
   if (same) PetscFunctionReturn(0);
   PetscCall(PetscFunctionListFind(GNNGraphList, type, &create));
-  PetscCheck(create, PetscObjectComm((PetscObject)graph), PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown GNNGraph type %s: use vertex, gll or mat", type);
+  PetscCheck(create, PetscObjectComm((PetscObject)graph), PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown GNNGraph type %s: use vertex, gll, mat, nekrs or da", type);
   PetscCheck(!graph->setupcalled, PetscObjectComm((PetscObject)graph), PETSC_ERR_ORDER, "Cannot change the type of a graph that is set up");
   if (graph->ops->destroy) PetscCall((*graph->ops->destroy)(graph));
   PetscCall(PetscMemzero(graph->ops, sizeof(struct _GNNGraphOps)));
@@ -51,8 +51,18 @@ PetscErrorCode GNNGraphGetType(GNNGraph graph, GNNGraphType *type)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode GNNGraphDefaultType_Private(GNNGraph graph, GNNGraphType *type)
+{
+  PetscBool isDA = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  if (graph->dm) PetscCall(PetscObjectTypeCompare((PetscObject)graph->dm, DMDA, &isDA));
+  *type = isDA ? GNNGRAPHDA : GNNGRAPHVERTEX;
+  PetscFunctionReturn(0);
+}
+
 /*@C
-  GNNGraphSetDM - Sets the DMPlex the graph is built from. The graph keeps the DM's own
+  GNNGraphSetDM - Sets the DMPlex or DMDA the graph is built from. The graph keeps the DM's own
   distribution: its owned nodes are the DM's owned points.
 @*/
 PetscErrorCode GNNGraphSetDM(GNNGraph graph, DM dm)
@@ -180,7 +190,8 @@ PetscErrorCode GNNGraphAppendOptionsPrefix(GNNGraph graph, const char prefix[])
 
 /*@C
   GNNGraphSetFromOptions - Options database keys:
-+ -gnn_graph_type <vertex,gll,mat> - how the graph is built
++ -gnn_graph_type <vertex,gll,mat,nekrs,da> - how the graph is built (default: da on a DMDA, vertex otherwise)
+. -gnn_graph_da_period <L or Lx,Ly,Lz> - (type da) period of the DMDA's periodic axes (default: from the coordinates)
 . -gnn_graph_degree <p>            - (type gll) polynomial degree of the GLL graph (quads/hexes only)
 . -gnn_halo_type <sf,none>         - consistent halo exchange, or drop the cross-rank edges
 . -gnn_graph_adjacency_view       - view the adjacency matrix (any Mat viewer)
@@ -189,17 +200,19 @@ PetscErrorCode GNNGraphAppendOptionsPrefix(GNNGraph graph, const char prefix[])
 @*/
 PetscErrorCode GNNGraphSetFromOptions(GNNGraph graph)
 {
-  char        type[256];
-  PetscBool   flg;
-  GNNHaloType halo;
+  char         type[256];
+  PetscBool    flg;
+  GNNHaloType  halo;
+  GNNGraphType deftype;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
   PetscCall(GNNInitializePackage());
   PetscObjectOptionsBegin((PetscObject)graph);
-  PetscCall(PetscOptionsFList("-gnn_graph_type", "How the graph is built from the mesh", "GNNGraphSetType", GNNGraphList, ((PetscObject)graph)->type_name ? ((PetscObject)graph)->type_name : GNNGRAPHVERTEX, type, sizeof(type), &flg));
+  PetscCall(GNNGraphDefaultType_Private(graph, &deftype));
+  PetscCall(PetscOptionsFList("-gnn_graph_type", "How the graph is built from the mesh", "GNNGraphSetType", GNNGraphList, ((PetscObject)graph)->type_name ? ((PetscObject)graph)->type_name : deftype, type, sizeof(type), &flg));
   if (flg) PetscCall(GNNGraphSetType(graph, type));
-  else if (!((PetscObject)graph)->type_name) PetscCall(GNNGraphSetType(graph, GNNGRAPHVERTEX));
+  else if (!((PetscObject)graph)->type_name) PetscCall(GNNGraphSetType(graph, deftype));
   if (graph->ops->setfromoptions) PetscCall((*graph->ops->setfromoptions)(graph, PetscOptionsObject));
   halo = graph->haloType;
   PetscCall(PetscOptionsEnum("-gnn_halo_type", "Halo exchange: sf (consistent) or none (cross-rank edges dropped)", "GNNGraphSetHaloType", GNNHaloTypes, (PetscEnum)halo, (PetscEnum *)&halo, &flg));

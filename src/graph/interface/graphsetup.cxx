@@ -158,7 +158,11 @@ PetscErrorCode GNNGraphSetUp(GNNGraph graph)
   PetscFunctionBegin;
   PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
   if (graph->setupcalled) PetscFunctionReturn(0);
-  if (!((PetscObject)graph)->type_name) PetscCall(GNNGraphSetType(graph, GNNGRAPHVERTEX)); /* GNNGraphSetAdjacency() sets mat */
+  if (!((PetscObject)graph)->type_name) { /* GNNGraphSetAdjacency() sets mat */
+    GNNGraphType type;
+    PetscCall(GNNGraphDefaultType_Private(graph, &type));
+    PetscCall(GNNGraphSetType(graph, type));
+  }
   PetscCall(PetscLogEventBegin(GNN_GraphSetUp, graph, 0, 0, 0));
   PetscCall((*graph->ops->buildadjacency)(graph, &A, &coords));
   PetscCall(GNNGraphSetUpFromAdjacency_Private(graph, A, coords));

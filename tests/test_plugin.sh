@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The plug-in: an unmodified PETSc tutorial, compiled here from the Debian package's source
+# (libpetsc3.18-dev-examples; nothing of it is in this repository), trains a GNN in situ with
+# options only: -dll_append <build>/libpetscgnn.so -ts_save_trajectory -ts_trajectory_type gnn.
+# The tutorials: ts/tutorials/advection-diffusion-reaction/ex5.c, Gray-Scott reaction-diffusion
+# on a periodic 2-D DMDA (star stencil, dof 2), so the graph is of type da on its own partition;
+# ts/tutorials/ex45.c, the heat equation with Q1 elements on a DMPlex (graph type vertex).
+# Checks: the package registration function is exported and runs (the type is unknown without the
+# plug-in); 1 and 2 ranks give the same float64 loss history (<= 1e-12) and the loss falls; the
+# weights file is written; bad options and a DM without a graph (ts/tutorials/ex3.c, no DM) are
+# clear errors, no hang (each run <= 120 s).
+# Usage: test_plugin.sh BUILD_DIR TUTORIAL_DIR
+set -u
+build=$1; tut=$2
+lib="$build/libpetscgnn.so"
+tmp=$(mktemp -d "$build/test_plugin.XXXXXX"); trap 'rm -rf "$tmp"' EXIT
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
+passed=0; failed=0
+ok() { echo "ok   $*"; passed=$((passed+1)); }
+fail() { echo "FAIL $*"; failed=$((failed+1)); }
+
+src="$tut/advection-diffusion-reaction"
+if [ ! -f "$src/ex5.c" ]; then
+  echo "FAIL: $src/ex5.c not found: install the Debian package libpetsc3.18-dev-examples (make deps does)"; exit 1
+fi
+# the tutorial as PETSc builds it: its sources and PETSc's flags, no line of it changed
+if ! mpicc -O1 -o "$tmp/ex5" "$src/ex5.c" "$src/reaction_diffusion.c" -I"$src" $(pkg-config --cflags --libs PETSc) -lm; then
+  echo "FAIL: cannot compile the tutorial"; exit 1
+fi
+if nm -D --defined-only "$lib" | grep -qw PetscDLLibraryRegister_petscgnn; then ok "PetscDLLibraryRegister_petscgnn is exported"
+else fail "PetscDLLibraryRegister_petscgnn is not exported by $lib"; fi
+
+# a small, fixed-step run: 24 x 24 points, 16 steps of dt 2, a pair every 2 steps, 10 optimiser
+# steps per pair (8 pairs: 80 steps in all). Explicit RK4 (-ts_type rk): its states are the same
+# bits on any rank count, so 1 vs 2 ranks compares the training alone. (With the tutorial's own
+# implicit ARKIMEX the states differ by the partition-dependent Krylov solves: measured 4e-12 in
+# the loss histories.)
+grid="-da_grid_x 24 -da_grid_y 24 -ts_type rk -ts_adapt_type none -ts_dt 2 -ts_max_steps 16"
+gnn="-gnn_ts_every 2 -gnn_ts_train_per_sample 10 -gnn_precision float64 -gnn_hidden 16 -gnn_layers 2 -gnn_train_lr 1e-3"
+run() { # NP OUTFILE ARGS...
+  local np=$1 out=$2; shift 2
+  timeout 120 mpiexec --oversubscribe -n "$np" "$tmp/ex5" "$@" >"$out" 2>&1
+}
+plugin="-dll_append $lib -ts_save_trajectory -ts_trajectory_type gnn"
+
+for np in 1 2; do
+  if run $np "$tmp/out$np.txt" $grid $plugin $gnn -gnn_train_history "$tmp/h$np.csv" -gnn_save_weights "$tmp/w$np.pt" -gnn_graph_view -gnn_ts_view -gnn_train_monitor_every 80; then
+    ok "ex5 with the plug-in on $np rank(s)"
+  else
+    fail "ex5 with the plug-in on $np rank(s) (exit $?):"; tail -20 "$tmp/out$np.txt"
+  fi
+done
+grep -q "DMDA 24 x 24 x 1, star stencil of width 1, dof 2, coordinates of the unit box" "$tmp/out2.txt" &&
+  grep -q "GNN in-situ training: a pair every 2 steps, 10 optimiser steps per pair, 8 pairs" "$tmp/out2.txt" &&
+  ok "the GNN ran on the tutorial's DMDA (graph type da) and learnt 8 pairs" ||
+  { fail "the graph or trajectory view is not the expected one:"; grep -A3 "GNNGraph\|TSTrajectory" "$tmp/out2.txt" | head -20; }
+# the learning-rate schedule spans the run: 16 steps / 2 x 10 = 80 optimiser steps (-gnn_train_steps not given)
+grep -Eq "GNN train step +80/80 .* lr [0-9.e+-]+" "$tmp/out2.txt" && ok "the schedule spans the run's 80 optimiser steps" ||
+  { fail "the schedule does not span the run:"; grep "GNN train step" "$tmp/out2.txt" | tail -2; }
+[ -s "$tmp/w1.pt" ] && [ -s "$tmp/w2.pt" ] && ok "weights written (-gnn_save_weights)" || fail "no weights file"
+
+# loss histories: 80 steps, 1 rank = 2 ranks to 1e-12, and the loss falls
+if /usr/bin/python3 - "$tmp/h1.csv" "$tmp/h2.csv" <<'EOF'
+import sys
+h = [[float(l.split(",")[1]) for l in open(f) if l.strip() and l[0].isdigit()] for f in sys.argv[1:3]]
+assert len(h[0]) == 80 and len(h[1]) == 80, f"history lengths {len(h[0])}, {len(h[1])} (expected 80)"
+d = max(abs(a - b) / abs(a) for a, b in zip(*h))
+print(f"  max relative difference of the loss histories, 1 vs 2 ranks: {d:.2e}")
+assert d <= 1e-12, d
+first, last = sum(h[0][:10]) / 10, sum(h[0][-10:]) / 10
+print(f"  mean loss of the first 10 steps {first:.4e}, of the last 10 {last:.4e}")
+assert last < 0.5 * first
+EOF
+then ok "loss histories agree at 1 and 2 ranks, and the loss falls"; else fail "loss histories"; fi
+
+# the DMPlex path: ts/tutorials/ex45.c (heat equation, Q1 finite elements on a DMPlex, explicit
+# Euler), the graph of type vertex on its mesh, the temperature field as node feature
+if mpicc -O1 -o "$tmp/ex45" "$tut/ex45.c" $(pkg-config --cflags --libs PETSc) -lm; then
+  heat="-sol_type trig_trig -dm_plex_simplex 0 -dm_plex_box_faces 8,8 -temp_petscspace_degree 1 -explicit -ts_type euler -ts_max_steps 20 -ts_dt 1e-3"
+  for np in 1 2; do
+    timeout 120 mpiexec --oversubscribe -n $np "$tmp/ex45" $heat $plugin $gnn -gnn_train_history "$tmp/p$np.csv" -gnn_graph_view >"$tmp/heat$np.txt" 2>&1 ||
+      { fail "ex45 with the plug-in on $np rank(s):"; tail -20 "$tmp/heat$np.txt"; }
+  done
+  if grep -q "type: vertex" "$tmp/heat2.txt" && /usr/bin/python3 - "$tmp/p1.csv" "$tmp/p2.csv" <<'EOF'
+import sys
+h = [[float(l.split(",")[1]) for l in open(f) if l.strip() and l[0].isdigit()] for f in sys.argv[1:3]]
+assert len(h[0]) == 100 and len(h[1]) == 100, f"history lengths {len(h[0])}, {len(h[1])} (expected 100)"
+d = max(abs(a - b) / abs(a) for a, b in zip(*h))
+print(f"  ex45 (DMPlex): max relative difference of the loss histories, 1 vs 2 ranks: {d:.2e}; first loss {h[0][0]:.4e}, last {h[0][-1]:.4e}")
+assert d <= 1e-12 and sum(h[0][-10:]) < sum(h[0][:10])
+EOF
+  then ok "ex45 (DMPlex, vertex graph): loss histories agree at 1 and 2 ranks, and the loss falls"; else fail "ex45 loss histories"; fi
+else fail "cannot compile ts/tutorials/ex45.c"; fi
+
+# without the plug-in the type does not exist: the registration is what the plug-in adds
+if run 2 "$tmp/noplugin.txt" $grid -ts_save_trajectory -ts_trajectory_type gnn; then fail "type gnn known without -dll_append"
+elif grep -q "Unknown TSTrajectory type" "$tmp/noplugin.txt" || grep -q "Unable to find requested TSTrajectory type gnn" "$tmp/noplugin.txt"; then ok "without -dll_append the type gnn is unknown"
+else fail "without -dll_append: unexpected output"; tail -5 "$tmp/noplugin.txt"; fi
+
+# bad options: a clear error on every rank, no hang
+expect_error() { # NAME REGEX ARGS... (EXE: the program, ex5 unless set)
+  local name=$1 regex=$2 rc; shift 2
+  timeout 120 mpiexec --oversubscribe -n "${NP:-2}" "${EXE:-$tmp/ex5}" "$@" >"$tmp/err.txt" 2>&1; rc=$?
+  if [ $rc -eq 124 ]; then fail "$name: hang"; return; fi
+  if [ $rc -eq 0 ]; then fail "$name: exit code 0"; return; fi
+  if grep -Eq "PETSC ERROR: .*($regex)" "$tmp/err.txt"; then ok "$name (exit $rc): $(grep -E "PETSC ERROR: .*($regex)" "$tmp/err.txt" | head -1)"
+  else fail "$name: no PETSc error matching '$regex'"; head -20 "$tmp/err.txt"; fi
+}
+expect_error every_zero "gnn_ts_every must be positive" $grid $plugin -gnn_ts_every 0
+expect_error weights_missing "Cannot open|Unable to open|cannot open|No such file" $grid $plugin -gnn_load_weights "$tmp/missing.pt"
+expect_error weights_other_architecture "hidden|shape|size|architecture" $grid $plugin -gnn_hidden 8 -gnn_load_weights "$tmp/w1.pt"
+# a DM the graph cannot be built on: ts/tutorials/ex3.c (heat equation, one process, no DM: TS
+# gives it a DMSHELL), an error at set-up, before the solve
+if mpicc -O1 -o "$tmp/ex3" "$tut/ex3.c" $(pkg-config --cflags --libs PETSc) -lm; then
+  NP=1 EXE="$tmp/ex3" expect_error unsupported_dm "needs a TS on a DMDA .* or a DMPlex .*not a DM of type shell" -nox -ts_max_steps 3 $plugin
+else fail "cannot compile ts/tutorials/ex3.c"; fi
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
