@@ -295,7 +295,7 @@ GNN_HD T LayerNormOut(T x, T mean, T rstd, T gamma, T beta)
   return Fma((x - mean) * rstd, gamma, beta);
 }
 
-/* a whole row: its statistics and outputs */
+/* a whole row: its statistics and outputs (y may be x: each output is written after its own input is read) */
 template <typename T>
 GNN_HD void LayerNormRow(const T *x, int64_t H, const T *gamma, const T *beta, T eps, T *y, T &mean, T &rstd)
 {

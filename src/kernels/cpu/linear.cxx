@@ -326,11 +326,10 @@ void MLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *con
         Rows(in, m, dims[l], p[l], (l == 0 && ri) ? init.data() : nullptr, out, dims[l + 1], !last);
         in = out;
       }
-      if (gamma) /* the chunk's rows, still in the cache: GNNLayerNormForwardRows' bodies */
+      if (gamma) /* the chunk's rows, still in the cache, in place: GNNLayerNormForwardRows' body */
         for (int64_t i = 0; i < m; i++) {
           T *r = y + (i0 + i) * dims[nl], mean, rstd;
-          gnnk::LayerNormStats(r, dims[nl], eps, mean, rstd);
-          for (int64_t k = 0; k < dims[nl]; k++) r[k] = gnnk::LayerNormOut(r[k], mean, rstd, gamma[k], beta[k]);
+          gnnk::LayerNormRow(r, dims[nl], gamma, beta, eps, r, mean, rstd);
         }
     }
   });
