@@ -57,6 +57,10 @@ PETSC_EXTERN PetscErrorCode GNNGetSizes(GNN, PetscInt *, PetscInt *);
 PETSC_EXTERN PetscErrorCode GNNSetArchitecture(GNN, PetscInt, PetscInt, PetscInt, PetscBool);
 PETSC_EXTERN PetscErrorCode GNNGetArchitecture(GNN, PetscInt *, PetscInt *, PetscInt *, PetscBool *);
 PETSC_EXTERN PetscErrorCode GNNSetResidual(GNN, PetscBool);
+/* Fixed per-node input features (e.g. node types), appended to every input */
+PETSC_EXTERN PetscErrorCode GNNSetNodeFeatures(GNN, Vec);
+PETSC_EXTERN PetscErrorCode GNNGetNodeFeatures(GNN, PetscInt *, Vec *);
+PETSC_EXTERN PetscErrorCode GNNSetNodeTypes(GNN, const char[], PetscInt, const PetscInt[]);
 PETSC_EXTERN PetscErrorCode GNNSetPrecision(GNN, GNNPrecision);
 PETSC_EXTERN PetscErrorCode GNNGetPrecision(GNN, GNNPrecision *);
 PETSC_EXTERN PetscErrorCode GNNSetSeed(GNN, PetscInt);

@@ -68,6 +68,9 @@ PETSC_EXTERN PetscErrorCode GNNGraphGetSizes(GNNGraph, PetscInt *, PetscInt *, P
 PETSC_EXTERN PetscErrorCode GNNGraphGetAdjacency(GNNGraph, Mat *);
 PETSC_EXTERN PetscErrorCode GNNGraphGetHaloSF(GNNGraph, PetscSF *);
 PETSC_EXTERN PetscErrorCode GNNGraphGetPlexNodes(GNNGraph, PetscSection *, PetscInt *);
+/* Node types as one-hot features from a DMPlex label: feature k = 1 on the closure of the points of
+   label value values[k] (e.g. "Face Sets" 1,2,3,4: inlet, outlet, walls, cylinder) */
+PETSC_EXTERN PetscErrorCode GNNGraphCreatePlexLabelNodeVec(GNNGraph, const char[], PetscInt, const PetscInt[], Vec *);
 PETSC_EXTERN PetscErrorCode GNNGraphGetEdges(GNNGraph, const PetscInt *[], const PetscInt *[]);
 PETSC_EXTERN PetscErrorCode GNNGraphGetCoordinates(GNNGraph, const PetscReal *[]);
 PETSC_EXTERN PetscErrorCode GNNGraphGetGlobalNumbers(GNNGraph, const PetscInt *[]);

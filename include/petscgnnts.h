@@ -18,6 +18,9 @@ PETSC_EXTERN PetscErrorCode GNNGraphPlexFieldToNodes(GNNGraph, DM, PetscInt, Pet
 /* ... and back: the node values overwrite that field of u (constrained boundary values are the solver's) */
 PETSC_EXTERN PetscErrorCode GNNGraphPlexNodesToField(GNNGraph, DM, PetscInt, Vec, Vec);
 
+/* mask[i] = 1 where the field's values at node i are constrained (Dirichlet), else 0 (one value per node) */
+PETSC_EXTERN PetscErrorCode GNNGraphPlexConstrainedNodes(GNNGraph, DM, PetscInt, Vec);
+
 /* Advances a solver state with the GNN: field `field` of u_out = GNN(field of u_in), the other fields copied */
 PETSC_EXTERN PetscErrorCode GNNPlexApplyField(GNN, DM, PetscInt, PetscReal, Vec, Vec);
 

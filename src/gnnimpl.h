@@ -12,6 +12,11 @@ struct _p_GNN {
   PETSCHEADER(int);
   GNNGraph     graph;
   PetscInt     nin, nout;
+  /* fixed per-node input features (node types) appended to every input: nfeat per node */
+  Vec          nodeFeatures;
+  PetscInt     nfeat;
+  char         nodeTypesLabel[PETSC_MAX_PATH_LEN]; /* -gnn_node_types_label: built at set-up */
+  PetscInt     nodeTypes[16], nNodeTypes;
   PetscInt     hidden, mlpHidden, layers;
   PetscBool    layerNorm;
   PetscBool    residual;
@@ -32,5 +37,7 @@ struct _p_GNN {
 PETSC_INTERN PetscErrorCode GNNTorchCreate_Private(GNN);
 PETSC_INTERN PetscErrorCode GNNTorchDestroy_Private(GNN);
 PETSC_INTERN PetscErrorCode GNNLoadWeights_Private(GNN, const char[]);
+PETSC_INTERN PetscErrorCode GNNSetUpNodeFeatures_Private(GNN);
+PETSC_INTERN PetscErrorCode GNNNodeFeaturesToTensor_Private(GNN);
 
 #endif

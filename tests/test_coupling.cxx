@@ -231,3 +231,51 @@ int main(int argc, char **argv)
 {
   return GNNTestMain(argc, argv, "Solver coupling: DMPlex fields <-> graph nodes\n");
 }
+
+namespace {
+/* Node types from a label: with the box's boundary label "marker" (value 1 on the boundary faces),
+   feature 1 is set exactly at the nodes on the boundary of [0,2]x[0,1] (vertices and edge
+   midpoints of boundary faces), on any rank count */
+void CheckLabelNodeTypes(PetscInt k)
+{
+  Coupled          c(k, "5,4");
+  const PetscInt   values[] = {1};
+  Vec              types;
+  const PetscReal *x;
+  PetscInt         nOwned, bad = 0, set = 0;
+  const PetscScalar *t;
+  TestCall(GNNGraphCreatePlexLabelNodeVec(c.graph, "marker", 1, values, &types));
+  TestCall(GNNGraphGetSizes(c.graph, &nOwned, NULL, NULL, NULL));
+  TestCall(GNNGraphGetCoordinates(c.graph, &x));
+  TestCall(VecGetArrayRead(types, &t));
+  for (PetscInt i = 0; i < nOwned; i++) {
+    const PetscReal px = x[2 * i], py = x[2 * i + 1];
+    const bool      boundary = px < 1e-12 || px > 2 - 1e-12 || py < 1e-12 || py > 1 - 1e-12;
+    bad += (PetscRealPart(t[i]) == 1.0) != boundary;
+    set += PetscRealPart(t[i]) == 1.0;
+  }
+  TestCall(VecRestoreArrayRead(types, &t));
+  TestCall(VecDestroy(&types));
+  MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPIU_INT, MPI_SUM, PETSC_COMM_WORLD);
+  MPI_Allreduce(MPI_IN_PLACE, &set, 1, MPIU_INT, MPI_SUM, PETSC_COMM_WORLD);
+  EXPECT_EQ(bad, 0) << "Q" << k << ": nodes whose type is not their place on the boundary";
+  EXPECT_EQ(set, k == 1 ? 18 : 36) << "Q" << k << ": boundary nodes of a 5x4 box";
+}
+} // namespace
+
+TEST(Coupling, NodeTypesFromLabelQ1) { CheckLabelNodeTypes(1); }
+TEST(Coupling, NodeTypesFromLabelQ2) { CheckLabelNodeTypes(2); }
+
+/* A label the mesh does not have is a clear error on every rank */
+TEST(Coupling, NodeTypesFromMissingLabelIsAnError)
+{
+  Coupled        c(1, "4,4");
+  const PetscInt values[] = {1};
+  Vec            types = NULL;
+  PetscErrorCode ierr;
+  TestCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = GNNGraphCreatePlexLabelNodeVec(c.graph, "no such label", 1, values, &types);
+  TestCall(PetscPopErrorHandler());
+  EXPECT_NE(ierr, 0);
+  TestCall(VecDestroy(&types));
+}

@@ -813,28 +813,35 @@ PetscErrorCode FlowGetSignalHistory(Flow flow, PetscInt *n, const PetscReal *t[]
 
 PetscErrorCode FlowGetStrouhal(Flow flow, PetscReal tstart, PetscReal *St, PetscInt *periods, PetscReal *amplitude)
 {
+  PetscFunctionBegin;
+  PetscCall(FlowStrouhalFromSignal(flow, flow->nh, flow->th, flow->Sh, tstart, St, periods, amplitude));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode FlowStrouhalFromSignal(Flow flow, PetscInt n, const PetscReal t[], const PetscReal S[], PetscReal tstart, PetscReal *St, PetscInt *periods, PetscReal *amplitude)
+{
   PetscReal mean = 0.0, smin = PETSC_MAX_REAL, smax = PETSC_MIN_REAL, first = -1.0, last = -1.0;
   PetscInt  i0 = 0, m, ncross = 0;
 
   PetscFunctionBegin;
   PetscCheck(flow->fcase == FLOW_CYLINDER, flow->comm, PETSC_ERR_SUP, "The Strouhal number is for -flow_case cylinder");
-  while (i0 < flow->nh && flow->th[i0] < tstart) ++i0;
-  m = flow->nh - i0;
+  while (i0 < n && t[i0] < tstart) ++i0;
+  m = n - i0;
   *St     = 0.0;
   if (periods) *periods = 0;
   if (amplitude) *amplitude = 0.0;
   if (m < 3) PetscFunctionReturn(0);
-  for (PetscInt i = i0; i < flow->nh; ++i) {
-    mean += flow->Sh[i] / m;
-    smin = PetscMin(smin, flow->Sh[i]);
-    smax = PetscMax(smax, flow->Sh[i]);
+  for (PetscInt i = i0; i < n; ++i) {
+    mean += S[i] / m;
+    smin = PetscMin(smin, S[i]);
+    smax = PetscMax(smax, S[i]);
   }
   /* upward crossings of the mean, linearly interpolated */
-  for (PetscInt i = i0 + 1; i < flow->nh; ++i) {
-    const PetscReal a = flow->Sh[i - 1] - mean, b = flow->Sh[i] - mean;
+  for (PetscInt i = i0 + 1; i < n; ++i) {
+    const PetscReal a = S[i - 1] - mean, b = S[i] - mean;
 
     if (a < 0.0 && b >= 0.0) {
-      const PetscReal tc = flow->th[i - 1] + (flow->th[i] - flow->th[i - 1]) * (-a) / (b - a);
+      const PetscReal tc = t[i - 1] + (t[i] - t[i - 1]) * (-a) / (b - a);
 
       if (first < 0.0) first = tc;
       last = tc;
@@ -844,6 +851,14 @@ PetscErrorCode FlowGetStrouhal(Flow flow, PetscReal tstart, PetscReal *St, Petsc
   if (ncross >= 2) *St = (ncross - 1) / (last - first) * flow->D / (2.0 / 3.0 * flow->umax);
   if (periods) *periods = PetscMax(ncross - 1, 0);
   if (amplitude) *amplitude = 0.5 * (smax - smin);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode FlowComputeSignal(Flow flow, PetscReal t, Vec u, PetscReal *S)
+{
+  PetscFunctionBegin;
+  PetscCheck(flow->fcase == FLOW_CYLINDER, flow->comm, PETSC_ERR_SUP, "The wake signal is for -flow_case cylinder");
+  PetscCall(FlowIntegrals(flow, t, u, NULL, S));
   PetscFunctionReturn(0);
 }
 

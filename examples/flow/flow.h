@@ -104,5 +104,10 @@ PETSC_EXTERN PetscErrorCode FlowGetSignalHistory(Flow flow, PetscInt *n, const P
    wake signal for t >= tstart; periods: the number of whole periods seen (St = 0 below 1);
    amplitude: half the signal's range */
 PETSC_EXTERN PetscErrorCode FlowGetStrouhal(Flow flow, PetscReal tstart, PetscReal *St, PetscInt *periods, PetscReal *amplitude);
+/* cylinder: the same from any record of the wake signal (n times t[] and values S[], e.g. a surrogate's) */
+PETSC_EXTERN PetscErrorCode FlowStrouhalFromSignal(Flow flow, PetscInt n, const PetscReal t[], const PetscReal S[], PetscReal tstart, PetscReal *St, PetscInt *periods, PetscReal *amplitude);
+/* cylinder: the wake signal S = int_{x0 < x < x1} u_y of a state u (layout of FlowGetSolution(),
+   boundary values at time t) */
+PETSC_EXTERN PetscErrorCode FlowComputeSignal(Flow flow, PetscReal t, Vec u, PetscReal *S);
 
 #endif

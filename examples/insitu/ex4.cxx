@@ -30,10 +30,12 @@ static const char help[] = "Example 4 (the main job): a PETSc flow solver and a 
 
 /* Reference states of the solver, recorded every k steps after training stopped */
 typedef struct {
-  GNNGraph         graph;
-  PetscInt         every, start;
-  std::vector<Vec> states;
-  std::vector<PetscReal> times;
+  GNNGraph               graph;
+  Flow                   flow;
+  PetscBool              signal; /* record the wake signal too (cylinder) */
+  PetscInt               every, start;
+  std::vector<Vec>       states;
+  std::vector<PetscReal> times, S;
 } Recorder;
 
 static PetscErrorCode RecordStates(TS ts, PetscInt step, PetscReal t, Vec u, void *ctx)
@@ -49,6 +51,11 @@ static PetscErrorCode RecordStates(TS ts, PetscInt step, PetscReal t, Vec u, voi
   PetscCall(GNNGraphPlexFieldToNodes(r->graph, dm, 0, t, u, v));
   r->states.push_back(v);
   r->times.push_back(t);
+  if (r->signal) {
+    PetscReal S;
+    PetscCall(FlowComputeSignal(r->flow, t, u, &S));
+    r->S.push_back(S);
+  }
   PetscFunctionReturn(0);
 }
 
@@ -73,6 +80,7 @@ int main(int argc, char **argv)
   GNN            gnn;
   GNNTrainer     tr;
   PetscInt       every = 2, perSample = 25, nTrain = 20, nRoll = 10, warmup = 0, step0, nsteps;
+  PetscBool      mask = PETSC_TRUE, cylinder;
   char           out[PETSC_MAX_PATH_LEN] = "output";
   PetscMPIInt    rank;
   PetscLogDouble tstart, tsolve, ttrain0;
@@ -88,6 +96,7 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsInt("-insitu_train_samples", "Samples taken while training", NULL, nTrain, &nTrain, NULL));
   PetscCall(PetscOptionsInt("-insitu_rollout_samples", "Surrogate steps after training", NULL, nRoll, &nRoll, NULL));
   PetscCall(PetscOptionsInt("-insitu_solver_warmup", "Solver steps before the first sample", NULL, warmup, &warmup, NULL));
+  PetscCall(PetscOptionsBool("-insitu_mask_constrained", "Leave the Dirichlet nodes out of the loss", NULL, mask, &mask, NULL));
   PetscCall(PetscOptionsString("-insitu_output", "Output folder", NULL, out, out, sizeof(out), NULL));
   PetscOptionsEnd();
   PetscCheck(every > 0 && perSample >= 0 && nTrain > 0 && nRoll >= 0 && warmup >= 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE, "-insitu_every and -insitu_train_samples must be positive, the others non-negative");
@@ -116,6 +125,15 @@ int main(int argc, char **argv)
   PetscCall(FlowGetDM(flow, &dm));
   PetscCall(FlowGetTS(flow, &ts));
   PetscCall(FlowGetSolution(flow, &u));
+  {
+    const char *flowCase;
+    PetscCall(FlowGetCase(flow, &flowCase));
+    cylinder = strcmp(flowCase, "cylinder") ? PETSC_FALSE : PETSC_TRUE;
+  }
+  if (cylinder) { /* MeshGraphNets' node types, from the mesh's boundary labels */
+    PetscCall(DefaultOption("-gnn_node_types_label", "Face Sets"));
+    PetscCall(DefaultOption("-gnn_node_types", "1,2,3,4"));
+  }
 
   /* the GNN on the solver's own mesh and partition */
   PetscCall(GNNCreateFromDM(dm, 2, 2, &gnn));
@@ -125,6 +143,15 @@ int main(int argc, char **argv)
   PetscCall(GNNTrainerCreate(PETSC_COMM_WORLD, &tr));
   PetscCall(GNNTrainerSetGNN(tr, gnn));
   PetscCall(GNNTrainerSetFromOptions(tr));
+  if (mask) { /* the Dirichlet nodes' next values are given: no loss there */
+    Vec w;
+    PetscCall(GNNGraphCreateNodeVec(graph, 1, &w));
+    PetscCall(GNNGraphPlexConstrainedNodes(graph, dm, 0, w));
+    PetscCall(VecShift(w, -1.0));
+    PetscCall(VecScale(w, -1.0));
+    PetscCall(GNNTrainerSetNodeWeights(tr, w));
+    PetscCall(VecDestroy(&w));
+  }
 
   PetscCall(TSSetMaxTime(ts, PETSC_MAX_REAL));
   if (warmup > 0) {
@@ -149,48 +176,84 @@ int main(int argc, char **argv)
   PetscReal t0;
   PetscCall(TSGetTime(ts, &t0));
   PetscCall(TSGetStepNumber(ts, &nsteps));
-  rec.graph = graph;
-  rec.every = every;
+  rec.graph  = graph;
+  rec.flow   = flow;
+  rec.signal = cylinder;
+  rec.every  = every;
   rec.start = nsteps;
   PetscCall(TSMonitorSet(ts, RecordStates, &rec, NULL));
   PetscCall(TSSetMaxSteps(ts, nsteps + every * nRoll));
   PetscCall(TSSolve(ts, u));
   PetscCall(PetscTime(&tsolve));
 
-  /* 3. the surrogate: n GNN steps from the same state, error against the solver */
+  /* 3. the surrogate: n GNN steps from the same state, error against the solver; and one GNN step
+     from each of the solver's reference states (held out: training never saw them), against
+     persistence (u(t + k dt) = u(t)), the baseline a useful surrogate must beat */
   {
-    Vec               v, vs;
-    PetscReal         err, nrm, dt;
-    FILE             *fp = NULL;
-    char              f[PETSC_MAX_PATH_LEN + 64];
-    PetscInt          first, nh;
-    const PetscReal  *h;
-    std::vector<double> errors;
+    Vec                 v, vs, prev, usolver;
+    PetscReal           err, nrm, dt;
+    FILE               *fp = NULL;
+    char                f[PETSC_MAX_PATH_LEN + 64];
+    PetscInt            first, nh;
+    const PetscReal    *h;
+    std::vector<double> errors, oneStep, persistence, Sgnn;
 
     PetscCall(TSGetTimeStep(ts, &dt));
     PetscCall(GNNGraphCreateNodeVec(graph, 2, &v));
     PetscCall(VecDuplicate(v, &vs));
+    PetscCall(VecDuplicate(v, &prev));
     PetscCall(VecDuplicate(v, &diff));
+    PetscCall(VecDuplicate(u0, &usolver));
+    PetscCall(GNNGraphPlexFieldToNodes(graph, dm, 0, t0, u0, prev));
+    for (PetscInt k = 0; k < (PetscInt)rec.states.size(); k++) {
+      /* one step from the solver's state; the Dirichlet values of the result are the known data */
+      PetscCall(VecCopy(u0, usolver));
+      PetscCall(GNNApply(gnn, prev, vs));
+      PetscCall(GNNGraphPlexNodesToField(graph, dm, 0, vs, usolver));
+      PetscCall(GNNGraphPlexFieldToNodes(graph, dm, 0, rec.times[k], usolver, vs));
+      PetscCall(VecNorm(rec.states[k], NORM_2, &nrm));
+      PetscCall(VecWAXPY(diff, -1.0, rec.states[k], vs));
+      PetscCall(VecNorm(diff, NORM_2, &err));
+      oneStep.push_back(err / nrm);
+      PetscCall(VecWAXPY(diff, -1.0, rec.states[k], prev));
+      PetscCall(VecNorm(diff, NORM_2, &err));
+      persistence.push_back(err / nrm);
+      PetscCall(VecCopy(rec.states[k], prev));
+    }
+    PetscCall(VecDestroy(&usolver));
     PetscCall(GNNGraphPlexFieldToNodes(graph, dm, 0, t0, u0, v));
     if (rank == 0) {
       PetscCall(PetscSNPrintf(f, sizeof(f), "%s/rollout_error.csv", out));
       fp = fopen(f, "w");
       PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", f);
-      fprintf(fp, "step,time,relative_l2_error\n");
+      fprintf(fp, "step,time,relative_l2_error,one_step_error,persistence_error\n");
     }
     for (PetscInt k = 0; k < (PetscInt)rec.states.size(); k++) {
       /* one surrogate step; the boundary values of the next input are the known Dirichlet data */
       PetscCall(GNNApply(gnn, v, vs));
       PetscCall(GNNGraphPlexNodesToField(graph, dm, 0, vs, u0));
       PetscCall(GNNGraphPlexFieldToNodes(graph, dm, 0, rec.times[k], u0, v));
+      if (cylinder) {
+        PetscReal S;
+        PetscCall(FlowComputeSignal(flow, rec.times[k], u0, &S));
+        Sgnn.push_back(S);
+      }
       PetscCall(VecWAXPY(diff, -1.0, rec.states[k], v));
       PetscCall(VecNorm(diff, NORM_2, &err));
       PetscCall(VecNorm(rec.states[k], NORM_2, &nrm));
       errors.push_back(err / nrm);
-      PetscCall(PetscPrintf(PETSC_COMM_WORLD, "surrogate step %2" PetscInt_FMT " t = %.3f relative L2 error vs solver %.4e\n", k + 1, (double)rec.times[k], (double)(err / nrm)));
-      if (fp) fprintf(fp, "%" PetscInt_FMT ",%.17g,%.17g\n", k + 1, (double)rec.times[k], err / nrm);
+      PetscCall(PetscPrintf(PETSC_COMM_WORLD, "surrogate step %2" PetscInt_FMT " t = %.3f relative L2 error vs solver %.4e (one step from the solver's state %.3e, persistence %.3e)\n", k + 1, (double)rec.times[k], (double)(err / nrm), oneStep[k], persistence[k]));
+      if (fp) fprintf(fp, "%" PetscInt_FMT ",%.17g,%.17g,%.17g,%.17g\n", k + 1, (double)rec.times[k], err / nrm, oneStep[k], persistence[k]);
     }
     if (fp) fclose(fp);
+    if (cylinder && rank == 0) {
+      PetscCall(PetscSNPrintf(f, sizeof(f), "%s/rollout_signal.csv", out));
+      fp = fopen(f, "w");
+      PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", f);
+      fprintf(fp, "step,time,signal_solver,signal_gnn\n");
+      for (size_t k = 0; k < Sgnn.size(); k++) fprintf(fp, "%d,%.17g,%.17g,%.17g\n", (int)k + 1, (double)rec.times[k], (double)rec.S[k], Sgnn[k]);
+      fclose(fp);
+    }
     if (!rec.states.empty()) {
       Vec               fields[] = {rec.states.back(), v};
       const char *const names[]  = {"u_solver", "u_gnn"};
@@ -201,15 +264,16 @@ int main(int argc, char **argv)
     }
     PetscCall(GNNTrainerGetHistory(tr, &first, &nh, &h));
     {
-      PetscInt  N, solverSteps;
-      PetscReal rate, nu;
-      PetscCall(GNNGraphGetSizes(graph, NULL, NULL, NULL, &N));
-      PetscCall(TSGetStepNumber(ts, &solverSteps));
+      PetscInt    N, solverSteps;
+      PetscReal   rate, nu;
       std::string s;
       char        line[512];
       const char *flowCase;
+
+      PetscCall(GNNGraphGetSizes(graph, NULL, NULL, NULL, &N));
+      PetscCall(TSGetStepNumber(ts, &solverSteps));
       PetscCall(FlowGetCase(flow, &flowCase));
-      if (!strcmp(flowCase, "tgv")) {
+      if (!cylinder) {
         PetscCall(FlowGetEnergyDecayRate(flow, &rate));
         PetscCall(FlowGetViscosity(flow, &nu));
         PetscCall(PetscSNPrintf(line, sizeof(line), "solver: %s, %" PetscInt_FMT " steps of dt %.4g to t = %.4g (%" PetscInt_FMT " while training), energy decay rate %.5f vs exact %.5f (%.2f %%)\n", flowCase, solverSteps, (double)dt, (double)(t0 + nRoll * every * dt), nsteps, (double)rate, (double)(4 * nu), (double)(100 * PetscAbsReal(rate - 4 * nu) / (4 * nu))));
@@ -226,7 +290,22 @@ int main(int argc, char **argv)
         s += line;
       }
       if (!errors.empty()) {
+        double mOne = 0, mPers = 0;
+        for (size_t k = 0; k < oneStep.size(); k++) {
+          mOne += oneStep[k] / oneStep.size();
+          mPers += persistence[k] / persistence.size();
+        }
+        PetscCall(PetscSNPrintf(line, sizeof(line), "one step (held-out solver states, mean of %d): relative L2 error %.4e, persistence %.4e, ratio %.3f\n", (int)oneStep.size(), mOne, mPers, mOne / mPers));
+        s += line;
         PetscCall(PetscSNPrintf(line, sizeof(line), "surrogate: %d GNN steps (each %" PetscInt_FMT " solver steps), relative L2 error vs solver %.4e after 1 step, %.4e after %d\n", (int)errors.size(), every, errors.front(), errors.back(), (int)errors.size()));
+        s += line;
+      }
+      if (cylinder && !Sgnn.empty()) {
+        PetscReal St, Sts, amp, amps;
+        PetscInt  per, pers;
+        PetscCall(FlowStrouhalFromSignal(flow, (PetscInt)rec.S.size(), rec.times.data(), rec.S.data(), 0.0, &St, &per, &amp));
+        PetscCall(FlowStrouhalFromSignal(flow, (PetscInt)Sgnn.size(), rec.times.data(), Sgnn.data(), 0.0, &Sts, &pers, &amps));
+        PetscCall(PetscSNPrintf(line, sizeof(line), "shedding over the rollout: Strouhal solver %.4f (%" PetscInt_FMT " periods, amplitude %.3e), GNN %.4f (%" PetscInt_FMT " periods, amplitude %.3e), St difference %.1f %%\n", (double)St, per, (double)amp, (double)Sts, pers, (double)amps, St > 0 ? (double)(100 * PetscAbsReal(Sts - St) / St) : -1.0));
         s += line;
       }
       PetscCall(PetscSNPrintf(line, sizeof(line), "wall time: %.1f s solving + training, %.1f s reference solve\n", ttrain0 - tstart, tsolve - ttrain0));
@@ -243,6 +322,7 @@ int main(int argc, char **argv)
     }
     PetscCall(VecDestroy(&v));
     PetscCall(VecDestroy(&vs));
+    PetscCall(VecDestroy(&prev));
     PetscCall(VecDestroy(&diff));
   }
   for (Vec &v : rec.states) PetscCall(VecDestroy(&v));

@@ -16,11 +16,15 @@ struct GNNTorch {
   std::vector<std::pair<std::string, torch::Tensor>> params, state;
   int64_t       numel = 0;
   PetscInt      nOwned = 0, N = 0; /* owned nodes here, nodes in all (the graph's) */
+  torch::Tensor nodeFeatures;        /* [nOwned, nfeat] fixed node features (undefined: none) */
 };
 
 /* A node Vec's owned values as a [nOwned, F] tensor of the model's precision (shares the Vec's
    storage when the precision is double) */
 torch::Tensor GNNVecToTensor(GNN gnn, Vec v, PetscInt F, const PetscScalar **array);
+/* The network's input: the input Vec x (F_in per node, restore *array afterwards) and the fixed
+   node features (GNNSetNodeFeatures()) side by side */
+torch::Tensor GNNInputToTensor(GNN gnn, Vec x, const PetscScalar **array);
 
 
 #endif

@@ -82,5 +82,5 @@ torch::Tensor MeshGraphNetImpl::forward(const GraphTensors &g, torch::Tensor x)
   }
   LogPhase lp(GNN_Decode);
   auto y = decoder->forward(h) * output_std + output_mean;
-  return residual ? x + y : y;
+  return residual ? x.narrow(1, 0, y.size(1)) + y : y; /* the input's state part: fixed node features follow it */
 }

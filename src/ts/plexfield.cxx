@@ -4,8 +4,8 @@
 #include <petsc/private/petscimpl.h> /* argument validation */
 #include <petscdmplex.h>
 
-/* Walks the mesh points that carry a graph node owned here, with the node's local row and the
-   offset of the field's values in dm's local vector */
+/* Walks the mesh points that carry a graph node owned here, with the node's local row, the
+   offset of the field's values in dm's local vector and the point */
 template <typename Fn>
 static PetscErrorCode ForEachNodePoint(GNNGraph graph, DM dm, PetscInt field, PetscInt ncomp, Fn fn)
 {
@@ -31,7 +31,7 @@ static PetscErrorCode ForEachNodePoint(GNNGraph graph, DM dm, PetscInt field, Pe
       bad = 1;
       break;
     }
-    fn(goff - rstart, foff);
+    fn(goff - rstart, foff, p);
   }
   GNNCheckCollective(comm, !bad, PETSC_ERR_ARG_WRONG, "Field %" PetscInt_FMT " does not match the graph: each graph node must sit alone on a mesh point that carries %" PetscInt_FMT " values of the field (vertex graph with a vertex field, GLL degree p <= 2 with a degree-p Lagrange field)", field, ncomp);
   PetscFunctionReturn(0);
@@ -52,7 +52,7 @@ PetscErrorCode GNNGraphPlexFieldToNodes(GNNGraph graph, DM dm, PetscInt field, P
   PetscCall(DMPlexInsertBoundaryValues(dm, PETSC_TRUE, loc, t, NULL, NULL, NULL));
   PetscCall(VecGetArrayRead(loc, &la));
   PetscCall(VecGetArrayWrite(nodes, &na));
-  PetscCall(ForEachNodePoint(graph, dm, field, ncomp, [&](PetscInt i, PetscInt off) {
+  PetscCall(ForEachNodePoint(graph, dm, field, ncomp, [&](PetscInt i, PetscInt off, PetscInt) {
     for (PetscInt c = 0; c < ncomp; c++) na[i * ncomp + c] = la[off + c];
   }));
   PetscCall(VecRestoreArrayWrite(nodes, &na));
@@ -75,7 +75,7 @@ PetscErrorCode GNNGraphPlexNodesToField(GNNGraph graph, DM dm, PetscInt field, V
   PetscCall(DMGlobalToLocal(dm, u, INSERT_VALUES, loc));
   PetscCall(VecGetArray(loc, &la));
   PetscCall(VecGetArrayRead(nodes, &na));
-  PetscCall(ForEachNodePoint(graph, dm, field, ncomp, [&](PetscInt i, PetscInt off) {
+  PetscCall(ForEachNodePoint(graph, dm, field, ncomp, [&](PetscInt i, PetscInt off, PetscInt) {
     for (PetscInt c = 0; c < ncomp; c++) la[off + c] = na[i * ncomp + c];
   }));
   PetscCall(VecRestoreArrayRead(nodes, &na));
@@ -107,5 +107,31 @@ PetscErrorCode GNNPlexApplyField(GNN gnn, DM dm, PetscInt field, PetscReal t, Ve
   PetscCall(GNNGraphPlexNodesToField(graph, dm, field, y, uout));
   PetscCall(VecDestroy(&x));
   PetscCall(VecDestroy(&y));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNGraphPlexConstrainedNodes - mask[i] = 1 at the nodes whose values of field `field` are all
+  constrained in the DM's section (Dirichlet boundary values: the solver does not compute them, so a
+  surrogate need not predict them), 0 elsewhere; mask is a node Vec with one value per node. For
+  example, 1 - mask as the trainer's node weights leaves those nodes out of the loss.
+@*/
+PetscErrorCode GNNGraphPlexConstrainedNodes(GNNGraph graph, DM dm, PetscInt field, Vec mask)
+{
+  PetscSection lsec;
+  PetscInt     ncomp;
+  PetscScalar *m;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  PetscCall(DMGetLocalSection(dm, &lsec));
+  PetscCall(PetscSectionGetFieldComponents(lsec, field, &ncomp));
+  PetscCall(VecGetArrayWrite(mask, &m));
+  PetscCall(ForEachNodePoint(graph, dm, field, ncomp, [&](PetscInt i, PetscInt, PetscInt p) {
+    PetscInt cdof = 0;
+    PetscSectionGetFieldConstraintDof(lsec, p, field, &cdof); /* cannot fail on a point of the chart */
+    m[i] = cdof == ncomp ? 1.0 : 0.0;
+  }));
+  PetscCall(VecRestoreArrayWrite(mask, &m));
   PetscFunctionReturn(0);
 }

@@ -270,6 +270,8 @@ PetscErrorCode GNNAppendOptionsPrefix(GNN gnn, const char prefix[])
 . -gnn_layers <4>               - message-passing (processor) layers L
 . -gnn_layer_norm <true>        - LayerNorm on every MLP output but the decoder's
 . -gnn_residual <false>         - output = input + network(input): a one-step model learns the increment
+. -gnn_node_types_label <name>  - node types as fixed one-hot input features from this DMPlex label (e.g. "Face Sets")
+. -gnn_node_types <v1,v2,...>   - the label values, one feature each (a node in the closure of a point of value v_k has feature k = 1)
 . -gnn_precision <float32,float64> - arithmetic of the network
 . -gnn_device <cpu,cuda,hip>    - where the model runs (GPU: a build with -DGNN_GPU=cuda or hip)
 . -gnn_recompute <none,layers> - what training keeps for backward (layers: each processor layer's inputs only, about a third of the memory, same gradients)
@@ -303,6 +305,17 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   PetscCall(PetscOptionsBool("-gnn_layer_norm", "LayerNorm after every MLP but the decoder", "GNNSetArchitecture", ln, &ln, NULL));
   PetscCall(GNNSetArchitecture(gnn, hidden, mlpHidden, layers, ln));
   PetscCall(PetscOptionsBool("-gnn_residual", "Output = input + network(input) (one-step models; needs F_in = F_out)", "GNNSetResidual", gnn->residual, &gnn->residual, NULL));
+  {
+    char      label[PETSC_MAX_PATH_LEN];
+    PetscInt  values[16], n = 16;
+    PetscBool setLabel, setValues;
+
+    PetscCall(PetscStrncpy(label, gnn->nodeTypesLabel, sizeof(label)));
+    PetscCall(PetscOptionsString("-gnn_node_types_label", "Node types as fixed one-hot input features from this DMPlex label (e.g. \"Face Sets\")", "GNNSetNodeTypes", label, label, sizeof(label), &setLabel));
+    PetscCall(PetscOptionsIntArray("-gnn_node_types", "The label values that are node types (one feature each)", "GNNSetNodeTypes", values, &n, &setValues));
+    PetscCheck(setLabel == setValues, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_WRONG, "Give -gnn_node_types_label and -gnn_node_types together");
+    if (setLabel) PetscCall(GNNSetNodeTypes(gnn, label, n, values));
+  }
   PetscCall(PetscOptionsEnum("-gnn_precision", "Arithmetic of the network", "GNNSetPrecision", GNNPrecisions, (PetscEnum)prec, (PetscEnum *)&prec, NULL));
   PetscCall(GNNSetPrecision(gnn, prec));
   PetscCall(PetscOptionsEnum("-gnn_device", "Where the model runs (parameters, activations, kernels)", "GNNSetDevice", GNNDevices, (PetscEnum)gnn->device, (PetscEnum *)&dev, NULL));
@@ -338,7 +351,9 @@ PetscErrorCode GNNSetUp(GNN gnn)
   PetscCheck(!gnn->residual || gnn->nin == gnn->nout, comm, PETSC_ERR_ARG_WRONG, "-gnn_residual needs as many outputs as inputs, got %" PetscInt_FMT " -> %" PetscInt_FMT, gnn->nin, gnn->nout);
   PetscCall(GNNGraphSetUp(gnn->graph));
   PetscCall(GNNSelectDevice_Private(gnn));
+  PetscCall(GNNSetUpNodeFeatures_Private(gnn));
   PetscCall(GNNTorchCreate_Private(gnn));
+  PetscCall(GNNNodeFeaturesToTensor_Private(gnn));
   if (gnn->loadWeights[0]) PetscCall(GNNLoadWeights_Private(gnn, gnn->loadWeights));
   gnn->setupcalled = PETSC_TRUE;
   PetscCall(GNNViewFromOptions(gnn, NULL, "-gnn_view"));
@@ -375,7 +390,7 @@ PetscErrorCode GNNTorchCreate_Private(GNN gnn)
   PetscInt            dim;
 
   PetscFunctionBegin;
-  o.nin       = gnn->nin;
+  o.nin       = gnn->nin + gnn->nfeat; /* the input, then the fixed node features */
   o.nout      = gnn->nout;
   PetscCall(GNNGraphGetDimension(graph, &dim));
   o.edgeIn    = dim + 1;
@@ -439,6 +454,15 @@ PetscErrorCode GNNView(GNN gnn, PetscViewer viewer)
   PetscCall(PetscObjectPrintClassNamePrefixType((PetscObject)gnn, viewer));
   PetscCall(PetscViewerASCIIPushTab(viewer));
   PetscCall(PetscViewerASCIIPrintf(viewer, "encode-process-decode: %" PetscInt_FMT " -> %" PetscInt_FMT " features per node\n", gnn->nin, gnn->nout));
+  if (gnn->nfeat) {
+    if (gnn->nodeTypesLabel[0]) {
+      PetscCall(PetscViewerASCIIPrintf(viewer, "fixed node features: %" PetscInt_FMT " node types, one-hot from label \"%s\" values", gnn->nfeat, gnn->nodeTypesLabel));
+      PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
+      for (PetscInt k = 0; k < gnn->nNodeTypes; k++) PetscCall(PetscViewerASCIIPrintf(viewer, "%s%" PetscInt_FMT, k ? "," : " ", gnn->nodeTypes[k]));
+      PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
+      PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
+    } else PetscCall(PetscViewerASCIIPrintf(viewer, "fixed node features: %" PetscInt_FMT " per node, appended to the input\n", gnn->nfeat));
+  }
   PetscCall(PetscViewerASCIIPrintf(viewer, "latent width %" PetscInt_FMT ", %" PetscInt_FMT " hidden layers per MLP, %" PetscInt_FMT " message-passing layers, LayerNorm %s, ELU%s\n", gnn->hidden, gnn->mlpHidden, gnn->layers, gnn->layerNorm ? "on" : "off", gnn->residual ? ", residual (output = input + network)" : ""));
   if (gnn->setupcalled && gnn->deviceIndex >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "device %s:%" PetscInt_FMT " (LibTorch CUDA device, %s kernels)\n", GNNDevices[gnn->device], gnn->deviceIndex, GNNGpuBackend()));
   else PetscCall(PetscViewerASCIIPrintf(viewer, "device %s\n", GNNDevices[gnn->device]));
@@ -462,6 +486,7 @@ PetscErrorCode GNNDestroy(GNN *gnn)
     PetscFunctionReturn(0);
   }
   PetscCall(GNNTorchDestroy_Private(*gnn));
+  PetscCall(VecDestroy(&(*gnn)->nodeFeatures));
   PetscCall(GNNGraphDestroy(&(*gnn)->graph));
   PetscCall(PetscHeaderDestroy(gnn));
   PetscFunctionReturn(0);

@@ -38,7 +38,7 @@ PetscErrorCode GNNApply(GNN gnn, Vec x, Vec y)
   PetscCall(GNNCheckNodeVec(gnn, y, gnn->nout, "output"));
   GNNTorchTry(PetscObjectComm((PetscObject)gnn), {
     torch::NoGradGuard nograd;
-    auto               xt  = GNNVecToTensor(gnn, x, gnn->nin, &xa);
+    auto               xt  = GNNInputToTensor(gnn, x, &xa);
     auto               out = gnn->torch->net->forward(gnn->torch->g, xt).to(torch::kCPU, torch::kFloat64).contiguous();
     GNNCallThrow(VecRestoreArrayRead(x, &xa));
     GNNCallThrow(VecGetArrayWrite(y, &ya));
@@ -145,7 +145,7 @@ PetscErrorCode GNNComputeLossGradient(GNN gnn, Vec x, Vec target, Vec weights, P
   GNNTorchTry(comm, {
     GNNTorch *t = gnn->torch;
     t->net->zero_grad();
-    auto xt   = GNNVecToTensor(gnn, x, gnn->nin, &xa);
+    auto xt   = GNNInputToTensor(gnn, x, &xa);
     auto tt   = GNNVecToTensor(gnn, target, gnn->nout, &ta);
     auto y    = t->net->forward(t->g, xt);
     auto r    = (y - tt) / t->net->output_std;

@@ -7,14 +7,14 @@ PetscErrorCode GNNSetNormalization(GNN gnn, const PetscReal inMean[], const Pets
   PetscFunctionBegin;
   PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
   PetscCheck(gnn->setupcalled, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ORDER, "Call GNNSetUp() first");
-  for (PetscInt f = 0; f < gnn->nin; f++) PetscCheck(inStd[f] > 0, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "Standard deviations must be positive");
+  for (PetscInt f = 0; f < gnn->nin + gnn->nfeat; f++) PetscCheck(inStd[f] > 0, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "Standard deviations must be positive");
   for (PetscInt f = 0; f < gnn->nout; f++) PetscCheck(outStd[f] > 0, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "Standard deviations must be positive");
   GNNTorchTry(PetscObjectComm((PetscObject)gnn), {
     torch::NoGradGuard nograd;
     auto              &net = gnn->torch->net;
     auto               set = [](torch::Tensor &t, const PetscReal *v, int64_t n) { t.copy_(torch::from_blob((void *)v, {n}, torch::kFloat64)); };
-    set(net->input_mean, inMean, gnn->nin);
-    set(net->input_std, inStd, gnn->nin);
+    set(net->input_mean, inMean, gnn->nin + gnn->nfeat); /* the input's features, then the fixed node features' */
+    set(net->input_std, inStd, gnn->nin + gnn->nfeat);
     set(net->output_mean, outMean, gnn->nout);
     set(net->output_std, outStd, gnn->nout);
   });
@@ -86,13 +86,14 @@ static PetscErrorCode FeatureStatistics(GNN gnn, PetscInt n, Vec v[], PetscInt F
 @*/
 PetscErrorCode GNNComputeNormalization(GNN gnn, PetscInt n, Vec x[], Vec y[])
 {
-  std::vector<PetscReal> im(gnn->nin), is(gnn->nin), om(gnn->nout), os(gnn->nout);
+  std::vector<PetscReal> im(gnn->nin + gnn->nfeat), is(gnn->nin + gnn->nfeat), om(gnn->nout), os(gnn->nout);
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
   PetscCheck(gnn->setupcalled, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ORDER, "Call GNNSetUp() first");
   PetscCheck(n > 0, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "Need at least one sample to compute the normalisation");
   PetscCall(FeatureStatistics(gnn, n, x, gnn->nin, im.data(), is.data()));
+  if (gnn->nfeat) PetscCall(FeatureStatistics(gnn, 1, &gnn->nodeFeatures, gnn->nfeat, im.data() + gnn->nin, is.data() + gnn->nin));
   if (gnn->residual) {
     /* the network's output is the increment y - x: normalise that */
     std::vector<Vec> d(n);
