@@ -5,7 +5,12 @@
 // 4 cylinder.
 // Regenerate: gmsh -2 -format msh22 cylinder.geo -o cylinder.msh
 H = 0.41; L = 2.2; xc = 0.2; yc = 0.2; r = 0.05;
-lcFar = 0.06; lcWake = 0.03; lcCyl = 0.012; // 835 quadrilaterals
+// mesh sizes: 835 quadrilaterals; cylinder-coarse.msh (327 quadrilaterals, the cylinder case of
+// make run CASE=cylinder and of tests/test_cylinder.sh) is
+//   gmsh -2 -format msh22 -setnumber lcFar 0.1 -setnumber lcWake 0.05 -setnumber lcCyl 0.02 cylinder.geo -o cylinder-coarse.msh
+If (!Exists(lcFar)) lcFar = 0.06; EndIf
+If (!Exists(lcWake)) lcWake = 0.03; EndIf
+If (!Exists(lcCyl)) lcCyl = 0.012; EndIf
 Point(1) = {0, 0, 0, lcFar}; Point(2) = {L, 0, 0, lcFar}; Point(3) = {L, H, 0, lcFar}; Point(4) = {0, H, 0, lcFar};
 Line(1) = {1, 2}; Line(2) = {2, 3}; Line(3) = {3, 4}; Line(4) = {4, 1};
 Point(5) = {xc, yc, 0, lcCyl};
