@@ -31,10 +31,19 @@ $(BUILD)/Makefile: CMakeLists.txt
 build: deps $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
 
+# CASE=tgv (default): the Taylor-Green vortex; CASE=cylinder: vortex shedding behind a cylinder at
+# Re 100 (README: "The cylinder surrogate"), on the coarse cylinder mesh
+CASE ?= tgv
+CASE_OPTS_tgv =
+CASE_OPTS_cylinder = -flow_case cylinder -dm_plex_filename $(CURDIR)/share/meshes/cylinder-coarse.msh -flow_dt 0.02 \
+  -snes_lag_jacobian 4 -snes_lag_jacobian_persists -insitu_solver_warmup 300 -insitu_every 1 \
+  -insitu_train_samples 40 -insitu_train_per_sample 100 -insitu_rollout_samples 45 \
+  -gnn_mlp_hidden_layers 2 -gnn_train_clip 1 -gnn_train_monitor_every 500
 run: build
+	@test -n "$(filter $(CASE),tgv cylinder)" || { echo "CASE must be tgv or cylinder"; exit 1; }
 	@mkdir -p output
 	$(MPIEXEC) -n $(NP) $(BUILD)/examples/insitu/ex4 -insitu_output output -gnn_train_monitor_every 50 \
-	  -gnn_view -gnn_graph_view -log_view :output/log_view.txt
+	  $(CASE_OPTS_$(CASE)) -gnn_view -gnn_graph_view -log_view :output/log_view.txt
 	/usr/bin/python3 share/scripts/plot_insitu.py output
 	@echo "Results in output/: summary.txt, train_history.csv, rollout_error.csv, fields_final.vtu (ParaView),"
 	@echo "train_loss.png, rollout_error.png, fields.png, log_view.txt"
