@@ -31,6 +31,7 @@ typedef struct {
 static PetscErrorCode SolverSteps(TS ts, TS_GNN *g)
 {
   PetscFunctionBegin;
+  PetscCall(TSSetSolution(g->solver, ts->vec_sol)); /* in place; TSSolve() may have replaced it since set-up */
   PetscCall(TSSetTime(g->solver, ts->ptime));
   PetscCall(TSSetTimeStep(g->solver, ts->time_step));
   PetscCall(TSRestartStep(g->solver)); /* a multistep history would span GNN steps */
@@ -100,7 +101,7 @@ static PetscErrorCode SolverSetUp(TS ts, TS_GNN *g)
   PetscCall(TSSetMaxSteps(g->solver, PETSC_MAX_INT - 1));
   PetscCall(TSSetFromOptions(g->solver));
   PetscCheck(!g->solver->usessnes, comm, PETSC_ERR_SUP, "-gnn_ts_hybrid_solver %s: the hybrid mode needs an explicit TS type (rk, euler, ssp): an implicit one would need the DM's nonlinear function, which belongs to the TS of type gnn", g->hybridSolver);
-  PetscCall(TSSetSolution(g->solver, ts->vec_sol)); /* advances the solution in place */
+  PetscCall(TSSetSolution(g->solver, ts->vec_sol));
   PetscCall(TSSetUp(g->solver));
   PetscFunctionReturn(0);
 }
