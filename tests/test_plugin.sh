@@ -147,6 +147,9 @@ else fail "cannot compile ts/tutorials/ex45.c"; fi
 if run 2 "$tmp/noplugin.txt" $grid -ts_save_trajectory -ts_trajectory_type gnn; then fail "type gnn known without -dll_append"
 elif grep -q "Unknown TSTrajectory type" "$tmp/noplugin.txt" || grep -q "Unable to find requested TSTrajectory type gnn" "$tmp/noplugin.txt"; then ok "without -dll_append the type gnn is unknown"
 else fail "without -dll_append: unexpected output"; tail -5 "$tmp/noplugin.txt"; fi
+if run 2 "$tmp/noplugin_ts.txt" $grid -ts_type gnn; then fail "TS type gnn known without -dll_append"
+elif grep -q "Unknown TS type: gnn" "$tmp/noplugin_ts.txt"; then ok "without -dll_append the TS type gnn is unknown"
+else fail "-ts_type gnn without -dll_append: unexpected output"; tail -5 "$tmp/noplugin_ts.txt"; fi
 
 # bad options: a clear error on every rank, no hang
 expect_error() { # NAME REGEX ARGS... (EXE: the program, ex5 unless set)
