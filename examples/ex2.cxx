@@ -77,6 +77,8 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsString("-gnn_rollout_output", "Write each rollout step: vtk:prefix or hdf5:prefix", NULL, rc.output, rc.output, sizeof(rc.output), NULL));
   PetscOptionsEnd();
   PetscCheck(nsamples > 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_task_samples must be positive");
+  PetscCheck(!PetscIsInfOrNanReal(dt), PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_task_dt must be finite, got %g", (double)dt);
+  PetscCheck(!PetscIsInfOrNanReal(nu) && nu >= 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_task_nu must be finite and non-negative, got %g", (double)nu);
   PetscCheck(nin == ntg, PETSC_COMM_WORLD, PETSC_ERR_ARG_SIZ, "-gnn_train_inputs and -gnn_train_targets must list as many files (%" PetscInt_FMT " vs %" PetscInt_FMT ")", nin, ntg);
   PetscCheck(rollout >= 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_rollout_steps must be non-negative");
 

@@ -73,6 +73,9 @@ PETSC_EXTERN PetscErrorCode GNNGraphGetCoordinates(GNNGraph, const PetscReal *[]
 PETSC_EXTERN PetscErrorCode GNNGraphGetGlobalNumbers(GNNGraph, const PetscInt *[]);
 PETSC_EXTERN PetscErrorCode GNNGraphCreateNodeVec(GNNGraph, PetscInt, Vec *);
 PETSC_EXTERN PetscErrorCode GNNGraphGetCoordinateVec(GNNGraph, Vec *);
+PETSC_EXTERN PetscErrorCode GNNGraphGetFingerprint(GNNGraph, PetscInt64 *);
+/* An ASCII Gmsh file's elements reference only its nodes (PETSc 3.18's reader crashes otherwise) */
+PETSC_EXTERN PetscErrorCode GNNGmshCheckFile(MPI_Comm, const char[]);
 PETSC_EXTERN PetscErrorCode GNNGraphHaloUpdate(GNNGraph, PetscInt, MPI_Datatype, const void *, void *);
 PETSC_EXTERN PetscErrorCode GNNGraphHaloReverse(GNNGraph, PetscInt, const double *, double *);
 

@@ -4,6 +4,7 @@
    a temporary file renamed over the target only when complete. */
 #include "gnnfileio.h"
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -113,4 +114,88 @@ PetscErrorCode GNNWriteFileAtomic_Private(MPI_Comm comm, const char what[], cons
   }
   PetscCall(GNNCheckWritten_Private(comm, good, err, what, file));
   PetscFunctionReturn(0);
+}
+
+/* Zip structure check. LibTorch 1.13's zip reader (miniz) trusts the end-of-central-directory
+   record and the entries' offsets and sizes: a file cut short makes it read out of bounds before
+   it reports anything. Every weights file and checkpoint passes here first: the record found, the
+   central directory and every entry's local header and data inside the file. Zip64 (what the writer
+   uses past 4 GiB) is followed; no data are decompressed (PyTorch stores its entries). */
+namespace {
+struct ZipBytes {
+  const unsigned char *p;
+  uint64_t             n;
+  bool                 has(uint64_t off, uint64_t len) const { return off <= n && len <= n - off; }
+  uint64_t             u(uint64_t off, int bytes) const
+  {
+    uint64_t v = 0;
+    for (int k = bytes - 1; k >= 0; k--) v = (v << 8) | p[off + k];
+    return v;
+  }
+};
+
+/* The zip64 extra field (id 1) of a central entry: the values that are 0xFFFFFFFF in the entry, in
+   the order uncompressed, compressed, local header offset */
+bool Zip64Extra(const ZipBytes &z, uint64_t extra, uint64_t len, uint64_t *usize, uint64_t *csize, uint64_t *local)
+{
+  for (uint64_t off = extra; off + 4 <= extra + len;) {
+    const uint64_t id = z.u(off, 2), sz = z.u(off + 2, 2), end = off + 4 + sz;
+    if (end > extra + len) return false;
+    if (id == 1) {
+      uint64_t q = off + 4;
+      for (uint64_t *v : {usize, csize, local})
+        if (*v == 0xFFFFFFFFu) {
+          if (q + 8 > end) return false;
+          *v = z.u(q, 8);
+          q += 8;
+        }
+      return true;
+    }
+    off = end;
+  }
+  return false;
+}
+} // namespace
+
+std::string GNNZipInvalid_Private(const std::vector<char> &bytes)
+{
+  const ZipBytes z{(const unsigned char *)bytes.data(), (uint64_t)bytes.size()};
+  uint64_t       eocd = UINT64_MAX;
+
+  if (z.n < 22) return "it is too short to be a zip archive (" + std::to_string(z.n) + " bytes)";
+  /* the record is the last 22 bytes, unless a comment (at most 65535 bytes) follows it */
+  for (uint64_t back = 0; back <= 65535 && back + 22 <= z.n; back++) {
+    const uint64_t off = z.n - 22 - back;
+    if (z.u(off, 4) == 0x06054b50 && z.u(off + 20, 2) == back) {
+      eocd = off;
+      break;
+    }
+  }
+  if (eocd == UINT64_MAX) return "it is not a zip archive, or it is truncated (no end-of-central-directory record)";
+  uint64_t entries = z.u(eocd + 10, 2), cdSize = z.u(eocd + 12, 4), cdOff = z.u(eocd + 16, 4), cdEnd = eocd;
+  if (entries == 0xFFFF || cdSize == 0xFFFFFFFFu || cdOff == 0xFFFFFFFFu) {
+    if (eocd < 20 || z.u(eocd - 20, 4) != 0x07064b50) return "its zip64 locator is missing";
+    const uint64_t rec = z.u(eocd - 20 + 8, 8);
+    if (!z.has(rec, 56) || rec + 56 > eocd - 20 || z.u(rec, 4) != 0x06064b50) return "its zip64 end-of-central-directory record is outside the file or damaged";
+    entries = z.u(rec + 32, 8);
+    cdSize  = z.u(rec + 40, 8);
+    cdOff   = z.u(rec + 48, 8);
+    cdEnd   = rec;
+  }
+  if (cdOff > cdEnd || cdSize > cdEnd - cdOff) return "its central directory (offset " + std::to_string(cdOff) + ", " + std::to_string(cdSize) + " bytes) lies outside the file: it is truncated or damaged";
+  uint64_t off = cdOff, count = 0;
+  for (; off < cdOff + cdSize; count++) {
+    if (!z.has(off, 46) || off + 46 > cdOff + cdSize || z.u(off, 4) != 0x02014b50) return "its central directory entry " + std::to_string(count) + " is damaged";
+    uint64_t       csize = z.u(off + 20, 4), usize = z.u(off + 24, 4), local = z.u(off + 42, 4);
+    const uint64_t nlen = z.u(off + 28, 2), elen = z.u(off + 30, 2), clen = z.u(off + 32, 2), method = z.u(off + 10, 2);
+    if (off + 46 + nlen + elen + clen > cdOff + cdSize) return "its central directory entry " + std::to_string(count) + " runs past the directory";
+    if ((csize == 0xFFFFFFFFu || usize == 0xFFFFFFFFu || local == 0xFFFFFFFFu) && !Zip64Extra(z, off + 46 + nlen, elen, &usize, &csize, &local)) return "its entry " + std::to_string(count) + " has a damaged zip64 field";
+    if (method == 0 && csize != usize) return "its stored entry " + std::to_string(count) + " has different compressed and uncompressed sizes";
+    if (!z.has(local, 30) || z.u(local, 4) != 0x04034b50) return "the data of its entry " + std::to_string(count) + " (offset " + std::to_string(local) + ") are outside the file or damaged";
+    const uint64_t data = local + 30 + z.u(local + 26, 2) + z.u(local + 28, 2);
+    if (data > cdOff || csize > cdOff - data) return "the data of its entry " + std::to_string(count) + " (" + std::to_string(csize) + " bytes at offset " + std::to_string(data) + ") run past the end of the data: the file is truncated or damaged";
+    off += 46 + nlen + elen + clen;
+  }
+  if (count != entries) return "its central directory holds " + std::to_string(count) + " entries, its end record announces " + std::to_string(entries);
+  return "";
 }

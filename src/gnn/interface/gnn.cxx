@@ -2,10 +2,12 @@
 #include "gnn/gnntorchstate.hpp"
 #include "sys/tensorcache.hpp"
 #include "sys/gnncollective.hpp"
+#include "sys/gnnoptions.hpp"
 #include "kernels/gpu/gpukernels.h"
 #include <torch/cuda.h>
 #include <petscdmda.h>
 #include <cstring>
+#include <unistd.h>
 #include <vector>
 
 const char *const GNNPrecisions[] = {"float32", "float64", "GNNPrecision", "GNN_PRECISION_", NULL};
@@ -297,9 +299,9 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   prec      = gnn->precision;
   threads   = gnn->threads;
   PetscObjectOptionsBegin((PetscObject)gnn);
-  PetscCall(PetscOptionsInt("-gnn_hidden", "Latent width H", "GNNSetArchitecture", hidden, &hidden, NULL));
-  PetscCall(PetscOptionsInt("-gnn_mlp_hidden_layers", "Hidden Linear(H,H) layers per MLP", "GNNSetArchitecture", mlpHidden, &mlpHidden, NULL));
-  PetscCall(PetscOptionsInt("-gnn_layers", "Message-passing layers L", "GNNSetArchitecture", layers, &layers, NULL));
+  PetscCall(GNNOptionsInt("-gnn_hidden", "Latent width H", "GNNSetArchitecture", hidden, &hidden, NULL));
+  PetscCall(GNNOptionsInt("-gnn_mlp_hidden_layers", "Hidden Linear(H,H) layers per MLP", "GNNSetArchitecture", mlpHidden, &mlpHidden, NULL));
+  PetscCall(GNNOptionsInt("-gnn_layers", "Message-passing layers L", "GNNSetArchitecture", layers, &layers, NULL));
   PetscCall(PetscOptionsBool("-gnn_layer_norm", "LayerNorm after every MLP but the decoder", "GNNSetArchitecture", ln, &ln, NULL));
   PetscCall(GNNSetArchitecture(gnn, hidden, mlpHidden, layers, ln));
   PetscCall(PetscOptionsBool("-gnn_residual", "Output = input + network(input) (one-step models; needs F_in = F_out)", "GNNSetResidual", gnn->residual, &gnn->residual, NULL));
@@ -309,9 +311,14 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   PetscCall(GNNSetDevice(gnn, dev));
   PetscCall(PetscOptionsEnum("-gnn_recompute", "What training keeps for backward: none (every activation) or layers (each processor layer's inputs; the layer runs again in backward)", "GNNSetRecompute", GNNRecomputes, (PetscEnum)gnn->recompute, (PetscEnum *)&rec, NULL));
   PetscCall(GNNSetRecompute(gnn, rec));
-  PetscCall(PetscOptionsInt("-gnn_seed", "Seed of the initial weights (independent of the rank count)", "GNNSetSeed", gnn->seed, &gnn->seed, NULL));
-  PetscCall(PetscOptionsInt("-gnn_threads", "LibTorch threads per rank", "GNNSetUp", threads, &threads, &flg));
-  PetscCheck(threads > 0 && threads <= kMaxThreads, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_threads must be in [1, %d], got %" PetscInt_FMT, kMaxThreads, threads);
+  PetscCall(GNNOptionsInt("-gnn_seed", "Seed of the initial weights (independent of the rank count)", "GNNSetSeed", gnn->seed, &gnn->seed, NULL));
+  PetscCall(GNNOptionsInt("-gnn_threads", "LibTorch threads per rank", "GNNSetUp", threads, &threads, &flg));
+  {
+    /* more threads than a few per core only thrash (100000 made the machine unusable) */
+    const long cores = std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
+    const int  most  = (int)std::min<long>(kMaxThreads, 4 * cores);
+    PetscCheck(threads > 0 && threads <= most, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_threads must be in [1, %d] (at most 4 per core of the %ld here, at most %d), got %" PetscInt_FMT, most, cores, kMaxThreads, threads);
+  }
   gnn->threads = threads;
   PetscCall(PetscOptionsBool("-gnn_tensor_cache", "Reuse freed tensor blocks >= 1 MiB by size (LibTorch CPU allocator for the whole process; glibc's heap fragments under Debian's PETSc)", "GNNSetUp", gnn->tensorCache, &gnn->tensorCache, NULL));
   PetscCall(PetscOptionsString("-gnn_load_weights", "Initial weights: PyTorch state_dict file (dict of tensors)", "GNNLoadWeights", gnn->loadWeights, gnn->loadWeights, sizeof(gnn->loadWeights), NULL));
@@ -446,6 +453,13 @@ PetscErrorCode GNNView(GNN gnn, PetscViewer viewer)
   if (gnn->setupcalled) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "parameters: %" PetscInt64_FMT "\n", (PetscInt64)gnn->torch->numel));
     if (gnn->loadWeights[0]) PetscCall(PetscViewerASCIIPrintf(viewer, "weights loaded from %s\n", gnn->loadWeights));
+    {
+      PetscLogDouble est;
+      PetscInt       n;
+      PetscCall(GNNGetMemoryEstimate(gnn, &est));
+      PetscCall(GNNGraphGetSizes(gnn->graph, &n, NULL, NULL, NULL));
+      PetscCall(PetscViewerASCIIPrintf(viewer, "training memory estimate (rank 0, %" PetscInt_FMT " owned nodes, recompute %s): %.1f MiB\n", n, GNNRecomputes[gnn->recompute], est / 1048576.0));
+    }
   }
   if (gnn->graph) PetscCall(GNNGraphView(gnn->graph, viewer));
   PetscCall(PetscViewerASCIIPopTab(viewer));
