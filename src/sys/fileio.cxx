@@ -155,6 +155,52 @@ bool Zip64Extra(const ZipBytes &z, uint64_t extra, uint64_t len, uint64_t *usize
   }
   return false;
 }
+/* The pickle of a zip entry (data.pkl): every opcode known and every length-prefixed argument
+   inside the entry. LibTorch 1.13's unpickler reserves a string of the announced length before it
+   reads it (make fuzz found 4 GiB reserved for a 27 kB file), so the lengths are checked here. */
+std::string PickleInvalid(const unsigned char *p, uint64_t n)
+{
+  auto u = [&](uint64_t off, int bytes) {
+    uint64_t v = 0;
+    for (int k = bytes - 1; k >= 0; k--) v = (v << 8) | p[off + k];
+    return v;
+  };
+  for (uint64_t off = 0; off < n;) {
+    const unsigned char op = p[off++];
+    uint64_t            arg = 0, len = 0; /* fixed argument bytes; length-prefix bytes */
+    int                 lines = 0;        /* newline-terminated arguments */
+    switch (op) {
+    case '.': return ""; /* STOP */
+    case '(': case ')': case ']': case '}': case 'a': case 'e': case 'u': case 's': case 't': case 'R': case 'b': case 'N': case '0': case '1': case '2':
+    case 'Q': case 'l': case 'd': case 'o': case 0x81: case 0x85: case 0x86: case 0x87: case 0x88: case 0x89: case 0x8f: case 0x90: case 0x91: case 0x92:
+    case 0x93: case 0x94: case 0x97: case 0x98: break;
+    case 'K': case 'q': case 'h': case 0x80: case 0x82: arg = 1; break;
+    case 'M': case 0x83: arg = 2; break;
+    case 'J': case 'r': case 'j': case 0x84: arg = 4; break;
+    case 'G': case 0x95: arg = 8; break;
+    case 'C': case 0x8c: case 'U': case 0x8a: len = 1; break;
+    case 'X': case 'B': case 'T': case 0x8b: len = 4; break;
+    case 0x8d: case 0x8e: case 0x96: len = 8; break;
+    case 'I': case 'L': case 'F': case 'S': case 'V': case 'P': case 'p': case 'g': lines = 1; break;
+    case 'c': case 'i': lines = 2; break;
+    default: return "its pickle has an unknown opcode " + std::to_string(op) + " at byte " + std::to_string(off - 1);
+    }
+    if (len) {
+      if (n - off < len) return "its pickle ends inside an opcode at byte " + std::to_string(off - 1);
+      arg = u(off, (int)len);
+      if ((op == 'T' || op == 0x8b) && (arg & 0x80000000u)) return "its pickle has a negative length at byte " + std::to_string(off - 1);
+      off += len;
+    }
+    if (arg > n - off) return "its pickle announces " + std::to_string(arg) + " bytes at byte " + std::to_string(off) + ", past its end (" + std::to_string(n) + " bytes): it is damaged";
+    off += arg;
+    for (int k = 0; k < lines; k++) {
+      const void *nl = std::memchr(p + off, '\n', n - off);
+      if (!nl) return "its pickle ends inside a text argument";
+      off = (uint64_t)((const unsigned char *)nl - p) + 1;
+    }
+  }
+  return "its pickle has no STOP opcode: it is truncated";
+}
 } // namespace
 
 std::string GNNZipInvalid_Private(const std::vector<char> &bytes)
@@ -194,6 +240,11 @@ std::string GNNZipInvalid_Private(const std::vector<char> &bytes)
     if (!z.has(local, 30) || z.u(local, 4) != 0x04034b50) return "the data of its entry " + std::to_string(count) + " (offset " + std::to_string(local) + ") are outside the file or damaged";
     const uint64_t data = local + 30 + z.u(local + 26, 2) + z.u(local + 28, 2);
     if (data > cdOff || csize > cdOff - data) return "the data of its entry " + std::to_string(count) + " (" + std::to_string(csize) + " bytes at offset " + std::to_string(data) + ") run past the end of the data: the file is truncated or damaged";
+    static const char pkl[] = "data.pkl";
+    if (method == 0 && nlen >= sizeof(pkl) - 1 && !std::memcmp(z.p + off + 46 + nlen - (sizeof(pkl) - 1), pkl, sizeof(pkl) - 1)) {
+      const std::string why = PickleInvalid(z.p + data, csize);
+      if (!why.empty()) return why;
+    }
     off += 46 + nlen + elen + clen;
   }
   if (count != entries) return "its central directory holds " + std::to_string(count) + " entries, its end record announces " + std::to_string(entries);

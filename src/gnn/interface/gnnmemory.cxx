@@ -3,13 +3,16 @@
    rank's share of the node's memory) and is printed by -gnn_view. */
 #include "gnnimpl.h"
 
-/* Tensor memory per node at the peak of a training step, measured by make bench (bench/livepeak.c,
-   32^3 hexahedral lattice: 6 edges per node, H = 32, L = 4, float32, the tensor cache on): 34.3
-   KiB in large blocks keeping every activation (32.9 KiB of them live), 14 KiB recomputing each
-   processor layer in backward (13.4 KiB live). They scale with the width, the bytes per number,
-   the edges per node (edge activations dominate) and the layers (plus the encoders and decoder,
-   about one layer's worth). */
-static const double kPerNodeNone = 34.3 * 1024, kPerNodeLayers = 14.0 * 1024;
+/* Memory per node at the peak of a training step, at H = 32, L = 4, float32, 6 edges per node (a
+   hexahedral lattice), the tensor cache on: 34.3 KiB keeping every activation (make bench's large
+   tensor blocks at the peak, bench/livepeak.c, 32^3), 15.5 KiB recomputing each processor layer in
+   backward (13.4 KiB of live tensors in make bench, plus what the heap keeps: fitted to the peak
+   resident growth of example 2, below). Checked on example 2, 24^3 hexahedra (15,625 nodes), 1
+   rank, 3 steps, growth of VmHWM over a run without steps: none 506 MiB (estimate 511), layers
+   236 MiB (estimate 234). They scale with the width, the bytes per number, the edges per node
+   (edge activations dominate) and the layers (plus the encoders and decoder, about one layer's
+   worth). */
+static const double kPerNodeNone = 34.3 * 1024, kPerNodeLayers = 15.5 * 1024;
 
 /*@C
   GNNGetMemoryEstimate - An estimate of the memory this rank needs to train the model: the
