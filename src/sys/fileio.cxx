@@ -3,6 +3,8 @@
    writes (weights, checkpoints, history, node fields, edges) goes through the atomic output below:
    a temporary file renamed over the target only when complete. */
 #include "gnnfileio.h"
+#include <petscgnnfile.h>
+#include <petsc/private/petscimpl.h>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -249,4 +251,51 @@ std::string GNNZipInvalid_Private(const std::vector<char> &bytes)
   }
   if (count != entries) return "its central directory holds " + std::to_string(count) + " entries, its end record announces " + std::to_string(entries);
   return "";
+}
+
+/*@C
+  GNNFileOpenAtomic - Opens FILE.tmp for writing on rank 0 of comm (*fp is NULL elsewhere), for a
+  file that GNNFileCloseAtomic() renames to FILE when complete. Collective: a file that cannot be
+  created is the same error on every rank.
+@*/
+PetscErrorCode GNNFileOpenAtomic(MPI_Comm comm, const char file[], FILE **fp)
+{
+  PetscMPIInt rank;
+  int         good = 1, err = 0;
+
+  PetscFunctionBegin;
+  PetscValidCharPointer(file, 2);
+  PetscValidPointer(fp, 3);
+  *fp = NULL;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    *fp  = GNNAtomicOpen_Private(file);
+    good = *fp != NULL;
+    if (!good) err = errno;
+  }
+  PetscCall(GNNCheckWritten_Private(comm, good, err, "file", file));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNFileCloseAtomic - Closes the stream of GNNFileOpenAtomic() and, if every write to it
+  succeeded, syncs it and renames it to FILE; otherwise removes it. Collective: a failed write is the
+  same error on every rank.
+@*/
+PetscErrorCode GNNFileCloseAtomic(MPI_Comm comm, const char file[], FILE **fp)
+{
+  PetscMPIInt rank;
+  int         good = 1, err = 0;
+
+  PetscFunctionBegin;
+  PetscValidCharPointer(file, 2);
+  PetscValidPointer(fp, 3);
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    good = *fp && GNNAtomicClose_Private(*fp, file, 1);
+    if (!good) err = errno;
+  }
+  *fp = NULL;
+  PetscCall(GNNCheckWritten_Private(comm, good, err, "file", file));
+  PetscFunctionReturn(0);
 }
