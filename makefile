@@ -48,21 +48,35 @@ run-ex1: build
 
 # The plug-in (README: "Use it in your own PETSc application without changing a line"): PETSc's
 # own Gray-Scott tutorial, compiled from Debian's installed source as it is, trains a GNN in situ
-# with options only; writes output/plugin_history.csv, plugin_weights.pt, plugin_loss.png
+# with options only, then runs again with the GNN instead of the solver (-ts_type gnn) and in hybrid
+# mode; writes output/plugin_history.csv, plugin_weights.pt, plugin_loss.png and plugin_surrogate.png
 PETSC_TS_TUTORIALS ?= /usr/share/petsc/3.18/share/petsc/examples/src/ts/tutorials
 ADR = $(PETSC_TS_TUTORIALS)/advection-diffusion-reaction
+PLUGIN_RUN = -da_grid_x 48 -da_grid_y 48 -ts_type rk -ts_adapt_type none -ts_dt 2 -ts_max_steps 100 \
+  -dll_append $(CURDIR)/$(BUILD)/libpetscgnn.so -gnn_ts_every 2 -gnn_residual -gnn_train_normalize
 run-plugin: build
 	@mkdir -p output $(BUILD)/plugin
 	mpicc -O2 -o $(BUILD)/plugin/ex5 $(ADR)/ex5.c $(ADR)/reaction_diffusion.c -I$(ADR) $$(pkg-config --cflags --libs PETSc) -lm
-	$(MPIEXEC) -n $(NP) $(BUILD)/plugin/ex5 -da_grid_x 48 -da_grid_y 48 -ts_type rk -ts_adapt_type none -ts_dt 2 -ts_max_steps 100 \
-	  -dll_append $(CURDIR)/$(BUILD)/libpetscgnn.so -ts_save_trajectory -ts_trajectory_type gnn \
-	  -gnn_ts_every 2 -gnn_ts_train_per_sample 10 -gnn_train_lr 1e-3 -gnn_train_monitor_every 50 \
-	  -gnn_train_history output/plugin_history.csv -gnn_save_weights output/plugin_weights.pt -gnn_graph_view -gnn_ts_view
+	@echo "== 1. the solver (RK4) runs and trains the GNN in situ (-ts_trajectory_type gnn)"
+	$(MPIEXEC) -n $(NP) $(BUILD)/plugin/ex5 $(PLUGIN_RUN) -ts_save_trajectory -ts_trajectory_type gnn \
+	  -gnn_ts_train_per_sample 10 -gnn_train_lr 3e-3 -gnn_train_monitor_every 50 \
+	  -gnn_train_history output/plugin_history.csv -gnn_save_weights output/plugin_weights.pt -gnn_graph_view -gnn_ts_view \
+	  -ts_monitor_solution binary:output/plugin_solver.bin
+	@echo "== 2. the same program with the GNN instead of the solver (-ts_type gnn)"
+	$(MPIEXEC) -n $(NP) $(BUILD)/plugin/ex5 $(PLUGIN_RUN) -ts_type gnn -gnn_load_weights output/plugin_weights.pt \
+	  -ts_view -ts_monitor_solution binary:output/plugin_surrogate.bin
+	@echo "== 3. hybrid: the solver every 5th step, the GNN in between"
+	$(MPIEXEC) -n $(NP) $(BUILD)/plugin/ex5 $(PLUGIN_RUN) -ts_type gnn -gnn_load_weights output/plugin_weights.pt \
+	  -gnn_ts_hybrid_every 5 -ts_monitor_solution binary:output/plugin_hybrid.bin
 	/usr/bin/python3 -c "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt, numpy as np; \
 	  h = np.loadtxt('output/plugin_history.csv', delimiter=',', skiprows=1); plt.semilogy(h[:, 0], h[:, 1]); \
 	  plt.xlabel('optimiser step (in situ, interleaved with the unmodified ex5)'); plt.ylabel('training loss'); \
 	  plt.title('-ts_trajectory_type gnn on PETSc ts/tutorials ex5'); plt.grid(True, alpha=0.3); plt.savefig('output/plugin_loss.png', dpi=120)"
-	@echo "Results in output/: plugin_history.csv, plugin_weights.pt, plugin_loss.png"
+	/usr/bin/python3 share/scripts/compare_surrogate.py output/plugin_solver.bin --every 2 surrogate=output/plugin_surrogate.bin \
+	  hybrid=output/plugin_hybrid.bin --png output/plugin_surrogate.png --grid 48,48 --dof 2 \
+	  --title "PETSc ts/tutorials ex5 (Gray-Scott, u), unmodified: RK4 vs -ts_type gnn (one GNN step = 2 RK4 steps)"
+	@rm -f output/plugin_*.bin output/plugin_*.bin.info
+	@echo "Results in output/: plugin_history.csv, plugin_weights.pt, plugin_loss.png, plugin_surrogate.png"
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 600

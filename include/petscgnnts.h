@@ -32,4 +32,9 @@ PETSC_EXTERN PetscErrorCode GNNTSSetInSituTraining(TS, GNNTrainer, PetscInt, Pet
    [-gnn_save_weights FILE]; the GNN is built on the TS's DM (DMDA or DMPlex) at TSSetUp() */
 #define TSTRAJECTORYGNN "gnn"
 
+/* The surrogate by options alone: -ts_type gnn -gnn_load_weights FILE [-gnn_ts_every k]
+   [-gnn_ts_field f] [-gnn_ts_hybrid_every m [-gnn_ts_hybrid_solver rk]] advances the solution
+   with the trained GNN, one GNN step standing for k steps of the TS's dt (src/ts/tsgnn.cxx) */
+#define TSGNN "gnn"
+
 #endif

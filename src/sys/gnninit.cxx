@@ -2,7 +2,7 @@
 #include "gnngraphimpl.h" /* the graph types' constructors and their list */
 #include <petscgnntrain.h>
 #include <petscgnnts.h>
-#include "ts/tstrajgnn.h"
+#include "ts/tsgnnimpl.h"
 
 PetscClassId GNNGRAPH_CLASSID   = 0;
 PetscClassId GNN_CLASSID        = 0;
@@ -17,6 +17,7 @@ static PetscBool GNNPackageInitialized = PETSC_FALSE;
 PetscErrorCode GNNFinalizePackage(void)
 {
   PetscFunctionBegin;
+  PetscCall(GNNTSCheckOptionsUsed_Private()); /* the plug-in's options given to a program that never read them */
   PetscCall(PetscFunctionListDestroy(&GNNGraphList));
   GNNPackageInitialized = PETSC_FALSE;
   PetscFunctionReturn(0);
@@ -39,6 +40,7 @@ PetscErrorCode GNNInitializePackage(void)
 
   /* a type of a PETSc class: a TS program that calls TSSetFromOptions() gets it by options alone */
   PetscCall(TSTrajectoryRegister(TSTRAJECTORYGNN, TSTrajectoryCreate_GNN));
+  PetscCall(TSRegister(TSGNN, TSCreate_GNN)); /* -ts_type gnn: the surrogate */
 
   PetscCall(PetscLogEventRegister("GNNGraphSetUp", GNNGRAPH_CLASSID, &GNN_GraphSetUp));
   PetscCall(PetscLogEventRegister("GNNHaloExchange", GNNGRAPH_CLASSID, &GNN_HaloExchange));

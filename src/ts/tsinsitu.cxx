@@ -1,10 +1,8 @@
 /* In-situ training as a TS monitor: snapshot pairs go from the solver to the trainer in memory */
 #include <petscgnnts.h>
-#include "tstrajgnn.h"
+#include "tsgnnimpl.h"
 #include <petsc/private/petscimpl.h>
 #include <petsc/private/tsimpl.h> /* the TSTrajectory type gnn */
-#include <petscdmda.h>
-#include <petscdmplex.h>
 
 typedef struct {
   GNNTrainer tr;
@@ -33,21 +31,6 @@ static PetscErrorCode InSituDestroy(void **ctx)
   PetscFunctionReturn(0);
 }
 
-/* The solver state u -> node Vec: on a DMDA graph the DMDA's global Vec already is one (the graph
-   numbers the points as the DMDA does, dof values each), on a DMPlex field `field` is picked out */
-static PetscErrorCode InSituStateToNodes(GNNGraph graph, DM dm, PetscInt field, PetscReal t, Vec u, Vec nodes)
-{
-  GNNGraphType type;
-  PetscBool    isDA;
-
-  PetscFunctionBegin;
-  PetscCall(GNNGraphGetType(graph, &type));
-  PetscCall(PetscStrcmp(type, GNNGRAPHDA, &isDA));
-  if (isDA) PetscCall(VecCopy(u, nodes));
-  else PetscCall(GNNGraphPlexFieldToNodes(graph, dm, field, t, u, nodes));
-  PetscFunctionReturn(0);
-}
-
 /* One state of the run: every `every` steps from the first, the pair (previous sample, this one)
    is added and trained on `trainSteps` times. Shared by the monitor and the trajectory type gnn. */
 static PetscErrorCode InSituSample(InSituCtx *c, TS ts, PetscInt step, PetscReal t, Vec u)
@@ -58,7 +41,7 @@ static PetscErrorCode InSituSample(InSituCtx *c, TS ts, PetscInt step, PetscReal
   if (c->first < 0) c->first = step;
   if ((step - c->first) % c->every) PetscFunctionReturn(0);
   PetscCall(TSGetDM(ts, &dm));
-  PetscCall(InSituStateToNodes(c->graph, dm, c->field, t, u, c->cur));
+  PetscCall(GNNTSStateToNodes_Private(c->graph, dm, c->field, t, u, c->cur));
   if (c->havePrev) {
     PetscCall(GNNTrainerAddSample(c->tr, c->prev, c->cur));
     PetscCall(GNNTrainerSetUp(c->tr)); /* at the first pair: normalisation from it */
@@ -140,6 +123,7 @@ static PetscErrorCode TSTrajectorySetFromOptions_GNN(TSTrajectory tj, PetscOptio
   PetscCall(PetscOptionsInt("-gnn_ts_field", "DMPlex: the section field the GNN learns (a DMDA's dof are all node features)", "GNNTSSetInSituTraining", g->ctx.field, &g->ctx.field, NULL));
   PetscCall(PetscOptionsName("-gnn_ts_view", "View the trajectory (pairs, first and last loss) at the end of the run", "TSTrajectoryView", NULL));
   PetscOptionsHeadEnd();
+  GNNTSPluginRead = PETSC_TRUE;
   PetscCheck(g->ctx.every > 0 && g->ctx.trainSteps >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_ts_every must be positive and -gnn_ts_train_per_sample non-negative");
   PetscFunctionReturn(0);
 }
@@ -148,26 +132,11 @@ static PetscErrorCode TSTrajectorySetUp_GNN(TSTrajectory tj, TS ts)
 {
   TSTrajectory_GNN *g = (TSTrajectory_GNN *)tj->data;
   MPI_Comm          comm = PetscObjectComm((PetscObject)tj);
-  DM                dm;
-  PetscBool         isDA, isPlex;
-  PetscInt          nf = PETSC_DECIDE;
   GNNTrainer        tr;
 
   PetscFunctionBegin;
   if (g->gnn) PetscFunctionReturn(0);
-  PetscCall(TSGetDM(ts, &dm));
-  PetscCall(PetscObjectTypeCompare((PetscObject)dm, DMDA, &isDA));
-  PetscCall(PetscObjectTypeCompare((PetscObject)dm, DMPLEX, &isPlex));
-  PetscCheck(isDA || isPlex, comm, PETSC_ERR_SUP, "-ts_trajectory_type gnn needs a TS on a DMDA (grid points as nodes, dof as features) or a DMPlex (a vertex or GLL field), not a DM of type %s", ((PetscObject)dm)->type_name);
-  if (isPlex) { /* the chosen field's components are the node features */
-    PetscSection s;
-    PetscInt     nfields;
-    PetscCall(DMGetLocalSection(dm, &s));
-    PetscCall(PetscSectionGetNumFields(s, &nfields));
-    PetscCheck(g->ctx.field >= 0 && g->ctx.field < nfields, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_ts_field %" PetscInt_FMT ": the DM has %" PetscInt_FMT " fields", g->ctx.field, nfields);
-    PetscCall(PetscSectionGetFieldComponents(s, g->ctx.field, &nf));
-  }
-  PetscCall(GNNCreateFromDM(dm, nf, nf, &g->gnn));
+  PetscCall(GNNTSCreateGNN_Private(ts, "-ts_trajectory_type gnn", g->ctx.field, &g->gnn));
   PetscCall(GNNSetUp(g->gnn));
   PetscCall(GNNTrainerCreate(comm, &tr));
   PetscCall(GNNTrainerSetGNN(tr, g->gnn));
