@@ -256,6 +256,7 @@ PetscErrorCode GNNTrainerViewFromOptions(GNNTrainer tr, PetscObject obj, const c
 . -gnn_train_history <file>       - CSV step,loss written as training goes
 . -gnn_checkpoint <file>, -gnn_checkpoint_every <k> - checkpoint every k steps (and at the end)
 . -gnn_resume <file>              - continue from a checkpoint (any rank count)
+. -gnn_memory_limit <GiB>         - memory per rank for the pre-flight check (default MemAvailable / ranks on the node; 0: no check)
 - -gnn_train_view                 - print the trainer after set-up
 @*/
 PetscErrorCode GNNTrainerSetFromOptions(GNNTrainer tr)
