@@ -15,6 +15,11 @@ struct GraphTensors {
   torch::Tensor sendptr, sendperm;          /* the edges by sender (the transposed CSR): edges
                                                sendperm[sendptr[j] .. sendptr[j+1]-1] leave local
                                                node j, in edge order (int64) */
+  /* the edges split by sender, for the halo overlap (src/nn/edgelinear): the indices of those
+     whose sender is owned and of those whose sender is a ghost, each increasing, and their
+     receivers and senders (int64; all empty where this rank has no ghost-sender edge) */
+  torch::Tensor ownedSenderEdges, ownedSenderEdgeReceivers, ownedSenderEdgeSenders;
+  torch::Tensor ghostSenderEdges, ghostSenderEdgeReceivers, ghostSenderEdgeSenders;
   torch::Tensor edgeFeatures;               /* [E, d+1] = [x_j - x_i, |x_j - x_i|], model precision */
   std::shared_ptr<GNNHaloPlan> halo;        /* the ghost exchange before each processor layer */
 };
