@@ -212,7 +212,7 @@ PetscErrorCode GNNGraphEnsureNaturalOrder_Private(GNNGraph graph)
 }
 
 /* A node Vec (global numbering) moved into a new Vec in the natural layout */
-static PetscErrorCode CreateNaturalCopy(GNNGraph graph, Vec v, Vec *nv)
+PetscErrorCode GNNGraphCreateNaturalCopy_Private(GNNGraph graph, Vec v, Vec *nv)
 {
   PetscInt bs, nl;
 
@@ -246,7 +246,7 @@ PetscErrorCode GNNGraphGatherNatural(GNNGraph graph, Vec v, PetscInt *n, PetscSc
   PetscValidHeaderSpecific(v, VEC_CLASSID, 2);
   PetscCheck(graph->setupcalled, comm, PETSC_ERR_ORDER, "Call GNNGraphSetUp() first");
   PetscCall(VecGetBlockSize(v, &bs));
-  PetscCall(CreateNaturalCopy(graph, v, &nv));
+  PetscCall(GNNGraphCreateNaturalCopy_Private(graph, v, &nv));
   /* the natural blocks are in rank order: a gather in rank order is the natural order */
   PetscCall(VecGetLocalSize(nv, &nl));
   PetscCall(PetscMPIIntCast(nl, &cnt));
@@ -324,7 +324,7 @@ PetscErrorCode GNNGraphSaveNaturalVec(GNNGraph graph, Vec v, const char file[])
   }
   PetscCallMPI(MPI_Bcast(&ok, 1, MPIU_BOOL, 0, comm));
   PetscCheck(ok, comm, PETSC_ERR_FILE_WRITE, "Cannot write %s", file);
-  PetscCall(CreateNaturalCopy(graph, v, &nv));
+  PetscCall(GNNGraphCreateNaturalCopy_Private(graph, v, &nv));
   PetscCall(PetscObjectSetName((PetscObject)nv, NATURAL_DATASET));
   PetscCall(OpenNaturalFile(comm, file, FILE_MODE_WRITE, &viewer));
   PetscCall(VecView(nv, viewer));
