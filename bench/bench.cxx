@@ -539,7 +539,6 @@ static PetscErrorCode ModeScale(const char json[])
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscOptionsBegin(comm, NULL, "Benchmark options (scale)", "bench");
   PetscCall(PetscOptionsInt("-bench_reps", "Training steps", NULL, reps, &reps, NULL));
-  PetscCall(PetscOptionsBool("-bench_overlap_alternate", "Alternate the halo overlap off and on between timed steps", NULL, alternate, &alternate, NULL));
   PetscCall(PetscOptionsReal("-bench_lr", "Learning rate (constant)", NULL, lr, &lr, NULL));
   PetscCall(PetscOptionsString("-bench_scale_stop", "Stop after this phase", NULL, stop, stop, sizeof(stop), NULL));
   PetscCall(PetscOptionsString("-bench_scale_files", "Prefix of the data and output files", NULL, prefix, prefix, sizeof(prefix), NULL));

@@ -47,8 +47,8 @@ def report(S, A, w, cores):
       f"({RANKS[-1]} ranks on this {cores}-core machine are oversubscribed), `bench -bench_overlap_alternate`: the "
       "timed training steps and inference passes alternate `-gnn_halo_overlap` off and on in one process; medians "
       "[min]. With overlap each processor layer posts the ghost update, computes the per-node parts of the first edge "
-      "layer and that layer (training) or the whole edge MLP (inference, fused) on the edges whose sender is owned, "
-      "then waits; in backward the ghost rows' gradients are sent first and the rest of the first edge layer's "
+      "layer and that layer (training) or the whole edge MLP (inference, fused) on every edge (final for the edges "
+      "whose sender is owned), then waits and computes the edges whose sender is a ghost again; in backward the ghost rows' gradients are sent first and the rest of the first edge layer's "
       "backward runs while they travel. Halo = the busiest rank's time in the exchange calls per step (posting + "
       "waiting); halo share = halo / step. The results are the same bit for bit (tests HaloOverlap.SameBitsOnAndOff, "
       "Training.HaloOverlapIsBitwiseTheSame).")

@@ -19,7 +19,7 @@ Per step on P ranks, n nodes per rank (bulk-synchronous: the slowest rank sets t
               backward max(0, m alpha + 8 H g / beta - w 2 compute / (3 L))
             w counted in row products of the Linear layers (E = k n edges, NH hidden layers per MLP):
             between start and end, the node parts of the first edge layer (2 n) and that layer on the
-            edges (k n; all edges as an upper bound of the owned-sender ones); backward the same
+            edges (k n); backward the same
             layer's gradients (2 k n + 4 n) out of twice the forward's; both give
               w = (k + 2) / ((NH + 2)(k + 1) + 2)      (k = 6, NH = 5: 0.157)
   reduce    gradient all-reduce 2 log2(P) alpha + 2 (P-1)/P * 8 n_params / beta (float64),

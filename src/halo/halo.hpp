@@ -1,5 +1,5 @@
 /* The halo exchange of node tensors of either device, in two phases so that the model can compute
-   while it is in flight (src/nn/edgelinear: the edges whose sender is owned) */
+   while it is in flight (src/nn/edgelinear) */
 #ifndef GNNHALO_HPP
 #define GNNHALO_HPP
 
@@ -18,9 +18,9 @@ struct GNNHaloPlan {
   std::vector<int64_t> border;    /* owned rows read by other ranks, increasing */
   torch::Tensor        borderCPU; /* the same as an int64 tensor on the host */
   torch::Tensor        borderDev; /* and on the model's device */
-  bool                 overlap = true; /* the layers compute the edges with an owned sender while the
-                                          exchange is in flight (-gnn_halo_overlap); the results
-                                          are the same bit for bit either way */
+  bool                 overlap = true; /* the layers compute the edges while the exchange is in
+                                          flight (-gnn_halo_overlap); the results are the same bit
+                                          for bit either way */
 };
 std::shared_ptr<GNNHaloPlan> GNNHaloPlanCreate(GNNGraph graph, const torch::Device &device);
 

@@ -6,18 +6,23 @@ torch::Tensor GNNEdgeRowsWithHalo(const GraphTensors &g, const torch::Tensor &h,
   GNNHaloUpdate update(*g.halo, h);
   auto          A    = GNNKernelLinearForward(h, Wi, b, false, nullptr);
   auto          Bown = GNNKernelLinearForward(h, Wj, torch::Tensor(), false, nullptr);
-  /* split only where it hides something: with no ghost-sender edge here, one pass after the end */
-  const bool    split = g.halo->overlap && g.ghostSenderEdges.numel() > 0;
-  torch::Tensor yOwned;
-  if (split) yOwned = f(e.index_select(0, g.ownedSenderEdges), {A, Bown, g.ownedSenderEdgeReceivers, g.ownedSenderEdgeSenders});
+  /* overlap only where it hides something: with no ghost-sender edge here, one pass after the end */
+  const bool    overlap = g.halo->overlap && g.ghostSenderEdges.numel() > 0;
+  torch::Tensor B, y;
+  if (overlap) {
+    /* every edge while the ghost rows travel, their rows of B zero for now: the rows of the edges
+       with an owned sender are final (they read owned rows only), the others are redone below.
+       Cheaper than splitting the edges: no gather or scatter of the owned-sender rows, and the
+       ghost-sender edges are few (a surface of the partition) */
+    B = torch::cat({Bown, torch::zeros({g.halo->nGhost, Bown.size(1)}, Bown.options())}, 0);
+    y = f(e, {A, B, g.receivers, g.senders});
+  }
   auto hg = update.Finish();
-  auto B  = torch::cat({Bown, GNNKernelLinearForward(hg, Wj, torch::Tensor(), false, nullptr)}, 0);
+  auto Bg = GNNKernelLinearForward(hg, Wj, torch::Tensor(), false, nullptr);
   if (hghost) *hghost = hg;
-  if (!split) return f(e, {A, B, g.receivers, g.senders});
-  auto yGhost = f(e.index_select(0, g.ghostSenderEdges), {A, B, g.ghostSenderEdgeReceivers, g.ghostSenderEdgeSenders});
-  auto y      = torch::empty({e.size(0), yOwned.size(1)}, yOwned.options());
-  y.index_copy_(0, g.ownedSenderEdges, yOwned);
-  y.index_copy_(0, g.ghostSenderEdges, yGhost);
+  if (!overlap) return f(e, {A, torch::cat({Bown, Bg}, 0), g.receivers, g.senders});
+  B.narrow(0, g.halo->nOwned, g.halo->nGhost).copy_(Bg);
+  y.index_copy_(0, g.ghostSenderEdges, f(e.index_select(0, g.ghostSenderEdges), {A, B, g.ghostSenderEdgeReceivers, g.ghostSenderEdgeSenders}));
   return y;
 }
 

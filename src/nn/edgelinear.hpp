@@ -14,11 +14,12 @@ using GNNEdgeRowsFn = std::function<torch::Tensor(const torch::Tensor &x, const 
 
 /* The one place where the ghost rows of h meet the edges. Exchanges h's ghost rows, computes
    A = h Wi^T + b [nOwned, H] and B = h_all Wj^T [nOwned + nGhost, H] once per node, and returns
-   f(e, start) for every local edge, in edge order. With g.halo->overlap, f runs on the edges whose
-   sender is owned while the exchange is in flight, then on the others once it has ended. Each
-   edge's row is a fixed sequence of operations on its own inputs (the kernels are
-   row-deterministic), so the result is the same bit for bit with and without overlap, and on any
-   rank count. hghost (if not null) receives the ghost rows of h [nGhost, H]. No autograd. */
+   f(e, start) for every local edge, in edge order. With g.halo->overlap, f runs on every edge
+   while the exchange is in flight (the rows of the edges whose sender is owned are then final),
+   and again on the edges whose sender is a ghost once it has ended. Each edge's row is a fixed
+   sequence of operations on its own inputs (the kernels are row-deterministic), so the result is
+   the same bit for bit with and without overlap, and on any rank count. hghost (if not null)
+   receives the ghost rows of h [nGhost, H]. No autograd. */
 torch::Tensor GNNEdgeRowsWithHalo(const GraphTensors &g, const torch::Tensor &h, const torch::Tensor &Wi, const torch::Tensor &b, const torch::Tensor &Wj, const torch::Tensor &e, const GNNEdgeRowsFn &f, torch::Tensor *hghost);
 
 /* ELU([h_j, h_i, e_ji] W^T + b) for every local edge j -> i, W = [W_j, W_i, We] (h: the owned rows

@@ -42,7 +42,7 @@ std::vector<torch::Tensor> ProcessorLayerImpl::forward(const GraphTensors &g, to
        ghost rows of h received meanwhile (src/nn/edgelinear) */
     auto first = edge_mlp->linear[0]->as<torch::nn::Linear>();
     if (torch::GradMode::is_enabled()) e = e + edge_mlp->forward_from(GNNEdgeLinear(g, h, first->weight, first->bias, e), 1);
-    else { /* nothing kept: the whole edge MLP in one fused pass, on the owned-sender edges during the exchange */
+    else { /* nothing kept: the whole edge MLP in one fused pass, during the exchange */
       const int64_t H  = h.size(1);
       auto          We = first->weight.narrow(1, 2 * H, e.size(1));
       e = e + GNNEdgeRowsWithHalo(g, h, first->weight.narrow(1, H, H), first->bias, first->weight.narrow(1, 0, H), e, [&](const torch::Tensor &x, const GNNEdgeStart &start) { return edge_mlp->forward_fused(x, We, &start); }, nullptr);

@@ -232,7 +232,8 @@ PetscErrorCode GNNGetRecompute(GNN gnn, GNNRecompute *recompute)
 
 /*@C
   GNNSetHaloOverlap - Whether each processor layer computes while its halo exchange is in flight:
-  in forward, the edges whose sender is owned (and the per-node parts of the first edge layer)
+  in forward, the per-node parts of the first edge layer and the edges (their rows are final for
+  the edges whose sender is owned; those whose sender is a ghost are computed again after the end)
   between the start and the end of the ghost update; in backward, the rest of the first edge
   layer's backward while the ghost gradients travel to their owners. The results are the same bit
   for bit either way (each edge's row depends on its own inputs alone, and the sums keep their
@@ -300,7 +301,7 @@ PetscErrorCode GNNAppendOptionsPrefix(GNN gnn, const char prefix[])
 . -gnn_precision <float32,float64> - arithmetic of the network
 . -gnn_device <cpu,cuda,hip>    - where the model runs (GPU: a build with -DGNN_GPU=cuda or hip)
 . -gnn_recompute <none,layers> - what training keeps for backward (layers: each processor layer's inputs only, about a third of the memory, same gradients)
-. -gnn_halo_overlap <true>      - compute the edges with an owned sender while the halo exchange is in flight (same results)
+. -gnn_halo_overlap <true>      - compute the edges while the halo exchange is in flight (same results)
 . -gnn_seed <12>                - seed of the initial weights (independent of the rank count)
 . -gnn_threads <1>              - LibTorch threads per rank
 . -gnn_tensor_cache <true>      - keep freed tensor blocks (>= 1 MiB) for reuse: see GNNTensorCacheInstall() in src/sys/tensorcache.hpp
@@ -338,7 +339,7 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   PetscCall(GNNSetDevice(gnn, dev));
   PetscCall(PetscOptionsEnum("-gnn_recompute", "What training keeps for backward: none (every activation) or layers (each processor layer's inputs; the layer runs again in backward)", "GNNSetRecompute", GNNRecomputes, (PetscEnum)gnn->recompute, (PetscEnum *)&rec, NULL));
   PetscCall(GNNSetRecompute(gnn, rec));
-  PetscCall(PetscOptionsBool("-gnn_halo_overlap", "Compute the edges whose sender is owned while the halo exchange is in flight (the same results bit for bit)", "GNNSetHaloOverlap", gnn->haloOverlap, &ov, NULL));
+  PetscCall(PetscOptionsBool("-gnn_halo_overlap", "Compute the edges while the halo exchange is in flight, redo those with a ghost sender after it (the same results bit for bit)", "GNNSetHaloOverlap", gnn->haloOverlap, &ov, NULL));
   PetscCall(GNNSetHaloOverlap(gnn, ov));
   PetscCall(PetscOptionsInt("-gnn_seed", "Seed of the initial weights (independent of the rank count)", "GNNSetSeed", gnn->seed, &gnn->seed, NULL));
   PetscCall(PetscOptionsInt("-gnn_threads", "LibTorch threads per rank", "GNNSetUp", threads, &threads, &flg));
