@@ -218,6 +218,7 @@ PetscErrorCode GNNGraphWriteEdges(GNNGraph graph, const char file[])
   PetscFunctionBegin;
   PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
   PetscCheck(graph->setupcalled, comm, PETSC_ERR_ORDER, "Call GNNGraphSetUp() first");
+  if (graph->N > GNN_GATHER_WARN_NODES) PetscCall(PetscFPrintf(comm, PETSC_STDERR, "Warning: the edge file of %" PetscInt_FMT " nodes gathers every edge on rank 0\n", graph->N));
   /* the natural index of every local node: the ghosts' from their owners */
   PetscCall(GNNGraphGetNaturalIndices(graph, &natOwned));
   natural.assign(natOwned, natOwned + graph->nOwned);
