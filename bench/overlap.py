@@ -15,7 +15,7 @@ RANKS = (2, 4)
 
 def measure(b, quick):
     n = (8, 8, 8) if quick else (32, 32, 32)
-    reps, infer = (4, 4) if quick else (12, 12)
+    reps, infer = (4, 4) if quick else (16, 24)
     runs = {}
     for P in RANKS:
         runs[str(P)] = b.ours(n, P, 1, 2, reps, what=f"overlap {n[0]}^3 on {P} ranks",
@@ -67,3 +67,13 @@ def report(S, A, w, cores):
           f"{on['step'] / off['step']:.3f} | {off['halo']:.4f} ({100 * off['halo_share']:.1f}%) | "
           f"{on['halo']:.4f} ({100 * on['halo_share']:.1f}%) | {inf(off)} | {inf(on)} |")
     w("")
+    ratios = [A[P][m]["step"] / A[P]["off"]["step"] for P in A for m in ("on",)] + \
+        [A[P]["on"]["infer"] / A[P]["off"]["infer"] for P in A if A[P]["on"]["infer"]]
+    if all(abs(r - 1) < 0.06 for r in ratios):
+        w(f"Overlap on / off: {', '.join(f'{r:.3f}' for r in ratios)} (training at {', '.join(sorted(A, key=int))} ranks, "
+          "then inference): no difference beyond the noise of this shared machine. Here the exchange is a copy "
+          "through shared memory of a few hundred KiB per layer, and the time in its calls is mostly a rank waiting "
+          "for the other to arrive (the ranks run at the pace the background load gives them), which no overlap "
+          "hides; the price of the overlap, the edges with a ghost sender computed twice, is 1-4% of the edges "
+          "here. It pays where the transfer itself takes time (GPUs, networks): the scaling model above.")
+        w("")
