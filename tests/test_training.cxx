@@ -85,6 +85,24 @@ TEST(Training, RecomputeLayersIsBitwiseTheSame)
   }
 }
 
+/* -gnn_halo_overlap changes the time only: 8 steps with the exchange overlapped, not overlapped, and
+   overlapped with the processor layers recomputed in backward (a second exchange per layer) give
+   the same losses and weights bit for bit */
+TEST(Training, HaloOverlapIsBitwiseTheSame)
+{
+  for (const char *prec : {"float64", "float32"}) {
+    const std::string opts = std::string("-petscpartitioner_type simple -gnn_precision ") + prec + " -gnn_train_steps 8 -gnn_train_lr 1e-3 -gnn_train_normalize -gnn_train_noise 0.02 ";
+    TrainResult       off = Train(PETSC_COMM_WORLD, opts + "-gnn_halo_overlap 0");
+    TrainResult       on  = Train(PETSC_COMM_WORLD, opts + "-gnn_halo_overlap 1");
+    TrainResult       re  = Train(PETSC_COMM_WORLD, opts + "-gnn_halo_overlap 1 -gnn_recompute layers");
+    EXPECT_EQ(off.history.size(), 8u);
+    EXPECT_TRUE(off.history == on.history) << prec << ": loss history differs, rel " << RelDiff(off.history, on.history);
+    EXPECT_TRUE(off.params == on.params) << prec << ": weights differ, rel " << RelDiff(off.params, on.params);
+    EXPECT_TRUE(off.history == re.history) << prec << " (recompute layers): loss history differs, rel " << RelDiff(off.history, re.history);
+    EXPECT_TRUE(off.params == re.params) << prec << " (recompute layers): weights differ, rel " << RelDiff(off.params, re.params);
+  }
+}
+
 /* Node weights of the loss (GNNTrainerSetNodeWeights). weights: 0 none, 1 all ones, 2 zero on the
    nodes with x < 2 (3 of the 8 columns of the 7 x 6 box) and 1 + 0.5 sin(y) elsewhere. perturb:
    targets changed (+5 + y) on the nodes with x < 2. 30 Adam steps, float64, no normalisation (its

@@ -39,6 +39,7 @@ PetscErrorCode GNNCreate(MPI_Comm comm, GNN *gnn)
   g->seed      = 12;
   g->threads   = 1;
   g->tensorCache = PETSC_TRUE;
+  g->haloOverlap = PETSC_TRUE;
   g->device      = GNN_DEVICE_CPU;
   g->deviceIndex = -1;
   g->nin = g->nout = -1;
@@ -231,6 +232,33 @@ PetscErrorCode GNNGetRecompute(GNN gnn, GNNRecompute *recompute)
   PetscFunctionReturn(0);
 }
 
+/*@C
+  GNNSetHaloOverlap - Whether each processor layer computes while its halo exchange is in flight:
+  in forward, the per-node parts of the first edge layer and the edges (their rows are final for
+  the edges whose sender is owned; those whose sender is a ghost are computed again after the end)
+  between the start and the end of the ghost update; in backward, the rest of the first edge
+  layer's backward while the ghost gradients travel to their owners. The results are the same bit
+  for bit either way (each edge's row depends on its own inputs alone, and the sums keep their
+  order); only the time differs. Default on. May be changed at any time.
+@*/
+PetscErrorCode GNNSetHaloOverlap(GNN gnn, PetscBool overlap)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  gnn->haloOverlap = overlap;
+  if (gnn->torch) gnn->torch->g.halo->overlap = overlap;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGetHaloOverlap(GNN gnn, PetscBool *overlap)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscValidBoolPointer(overlap, 2);
+  *overlap = gnn->haloOverlap;
+  PetscFunctionReturn(0);
+}
+
 /* The seed of the initial weights: they depend on it alone, never on the rank count */
 PetscErrorCode GNNSetSeed(GNN gnn, PetscInt seed)
 {
@@ -275,6 +303,7 @@ PetscErrorCode GNNAppendOptionsPrefix(GNN gnn, const char prefix[])
 . -gnn_precision <float32,float64> - arithmetic of the network
 . -gnn_device <cpu,cuda,hip>    - where the model runs (GPU: a build with -DGNN_GPU=cuda or hip)
 . -gnn_recompute <none,layers> - what training keeps for backward (layers: each processor layer's inputs only, about a third of the memory, same gradients)
+. -gnn_halo_overlap <true>      - compute the edges while the halo exchange is in flight (same results)
 . -gnn_seed <12>                - seed of the initial weights (independent of the rank count)
 . -gnn_threads <1>              - LibTorch threads per rank
 . -gnn_tensor_cache <true>      - keep freed tensor blocks (>= 1 MiB) for reuse: see GNNTensorCacheInstall() in src/sys/tensorcache.hpp
@@ -289,6 +318,7 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   GNNPrecision prec;
   GNNDevice    dev = gnn->device;
   GNNRecompute rec = gnn->recompute;
+  PetscBool    ov  = gnn->haloOverlap;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
@@ -311,6 +341,8 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   PetscCall(GNNSetDevice(gnn, dev));
   PetscCall(PetscOptionsEnum("-gnn_recompute", "What training keeps for backward: none (every activation) or layers (each processor layer's inputs; the layer runs again in backward)", "GNNSetRecompute", GNNRecomputes, (PetscEnum)gnn->recompute, (PetscEnum *)&rec, NULL));
   PetscCall(GNNSetRecompute(gnn, rec));
+  PetscCall(PetscOptionsBool("-gnn_halo_overlap", "Compute the edges while the halo exchange is in flight, redo those with a ghost sender after it (the same results bit for bit)", "GNNSetHaloOverlap", gnn->haloOverlap, &ov, NULL));
+  PetscCall(GNNSetHaloOverlap(gnn, ov));
   PetscCall(GNNOptionsInt("-gnn_seed", "Seed of the initial weights (independent of the rank count)", "GNNSetSeed", gnn->seed, &gnn->seed, NULL));
   PetscCall(GNNOptionsInt("-gnn_threads", "LibTorch threads per rank", "GNNSetUp", threads, &threads, &flg));
   {
@@ -410,6 +442,7 @@ PetscErrorCode GNNTorchCreate_Private(GNN gnn)
     t->state = t->params;
     for (auto &kv : t->net->named_buffers()) t->state.emplace_back(kv.key(), kv.value());
     t->g = GNNGraphTensorsCreate(graph, t->device, t->dtype);
+    t->g.halo->overlap = gnn->haloOverlap;
     GNNCallThrow(GNNGraphGetSizes(graph, &t->nOwned, NULL, NULL, &t->N));
   });
   PetscFunctionReturn(0);
@@ -449,7 +482,7 @@ PetscErrorCode GNNView(GNN gnn, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPrintf(viewer, "latent width %" PetscInt_FMT ", %" PetscInt_FMT " hidden layers per MLP, %" PetscInt_FMT " message-passing layers, LayerNorm %s, ELU%s\n", gnn->hidden, gnn->mlpHidden, gnn->layers, gnn->layerNorm ? "on" : "off", gnn->residual ? ", residual (output = input + network)" : ""));
   if (gnn->setupcalled && gnn->deviceIndex >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "device %s:%" PetscInt_FMT " (LibTorch CUDA device, %s kernels)\n", GNNDevices[gnn->device], gnn->deviceIndex, GNNGpuBackend()));
   else PetscCall(PetscViewerASCIIPrintf(viewer, "device %s\n", GNNDevices[gnn->device]));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "precision %s, seed %" PetscInt_FMT ", %" PetscInt_FMT " LibTorch thread(s) per rank, tensor cache %s, recompute %s\n", GNNPrecisions[gnn->precision], gnn->seed, gnn->threads, gnn->tensorCache ? "on" : "off", GNNRecomputes[gnn->recompute]));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "precision %s, seed %" PetscInt_FMT ", %" PetscInt_FMT " LibTorch thread(s) per rank, tensor cache %s, recompute %s, halo overlap %s\n", GNNPrecisions[gnn->precision], gnn->seed, gnn->threads, gnn->tensorCache ? "on" : "off", GNNRecomputes[gnn->recompute], gnn->haloOverlap ? "on" : "off"));
   if (gnn->setupcalled) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "parameters: %" PetscInt64_FMT "\n", (PetscInt64)gnn->torch->numel));
     if (gnn->loadWeights[0]) PetscCall(PetscViewerASCIIPrintf(viewer, "weights loaded from %s\n", gnn->loadWeights));

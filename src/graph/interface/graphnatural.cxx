@@ -218,7 +218,7 @@ PetscErrorCode GNNGraphEnsureNaturalOrder_Private(GNNGraph graph)
 }
 
 /* A node Vec (global numbering) moved into a new Vec in the natural layout */
-static PetscErrorCode CreateNaturalCopy(GNNGraph graph, Vec v, Vec *nv)
+PetscErrorCode GNNGraphCreateNaturalCopy_Private(GNNGraph graph, Vec v, Vec *nv)
 {
   PetscInt bs, nl;
 
@@ -252,7 +252,7 @@ PetscErrorCode GNNGraphGatherNatural(GNNGraph graph, Vec v, PetscInt *n, PetscSc
   PetscValidHeaderSpecific(v, VEC_CLASSID, 2);
   PetscCheck(graph->setupcalled, comm, PETSC_ERR_ORDER, "Call GNNGraphSetUp() first");
   PetscCall(VecGetBlockSize(v, &bs));
-  PetscCall(CreateNaturalCopy(graph, v, &nv));
+  PetscCall(GNNGraphCreateNaturalCopy_Private(graph, v, &nv));
   /* the natural blocks are in rank order: a gather in rank order is the natural order */
   PetscCall(VecGetLocalSize(nv, &nl));
   PetscCall(PetscMPIIntCast(nl, &cnt));
@@ -359,7 +359,7 @@ PetscErrorCode GNNGraphSaveNaturalVec(GNNGraph graph, Vec v, const char file[])
     if (!good) err = errno;
   }
   PetscCall(GNNCheckWritten_Private(comm, good, err, "data file", file));
-  PetscCall(CreateNaturalCopy(graph, v, &nv));
+  PetscCall(GNNGraphCreateNaturalCopy_Private(graph, v, &nv));
   PetscCall(PetscObjectSetName((PetscObject)nv, NATURAL_DATASET));
   PetscCall(OpenNaturalFile(comm, file, tmp.c_str(), FILE_MODE_WRITE, &viewer));
   PetscCall(VecView(nv, viewer));
