@@ -13,7 +13,7 @@ MPIEXEC ?= mpiexec --oversubscribe
 PACKAGES = petsc-dev libpetsc3.18-dev-examples libtorch-dev libgtest-dev openmpi-bin cmake pkg-config g++ make hipcc libamdhip64-dev \
            libopenblas0-pthread ccache gmsh python3-torch python3-numpy python3-matplotlib
 
-.PHONY: all deps build run run-ex1 run-plugin test test-asan clean bench gpu-bundle
+.PHONY: all deps build run run-ex1 run-plugin test test-asan fuzz clean bench gpu-bundle
 
 all: build
 
@@ -108,6 +108,18 @@ test-asan: deps
 	@# programs then fail; the scripts fail unless the report came after the PETSc error they expect
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure --timeout 1200 -R '$(ASAN_TESTS)'
+
+# Fuzzing (not part of test): a libFuzzer target per file reader (weights, checkpoint, natural-order
+# data files, NekRS files) built with Debian's clang and ASan+UBSan against the library in
+# $(BUILD), seeded with real files, FUZZ_SECONDS each (fuzz/run.sh; results in build-fuzz/)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= weights checkpoint natural nekrs gmsh
+fuzz: build
+	@command -v clang++ >/dev/null || { \
+	  if [ "$$(id -u)" != 0 ]; then echo "Run as root (apt-get) or install: clang"; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang; }
+	cmake --build $(BUILD) -j $(JOBS) --target ex1 ex2
+	fuzz/run.sh $(BUILD) . build-fuzz $(FUZZ_SECONDS) "$(FUZZ_TARGETS)"
 
 clean:
 	rm -rf $(BUILD)

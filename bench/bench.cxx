@@ -23,6 +23,9 @@ static const char help[] = "petscgnn benchmark driver (make bench runs it throug
 "  -bench_warmup <1>       untimed steps first\n"
 "  -bench_reps <5>         timed steps\n"
 "  -bench_infer <0>        (train) then time this many forward passes without autograd (GNNApply)\n"
+"  -bench_overlap_alternate (train) timed steps (and forward passes) alternate -gnn_halo_overlap\n"
+"                          off and on (GNNSetHaloOverlap), each with its own log stage: JSON\n"
+"                          step_times_off/_on, infer_times_off/_on, events_max_off/_on, ...\n"
 "  -bench_lr <1e-4>        constant learning rate (Adam)\n"
 "  -bench_json FILE        write the JSON there as well (rank 0)\n"
 "  -bench_profile FILE     (train) one more step after the timed ones under LibTorch's profiler:\n"
@@ -252,6 +255,7 @@ static PetscErrorCode ModeTrain(const char json[])
   GNNTrainer          tr;
   Vec                 x, y;
   PetscInt            dim, warmup = 1, reps = 5, N, nOwned, nEdges, nparams, threads = 1, infer = 0;
+  PetscBool           alternate = PETSC_FALSE;
   PetscReal           lr = 1e-4, dt = 0.25, nu = 0.1;
   char                exportPrefix[PETSC_MAX_PATH_LEN] = "", profile[PETSC_MAX_PATH_LEN] = "";
   PetscLogStage       stage;
@@ -267,6 +271,7 @@ static PetscErrorCode ModeTrain(const char json[])
   PetscCall(PetscOptionsInt("-bench_warmup", "Untimed steps", NULL, warmup, &warmup, NULL));
   PetscCall(PetscOptionsInt("-bench_reps", "Timed steps", NULL, reps, &reps, NULL));
   PetscCall(PetscOptionsInt("-bench_infer", "Then time this many forward passes without autograd (GNNApply: inference, rollout)", NULL, infer, &infer, NULL));
+  PetscCall(PetscOptionsBool("-bench_overlap_alternate", "Alternate the halo overlap off and on between timed steps", NULL, alternate, &alternate, NULL));
   PetscCall(PetscOptionsReal("-bench_lr", "Learning rate (constant)", NULL, lr, &lr, NULL));
   PetscCall(PetscOptionsString("-bench_export", "Write the graph, pair and weights for the reference", NULL, exportPrefix, exportPrefix, sizeof(exportPrefix), NULL));
   PetscCall(PetscOptionsString("-bench_profile", "Profile one more step (Chrome trace)", NULL, profile, profile, sizeof(profile), NULL));
@@ -299,34 +304,48 @@ static PetscErrorCode ModeTrain(const char json[])
   PetscCall(GNNTrainerSetUp(tr));
 
   PetscCall(PetscLogStageRegister("BenchTimed", &stage));
+  /* -bench_overlap_alternate: timed step k runs with the halo overlap (k - warmup) % 2 (off first),
+     in stage stages[on]; the two modes see the same machine load, step after step */
+  PetscLogStage stages[2] = {stage, stage};
+  if (alternate) {
+    PetscCall(PetscLogStageRegister("BenchOverlapOff", &stages[0]));
+    PetscCall(PetscLogStageRegister("BenchOverlapOn", &stages[1]));
+  }
+  std::vector<double> modeTimes[2], modeInfer[2];
   const long rssSetup = ProcStatus("VmRSS");
   const bool peakOk   = ResetPeakRSS();
   LivePeakReset();
   for (PetscInt k = 0; k < warmup + reps; k++) {
     PetscReal loss;
     double    t0, t1, tmax;
-    if (k == warmup) PetscCall(PetscLogStagePush(stage));
+    const int on = (int)((k - warmup) % 2);
+    if (alternate && k >= warmup) PetscCall(GNNSetHaloOverlap(gnn, on ? PETSC_TRUE : PETSC_FALSE));
+    if (k >= warmup) PetscCall(PetscLogStagePush(stages[on]));
     PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
     t0 = MPI_Wtime();
     PetscCall(GNNTrainerStep(tr, &loss));
     t1 = MPI_Wtime() - t0;
+    if (k >= warmup) PetscCall(PetscLogStagePop());
     PetscCallMPI(MPI_Allreduce(&t1, &tmax, 1, MPI_DOUBLE, MPI_MAX, PETSC_COMM_WORLD));
     losses.push_back(loss);
     if (k >= warmup) times.push_back(tmax);
+    if (k >= warmup) modeTimes[on].push_back(tmax);
   }
-  if (reps > 0) PetscCall(PetscLogStagePop());
   const long hwm = ProcStatus("VmHWM");
   const long livePeak = LivePeakGet();
   /* inference: the trained model's forward on x, one untimed pass first */
   std::vector<double> inferTimes;
   for (PetscInt k = 0; k <= infer && infer > 0; k++) {
-    double t0, t1, tmax;
+    double    t0, t1, tmax;
+    const int on = (int)((k + 1) % 2);
+    if (alternate && k > 0) PetscCall(GNNSetHaloOverlap(gnn, on ? PETSC_TRUE : PETSC_FALSE));
     PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
     t0 = MPI_Wtime();
     PetscCall(GNNApply(gnn, x, y));
     t1 = MPI_Wtime() - t0;
     PetscCallMPI(MPI_Allreduce(&t1, &tmax, 1, MPI_DOUBLE, MPI_MAX, PETSC_COMM_WORLD));
     if (k > 0) inferTimes.push_back(tmax);
+    if (k > 0) modeInfer[on].push_back(tmax);
   }
   if (profile[0]) {
     std::ostringstream trace;
@@ -351,22 +370,38 @@ static PetscErrorCode ModeTrain(const char json[])
       {"GNNNodeMLP", GNN_NodeMLP},     {"GNNDecode", GNN_Decode},          {"GNNBackward", GNN_Backward},     {"GNNHaloReverse", GNN_HaloReverse},
       {"GNNGradReduce", GNN_GradReduce},
     };
-    std::ostringstream emax, emean, ecount;
-    for (size_t e = 0; e < sizeof(evs) / sizeof(evs[0]); e++) {
-      PetscEventPerfInfo info;
-      double             t = 0, tm, ts;
-      int                c = 0;
-      if (reps > 0) {
-        PetscCall(PetscLogEventGetPerfInfo(stage, evs[e].ev, &info));
-        t = info.time / reps;
-        c = info.count;
+    /* per timed step of the stage's steps (nsteps), max and mean over the ranks */
+    auto events = [&](PetscLogStage st, PetscInt nsteps, const std::string &suffix) -> PetscErrorCode {
+      std::ostringstream emax, emean, ecount;
+      PetscFunctionBeginUser;
+      for (size_t e = 0; e < sizeof(evs) / sizeof(evs[0]); e++) {
+        PetscEventPerfInfo info;
+        double             t = 0, tm, ts;
+        int                c = 0;
+        if (nsteps > 0) {
+          PetscCall(PetscLogEventGetPerfInfo(st, evs[e].ev, &info));
+          t = info.time / nsteps;
+          c = info.count;
+        }
+        PetscCallMPI(MPI_Allreduce(&t, &tm, 1, MPI_DOUBLE, MPI_MAX, PETSC_COMM_WORLD));
+        PetscCallMPI(MPI_Allreduce(&t, &ts, 1, MPI_DOUBLE, MPI_SUM, PETSC_COMM_WORLD));
+        emax << (e ? ", " : "") << "\"" << evs[e].name << "\": " << tm;
+        emean << (e ? ", " : "") << "\"" << evs[e].name << "\": " << ts / size;
+        ecount << (e ? ", " : "") << "\"" << evs[e].name << "\": " << c;
       }
-      PetscCallMPI(MPI_Allreduce(&t, &tm, 1, MPI_DOUBLE, MPI_MAX, PETSC_COMM_WORLD));
-      PetscCallMPI(MPI_Allreduce(&t, &ts, 1, MPI_DOUBLE, MPI_SUM, PETSC_COMM_WORLD));
-      emax << (e ? ", " : "") << "\"" << evs[e].name << "\": " << tm;
-      emean << (e ? ", " : "") << "\"" << evs[e].name << "\": " << ts / size;
-      ecount << (e ? ", " : "") << "\"" << evs[e].name << "\": " << c;
-    }
+      j.raw("events_max" + suffix, "{" + emax.str() + "}");
+      j.raw("events_mean" + suffix, "{" + emean.str() + "}");
+      j.raw("event_counts_rank0" + suffix, "{" + ecount.str() + "}");
+      PetscFunctionReturn(0);
+    };
+    if (alternate) {
+      PetscCall(events(stages[0], (PetscInt)modeTimes[0].size(), "_off"));
+      PetscCall(events(stages[1], (PetscInt)modeTimes[1].size(), "_on"));
+      j.arr("step_times_off", modeTimes[0]);
+      j.arr("step_times_on", modeTimes[1]);
+      if (infer > 0) j.arr("infer_times_off", modeInfer[0]);
+      if (infer > 0) j.arr("infer_times_on", modeInfer[1]);
+    } else PetscCall(events(stage, reps, ""));
     j.str("mode", "train");
     j.num("threads", (double)threads);
     j.num("params", (double)nparams);
@@ -374,9 +409,6 @@ static PetscErrorCode ModeTrain(const char json[])
     j.arr("step_times", times);
     j.arr("losses", losses);
     if (infer > 0) j.arr("infer_times", inferTimes);
-    j.raw("events_max", "{" + emax.str() + "}");
-    j.raw("events_mean", "{" + emean.str() + "}");
-    j.raw("event_counts_rank0", "{" + ecount.str() + "}");
   }
   /* Memory (kB): per rank at start, after set-up, and the peak during the steps */
   {

@@ -18,6 +18,7 @@ at its best thread count of 32^3. Step times: median, min and max (tables and be
 "summary"); ratios of the medians and of the minima.
 --quick: small sizes and few steps, to check the pipeline in a few minutes (not for the numbers).
 --from-json FILE: no measurements, rewrites the report, plots and JSON from a run's benchmarks.json.
+--only overlap: the halo-overlap section alone (bench/overlap.py), likewise; --only levers likewise.
 --only scale: measures the scale section alone (bench/scale.py: per-rank memory by phase, set-up
 time against the node count), the other sections from DOCS/benchmarks.json; rewrites the report.
 Timings are reported, never asserted.
@@ -41,6 +42,7 @@ sys.path.insert(0, HERE)
 import scaling_model  # noqa: E402
 import scale as scale_section  # noqa: E402
 import levers as levers_section  # noqa: E402
+import overlap as overlap_section  # noqa: E402
 
 PY = "/usr/bin/python3"  # Debian's Python with torch
 H, NH, L = 32, 5, 4
@@ -323,6 +325,10 @@ class Bench:
         (bench/scale.py)."""
         self.R["scale"] = scale_section.measure(self, run_json, log)
 
+    def overlap(self):
+        """Step and inference times with the halo exchange overlapped and not, 2 and 4 ranks (bench/overlap.py)."""
+        self.R["overlap"] = overlap_section.measure(self, self.a.quick)
+
     def levers(self):
         """-gnn_recompute and the fused MLP forward on the CPU (bench/levers.py)."""
         self.R["levers"] = levers_section.measure(self, self.a.quick)
@@ -536,17 +542,23 @@ def analyse(R):
     A["halo_partitions"] = [halo(parts[k]) for k in sorted(parts, key=int)]
 
     # scaling model inputs and predictions
-    inputs = {"t_node": s11 / runs_of(r1["ours"])[0]["nodes"], "t_node_2t": s12 / runs[0]["nodes"], "layers": L, "hidden": H,
+    inputs = {"t_node": s11 / runs_of(r1["ours"])[0]["nodes"], "t_node_2t": s12 / runs[0]["nodes"], "layers": L, "hidden": H, "mlp_hidden_layers": NH,
               "params": runs[0]["params"], "partitions": {str(k): v for k, v in parts.items()},
               "partition_nodes3": R["partitions"]["nodes3"]}
     R["scaling_inputs"] = inputs
     nets = [("HPC (Slingshot-class)", 25e9, 2e-6), ("100 Gb/s Ethernet", 12.5e9, 10e-6), ("10 Gb/s Ethernet", 1.25e9, 30e-6)]
     rates = [("this CPU, 1 core (measured)", inputs["t_node"]),
              ("GPU-class (0.32 us/node, assumed)", 0.28 / 885e3)]
-    A["scaling"] = {"nets": nets, "rates": rates, "pred": {}}
+    A["scaling"] = {"nets": nets, "rates": rates, "pred": {}, "pred_overlap": {},
+                    "overlap_window": scaling_model.overlap_window(inputs)}
     for rn, tn in rates:
         for nn, bw, lat in nets:
             A["scaling"]["pred"][f"{rn}|{nn}"] = scaling_model.predict(inputs, 1e6, bw, lat, t_node=tn)
+    # the GPU-class rate with the halo overlapped (-gnn_halo_overlap): where it matters
+    rn, tn = rates[1]
+    for nn, bw, lat in nets:
+        A["scaling"]["pred_overlap"][f"{rn}, overlap|{nn}"] = scaling_model.predict(inputs, 1e6, bw, lat, t_node=tn,
+                                                                                    overlap=True)
 
     # consistency
     A["consistency"] = R["consistency"]
@@ -554,6 +566,8 @@ def analyse(R):
         A["scale"] = scale_section.analyse(R["scale"])
     if "levers" in R:
         A["levers"] = levers_section.analyse(R["levers"])
+    if "overlap" in R:
+        A["overlap"] = overlap_section.analyse(R["overlap"])
     return A
 
 
@@ -944,13 +958,19 @@ def report(R, A, files, docs):
       "ranks are used beyond 64);")
     w("- gradient all-reduce (float64, 2 log2 P latency + 2 (P-1)/P x 8 x params / bandwidth) and three small "
       "all-reduces per step;")
-    w("- bulk-synchronous: no overlap of communication and computation (as implemented), no network contention, "
-      "bandwidth per rank; efficiency = T(1 rank) / T(P ranks) at the same n.")
+    w("- bulk-synchronous, no network contention, bandwidth per rank; efficiency = T(1 rank) / T(P ranks) at the same "
+      "n. Without overlap every exchange adds to the step; with `-gnn_halo_overlap` (the default; the \"overlap\" "
+      "columns) each exchange hides behind the work its layer does while it is in flight: forward "
+      "max(0, exchange - w x the layer's forward compute), backward likewise, w = (k + 2) / ((NH + 2)(k + 1) + 2) = "
+      f"{A['scaling']['overlap_window']:.3f} for k = 6 edges per node and NH = 5 hidden layers (the first edge layer "
+      "and the per-node products, counted in row products; see bench/scaling_model.py). The measured overlap on this "
+      "machine is in the Halo overlap section below.")
     w("- \"GPU-class\" is the compute rate of the reference model on one NVIDIA H200 (0.28 s per step at 885k "
       "nodes, `../shared/docs/seed-method.md`), not measured here: it shows where communication starts to matter.")
     w("- The padded all_to_all column sends (P-1) x max_pair rows per rank per exchange (float32, both ways).")
     w("")
-    preds = A["scaling"]["pred"]
+    preds = dict(A["scaling"]["pred"])
+    preds.update(A["scaling"].get("pred_overlap", {}))
     keys = list(preds)
     w("| ranks | nodes | " + " | ".join(k.replace("|", ", ") for k in keys) + " | all_to_all, GPU-class, HPC net | halo per rank per step (petscgnn / all_to_all) |")
     w("|---|---|" + "---|" * len(keys) + "---|---|")
@@ -1018,6 +1038,8 @@ def report(R, A, files, docs):
         scale_section.report(R["scale"], A["scale"], w, M["cores"])
     if "levers" in A:
         levers_section.report(R["levers"], A["levers"], w)
+    if "overlap" in A:
+        overlap_section.report(R["overlap"], A["overlap"], w, R["machine"]["cores"])
     w("## GPU")
     w("")
     w("`make bench` measures the CPU. GPU figures (step time and device memory against the PyTorch reference on the "
@@ -1101,7 +1123,7 @@ def main():
     p.add_argument("--docs", default=os.path.join(ROOT, "docs"))
     p.add_argument("--quick", action="store_true", help="small sizes: checks the pipeline only")
     p.add_argument("--from-json", help="skip the measurements: redo analysis, plots and report from this file")
-    p.add_argument("--only", choices=["scale", "levers"], help="measure this section only; the others are taken from "
+    p.add_argument("--only", choices=["scale", "levers", "overlap"], help="measure this section only; the others are taken from "
                    "DOCS/benchmarks.json (the last full run), then the report is rewritten")
     a = p.parse_args()
     a.build, a.docs = os.path.abspath(a.build), os.path.abspath(a.docs)
@@ -1126,6 +1148,7 @@ def main():
         b.consistency()
         b.scale()
         b.levers()
+        b.overlap()
         R = b.R
         R["machine"]["loadavg_end"] = os.getloadavg()
         R["elapsed_s"] = time.time() - T_START

@@ -7,12 +7,21 @@ Inputs measured by make bench (docs/benchmarks.json, key "scaling_inputs"):
                 counts of every rank, and the largest ghost count of one (receiver, sender) pair
 and network parameters given here: bandwidth (bytes/s per rank) and latency (s per message).
 
-Per step on P ranks, n nodes per rank (bulk-synchronous: the slowest rank sets the pace, no
-overlap of communication and computation):
+Per step on P ranks, n nodes per rank (bulk-synchronous: the slowest rank sets the pace):
   compute   t_node * n * imbalance(P, n)
   halo      L * [ (m * alpha + 4 H g / beta)  +  (m * alpha + 8 H g / beta) ]
             (L forward exchanges in float32, L reverse ones: petscgnn adds them in float64);
             g = ghosts of the busiest rank = c(P) * n^(2/3), m = its neighbour ranks
+  overlap   (--overlap, -gnn_halo_overlap) each exchange hides behind the work its layer does while
+            it is in flight, a share w of the layer's compute in that direction (forward: a third of
+            the step's compute, backward two thirds, over L layers):
+              forward  max(0, m alpha + 4 H g / beta - w compute / (3 L))
+              backward max(0, m alpha + 8 H g / beta - w 2 compute / (3 L))
+            w counted in row products of the Linear layers (E = k n edges, NH hidden layers per MLP):
+            between start and end, the node parts of the first edge layer (2 n) and that layer on the
+            edges (k n); backward the same
+            layer's gradients (2 k n + 4 n) out of twice the forward's; both give
+              w = (k + 2) / ((NH + 2)(k + 1) + 2)      (k = 6, NH = 5: 0.157)
   reduce    gradient all-reduce 2 log2(P) alpha + 2 (P-1)/P * 8 n_params / beta (float64),
             plus 3 small all-reduces (input checks, loss): 3 log2(P) alpha
   efficiency(P) = T(1) / T(P)
@@ -52,7 +61,13 @@ def partition_params(partitions, P):
     return c, cpair, max(nbrs), max(owned) / n_mean, n_mean
 
 
-def predict(inputs, nodes_per_rank, bandwidth, latency, t_node=None, ranks=RANKS):
+def overlap_window(inputs, edges_per_node=6.0):
+    """w: the share of a processor layer's compute that runs while its exchange is in flight."""
+    k, nh = edges_per_node, inputs.get("mlp_hidden_layers", 5)
+    return (k + 2.0) / ((nh + 2.0) * (k + 1.0) + 2.0)
+
+
+def predict(inputs, nodes_per_rank, bandwidth, latency, t_node=None, ranks=RANKS, overlap=False):
     """Rows of (P, T_step, efficiency, halo share, all_to_all efficiency, halo bytes/rank/step)."""
     L, H, npar = inputs["layers"], inputs["hidden"], inputs["params"]
     tn = t_node if t_node is not None else inputs["t_node"]
@@ -65,7 +80,11 @@ def predict(inputs, nodes_per_rank, bandwidth, latency, t_node=None, ranks=RANKS
         g = c * n ** (2.0 / 3.0)
         k = cpair * n ** (2.0 / 3.0)
         comp = tn * n * imb_n
-        halo = L * (2 * m * latency + 12.0 * H * g / bandwidth) if P > 1 else 0.0
+        fwd, bwd = m * latency + 4.0 * H * g / bandwidth, m * latency + 8.0 * H * g / bandwidth
+        if overlap:
+            w = overlap_window(inputs)
+            fwd, bwd = max(0.0, fwd - w * comp / (3 * L)), max(0.0, bwd - w * 2 * comp / (3 * L))
+        halo = L * (fwd + bwd) if P > 1 else 0.0
         logp = math.log2(P) if P > 1 else 0.0
         red = (2 * logp * latency + 2 * (P - 1) / P * 8 * npar / bandwidth + 3 * logp * latency) if P > 1 else 0.0
         a2a = 2 * L * ((P - 1) * latency + (P - 1) * 4.0 * H * k / bandwidth) if P > 1 else 0.0
@@ -84,10 +103,11 @@ def main():
     p.add_argument("--bandwidth", type=float, default=25e9, help="bytes/s per rank (default 25e9)")
     p.add_argument("--latency", type=float, default=2e-6, help="seconds per message (default 2e-6)")
     p.add_argument("--t-node", type=float, help="compute seconds per node per step (default: measured)")
+    p.add_argument("--overlap", action="store_true", help="the halo exchange overlapped (-gnn_halo_overlap)")
     a = p.parse_args()
     with open(a.results) as f:
         inputs = json.load(f)["scaling_inputs"]
-    rows = predict(inputs, a.nodes_per_rank, a.bandwidth, a.latency, a.t_node)
+    rows = predict(inputs, a.nodes_per_rank, a.bandwidth, a.latency, a.t_node, overlap=a.overlap)
     print(f"{'ranks':>6} {'nodes':>10} {'step s':>10} {'eff':>6} {'halo%':>6} {'eff a2a':>8}")
     for r in rows:
         print(f"{r['ranks']:6d} {r['nodes']:10.3g} {r['t_step']:10.4g} {r['efficiency']:6.3f} "

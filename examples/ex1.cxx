@@ -9,7 +9,8 @@ static const char help[] = "Example 1: evaluate a GNN on a mesh graph distribute
 "The GNN starts from -gnn_seed (or -gnn_load_weights FILE) and is evaluated once.\n\n"
 "Outputs (one line per graph node in the natural, partition-independent node order):\n"
 "  -gnn_output_csv FILE         coordinates, input and output features, %.17g\n"
-"  -gnn_output_view vtk:F.vtu   the same for ParaView (or hdf5:F.h5)\n"
+"  -gnn_output_view vtk:F.vtu   the same for ParaView (or hdf5:F.h5; both gathered on rank 0), or\n"
+"                   xdmf:F.xmf   F.h5 written by every rank (collective HDF5) and F.xmf for ParaView\n"
 "  -gnn_output_edges FILE       the directed edges, sender,receiver in natural node indices\n"
 "  -gnn_view, -gnn_graph_view   the model, per-rank graph statistics; -log_view shows the GNN events\n\n";
 
@@ -34,7 +35,7 @@ int main(int argc, char **argv)
   PetscCall(ExampleWarnUnusedOptions());
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Example 1 options", "GNN");
   PetscCall(PetscOptionsString("-gnn_output_csv", "Write coordinates, input and output per node (natural order)", "GNNGraphWriteNodeFields", csv, csv, sizeof(csv), NULL));
-  PetscCall(PetscOptionsString("-gnn_output_view", "Write the fields for ParaView: vtk:FILE.vtu or hdf5:FILE.h5", "GNNGraphWriteNodeFields", view, view, sizeof(view), &flg));
+  PetscCall(PetscOptionsString("-gnn_output_view", "Write the fields for ParaView: vtk:FILE.vtu, hdf5:FILE.h5 (both gathered on rank 0) or xdmf:FILE.xmf (written by every rank)", "GNNGraphWriteNodeFields", view, view, sizeof(view), &flg));
   PetscCall(PetscOptionsString("-gnn_output_edges", "Write the directed edges (sender,receiver natural indices)", "GNNGraphWriteEdges", edges, edges, sizeof(edges), NULL));
   PetscOptionsEnd();
 

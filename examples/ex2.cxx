@@ -11,7 +11,7 @@ static const char help[] = "Example 2: train a GNN surrogate on a mesh graph dis
 "Training options: -gnn_train_* (see below), checkpoints -gnn_checkpoint FILE -gnn_checkpoint_every k,\n"
 "-gnn_resume FILE; -gnn_save_weights FILE writes the trained weights (PyTorch state_dict).\n"
 "Rollout: -gnn_rollout_steps n applies the model n times from u(0) and prints the relative error\n"
-"against the exact Taylor-Green state; -gnn_rollout_output vtk:prefix (or hdf5:prefix) writes each step.\n\n";
+"against the exact Taylor-Green state; -gnn_rollout_output vtk:prefix (or hdf5:prefix, both gathered on rank 0; xdmf:prefix, written by every rank) writes each step.\n\n";
 
 #include <petscgnntrain.h>
 #include <petscgnndata.h>
@@ -42,7 +42,7 @@ static PetscErrorCode RolloutMonitor(GNN gnn, PetscInt k, Vec u, void *ctx)
   if (rc->output[0]) {
     char              spec[PETSC_MAX_PATH_LEN + 32];
     const char       *dot  = strchr(rc->output, ':');
-    const char       *ext  = (dot && !strncmp(rc->output, "hdf5", 4)) ? "h5" : "vtu";
+    const char       *ext  = (dot && !strncmp(rc->output, "hdf5", 4)) ? "h5" : (dot && !strncmp(rc->output, "xdmf", 4)) ? "xmf" : "vtu";
     Vec               f[]  = {u};
     const char *const nm[] = {"u"};
     PetscCall(PetscSNPrintf(spec, sizeof(spec), "%s_%03" PetscInt_FMT ".%s", rc->output, k, ext));
@@ -74,9 +74,11 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsStringArray("-gnn_train_inputs", "Input snapshot files (natural order)", NULL, inputs, &nin, NULL));
   PetscCall(PetscOptionsStringArray("-gnn_train_targets", "Target snapshot files (natural order)", NULL, targets, &ntg, NULL));
   PetscCall(PetscOptionsInt("-gnn_rollout_steps", "Rollout steps after training", NULL, rollout, &rollout, NULL));
-  PetscCall(PetscOptionsString("-gnn_rollout_output", "Write each rollout step: vtk:prefix or hdf5:prefix", NULL, rc.output, rc.output, sizeof(rc.output), NULL));
+  PetscCall(PetscOptionsString("-gnn_rollout_output", "Write each rollout step: vtk:prefix, hdf5:prefix or xdmf:prefix", NULL, rc.output, rc.output, sizeof(rc.output), NULL));
   PetscOptionsEnd();
   PetscCheck(nsamples > 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_task_samples must be positive");
+  PetscCheck(!PetscIsInfOrNanReal(dt), PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_task_dt must be finite, got %g", (double)dt);
+  PetscCheck(!PetscIsInfOrNanReal(nu) && nu >= 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_task_nu must be finite and non-negative, got %g", (double)nu);
   PetscCheck(nin == ntg, PETSC_COMM_WORLD, PETSC_ERR_ARG_SIZ, "-gnn_train_inputs and -gnn_train_targets must list as many files (%" PetscInt_FMT " vs %" PetscInt_FMT ")", nin, ntg);
   PetscCheck(rollout >= 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_rollout_steps must be non-negative");
 

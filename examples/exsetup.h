@@ -17,6 +17,14 @@ static PetscErrorCode ExampleCreateModel(MPI_Comm comm, DM *dm, GNNGraph *graph,
      -dm_plex_filename brings its own cells) */
   PetscCall(PetscOptionsHasName(NULL, NULL, "-dm_plex_simplex", &set));
   if (!set) PetscCall(PetscOptionsSetValue(NULL, "-dm_plex_simplex", "0"));
+  { /* PETSc's Gmsh reader crashes on elements that reference missing nodes: checked first */
+    char      file[PETSC_MAX_PATH_LEN];
+    PetscBool has;
+    size_t    n;
+    PetscCall(PetscOptionsGetString(NULL, NULL, "-dm_plex_filename", file, sizeof(file), &has));
+    PetscCall(PetscStrlen(file, &n));
+    if (has && n > 4 && !strcmp(file + n - 4, ".msh")) PetscCall(GNNGmshCheckFile(comm, file));
+  }
   PetscCall(DMCreate(comm, dm));
   PetscCall(DMSetType(*dm, DMPLEX));
   PetscCall(DMSetFromOptions(*dm));

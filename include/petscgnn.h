@@ -69,6 +69,8 @@ PETSC_EXTERN PetscErrorCode GNNSetDevice(GNN, GNNDevice);
 PETSC_EXTERN PetscErrorCode GNNGetDevice(GNN, GNNDevice *);
 PETSC_EXTERN PetscErrorCode GNNSetRecompute(GNN, GNNRecompute);
 PETSC_EXTERN PetscErrorCode GNNGetRecompute(GNN, GNNRecompute *);
+PETSC_EXTERN PetscErrorCode GNNSetHaloOverlap(GNN, PetscBool);
+PETSC_EXTERN PetscErrorCode GNNGetHaloOverlap(GNN, PetscBool *);
 PETSC_EXTERN PetscErrorCode GNNSetOptionsPrefix(GNN, const char[]);
 PETSC_EXTERN PetscErrorCode GNNAppendOptionsPrefix(GNN, const char[]);
 PETSC_EXTERN PetscErrorCode GNNSetFromOptions(GNN);
@@ -84,6 +86,7 @@ PETSC_EXTERN PetscErrorCode GNNRollout(GNN, Vec, PetscInt, PetscErrorCode (*)(GN
 
 /* Parameters as one flat array, replicated on every rank, in state_dict order */
 PETSC_EXTERN PetscErrorCode GNNGetNumParameters(GNN, PetscInt *);
+PETSC_EXTERN PetscErrorCode GNNGetMemoryEstimate(GNN, PetscLogDouble *);
 PETSC_EXTERN PetscErrorCode GNNGetParameters(GNN, PetscScalar[]);
 PETSC_EXTERN PetscErrorCode GNNSetParameters(GNN, const PetscScalar[]);
 

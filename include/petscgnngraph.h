@@ -76,8 +76,16 @@ PETSC_EXTERN PetscErrorCode GNNGraphGetCoordinates(GNNGraph, const PetscReal *[]
 PETSC_EXTERN PetscErrorCode GNNGraphGetGlobalNumbers(GNNGraph, const PetscInt *[]);
 PETSC_EXTERN PetscErrorCode GNNGraphCreateNodeVec(GNNGraph, PetscInt, Vec *);
 PETSC_EXTERN PetscErrorCode GNNGraphGetCoordinateVec(GNNGraph, Vec *);
+PETSC_EXTERN PetscErrorCode GNNGraphGetFingerprint(GNNGraph, PetscInt64 *);
+/* An ASCII Gmsh file's elements reference only its nodes (PETSc 3.18's reader crashes otherwise) */
+PETSC_EXTERN PetscErrorCode GNNGmshCheckFile(MPI_Comm, const char[]);
 PETSC_EXTERN PetscErrorCode GNNGraphHaloUpdate(GNNGraph, PetscInt, MPI_Datatype, const void *, void *);
 PETSC_EXTERN PetscErrorCode GNNGraphHaloReverse(GNNGraph, PetscInt, const double *, double *);
+/* The same in two phases, to compute between them (one exchange per direction in flight) */
+PETSC_EXTERN PetscErrorCode GNNGraphHaloUpdateBegin(GNNGraph, PetscInt, MPI_Datatype, const void *, void *);
+PETSC_EXTERN PetscErrorCode GNNGraphHaloUpdateEnd(GNNGraph, const void *, void *);
+PETSC_EXTERN PetscErrorCode GNNGraphHaloReverseBegin(GNNGraph, PetscInt, const double *, double *);
+PETSC_EXTERN PetscErrorCode GNNGraphHaloReverseEnd(GNNGraph, const double *, double *);
 
 /* Partition-independent ("natural") order of the nodes: the order used by every file this
    library writes, identical whatever the rank count. */
@@ -91,7 +99,10 @@ PETSC_EXTERN PetscErrorCode GNNGraphLoadNaturalVec(GNNGraph, const char[], Vec);
 
 /* Node fields to a file in the natural order: "csv:FILE" (a header line, then one line per node:
    coordinates and every field's values, %.17g), "vtk:FILE.vtu" (points with point data, for
-   ParaView) or "hdf5:FILE.h5" (one dataset per field). fields[k] is a node Vec; names[k] its name. */
+   ParaView) or "hdf5:FILE.h5" (one dataset per field): these gather on rank 0 (a warning beyond
+   4M nodes); "xdmf:FILE.xmf" (ParaView/VisIt: FILE.h5 written collectively by every rank, datasets
+   "coordinates" and one per field [N, bs], and FILE.xmf describing them as a Polyvertex): for big
+   graphs. fields[k] is a node Vec; names[k] its name. */
 /* The directed edges as "sender,receiver" lines of natural node indices (rank 0 writes) */
 PETSC_EXTERN PetscErrorCode GNNGraphWriteEdges(GNNGraph, const char[]);
 PETSC_EXTERN PetscErrorCode GNNGraphWriteNodeFields(GNNGraph, const char[], PetscInt, Vec[], const char *const[]);

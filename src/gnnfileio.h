@@ -29,4 +29,8 @@ PETSC_INTERN PetscErrorCode GNNCheckWritten_Private(MPI_Comm, int, int, const ch
 /* Rank 0 writes the bytes to FILE atomically; an error on every rank if that fails */
 PETSC_INTERN PetscErrorCode GNNWriteFileAtomic_Private(MPI_Comm, const char[], const char[], const std::vector<char> &);
 
+/* Why bytes are not a sound zip archive (what LibTorch's pickle_load reads), or "" if they are:
+   every offset and size inside the file. Call it before LibTorch sees a file. */
+std::string GNNZipInvalid_Private(const std::vector<char> &);
+
 #endif

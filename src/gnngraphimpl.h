@@ -34,6 +34,7 @@ struct _p_GNNGraph {
   PetscInt   rstart;        /* global number of the first owned node */
   Mat        adj;           /* adjacency, MATMPIAIJ */
   PetscSF    haloSF;        /* roots: owned nodes; leaves: ghosts (local index nOwned + k) */
+  MPI_Datatype haloUnit[2]; /* the unit of the update (0) and of the reverse (1) in flight, else MPI_DATATYPE_NULL */
   PetscInt  *rowptr;        /* CSR of the local edges, by receiver: rowptr[nOwned+1] */
   PetscInt  *senders;       /* local index (owned or nOwned + ghost) of each edge's sender */
   PetscInt  *receivers;     /* local index of each edge's receiver (owned) */
@@ -61,6 +62,8 @@ PETSC_INTERN PetscErrorCode GNNGraphAssembleAdjacency_Private(GNNGraph, PetscInt
 PETSC_INTERN PetscErrorCode GNNPlexNodeNumbering_Private(DM, const PetscInt[], PetscSection *, PetscSection *, PetscInt *);
 PETSC_INTERN PetscErrorCode GNNPlexCreateCoordinateVec_Private(GNNGraph, PetscInt, PetscInt, Vec *);
 PETSC_INTERN PetscErrorCode GNNGraphEnsureNaturalOrder_Private(GNNGraph);
+/* a node Vec moved into a new Vec in the natural layout (rank r: block r of the natural order) */
+PETSC_INTERN PetscErrorCode GNNGraphCreateNaturalCopy_Private(GNNGraph, Vec, Vec *);
 PETSC_INTERN int            GNNCompareKeys_Private(PetscInt, const PetscReal *, PetscInt, const PetscReal *, PetscInt);
 
 PETSC_INTERN PetscFunctionList GNNGraphList;

@@ -24,6 +24,7 @@ struct _p_GNN {
   GNNDevice    device;
   PetscInt     deviceIndex; /* the GPU this rank uses (set up), -1 on the CPU */
   GNNRecompute recompute;
+  PetscBool    haloOverlap; /* the processor layers compute while their halo exchange is in flight */
   PetscInt     seed;
   PetscInt     threads;
   PetscBool    tensorCache; /* install the caching CPU tensor allocator at set-up (src/sys/tensorcache.hpp) */

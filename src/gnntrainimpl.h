@@ -31,6 +31,7 @@ struct _p_GNNTrainer {
   PetscInt                step;
   PetscBool               normalize;
   PetscReal               noise;
+  PetscReal               memoryLimit; /* GiB per rank for the pre-flight check; < 0: the node's share, 0: no check */
   PetscInt                noiseSeed;
   PetscBool               monitor;
   PetscInt                monitorEvery;

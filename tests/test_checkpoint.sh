@@ -101,6 +101,13 @@ o = opt.clone(); o[0] = 7; crafted("opttype", "optimizer", o)
 o = opt.clone(); o[9] = float("nan"); crafted("nansteps", "optimizer", o)
 o = opt.clone(); o[1] = -1e-3; crafted("neglr", "optimizer", o)
 m = good["adam_m"].clone(); m[0] = float("inf"); crafted("infmoment", "adam_m", m)
+w = good["model.decoder.linear.0.weight"].clone(); w.view(-1)[3] = float("nan"); crafted("nanweight", "model.decoder.linear.0.weight", w)
+sd = good["model.input_std"].clone(); sd[1] = 0; crafted("zerostd", "model.input_std", sd)
+# version 1 (before the graph record): still loads, unchecked
+d = dict(good); del d["graph"]; d["petscgnn_checkpoint"] = torch.tensor([0x474E4E43, 1], dtype=torch.int64)
+torch.save(d, tmp + "/version1")
+d = dict(good); d["petscgnn_checkpoint"] = torch.tensor([0x474E4E43, 3], dtype=torch.int64)
+torch.save(d, tmp + "/version3")
 PY
 expect_error negative_step        "its step -5 is not in"           $common -gnn_resume "$tmp/negstep"
 expect_error step_past_the_end    "is not in \\[0, steps"           $common -gnn_resume "$tmp/bigstep"
@@ -111,6 +118,20 @@ expect_error negative_lr          "learning rate must be positive"  $common -gnn
 expect_error option_eps_negative  "Adam epsilon must be positive"   $common -gnn_train_eps -1
 expect_error option_decay_negative "weight decay must be non-negative" $common -gnn_train_weight_decay -0.5
 expect_error moment_inf           "not finite"                      $common -gnn_resume "$tmp/infmoment"
+# loaded weights and buffers are checked as GNNSetNormalization checks its arguments
+expect_error model_weight_nan     "entry decoder.linear.0.weight holds a non-finite value \\(nan\\) at flat index 3" $common -gnn_resume "$tmp/nanweight"
+expect_error model_std_zero       "entry input_std\\[1\\] = 0 is not positive"      $common -gnn_resume "$tmp/zerostd"
+# another graph: other node count, or the same count at other coordinates (the fingerprint)
+expect_error other_graph_nodes    "written on a graph of 441 nodes, this graph has 462" ${common/20,20/21,20} -gnn_resume "$tmp/ckpt"
+expect_error other_graph_coords   "written on another graph \\(fingerprint"            ${common/6.283185307179586,6.283185307179586/6.283185307179586,6} -gnn_resume "$tmp/ckpt"
+expect_error version_3            "checkpoint version 3, this library reads versions 1 and 2" $common -gnn_resume "$tmp/version3"
+# truncated in the zip structure (before LibTorch's reader sees it): cut at 5,000 and 20,000 bytes
+head -c 5000 "$tmp/ckpt" > "$tmp/cut5k"; head -c 20000 "$tmp/ckpt" > "$tmp/cut20k"
+expect_error cut_at_5000          "truncated or another format\\): it is not a zip archive, or it is truncated" $common -gnn_resume "$tmp/cut5k"
+expect_error cut_at_20000         "truncated or another format\\): it is not a zip archive, or it is truncated" $common -gnn_resume "$tmp/cut20k"
+v1=$(timeout 120 mpiexec --oversubscribe -n 2 "$ex2" $common -gnn_resume "$tmp/version1" -gnn_train_view 2>&1) || fail "version1_loads: $(grep 'PETSC ERROR' <<<"$v1" | head -3)"
+grep -q "resumed from" <<<"$v1" || fail "version1_loads: the run did not say it resumed"
+echo "ok   version1_loads: a checkpoint without the graph record resumes"
 # a directory where a file is expected: a clear error, not an exception from the C++ library
 expect_error checkpoint_directory "Cannot open the checkpoint"      $common -gnn_resume "$tmp"
 expect_error weights_directory    "Cannot open the weights file"    $common -gnn_load_weights "$tmp"
@@ -121,4 +142,4 @@ expect_error checkpoint_unwritable "Cannot write the checkpoint"    $common -gnn
 [ ! -e "$tmp/adir.tmp" ] || fail "a temporary checkpoint file was left behind"
 expect_error history_unwritable   "Cannot write the history file|Cannot append to the history file" $common -gnn_train_steps 2 -gnn_train_history "$tmp/no/such/dir/h.csv"
 rm -rf "$tmp"
-echo "17 passed, 0 failed"
+echo "26 passed, 0 failed"

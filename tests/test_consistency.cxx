@@ -80,6 +80,34 @@ TEST_P(Consistency, HaloNoneIsInconsistent)
   }
 }
 
+/* -gnn_halo_overlap: forward outputs, loss and gradients the same bit for bit with the exchange
+   overlapped and not (float64 and float32). On 2+ ranks the overlapped
+   path must have run: some rank has edges whose sender is a ghost (checked). */
+TEST(HaloOverlap, SameBitsOnAndOff)
+{
+  for (const char *prec : {"float64", "float32"}) {
+    const std::string opts = std::string("-dm_plex_dim 3 -dm_plex_box_faces 4,3,3 -petscpartitioner_type simple -gnn_precision ") + prec + kBox3;
+    Result            on   = Evaluate(PETSC_COMM_WORLD, opts + " -gnn_halo_overlap 1", true);
+    Result            off  = Evaluate(PETSC_COMM_WORLD, opts + " -gnn_halo_overlap 0", true);
+    if (Rank() == 0) {
+      EXPECT_FALSE(on.y.empty());
+      EXPECT_TRUE(on.y == off.y) << prec << ": forward outputs differ with overlap on and off (max rel diff " << RelDiff(on.y, off.y) << ")";
+    }
+    EXPECT_GT(on.loss, 0);
+    EXPECT_TRUE(on.loss == off.loss) << prec << ": loss " << on.loss << " vs " << off.loss;
+    EXPECT_TRUE(on.grad == off.grad) << prec << ": gradients differ, max rel diff " << RelDiff(on.grad, off.grad);
+    ScopedOptions   o(opts);
+    GNNSetup        s(PETSC_COMM_WORLD);
+    PetscInt        nOwned, E, ghostSenders = 0;
+    const PetscInt *senders;
+    TestCall(GNNGraphGetSizes(s.graph, &nOwned, NULL, &E, NULL));
+    TestCall(GNNGraphGetEdges(s.graph, NULL, &senders));
+    for (PetscInt q = 0; q < E; q++) ghostSenders += senders[q] >= nOwned;
+    MPI_Allreduce(MPI_IN_PLACE, &ghostSenders, 1, MPIU_INT, MPI_SUM, PETSC_COMM_WORLD);
+    if (Size() > 1) EXPECT_GT(ghostSenders, 0) << "no edge with a ghost sender: the overlap was not exercised";
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Meshes, Consistency, ::testing::ValuesIn(Cases()), [](const ::testing::TestParamInfo<Case> &i) { return i.param.name; });
 
 /* Ranks with very few nodes or none: 3 x 2 cells (12 nodes) split by PETSc's simple partitioner.

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Bad input to examples 1 and 2 on 2 ranks: each case must end with a non-zero exit, a PETSc error
-# message that says what is wrong, and no hang (each run is limited to 60 s). PETSc prints an error
-# of every rank once, from rank 0: that each rank returns the error is checked in test_training
-# (NonFinite.*, Outputs.*). Outputs that cannot be written leave no temporary file; non-finite
-# training samples stop training with an error, or are skipped with -gnn_train_nonfinite skip.
-# Unused (misspelt) options are reported at the end of a run.
+# Bad input to examples 1 and 2 on 2 ranks (the reliability cases of issue 13 at 1 and 2 ranks):
+# each case must end with a non-zero exit, a PETSc error message that says what is wrong, and no
+# hang (each run is limited to 60 s). PETSc prints an error of every rank once, from rank 0: that
+# each rank returns the error is checked in test_training (NonFinite.*, Outputs.*). Outputs that
+# cannot be written leave no temporary file. Non-finite values are refused where they enter (mesh
+# coordinates, data files, weights, options); a loss that overflows stops training with an error,
+# or is skipped with -gnn_train_nonfinite skip. Integer options past PetscInt, a Gmsh element on a
+# missing node, zip files cut short and a memory limit below the estimate are errors. Unused
+# (misspelt) options are reported at the end of a run.
 # Usage: test_errors.sh BUILD_DIR SOURCE_DIR
 set -u
 build=$1; src=$2
@@ -20,7 +23,7 @@ prog=$ex1
 expect_error() {
   local name=$1 regex=$2; shift 2
   local out rc
-  out=$(timeout 60 mpiexec --oversubscribe -n 2 "$prog" "$@" 2>&1); rc=$?
+  out=$(timeout 60 mpiexec --oversubscribe -n "${NP:-2}" "$prog" "$@" 2>&1); rc=$?
   if [ $rc -eq 124 ]; then echo "FAIL $name: hang (killed after 60 s)"; failed=$((failed+1)); return; fi
   if [ $rc -eq 0 ]; then echo "FAIL $name: exit code 0"; failed=$((failed+1)); return; fi
   if ! grep -Eq "PETSC ERROR: .*($regex)" <<<"$out"; then
@@ -29,6 +32,9 @@ expect_error() {
   echo "ok   $name (exit $rc): $(grep -E "PETSC ERROR: .*($regex)" <<<"$out" | head -1)"
   passed=$((passed+1))
 }
+
+# expect_error12 NAME REGEX ARGS...: the same at 1 and at 2 ranks (NAME_np1, NAME_np2)
+expect_error12() { local name=$1; shift; NP=1 expect_error "${name}_np1" "$@"; NP=2 expect_error "${name}_np2" "$@"; }
 
 # the valid runs these cases are variations of must succeed (so the cases test what they say)
 if ! timeout 60 mpiexec --oversubscribe -n 2 "$ex1" $box -gnn_hidden 16 -gnn_save_weights "$tmp/h16.pt" >/dev/null 2>&1 ||
@@ -42,6 +48,15 @@ head -c 3000 "$src/share/meshes/channel-hole.msh" > "$tmp/truncated.msh"
 echo "not a pickle" > "$tmp/garbage.pt"
 /usr/bin/python3 -c "import collections, torch; torch.save(collections.OrderedDict(a=torch.zeros(1)), '$tmp/ordered.pt')" || { echo "FAIL: python3-torch"; exit 1; }
 
+# a mesh coordinate that is not finite: every graph's coordinates are checked at set-up
+printf '$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n4\n1 0 0 0\n2 1 0 0\n3 1 nan 0\n4 0 1 0\n$EndNodes\n$Elements\n2\n1 2 2 0 1 1 2 3\n2 2 2 0 1 1 3 4\n$EndElements\n' > "$tmp/nan.msh"
+expect_error12 mesh_coordinate_nan   "The mesh or graph coordinates are not finite: node [0-9]+ \\(global number\\) has coordinate 1 = nan" -dm_plex_filename "$tmp/nan.msh"
+# an element that references a node the file does not have (PETSc's reader would crash): refused
+# by GNNGmshCheckFile before PETSc reads the file, formats 2.2 and 4.1
+printf '$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n4\n1 0 0 0\n2 1 0 0\n3 1 1 0\n4 0 1 0\n$EndNodes\n$Elements\n2\n1 2 2 0 1 1 2 3\n2 2 2 0 1 1 3 9\n$EndElements\n' > "$tmp/missing_node.msh"
+printf '$MeshFormat\n4.1 0 8\n$EndMeshFormat\n$Nodes\n1 4 1 4\n2 1 0 4\n1\n2\n3\n4\n0 0 0\n1 0 0\n1 1 0\n0 1 0\n$EndNodes\n$Elements\n1 2 1 2\n2 1 2 2\n1 1 2 3\n2 1 3 7\n$EndElements\n' > "$tmp/missing_node41.msh"
+expect_error12 gmsh_missing_node     "Gmsh file .*missing_node.msh: element 2 references node 9, which the file does not define" -dm_plex_filename "$tmp/missing_node.msh"
+expect_error12 gmsh41_missing_node   "Gmsh file .*missing_node41.msh: element 2 references node 7, which the file does not define" -dm_plex_filename "$tmp/missing_node41.msh"
 expect_error missing_mesh_file     "Cannot open|Unable to open"         -dm_plex_filename "$tmp/missing.msh"
 expect_error corrupt_mesh_file     "Conversion error|Invalid|Unexpected" -dm_plex_filename "$tmp/corrupt.msh"
 expect_error truncated_mesh_file   "Insufficient data|Unexpected|Invalid" -dm_plex_filename "$tmp/truncated.msh"
@@ -51,7 +66,7 @@ expect_error gll_degree_huge       "degree must be in \\[1, 64\\], got 1300" $bo
 expect_error hidden_zero           "gnn_hidden must be in \\[1, 65536\\]"  $box -gnn_hidden 0
 expect_error hidden_huge           "gnn_hidden must be in .* got 2147483647" $box -gnn_hidden 2147483647
 expect_error layers_negative       "gnn_layers must be in \\[0, 1024\\]"   $box -gnn_layers -1
-expect_error threads_zero          "gnn_threads must be in \\[1, 1024\\]"  $box -gnn_threads 0
+expect_error threads_zero          "gnn_threads must be in \\[1, [0-9]+\\] \\(at most 4 per core" $box -gnn_threads 0
 expect_error threads_huge          "gnn_threads must be in .* got 100000" $box -gnn_threads 100000
 expect_error da_graph_on_plex      "needs a DMDA, not plex"               $box -gnn_graph_type da
 expect_error box_faces_zero        "Invalid number|out of range|must be positive" $box -dm_plex_box_faces 0,3
@@ -65,6 +80,39 @@ expect_error weights_extra_names   "does not have"                      $box -gn
 # a device this build or machine does not have (CI builds without -DGNN_GPU; a GPU build without a GPU fails the same way)
 expect_error device_unavailable    "no GPU kernels|sees no GPU|kernels are for" $box -gnn_device hip
 expect_error device_unknown        "Unknown option foo for -gnn_device" $box -gnn_device foo
+# integers past PetscInt's range (PETSc 3.18 would wrap 2^32 + 32 to 32), the GLL degree's limit
+# from the node count it implies
+expect_error12 hidden_wraps          "Option -gnn_hidden 4294967328 is out of the range of PetscInt" $box -gnn_hidden 4294967328
+expect_error12 layers_wraps          "Option -gnn_layers -4294967295 is out of the range of PetscInt" $box -gnn_layers -4294967295
+expect_error12 seed_too_large        "Option -gnn_seed 99999999999999999999 is out of the range" $box -gnn_seed 99999999999999999999
+expect_error12 gll_degree_nodes      "GLL graph degree 64 on 4096 cells \\(3-D\\) gives about .* past PetscInt's range" -dm_plex_dim 3 -dm_plex_simplex 0 -dm_plex_box_faces 16,16,16 -gnn_graph_type gll -gnn_graph_degree 64
+# weights: non-finite values, non-positive standard deviations, zip structures cut short (LibTorch's
+# zip reader would read past the end of such a buffer): refused before the model changes
+/usr/bin/python3 - "$tmp" <<'PY' || { echo "FAIL: could not craft the weights files"; exit 1; }
+import sys, torch
+tmp = sys.argv[1]
+good = torch.load(tmp + "/h16.pt")
+def crafted(name, key, fn):
+    d = {k: v.clone() for k, v in good.items()}
+    fn(d[key])
+    torch.save(d, tmp + "/" + name)
+crafted("w_inf.pt", "processor.1.edge_mlp.linear.0.weight", lambda t: t.view(-1).__setitem__(7, float("inf")))
+crafted("w_nanmean.pt", "output_mean", lambda t: t.__setitem__(0, float("nan")))
+crafted("w_std0.pt", "input_std", lambda t: t.__setitem__(1, 0.0))
+crafted("w_stdneg.pt", "output_std", lambda t: t.__setitem__(0, -2.0))
+b = open(tmp + "/h16.pt", "rb").read()
+for n in (5000, 20000):
+    open(tmp + "/w_cut%d.pt" % n, "wb").write(b[:n])
+PY
+expect_error12 weights_inf           "entry processor.1.edge_mlp.linear.0.weight holds a non-finite value \\(inf\\) at flat index 7" $box -gnn_hidden 16 -gnn_load_weights "$tmp/w_inf.pt"
+expect_error12 weights_nan_mean      "entry output_mean holds a non-finite value \\(nan\\) at flat index 0" $box -gnn_hidden 16 -gnn_load_weights "$tmp/w_nanmean.pt"
+expect_error12 weights_std_zero      "entry input_std\\[1\\] = 0 is not positive"  $box -gnn_hidden 16 -gnn_load_weights "$tmp/w_std0.pt"
+expect_error12 weights_std_negative  "entry output_std\\[0\\] = -2 is not positive" $box -gnn_hidden 16 -gnn_load_weights "$tmp/w_stdneg.pt"
+# found by make fuzz (fuzz_weights): a pickle string length of 2^32 - 1 in a 27 kB file made
+# LibTorch reserve 4 GiB before reading; the length is checked against the pickle's size first
+expect_error12 fuzz_weights_reserve "cannot be used: its pickle announces 4294967295 bytes at byte 1267, past its end \\(6619 bytes\\)" -dm_plex_dim 2 -dm_plex_simplex 0 -dm_plex_box_faces 3,3 -gnn_hidden 4 -gnn_layers 1 -gnn_precision float64 -gnn_load_weights "$src/tests/data/fuzz_weights_reserve.pt"
+expect_error12 weights_cut_5000      "cannot be used: it is not a zip archive, or it is truncated" $box -gnn_hidden 16 -gnn_load_weights "$tmp/w_cut5000.pt"
+expect_error12 weights_cut_20000     "cannot be used: it is not a zip archive, or it is truncated" $box -gnn_hidden 16 -gnn_load_weights "$tmp/w_cut20000.pt"
 
 # Outputs: written to FILE.tmp and renamed when complete. A directory that does not exist, or a
 # directory in the file's place (the temporary file is written, the rename fails), is an error, and
@@ -90,22 +138,48 @@ fi
 left=$(find "$tmp" -name '*.tmp')
 if [ -z "$left" ]; then echo "ok   no_temporary_files"; passed=$((passed+1)); else echo "FAIL temporary files left behind: $left"; failed=$((failed+1)); fi
 
-# Training samples with an Inf (example 2, snapshot files, the target of sample 1 of 4): the default
-# policy stops at step 1; -gnn_train_nonfinite skip skips steps 1 and 5 of 8 (each reported by the
-# monitor, the history keeps their losses) and ends normally. Every sample NaN (-gnn_task_dt nan)
+# Non-finite data are refused where they enter: an Inf in a snapshot file is an error naming the
+# file and the entry. A finite but huge value (1e300, in the target of sample 1 of 4) overflows the
+# loss: the default policy stops at step 1; -gnn_train_nonfinite skip skips steps 1 and 5 of 8 (each
+# reported by the monitor, the history keeps their losses) and ends normally. Every target huge
 # with -gnn_train_nonfinite_max 1: the second non-finite step in a row is an error.
 prog=$ex2
 timeout 60 mpiexec --oversubscribe -n 2 "$ex2" $box -gnn_task_samples 4 -gnn_task_write "$tmp/s" -gnn_train_steps 0 >/dev/null 2>&1 || { echo "FAIL: ex2 -gnn_task_write"; exit 1; }
-/usr/bin/python3 - "$tmp/s_y_1.bin" <<'PY' || { echo "FAIL: could not write the Inf sample"; exit 1; }
+# set_value FILE VALUE: the middle value of a PETSc binary Vec (class id, length, big-endian doubles)
+set_value() {
+/usr/bin/python3 - "$1" "$2" <<'PY' || { echo "FAIL: could not write $1"; exit 1; }
 import struct, sys
 b = bytearray(open(sys.argv[1], "rb").read())
-n = struct.unpack(">i", b[4:8])[0]   # PETSc binary Vec: class id, length, big-endian doubles
-b[8 + 8 * (n // 2):16 + 8 * (n // 2)] = struct.pack(">d", float("inf"))
+n = struct.unpack(">i", b[4:8])[0]
+b[8 + 8 * (n // 2):16 + 8 * (n // 2)] = struct.pack(">d", float(sys.argv[2]))
 open(sys.argv[1], "wb").write(b)
 PY
+}
+cp "$tmp/s_y_1.bin" "$tmp/inf_y_1.bin"; cp "$tmp/s_y_1.bin.info" "$tmp/inf_y_1.bin.info"; set_value "$tmp/inf_y_1.bin" inf
+set_value "$tmp/s_y_1.bin" 1e300
 files="-gnn_train_inputs $tmp/s_x_0.bin,$tmp/s_x_1.bin,$tmp/s_x_2.bin,$tmp/s_x_3.bin -gnn_train_targets $tmp/s_y_0.bin,$tmp/s_y_1.bin,$tmp/s_y_2.bin,$tmp/s_y_3.bin"
+expect_error12 data_file_inf        "The data file .*inf_y_1.bin holds a non-finite value \\(inf\\) at node 8 of the natural order, value 0 of 2 \\(entry 16 of the file\\)" $box -gnn_train_inputs "$tmp/s_x_0.bin" -gnn_train_targets "$tmp/inf_y_1.bin"
+for k in 0 2 3; do cp "$tmp/s_y_$k.bin" "$tmp/big_y_$k.bin"; cp "$tmp/s_y_$k.bin.info" "$tmp/big_y_$k.bin.info"; set_value "$tmp/big_y_$k.bin" 1e300; done
+cp "$tmp/s_y_1.bin" "$tmp/big_y_1.bin"; cp "$tmp/s_y_1.bin.info" "$tmp/big_y_1.bin.info"
+bigfiles="-gnn_train_inputs $tmp/s_x_0.bin,$tmp/s_x_1.bin,$tmp/s_x_2.bin,$tmp/s_x_3.bin -gnn_train_targets $tmp/big_y_0.bin,$tmp/big_y_1.bin,$tmp/big_y_2.bin,$tmp/big_y_3.bin"
+# natural-order data files are written atomically (with their .info): into a missing directory it
+# is an error with the reason, and nothing but whole files is left
+expect_error12 data_write_no_dir    "Cannot write the data file .*no/s_x_0.bin: No such file or directory" $box -gnn_task_samples 1 -gnn_task_write "$tmp/no/s" -gnn_train_steps 0
+if [ "$(ls "$tmp"/s_?_?.bin | wc -l)" -eq 8 ] && [ "$(ls "$tmp"/s_?_?.bin.info | wc -l)" -eq 8 ] && [ -z "$(find "$tmp" -name '*.tmp*')" ]; then
+  echo "ok   data_written_atomically: 8 files with their .info, no temporary file"; passed=$((passed+1))
+else echo "FAIL data_written_atomically: $(ls "$tmp")"; failed=$((failed+1)); fi
+# hyper-parameters that are not finite
+expect_error12 task_dt_nan          "-gnn_task_dt must be finite, got nan"          $box -gnn_task_dt nan
+expect_error12 noise_inf            "-gnn_train_noise must be finite and non-negative, got inf" $box -gnn_train_noise inf
+expect_error12 lr_inf               "its constants must be finite"                  $box -gnn_train_lr inf
+expect_error12 eps_nan              "its constants must be finite"                  $box -gnn_train_eps nan
+expect_error12 weight_decay_nan     "its constants must be finite"                  $box -gnn_train_weight_decay nan
+expect_error12 steps_wrap           "Option -gnn_train_steps 4294967297 is out of the range of PetscInt" $box -gnn_train_steps 4294967297
+# the pre-flight memory estimate against a limit it cannot meet (the default limit is the node's
+# MemAvailable shared by its ranks)
+expect_error12 memory_limit         "Training would need about .* GiB on rank .* more than the .* GiB it has \\(-gnn_memory_limit\\)" $box -gnn_memory_limit 1e-6
 expect_error nonfinite_error      "Training step 1 \(sample 1\): the loss .* is not finite" $box $files -gnn_train_steps 8 -gnn_train_history "$tmp/h_error.csv"
-expect_error nonfinite_skip_limit "Training step 1 \(sample 1\): .* 2 steps in a row, more than -gnn_train_nonfinite_max 1" $box -gnn_task_samples 4 -gnn_task_dt nan -gnn_train_steps 8 -gnn_train_nonfinite skip -gnn_train_nonfinite_max 1
+expect_error nonfinite_skip_limit "Training step 1 \(sample 1\): .* 2 steps in a row, more than -gnn_train_nonfinite_max 1" $box $bigfiles -gnn_train_steps 8 -gnn_train_nonfinite skip -gnn_train_nonfinite_max 1
 skiplog=$(timeout 60 mpiexec --oversubscribe -n 2 "$ex2" $box $files -gnn_train_steps 8 -gnn_train_nonfinite skip -gnn_train_monitor -gnn_train_history "$tmp/h_skip.csv" -gnn_train_view 2>&1); rc=$?
 nan_rows=$(grep -ciE '^[0-9]+,-?(nan|inf)' "$tmp/h_skip.csv")
 if [ $rc -eq 0 ] && [ "$(grep -c 'SKIPPED (not finite)' <<<"$skiplog")" -eq 2 ] && grep -q "2 step(s) skipped" <<<"$skiplog" &&

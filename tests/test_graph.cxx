@@ -649,6 +649,115 @@ TEST(Natural, HDF5FilesAreRankCountIndependent)
   CheckRoundTrips(TestFileBase(), ".h5");
 }
 
+/* XDMF output (GNNGraphWriteNodeFields "xdmf:FILE.xmf"): every rank writes its block of the natural
+   order into FILE.h5; the datasets must be those of the 1-rank run bit for bit, and FILE.xmf
+   well-formed XML describing them (parsed by Python's xml.etree: N points, the datasets' names and
+   dimensions, the .h5 beside it) */
+struct PlexGraph {
+  DM       dm    = NULL;
+  GNNGraph graph = NULL;
+  PlexGraph(MPI_Comm comm, const std::string &opts)
+  {
+    ScopedOptions o(opts);
+    TestCall(DMCreate(comm, &dm));
+    TestCall(DMSetType(dm, DMPLEX));
+    TestCall(DMSetFromOptions(dm));
+    TestCall(GNNGraphCreate(comm, &graph));
+    TestCall(GNNGraphSetDM(graph, dm));
+    TestCall(GNNGraphSetFromOptions(graph));
+    TestCall(GNNGraphSetUp(graph));
+  }
+  ~PlexGraph()
+  {
+    GNNGraphDestroy(&graph);
+    DMDestroy(&dm);
+  }
+};
+
+/* velocity (3 values) and pressure (1) per node, functions of its coordinates */
+void WriteXdmf(MPI_Comm comm, const std::string &opts, const std::string &xmf)
+{
+  PlexGraph        g(comm, opts);
+  Vec              f[2];
+  const char      *names[] = {"velocity", "pressure"};
+  const PetscReal *X;
+  PetscInt         n, dim;
+  PetscScalar     *u, *p;
+  TestCall(GNNGraphGetSizes(g.graph, &n, NULL, NULL, NULL));
+  TestCall(GNNGraphGetDimension(g.graph, &dim));
+  TestCall(GNNGraphGetCoordinates(g.graph, &X));
+  TestCall(GNNGraphCreateNodeVec(g.graph, 3, &f[0]));
+  TestCall(GNNGraphCreateNodeVec(g.graph, 1, &f[1]));
+  TestCall(VecGetArrayWrite(f[0], &u));
+  TestCall(VecGetArrayWrite(f[1], &p));
+  for (PetscInt i = 0; i < n; i++) {
+    for (PetscInt c = 0; c < 3; c++) u[3 * i + c] = std::sin(X[i * dim + c % dim] + c) / 3.0;
+    p[i] = X[i * dim] * X[i * dim + 1] + 1.0 / 7.0;
+  }
+  TestCall(VecRestoreArrayWrite(f[0], &u));
+  TestCall(VecRestoreArrayWrite(f[1], &p));
+  TestCall(GNNGraphWriteNodeFields(g.graph, ("xdmf:" + xmf).c_str(), 2, f, names));
+  TestCall(VecDestroy(&f[0]));
+  TestCall(VecDestroy(&f[1]));
+}
+
+/* a dataset of an HDF5 file as a sequential Vec */
+Vec LoadDataset(const std::string &file, const char *name)
+{
+  PetscViewer viewer;
+  Vec         v;
+  /* PetscViewerHDF5Open() by its parts: petscviewerhdf5.h needs HDF5's headers, the tests do not */
+  TestCall(PetscViewerCreate(PETSC_COMM_SELF, &viewer));
+  TestCall(PetscViewerSetType(viewer, PETSCVIEWERHDF5));
+  TestCall(PetscViewerFileSetMode(viewer, FILE_MODE_READ));
+  TestCall(PetscViewerFileSetName(viewer, file.c_str()));
+  TestCall(VecCreate(PETSC_COMM_SELF, &v));
+  TestCall(PetscObjectSetName((PetscObject)v, name));
+  TestCall(VecLoad(v, viewer));
+  TestCall(PetscViewerDestroy(&viewer));
+  return v;
+}
+
+TEST(Output, XdmfIsRankCountIndependent)
+{
+  const std::string opts = "-dm_plex_dim 3 -dm_plex_simplex 0 -dm_plex_box_faces 4,3,3 -dm_plex_box_upper 1,2,3 -petscpartitioner_type simple";
+  const std::string base = TestFileBase() + "_xdmf";
+  const PetscInt    N    = 5 * 4 * 4;
+  WriteXdmf(PETSC_COMM_WORLD, opts, base + "_P.xmf");
+  if (Rank() == 0) {
+    WriteXdmf(PETSC_COMM_SELF, opts, base + "_1.xmf");
+    const std::pair<const char *, PetscInt> sets[] = {{"coordinates", 3}, {"velocity", 3}, {"pressure", 1}};
+    for (const auto &d : sets) {
+      Vec       a = LoadDataset(base + "_P.h5", d.first), b = LoadDataset(base + "_1.h5", d.first);
+      PetscInt  na, bs;
+      PetscBool eq;
+      TestCall(VecGetSize(a, &na));
+      TestCall(VecGetBlockSize(a, &bs));
+      TestCall(VecEqual(a, b, &eq));
+      EXPECT_EQ(na, N * d.second) << d.first;
+      EXPECT_EQ(bs, d.second) << d.first;
+      EXPECT_TRUE(eq) << d.first << ": written on " << Size() << " ranks, differs from the 1-rank file";
+      TestCall(VecDestroy(&a));
+      TestCall(VecDestroy(&b));
+    }
+    /* the .xmf: XML, a Polyvertex of N points, each DataItem a dataset of the .h5 beside it */
+    const std::string check = "/usr/bin/python3 -c \"import sys, os, xml.etree.ElementTree as E\n"
+                              "r = E.parse(sys.argv[1]).getroot(); g = r.find('Domain/Grid'); t = g.find('Topology')\n"
+                              "assert r.tag == 'Xdmf' and t.get('TopologyType') == 'Polyvertex' and t.get('NumberOfElements') == sys.argv[2]\n"
+                              "items = {i.text.split(':/')[1]: (i.text.split(':/')[0], i.get('Dimensions')) for i in g.iter('DataItem')}\n"
+                              "assert items == {'coordinates': (sys.argv[3], sys.argv[2] + ' 3'), 'velocity': (sys.argv[3], sys.argv[2] + ' 3'), 'pressure': (sys.argv[3], sys.argv[2])}, items\n"
+                              "assert [a.get('Name') for a in g.findall('Attribute')] == ['velocity', 'pressure']\n"
+                              "assert os.path.exists(os.path.join(os.path.dirname(sys.argv[1]), sys.argv[3]))\" ";
+    for (const char *k : {"_P", "_1"}) {
+      const std::string xmf = base + k + ".xmf", h5 = base + k + ".h5";
+      EXPECT_EQ(std::system((check + xmf + " " + std::to_string(N) + " " + h5).c_str()), 0) << xmf << " is not the expected XDMF";
+      remove(xmf.c_str());
+      remove(h5.c_str());
+    }
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
+}
+
 } // namespace
 
 int main(int argc, char **argv)

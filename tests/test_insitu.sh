@@ -13,6 +13,8 @@ for np in 1 2; do
   timeout 300 mpiexec --oversubscribe -n $np "$build/examples/insitu/ex4" $opts -insitu_output "$tmp/np$np" > "$tmp/np$np.log" 2>&1 || fail "ex4 on $np ranks: $(tail -5 "$tmp/np$np.log")"
   cat "$tmp/np$np/summary.txt"
 done
+# ex4's own files (summary.txt, rollout_error.csv) are written atomically: nothing half-written left
+[ -z "$(find "$tmp" -name '*.tmp')" ] || fail "temporary files left behind: $(find "$tmp" -name '*.tmp')"
 /usr/bin/python3 - "$tmp" <<'PY' || fail "in-situ runs differ or do not learn"
 import sys
 tmp = sys.argv[1]

@@ -7,6 +7,7 @@
    PETSC_COMM_WORLD is the merged one: it is checked against the independent counts and the
    structure, and against a second merged build. */
 #include "gnntest.hpp"
+#include <cmath>
 #include <petscgnnnekrs.h>
 #include <cstdio>
 #include <cstdlib>
@@ -316,6 +317,20 @@ TEST(NekRS, ErrorsAreCollective)
   PetscErrorMessage(ierr, &text, &spec);
   EXPECT_TRUE(spec && strstr(spec, "global id")) << (spec ? spec : "(no message)");
   if (Rank() == 0) std::printf("moved copy: %s\n", spec ? spec : "");
+  GNNGraphDestroy(&g);
+
+  if (Rank() == 0) {
+    /* a NaN coordinate (point 5 of NekRS rank 1, z): refused as the file is read, naming it */
+    auto x1 = ReadRaw<double>(RankFile(kDir, "pos_node", 1));
+    x1[3 * 5 + 2] = NAN;
+    std::ofstream(RankFile(tmp, "pos_node", 1), std::ios::binary).write((const char *)x1.data(), x1.size() * sizeof(double));
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
+  ierr = BuildNekRS(PETSC_COMM_WORLD, tmp, kNekRanks, &g);
+  EXPECT_EQ(ierr, PETSC_ERR_FP) << "a NaN coordinate";
+  PetscErrorMessage(ierr, &text, &spec);
+  EXPECT_TRUE(spec && strstr(spec, "pos_node_rank_1_size_2.bin: point 5 has a non-finite coordinate 2 (nan)")) << (spec ? spec : "(no message)");
+  if (Rank() == 0) std::printf("NaN coordinate: %s\n", spec ? spec : "");
   GNNGraphDestroy(&g);
 
   {

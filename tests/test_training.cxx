@@ -2,9 +2,11 @@
 #include "gnntest.hpp"
 #include <petscgnntrain.h>
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace {
 
@@ -80,6 +82,24 @@ TEST(Training, RecomputeLayersIsBitwiseTheSame)
     EXPECT_EQ(keep.history.size(), 8u);
     EXPECT_TRUE(keep.history == re.history) << prec << ": loss history differs, rel " << RelDiff(keep.history, re.history);
     EXPECT_TRUE(keep.params == re.params) << prec << ": weights differ, rel " << RelDiff(keep.params, re.params);
+  }
+}
+
+/* -gnn_halo_overlap changes the time only: 8 steps with the exchange overlapped, not overlapped, and
+   overlapped with the processor layers recomputed in backward (a second exchange per layer) give
+   the same losses and weights bit for bit */
+TEST(Training, HaloOverlapIsBitwiseTheSame)
+{
+  for (const char *prec : {"float64", "float32"}) {
+    const std::string opts = std::string("-petscpartitioner_type simple -gnn_precision ") + prec + " -gnn_train_steps 8 -gnn_train_lr 1e-3 -gnn_train_normalize -gnn_train_noise 0.02 ";
+    TrainResult       off = Train(PETSC_COMM_WORLD, opts + "-gnn_halo_overlap 0");
+    TrainResult       on  = Train(PETSC_COMM_WORLD, opts + "-gnn_halo_overlap 1");
+    TrainResult       re  = Train(PETSC_COMM_WORLD, opts + "-gnn_halo_overlap 1 -gnn_recompute layers");
+    EXPECT_EQ(off.history.size(), 8u);
+    EXPECT_TRUE(off.history == on.history) << prec << ": loss history differs, rel " << RelDiff(off.history, on.history);
+    EXPECT_TRUE(off.params == on.params) << prec << ": weights differ, rel " << RelDiff(off.params, on.params);
+    EXPECT_TRUE(off.history == re.history) << prec << " (recompute layers): loss history differs, rel " << RelDiff(off.history, re.history);
+    EXPECT_TRUE(off.params == re.params) << prec << " (recompute layers): weights differ, rel " << RelDiff(off.params, re.params);
   }
 }
 
@@ -295,7 +315,7 @@ NonFiniteRun TrainNonFinite(MPI_Comm comm, const std::string &opts, PetscInt ste
     TestCall(GNNDataTaylorGreen(s.graph, 0.25 * (k + 1), 0.1, y));
     if ((k == 1 || everySample) && rank == size - 1 && nO > 0) {
       TestCall(VecGetArray(y, &a));
-      a[s.dim * (nO / 2)] = PETSC_INFINITY;
+      a[s.dim * (nO / 2)] = 1e300; /* finite (an Inf is refused by GNNTrainerAddSample), its square overflows the loss */
       TestCall(VecRestoreArray(y, &a));
     }
     TestCall(GNNTrainerAddSample(tr, x, y));
@@ -374,6 +394,80 @@ TEST(NonFinite, TooManySkipsInARowIsAnError)
   for (int u : r.unchanged) EXPECT_TRUE(u);
   EXPECT_TRUE(r.finite);
   if (Rank() == 0) std::printf("  skip limit: %s\n", r.message.c_str());
+}
+
+/* Where data enter: an Inf in one target value on one rank only is refused by
+   GNNTrainerAddSample() on every rank (PETSC_ERR_FP), naming the sample, the node's natural index
+   and the feature; a model with a NaN weight is never written: GNNSaveWeights() and the checkpoint
+   are PETSC_ERR_FP errors on every rank and no file appears. */
+TEST(NonFinite, RefusedWhereDataEnterAndNeverWritten)
+{
+  ScopedOptions    o(kMesh + "-gnn_precision float64");
+  GNNSetup         s(PETSC_COMM_WORLD);
+  GNNTrainer       tr;
+  Vec              x, y;
+  PetscMPIInt      rank, size;
+  PetscInt         nO, np, bad = -1;
+  const PetscInt  *nat;
+  PetscScalar     *a;
+  char             file[PETSC_MAX_PATH_LEN];
+  PetscErrorCode   ierr;
+  std::string      msg;
+  auto             message = [](PetscErrorCode e) {
+    const char *text;
+    char       *spec = NULL;
+    PetscErrorMessage(e, &text, &spec);
+    return std::string(spec ? spec : "");
+  };
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  TestCall(GNNTrainerCreate(PETSC_COMM_WORLD, &tr));
+  TestCall(GNNTrainerSetGNN(tr, s.gnn));
+  TestCall(GNNTrainerSetFromOptions(tr));
+  TestCall(GNNGraphGetSizes(s.graph, &nO, NULL, NULL, NULL));
+  TestCall(GNNGraphGetNaturalIndices(s.graph, &nat));
+  s.Fields(&x, &y);
+  if (rank == size - 1 && nO > 0) {
+    TestCall(VecGetArray(y, &a));
+    a[s.dim * (nO / 2) + 1] = INFINITY; /* not PETSC_INFINITY, which is PETSC_MAX_REAL / 4 */
+    TestCall(VecRestoreArray(y, &a));
+    bad = nat[nO / 2];
+  }
+  MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPIU_INT, MPI_MAX, PETSC_COMM_WORLD);
+  TestCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = GNNTrainerAddSample(tr, x, y);
+  msg  = message(ierr);
+  EXPECT_EQ(ierr, PETSC_ERR_FP) << "rank " << rank << ": " << msg;
+  EXPECT_NE(msg.find("Training sample 0: its target holds a non-finite value (inf) at node " + std::to_string(bad) + " (natural order), feature 1"), std::string::npos) << msg;
+  TestCall(PetscPopErrorHandler());
+  TestCall(GNNTrainerGetNumSamples(tr, &np));
+  EXPECT_EQ(np, 0) << "the refused sample was kept";
+  TestCall(VecDestroy(&y));
+  TestCall(GNNTrainerAddSample(tr, x, x));
+  TestCall(GNNTrainerSetUp(tr));
+
+  TestCall(GNNGetNumParameters(s.gnn, &np));
+  std::vector<double> p(np);
+  TestCall(GNNGetParameters(s.gnn, p.data()));
+  p[np / 2] = NAN;
+  TestCall(GNNSetParameters(s.gnn, p.data()));
+  TestCall(PetscSNPrintf(file, sizeof(file), "test_training_nan_%d", (int)getpid()));
+  MPI_Bcast(file, sizeof(file), MPI_CHAR, 0, PETSC_COMM_WORLD);
+  TestCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = GNNSaveWeights(s.gnn, file);
+  msg  = message(ierr);
+  EXPECT_EQ(ierr, PETSC_ERR_FP) << "rank " << rank << ": " << msg;
+  EXPECT_NE(msg.find("the model's state is not written: entry"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("holds a non-finite value (nan)"), std::string::npos) << msg;
+  ierr = GNNTrainerSaveCheckpoint(tr, file);
+  msg  = message(ierr);
+  EXPECT_EQ(ierr, PETSC_ERR_FP) << "rank " << rank << ": " << msg;
+  EXPECT_NE(msg.find("Checkpoint " + std::string(file)), std::string::npos) << msg;
+  TestCall(PetscPopErrorHandler());
+  EXPECT_NE(access(file, F_OK), 0) << file << " was written";
+  EXPECT_NE(access((std::string(file) + ".tmp").c_str(), F_OK), 0);
+  TestCall(VecDestroy(&x));
+  TestCall(GNNTrainerDestroy(&tr));
 }
 
 /* Outputs (node fields as CSV, VTU and HDF5, edges, weights) are written to FILE.tmp and renamed

@@ -21,6 +21,7 @@ static const char help[] = "Example 4 (the main job): a PETSc flow solver and a 
 
 #include <petscgnnts.h>
 #include <petscgnndata.h>
+#include <petscgnnfile.h>
 #include <sys/stat.h>
 #include <cstring>
 #include <string>
@@ -222,12 +223,10 @@ int main(int argc, char **argv)
     }
     PetscCall(VecDestroy(&usolver));
     PetscCall(GNNGraphPlexFieldToNodes(graph, dm, 0, t0, u0, v));
-    if (rank == 0) {
-      PetscCall(PetscSNPrintf(f, sizeof(f), "%s/rollout_error.csv", out));
-      fp = fopen(f, "w");
-      PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", f);
-      fprintf(fp, "step,time,relative_l2_error,one_step_error,persistence_error\n");
-    }
+    /* written atomically (petscgnnfile.h): rank 0 writes rollout_error.csv.tmp, renamed when whole */
+    PetscCall(PetscSNPrintf(f, sizeof(f), "%s/rollout_error.csv", out));
+    PetscCall(GNNFileOpenAtomic(PETSC_COMM_WORLD, f, &fp));
+    if (fp) fprintf(fp, "step,time,relative_l2_error,one_step_error,persistence_error\n");
     for (PetscInt k = 0; k < (PetscInt)rec.states.size(); k++) {
       /* one surrogate step; the boundary values of the next input are the known Dirichlet data */
       PetscCall(GNNApply(gnn, v, vs));
@@ -245,14 +244,15 @@ int main(int argc, char **argv)
       PetscCall(PetscPrintf(PETSC_COMM_WORLD, "surrogate step %2" PetscInt_FMT " t = %.3f relative L2 error vs solver %.4e (one step from the solver's state %.3e, persistence %.3e)\n", k + 1, (double)rec.times[k], (double)(err / nrm), oneStep[k], persistence[k]));
       if (fp) fprintf(fp, "%" PetscInt_FMT ",%.17g,%.17g,%.17g,%.17g\n", k + 1, (double)rec.times[k], err / nrm, oneStep[k], persistence[k]);
     }
-    if (fp) fclose(fp);
-    if (cylinder && rank == 0) {
+    PetscCall(GNNFileCloseAtomic(PETSC_COMM_WORLD, f, &fp));
+    if (cylinder) {
       PetscCall(PetscSNPrintf(f, sizeof(f), "%s/rollout_signal.csv", out));
-      fp = fopen(f, "w");
-      PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", f);
-      fprintf(fp, "step,time,signal_solver,signal_gnn\n");
-      for (size_t k = 0; k < Sgnn.size(); k++) fprintf(fp, "%d,%.17g,%.17g,%.17g\n", (int)k + 1, (double)rec.times[k], (double)rec.S[k], Sgnn[k]);
-      fclose(fp);
+      PetscCall(GNNFileOpenAtomic(PETSC_COMM_WORLD, f, &fp));
+      if (fp) {
+        fprintf(fp, "step,time,signal_solver,signal_gnn\n");
+        for (size_t k = 0; k < Sgnn.size(); k++) fprintf(fp, "%d,%.17g,%.17g,%.17g\n", (int)k + 1, (double)rec.times[k], (double)rec.S[k], Sgnn[k]);
+      }
+      PetscCall(GNNFileCloseAtomic(PETSC_COMM_WORLD, f, &fp));
     }
     if (!rec.states.empty()) {
       Vec               fields[] = {rec.states.back(), v};
@@ -311,13 +311,12 @@ int main(int argc, char **argv)
       PetscCall(PetscSNPrintf(line, sizeof(line), "wall time: %.1f s solving + training, %.1f s reference solve\n", ttrain0 - tstart, tsolve - ttrain0));
       s += line;
       PetscCall(PetscPrintf(PETSC_COMM_WORLD, "\nSummary\n%s", s.c_str()));
-      if (rank == 0) {
+      {
+        FILE *sf;
         PetscCall(PetscSNPrintf(f, sizeof(f), "%s/summary.txt", out));
-        FILE *sf = fopen(f, "w");
-        if (sf) {
-          fputs(s.c_str(), sf);
-          fclose(sf);
-        }
+        PetscCall(GNNFileOpenAtomic(PETSC_COMM_WORLD, f, &sf));
+        if (sf) fputs(s.c_str(), sf);
+        PetscCall(GNNFileCloseAtomic(PETSC_COMM_WORLD, f, &sf));
       }
     }
     PetscCall(VecDestroy(&v));

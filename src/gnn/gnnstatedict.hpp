@@ -8,10 +8,14 @@
 #include <torch/torch.h>
 #include <string>
 
-/* The state into a dict, names prefixed (host copies) */
+/* "" if every entry of the tensor is finite, else the first one that is not, in words */
+std::string GNNTensorNonFinite_Private(const torch::Tensor &);
+/* The state into a dict, names prefixed (host copies); throws if a value is not finite or a
+   standard deviation not positive: nothing of the kind is ever written */
 void GNNStateToDict_Private(GNN, c10::Dict<std::string, at::Tensor> &, const std::string &);
-/* ... and back: the dict must hold exactly the model's names (with the prefix) and shapes; entries
-   without the prefix are ignored. Throws with a message on mismatch. */
+/* ... and back: the dict must hold exactly the model's names (with the prefix) and shapes, finite
+   values and positive standard deviations; entries without the prefix are ignored. Throws with a
+   message otherwise, before the model is changed. */
 void GNNStateFromDict_Private(GNN, const c10::impl::GenericDict &, const std::string &);
 /* The first line of an exception's message (LibTorch appends stack traces) */
 std::string GNNExceptionMessage_Private(const std::exception &);

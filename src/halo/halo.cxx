@@ -1,7 +1,8 @@
-/* Halo exchange on LibTorch tensors through the graph's own exchange (GNNGraphHaloUpdate and its
-   adjoint GNNGraphHaloReverse: the library's one halo). CPU tensors: zero-copy, the SF reads and
-   writes the tensors' own storage. GPU tensors: through host buffers holding the border rows (a
-   PETSc built with CUDA/HIP could give the SF device pointers instead: PetscSFBcastWithMemTypeBegin). */
+/* Halo exchange on LibTorch tensors through the graph's own exchange (GNNGraphHaloUpdateBegin/End
+   and its adjoint GNNGraphHaloReverseBegin/End: the library's one halo). CPU tensors: zero-copy for
+   the update, the SF reads the tensor's own storage. GPU tensors: through host buffers holding the
+   border rows (a PETSc built with CUDA/HIP could give the SF device pointers instead:
+   PetscSFBcastWithMemTypeBegin). */
 #include "halo/halo.hpp"
 #include "gnntorch.hpp"
 #include <cstdint>
@@ -15,76 +16,79 @@ MPI_Datatype MPITypeOf(const torch::Tensor &t)
   throw std::runtime_error("halo exchange: only float32 and float64 tensors");
 }
 
-/* the address `bytes` before `ghosts` (the SF indexes leaves from the owned rows' start; only
-   the ghost rows are ever touched) */
-void *LeafBase(void *ghosts, int64_t bytes) { return (void *)((uintptr_t)ghosts - (uintptr_t)bytes); }
-
-torch::Tensor BorderCPU(const GNNHaloPlan &p) { return torch::from_blob((void *)p.border.data(), {(int64_t)p.border.size()}, torch::kInt64); }
+/* the address `bytes` before `ghosts`: the SF numbers leaves nOwned + k, so that ghost k lands in
+   ghosts[k] (in integers: with no ghost the array is null, and pointer arithmetic on null is
+   undefined; only the ghost rows are ever touched) */
+void *LeafBase(const void *ghosts, int64_t bytes) { return (void *)((uintptr_t)ghosts - (uintptr_t)bytes); }
 
 /* A host [nOwned, F] array whose border rows hold `rows` (a device tensor [nBorder, F]): the only
    rows the SF reads */
 torch::Tensor HostOwned(const GNNHaloPlan &p, const torch::Tensor &rows)
 {
   auto host = torch::empty({p.nOwned, rows.size(1)}, rows.options().device(torch::kCPU));
-  if (!p.border.empty()) host.index_copy_(0, BorderCPU(p), rows.to(torch::kCPU));
+  if (!p.border.empty()) host.index_copy_(0, p.borderCPU, rows.to(torch::kCPU));
   return host;
 }
 
-class HaloFunction : public torch::autograd::Function<HaloFunction> {
-public:
-  static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor owned, int64_t planptr)
-  {
-    const GNNHaloPlan &p = *reinterpret_cast<const GNNHaloPlan *>(planptr);
-    ctx->saved_data["plan"] = planptr;
-    owned                   = owned.contiguous();
-    const bool gpu          = owned.is_cuda();
-    /* the SF's root and leaf arrays, on the host */
-    auto       roots = gpu ? HostOwned(p, owned.index_select(0, p.borderDev)) : owned;
-    auto       ghosts = torch::empty({p.nGhost, owned.size(1)}, roots.options());
-    /* leaves are numbered nOwned + k: shift the leaf array so that ghost k lands in ghosts[k]
-       (in integers: with no ghost the array is null, and pointer arithmetic on null is undefined) */
-    void *leafbase = LeafBase(ghosts.data_ptr(), p.nOwned * owned.size(1) * owned.element_size());
-    GNNCallThrow(GNNGraphHaloUpdate(p.graph, owned.size(1), MPITypeOf(owned), roots.data_ptr(), leafbase));
-    return torch::cat({owned, gpu ? ghosts.to(owned.device()) : ghosts}, 0);
-  }
-
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::variable_list grads)
-  {
-    const GNNHaloPlan &p     = *reinterpret_cast<const GNNHaloPlan *>(ctx->saved_data["plan"].toInt());
-    /* PETSc 3.18's SF has no local reduce kernel for rows of floats (MPI_ERR_OP): add in double */
-    auto               dtype = grads[0].scalar_type();
-    auto               gall  = grads[0].to(torch::kFloat64).contiguous();
-    const bool         gpu   = gall.is_cuda();
-    auto               gown  = gall.narrow(0, 0, p.nOwned).clone();
-    auto               roots = gpu ? HostOwned(p, gown.index_select(0, p.borderDev)) : gown;
-    auto               leaves = gpu ? gall.narrow(0, p.nOwned, p.nGhost).to(torch::kCPU) : gall.narrow(0, p.nOwned, p.nGhost);
-    const double      *leafbase = (const double *)LeafBase(leaves.data_ptr(), p.nOwned * gall.size(1) * (int64_t)sizeof(double));
-    GNNCallThrow(GNNGraphHaloReverse(p.graph, gall.size(1), leafbase, roots.data_ptr<double>()));
-    if (gpu && !p.border.empty()) gown.index_copy_(0, p.borderDev, roots.index_select(0, BorderCPU(p)).to(gown.device()));
-    return {gown.to(dtype), torch::Tensor()};
-  }
-};
-
 } // namespace
+
+GNNHaloUpdate::GNNHaloUpdate(const GNNHaloPlan &plan, const torch::Tensor &owned) : plan_(plan)
+{
+  owned_ = owned.contiguous();
+  /* the SF's root and leaf arrays, on the host */
+  roots_    = owned_.is_cuda() ? HostOwned(plan_, owned_.index_select(0, plan_.borderDev)) : owned_;
+  ghosts_   = torch::empty({plan_.nGhost, owned_.size(1)}, roots_.options());
+  leafbase_ = LeafBase(ghosts_.data_ptr(), plan_.nOwned * owned_.size(1) * owned_.element_size());
+  GNNCallThrow(GNNGraphHaloUpdateBegin(plan_.graph, owned_.size(1), MPITypeOf(owned_), roots_.data_ptr(), leafbase_));
+}
+
+torch::Tensor GNNHaloUpdate::Finish()
+{
+  done_ = true;
+  GNNCallThrow(GNNGraphHaloUpdateEnd(plan_.graph, roots_.data_ptr(), leafbase_));
+  return owned_.is_cuda() ? ghosts_.to(owned_.device()) : ghosts_;
+}
+
+GNNHaloUpdate::~GNNHaloUpdate()
+{
+  if (!done_) (void)GNNGraphHaloUpdateEnd(plan_.graph, roots_.data_ptr(), leafbase_);
+}
+
+GNNHaloReverse::GNNHaloReverse(const GNNHaloPlan &plan, const torch::Tensor &ghostGrads) : plan_(plan)
+{
+  /* PETSc 3.18's SF has no local reduce kernel for rows of floats (MPI_ERR_OP): add in double */
+  leaves_   = ghostGrads.to(torch::kCPU, torch::kFloat64).contiguous();
+  sums_     = torch::zeros({plan_.nOwned, ghostGrads.size(1)}, leaves_.options());
+  leafbase_ = (const double *)LeafBase(leaves_.data_ptr(), plan_.nOwned * leaves_.size(1) * (int64_t)sizeof(double));
+  GNNCallThrow(GNNGraphHaloReverseBegin(plan_.graph, leaves_.size(1), leafbase_, sums_.data_ptr<double>()));
+}
+
+void GNNHaloReverse::AddInto(torch::Tensor &gown)
+{
+  done_ = true;
+  GNNCallThrow(GNNGraphHaloReverseEnd(plan_.graph, leafbase_, sums_.data_ptr<double>()));
+  /* only the border rows received anything: one addition each, the same on every device */
+  if (!plan_.border.empty()) gown.index_add_(0, plan_.borderDev, sums_.index_select(0, plan_.borderCPU).to(gown.device()));
+}
+
+GNNHaloReverse::~GNNHaloReverse()
+{
+  if (!done_) (void)GNNGraphHaloReverseEnd(plan_.graph, leafbase_, sums_.data_ptr<double>());
+}
 
 std::shared_ptr<GNNHaloPlan> GNNHaloPlanCreate(GNNGraph graph, const torch::Device &device)
 {
-  auto p = std::make_shared<GNNHaloPlan>();
+  auto            p = std::make_shared<GNNHaloPlan>();
   PetscSF         sf;
   const PetscInt *degree;
   p->graph = graph;
   GNNCallThrow(GNNGraphGetSizes(graph, &p->nOwned, &p->nGhost, NULL, NULL));
-  if (device.is_cpu()) return p;
   GNNCallThrow(GNNGraphGetHaloSF(graph, &sf));
   GNNCallThrow(PetscSFComputeDegreeBegin(sf, &degree));
   GNNCallThrow(PetscSFComputeDegreeEnd(sf, &degree));
   for (PetscInt i = 0; i < p->nOwned; i++)
     if (degree[i] > 0) p->border.push_back(i);
-  p->borderDev = torch::tensor(p->border, torch::kInt64).to(device);
+  p->borderCPU = torch::tensor(p->border, torch::kInt64);
+  p->borderDev = p->borderCPU.to(device);
   return p;
-}
-
-torch::Tensor GNNHaloExchange(const GNNHaloPlan &plan, const torch::Tensor &owned)
-{
-  return HaloFunction::apply(owned, reinterpret_cast<int64_t>(&plan));
 }

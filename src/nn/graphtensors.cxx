@@ -54,8 +54,14 @@ GraphTensors GNNGraphTensorsCreate(GNNGraph graph, const torch::Device &device, 
   for (PetscInt j = 0; j < nAll; j++) sp[j + 1] += sp[j];
   std::vector<int64_t> next(sp, sp + nAll);
   for (PetscInt q = 0; q < E; q++) perm[next[senders[q]]++] = q;
-  g.edgeFeatures = EdgeFeatures(graph, E).to(device, dtype);
-  for (auto *t : {&g.senders, &g.receivers, &g.rowptr, &g.sendptr, &g.sendperm}) *t = t->to(device);
+  std::vector<int64_t> byGhost;
+  for (PetscInt q = 0; q < E; q++)
+    if (senders[q] >= nOwned) byGhost.push_back(q);
+  g.ghostSenderEdges         = torch::tensor(byGhost, i64);
+  g.ghostSenderEdgeReceivers = g.receivers.index_select(0, g.ghostSenderEdges);
+  g.ghostSenderEdgeSenders   = g.senders.index_select(0, g.ghostSenderEdges);
+  g.edgeFeatures             = EdgeFeatures(graph, E).to(device, dtype);
+  for (auto *t : {&g.senders, &g.receivers, &g.rowptr, &g.sendptr, &g.sendperm, &g.ghostSenderEdges, &g.ghostSenderEdgeReceivers, &g.ghostSenderEdgeSenders}) *t = t->to(device);
   g.halo = GNNHaloPlanCreate(graph, device);
   return g;
 }

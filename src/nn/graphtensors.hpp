@@ -15,6 +15,9 @@ struct GraphTensors {
   torch::Tensor sendptr, sendperm;          /* the edges by sender (the transposed CSR): edges
                                                sendperm[sendptr[j] .. sendptr[j+1]-1] leave local
                                                node j, in edge order (int64) */
+  /* the edges whose sender is a ghost, increasing, and their receivers and senders (int64): the
+     rows that the halo overlap computes again once the ghost rows have arrived (src/nn/edgelinear) */
+  torch::Tensor ghostSenderEdges, ghostSenderEdgeReceivers, ghostSenderEdgeSenders;
   torch::Tensor edgeFeatures;               /* [E, d+1] = [x_j - x_i, |x_j - x_i|], model precision */
   std::shared_ptr<GNNHaloPlan> halo;        /* the ghost exchange before each processor layer */
 };

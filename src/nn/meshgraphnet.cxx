@@ -3,7 +3,6 @@
 #include "nn/edgelinear.hpp"
 #include "nn/recompute.hpp"
 #include "nn/linear.hpp"
-#include "halo/halo.hpp"
 #include "gnntorch.hpp"
 
 ProcessorLayerImpl::ProcessorLayerImpl(const MeshGraphNetOptions &o)
@@ -37,19 +36,16 @@ struct LogPhase {
 
 std::vector<torch::Tensor> ProcessorLayerImpl::forward(const GraphTensors &g, torch::Tensor h, torch::Tensor e)
 {
-  torch::Tensor hall = GNNHaloExchange(*g.halo, h);
   {
     LogPhase lp(GNN_EdgeMLP);
-    /* the first layer on [h_j, h_i, e_ji], W = [W_j, W_i, We]: the node parts once per node */
-    auto          first = edge_mlp->linear[0]->as<torch::nn::Linear>();
-    const int64_t H     = h.size(1);
-    auto          Wj = first->weight.narrow(1, 0, H), Wi = first->weight.narrow(1, H, H), We = first->weight.narrow(1, 2 * H, e.size(1));
-    auto          A  = GNNLinear(h, Wi, first->bias, false);
-    auto          B  = GNNLinear(hall, Wj, torch::zeros_like(first->bias), false);
-    if (torch::GradMode::is_enabled()) e = e + edge_mlp->forward_from(GNNEdgeLinear(g, A, B, e, We), 1);
-    else { /* nothing kept: the whole edge MLP in one fused pass */
-      GNNEdgeStart start = {A, B, g.receivers, g.senders};
-      e                  = e + edge_mlp->forward_fused(e, We, &start);
+    /* the first layer on [h_j, h_i, e_ji], W = [W_j, W_i, We]: the node parts once per node, the
+       ghost rows of h received meanwhile (src/nn/edgelinear) */
+    auto first = edge_mlp->linear[0]->as<torch::nn::Linear>();
+    if (torch::GradMode::is_enabled()) e = e + edge_mlp->forward_from(GNNEdgeLinear(g, h, first->weight, first->bias, e), 1);
+    else { /* nothing kept: the whole edge MLP in one fused pass, during the exchange */
+      const int64_t H  = h.size(1);
+      auto          We = first->weight.narrow(1, 2 * H, e.size(1));
+      e = e + GNNEdgeRowsWithHalo(g, h, first->weight.narrow(1, H, H), first->bias, first->weight.narrow(1, 0, H), e, [&](const torch::Tensor &x, const GNNEdgeStart &start) { return edge_mlp->forward_fused(x, We, &start); }, nullptr);
     }
   }
   torch::Tensor a;

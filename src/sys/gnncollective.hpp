@@ -19,4 +19,17 @@
    displs[r] (displs[size] = the total) on rank 0, empty elsewhere */
 PETSC_INTERN PetscErrorCode GNNGatherLayout_Private(MPI_Comm comm, PetscMPIInt cnt, std::vector<PetscMPIInt> &counts, std::vector<PetscMPIInt> &displs);
 
+/* The first non-finite value (NaN, +-Inf) among the blocks of bs values that the ranks hold: block i
+   of this rank is block number index[i] of the whole (index NULL: blockStart + i). Collective; on
+   every rank *first = block * bs + component of the smallest such entry, -1 if there is none, and
+   *value = the value there. A check where data enter (files, samples, coordinates): the messages
+   name the first bad entry, the same on every rank. */
+/* "nan", "inf" or "-inf" for messages (PETSc's %g prints "inf.") */
+static inline const char *GNNNonFiniteName(PetscReal x) { return x != x ? "nan" : (x > 0 ? "inf" : "-inf"); }
+PETSC_INTERN PetscErrorCode GNNFindNonFinite_Private(MPI_Comm comm, PetscInt nblocks, PetscInt bs, const PetscScalar a[], const PetscInt index[], PetscInt blockStart, PetscInt64 *first, PetscReal *value);
+
+/* This rank's share of the memory its node has available now (/proc/meminfo MemAvailable divided
+   by the ranks on the node), in bytes; 0 if unknown. Collective. */
+PETSC_INTERN PetscErrorCode GNNAvailableMemoryPerRank_Private(MPI_Comm comm, PetscLogDouble *bytes);
+
 #endif

@@ -9,7 +9,20 @@
 
 namespace {
 const int64_t kMagic = 0x474E4E43; /* "GNNC" */
-const int64_t kVersion = 1;
+/* 2: with the graph record (node count and fingerprint); version 1 files (without it) still load */
+const int64_t kVersion = 2;
+
+/* (nodes, fingerprint) of the model's graph: a checkpoint resumes only on the graph it was written on */
+std::vector<int64_t> GraphRecord(GNN gnn)
+{
+  GNNGraph   graph;
+  PetscInt   N;
+  PetscInt64 fp;
+  GNNCallThrow(GNNGetGraph(gnn, &graph));
+  GNNCallThrow(GNNGraphGetSizes(graph, NULL, NULL, NULL, &N));
+  GNNCallThrow(GNNGraphGetFingerprint(graph, &fp));
+  return {(int64_t)N, (int64_t)fp};
+}
 
 /* (in, out, hidden, mlp hidden layers, layers, layer norm, dim, parameters) */
 std::vector<int64_t> Architecture(GNN gnn)
@@ -48,10 +61,15 @@ PetscErrorCode GNNTrainerSaveCheckpoint(GNNTrainer tr, const char file[])
   PetscFunctionBegin;
   PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
   PetscCheck(tr->setupcalled, comm, PETSC_ERR_ORDER, "Call GNNTrainerSetUp() first");
-  GNNTorchTry(comm, {
+  std::string err;
+  try {
     c10::Dict<std::string, at::Tensor> d;
+    for (const auto *mom : {&o.m, &o.v})
+      for (size_t k = 0; k < mom->size(); k++)
+        if (!std::isfinite((*mom)[k])) throw std::runtime_error("the optimiser's moments are not finite (entry " + std::to_string(k) + "): the state is not written");
     d.insert("petscgnn_checkpoint", I64({kMagic, kVersion}));
     d.insert("architecture", I64(Architecture(tr->gnn)));
+    d.insert("graph", I64(GraphRecord(tr->gnn)));
     d.insert("step", I64({tr->step}));
     d.insert("optimizer", F64({(double)o.type, o.lr, o.lrMin, o.beta1, o.beta2, o.eps, o.weightDecay, o.clip, (double)o.warmup, (double)o.steps}));
     d.insert("noise", F64({tr->noise, (double)tr->noiseSeed}));
@@ -59,7 +77,10 @@ PetscErrorCode GNNTrainerSaveCheckpoint(GNNTrainer tr, const char file[])
     d.insert("adam_v", F64(o.v));
     GNNStateToDict_Private(tr->gnn, d, "model.");
     bytes = torch::pickle_save(c10::IValue(d));
-  });
+  } catch (const std::exception &e) {
+    err = GNNExceptionMessage_Private(e);
+  }
+  PetscCheck(err.empty(), comm, PETSC_ERR_FP, "Checkpoint %s: %s", file, err.c_str());
   PetscCall(GNNWriteFileAtomic_Private(comm, "checkpoint", file, bytes));
   PetscFunctionReturn(0);
 }
@@ -83,7 +104,9 @@ PetscErrorCode GNNTrainerLoadCheckpoint(GNNTrainer tr, const char file[])
   PetscCall(GNNReadFileEverywhere_Private(comm, file, bytes, &found));
   PetscCheck(found, comm, PETSC_ERR_FILE_OPEN, "Cannot open the checkpoint %s", file);
   try {
-    c10::IValue iv;
+    c10::IValue       iv;
+    const std::string zip = GNNZipInvalid_Private(bytes); /* before LibTorch's zip reader, which trusts the offsets */
+    if (!zip.empty()) throw std::runtime_error("it is not a readable checkpoint (truncated or another format): " + zip);
     try {
       iv = torch::pickle_load(bytes);
     } catch (const std::exception &e) {
@@ -97,7 +120,8 @@ PetscErrorCode GNNTrainerLoadCheckpoint(GNNTrainer tr, const char file[])
     };
     auto magic = get("petscgnn_checkpoint");
     if (magic.numel() != 2 || magic[0].item<int64_t>() != kMagic) throw std::runtime_error("it is not a petscgnn checkpoint");
-    if (magic[1].item<int64_t>() != kVersion) throw std::runtime_error("it has checkpoint version " + std::to_string(magic[1].item<int64_t>()) + ", this library reads version " + std::to_string(kVersion));
+    const int64_t version = magic[1].item<int64_t>();
+    if (version != 1 && version != kVersion) throw std::runtime_error("it has checkpoint version " + std::to_string(version) + ", this library reads versions 1 and " + std::to_string(kVersion));
     auto arch = get("architecture");
     auto mine = Architecture(tr->gnn);
     if (arch.numel() != (int64_t)mine.size() || !torch::equal(arch, I64(mine))) {
@@ -108,6 +132,14 @@ PetscErrorCode GNNTrainerLoadCheckpoint(GNNTrainer tr, const char file[])
       };
       auto a = arch.contiguous();
       throw std::runtime_error("it was written for another architecture: (in, out, hidden, mlp hidden layers, layers, layer norm, dim, parameters) = (" + list(a.data_ptr<int64_t>(), a.numel()) + "), this model's (" + list(mine.data(), (int64_t)mine.size()) + ")");
+    }
+    if (version >= 2) { /* version 1 had no graph record: such a file resumes unchecked */
+      auto graph = get("graph").to(torch::kInt64).contiguous();
+      auto here  = GraphRecord(tr->gnn);
+      if (graph.numel() != 2) throw std::runtime_error("its graph record is malformed");
+      const int64_t *g = graph.data_ptr<int64_t>();
+      if (g[0] != here[0]) throw std::runtime_error("it was written on a graph of " + std::to_string(g[0]) + " nodes, this graph has " + std::to_string(here[0]));
+      if (g[1] != here[1]) throw std::runtime_error("it was written on another graph (fingerprint " + std::to_string(g[1]) + ", this graph's " + std::to_string(here[1]) + ": same node count, other coordinates)");
     }
     auto opt   = ToVector(get("optimizer"));
     auto noise = ToVector(get("noise"));

@@ -2,19 +2,13 @@
    feature) from a counter-based generator keyed by the node's natural index, so that the noise a
    node gets does not depend on the rank count or the partition. */
 #include "gnntrainimpl.h"
+#include "sys/gnnhash.hpp"
 #include <cmath>
 #include <cstdint>
 
 namespace {
 
-/* SplitMix64 finaliser: a bijective mix of 64 bits */
-inline uint64_t Mix(uint64_t z)
-{
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+inline uint64_t Mix(uint64_t z) { return GNNMix64(z); }
 
 /* uniform in (0, 1] from a key */
 inline double Uniform(uint64_t key) { return ((double)(Mix(key) >> 11) + 1.0) * 0x1.0p-53; }

@@ -1,5 +1,7 @@
 /* GNNTrainer interface: creation, options, set-up, the training loop, monitor and history */
 #include "gnntrainimpl.h"
+#include "sys/gnnoptions.hpp"
+#include "sys/gnncollective.hpp"
 
 #include <cmath>
 
@@ -19,6 +21,7 @@ PetscErrorCode GNNTrainerCreate(MPI_Comm comm, GNNTrainer *trainer)
   tr->noiseSeed    = -1;
   tr->nonfinite    = GNN_TRAIN_NONFINITE_ERROR;
   tr->nonfiniteMax = 10;
+  tr->memoryLimit  = -1;
   *trainer         = tr;
   PetscFunctionReturn(0);
 }
@@ -47,12 +50,85 @@ PetscErrorCode GNNTrainerGetGNN(GNNTrainer tr, GNN *gnn)
   values per node) to the training set; the trainer keeps copies. This is the in-memory path a
   solver uses for in-situ training.
 @*/
+/* Training data enter here: a NaN or Inf in a sample is an error naming the sample and its first
+   bad entry (node in the natural order, feature), the same on every rank, before it is kept.
+   Non-finite values that arise later (an overflowing loss) are the step check's business. */
+static PetscErrorCode CheckSampleFinite(GNNTrainer tr, Vec v, const char what[], PetscInt k)
+{
+  MPI_Comm           comm = PetscObjectComm((PetscObject)tr);
+  const PetscInt    *nat  = NULL;
+  const PetscScalar *a;
+  PetscInt           bs, n, lo, nOwned = -1;
+  PetscInt64         bad;
+  PetscReal          val;
+
+  PetscFunctionBegin;
+  PetscCall(VecGetBlockSize(v, &bs));
+  PetscCall(VecGetLocalSize(v, &n));
+  PetscCall(VecGetOwnershipRange(v, &lo, NULL));
+  if (tr->gnn) { /* a node Vec of the model's graph: name the node by its natural index */
+    GNNGraph graph;
+    PetscCall(GNNGetGraph(tr->gnn, &graph));
+    if (graph) {
+      PetscCall(GNNGraphSetUp(graph));
+      PetscCall(GNNGraphGetSizes(graph, &nOwned, NULL, NULL, NULL));
+      PetscCall(GNNGraphGetNaturalIndices(graph, &nat));
+    }
+  }
+  {
+    int mismatch = nOwned * bs != n, any;
+    PetscCallMPI(MPI_Allreduce(&mismatch, &any, 1, MPI_INT, MPI_MAX, comm));
+    if (any) nat = NULL;
+  }
+  PetscCall(VecGetArrayRead(v, &a));
+  PetscCall(GNNFindNonFinite_Private(comm, n / bs, bs, a, nat, lo / bs, &bad, &val));
+  PetscCall(VecRestoreArrayRead(v, &a));
+  PetscCheck(bad < 0, comm, PETSC_ERR_FP, "Training sample %" PetscInt_FMT ": its %s holds a non-finite value (%s) at node %" PetscInt64_FMT " (%s), feature %" PetscInt64_FMT, k, what, GNNNonFiniteName(val), bad / bs, nat ? "natural order" : "the Vec's numbering", bad % bs);
+  PetscFunctionReturn(0);
+}
+
+/* Pre-flight: the model's memory estimate for training against this rank's limit, before the
+   first step, so that a run too large for its ranks stops with a message instead of the kernel's
+   OOM killer minutes later. The verdict and the figures are reduced over the ranks. */
+static PetscErrorCode GNNTrainerCheckMemory_Private(GNNTrainer tr)
+{
+  MPI_Comm       comm = PetscObjectComm((PetscObject)tr);
+  PetscLogDouble need, avail;
+  GNNRecompute   rec;
+
+  PetscFunctionBegin;
+  if (tr->memoryLimit == 0) PetscFunctionReturn(0);
+  PetscCall(GNNGetMemoryEstimate(tr->gnn, &need));
+  if (tr->memoryLimit > 0) avail = tr->memoryLimit * 1073741824.0;
+  else PetscCall(GNNAvailableMemoryPerRank_Private(comm, &avail));
+  if (avail <= 0) PetscFunctionReturn(0); /* unknown here (no /proc/meminfo): no check */
+  PetscCall(GNNGetRecompute(tr->gnn, &rec));
+  { /* the rank that needs the most beyond its share, and its figures */
+    struct {
+      double v;
+      int    r;
+    } in, out;
+    PetscMPIInt rank;
+    PetscCallMPI(MPI_Comm_rank(comm, &rank));
+    in.v = need - avail;
+    in.r = rank;
+    PetscCallMPI(MPI_Allreduce(&in, &out, 1, MPI_DOUBLE_INT, MPI_MAXLOC, comm));
+    double fig[2] = {need, avail};
+    PetscCallMPI(MPI_Bcast(fig, 2, MPI_DOUBLE, out.r, comm));
+    PetscCall(PetscInfo(tr, "Training memory estimate %.1f MiB, limit %.1f MiB on rank %d (the tightest)\n", fig[0] / 1048576.0, fig[1] / 1048576.0, out.r));
+    PetscCheck(out.v <= 0, comm, PETSC_ERR_MEM, "Training would need about %.2f GiB on rank %d (estimate with -gnn_recompute %s; -gnn_view shows it), more than the %.2f GiB it has (%s): use more ranks, -gnn_recompute layers or float32, or set -gnn_memory_limit (0: no check)", fig[0] / 1073741824.0, out.r, GNNRecomputes[rec], fig[1] / 1073741824.0, tr->memoryLimit > 0 ? "-gnn_memory_limit" : "MemAvailable / ranks on its node");
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode GNNTrainerAddSample(GNNTrainer tr, Vec x, Vec y)
 {
   Vec xc, yc;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  PetscCall(CheckSampleFinite(tr, x, "input", (PetscInt)tr->s->x.size()));
+  PetscCall(CheckSampleFinite(tr, y, "target", (PetscInt)tr->s->x.size()));
   PetscCall(VecDuplicate(x, &xc));
   PetscCall(VecCopy(x, xc));
   PetscCall(VecDuplicate(y, &yc));
@@ -180,6 +256,7 @@ PetscErrorCode GNNTrainerViewFromOptions(GNNTrainer tr, PetscObject obj, const c
 . -gnn_train_history <file>       - CSV step,loss written as training goes
 . -gnn_checkpoint <file>, -gnn_checkpoint_every <k> - checkpoint every k steps (and at the end)
 . -gnn_resume <file>              - continue from a checkpoint (any rank count)
+. -gnn_memory_limit <GiB>         - memory per rank for the pre-flight check (default MemAvailable / ranks on the node; 0: no check)
 - -gnn_train_view                 - print the trainer after set-up
 @*/
 PetscErrorCode GNNTrainerSetFromOptions(GNNTrainer tr)
@@ -197,9 +274,9 @@ PetscErrorCode GNNTrainerSetFromOptions(GNNTrainer tr)
   PetscCall(PetscOptionsEnum("-gnn_train_optimizer", "Optimiser", "GNNTrainerSetFromOptions", GNNOptimizerTypes, (PetscEnum)o.type, (PetscEnum *)&o.type, NULL));
   PetscCall(PetscOptionsReal("-gnn_train_lr", "Peak learning rate", "GNNTrainerSetLearningRate", lr, &lr, NULL));
   PetscCall(PetscOptionsReal("-gnn_train_lr_min", "Learning rate at the end of the cosine decay", "GNNTrainerSetLearningRate", lrMin, &lrMin, NULL));
-  PetscCall(PetscOptionsInt("-gnn_train_warmup_steps", "Linear warm-up steps", "GNNTrainerSetLearningRate", warmup, &warmup, NULL));
+  PetscCall(GNNOptionsInt("-gnn_train_warmup_steps", "Linear warm-up steps", "GNNTrainerSetLearningRate", warmup, &warmup, NULL));
   PetscCall(GNNTrainerSetLearningRate(tr, lr, lrMin, warmup));
-  PetscCall(PetscOptionsInt("-gnn_train_steps", "Total optimiser steps", "GNNTrainerSetSteps", steps, &steps, NULL));
+  PetscCall(GNNOptionsInt("-gnn_train_steps", "Total optimiser steps", "GNNTrainerSetSteps", steps, &steps, NULL));
   PetscCall(GNNTrainerSetSteps(tr, steps));
   PetscCall(PetscOptionsReal("-gnn_train_beta1", "Adam beta1", "GNNTrainerSetFromOptions", o.beta1, &o.beta1, NULL));
   PetscCall(PetscOptionsReal("-gnn_train_beta2", "Adam beta2", "GNNTrainerSetFromOptions", o.beta2, &o.beta2, NULL));
@@ -211,19 +288,21 @@ PetscErrorCode GNNTrainerSetFromOptions(GNNTrainer tr)
     PetscCheck(why.empty(), comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_*: %s", why.c_str());
   }
   PetscCall(PetscOptionsEnum("-gnn_train_nonfinite", "A step with a NaN/Inf loss or gradient: stop with an error, or skip it", "GNNTrainerSetNonFinitePolicy", GNNTrainNonFinitePolicies, (PetscEnum)nonfinite, (PetscEnum *)&nonfinite, NULL));
-  PetscCall(PetscOptionsInt("-gnn_train_nonfinite_max", "skip: most consecutive skipped steps (one more is an error)", "GNNTrainerSetNonFinitePolicy", nonfiniteMax, &nonfiniteMax, NULL));
+  PetscCall(GNNOptionsInt("-gnn_train_nonfinite_max", "skip: most consecutive skipped steps (one more is an error)", "GNNTrainerSetNonFinitePolicy", nonfiniteMax, &nonfiniteMax, NULL));
   PetscCall(GNNTrainerSetNonFinitePolicy(tr, nonfinite, nonfiniteMax));
   PetscCall(PetscOptionsBool("-gnn_train_normalize", "Normalise inputs and outputs with statistics of the samples", "GNNComputeNormalization", tr->normalize, &tr->normalize, NULL));
   PetscCall(PetscOptionsReal("-gnn_train_noise", "Standard deviation of the input noise", "GNNTrainerSetFromOptions", tr->noise, &tr->noise, NULL));
-  PetscCheck(tr->noise >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_noise must be non-negative");
-  PetscCall(PetscOptionsInt("-gnn_train_seed", "Seed of the input noise (default: -gnn_seed)", "GNNTrainerSetFromOptions", tr->noiseSeed, &tr->noiseSeed, NULL));
+  PetscCheck(tr->noise >= 0 && std::isfinite((double)tr->noise), comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_noise must be finite and non-negative, got %g", (double)tr->noise);
+  PetscCall(GNNOptionsInt("-gnn_train_seed", "Seed of the input noise (default: -gnn_seed)", "GNNTrainerSetFromOptions", tr->noiseSeed, &tr->noiseSeed, NULL));
   PetscCall(PetscOptionsBool("-gnn_train_monitor", "Print one line per step (or every k)", "GNNTrainerTrain", tr->monitor, &tr->monitor, NULL));
-  PetscCall(PetscOptionsInt("-gnn_train_monitor_every", "Monitor every k steps", "GNNTrainerTrain", tr->monitorEvery, &tr->monitorEvery, &flg));
+  PetscCall(GNNOptionsInt("-gnn_train_monitor_every", "Monitor every k steps", "GNNTrainerTrain", tr->monitorEvery, &tr->monitorEvery, &flg));
   if (flg) tr->monitor = PETSC_TRUE;
   PetscCheck(tr->monitorEvery > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_monitor_every must be positive");
+  PetscCall(PetscOptionsReal("-gnn_memory_limit", "Memory per rank for training, GiB: training stops before the first step if the estimate exceeds it (default: MemAvailable / ranks on the node; 0: no check)", "GNNGetMemoryEstimate", tr->memoryLimit, &tr->memoryLimit, &flg));
+  PetscCheck(!flg || (tr->memoryLimit >= 0 && std::isfinite((double)tr->memoryLimit)), comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_memory_limit must be a finite number of GiB >= 0 (0: no check), got %g", (double)tr->memoryLimit);
   PetscCall(PetscOptionsString("-gnn_train_history", "CSV file step,loss written as training goes", "GNNTrainerTrain", tr->historyFile, tr->historyFile, sizeof(tr->historyFile), NULL));
   PetscCall(PetscOptionsString("-gnn_checkpoint", "Checkpoint file", "GNNTrainerSaveCheckpoint", tr->checkpointFile, tr->checkpointFile, sizeof(tr->checkpointFile), NULL));
-  PetscCall(PetscOptionsInt("-gnn_checkpoint_every", "Checkpoint every k steps", "GNNTrainerSaveCheckpoint", tr->checkpointEvery, &tr->checkpointEvery, NULL));
+  PetscCall(GNNOptionsInt("-gnn_checkpoint_every", "Checkpoint every k steps", "GNNTrainerSaveCheckpoint", tr->checkpointEvery, &tr->checkpointEvery, NULL));
   PetscCheck(tr->checkpointEvery >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_checkpoint_every must be non-negative");
   PetscCall(PetscOptionsString("-gnn_resume", "Continue from this checkpoint", "GNNTrainerLoadCheckpoint", tr->resumeFile, tr->resumeFile, sizeof(tr->resumeFile), NULL));
   PetscCall(PetscOptionsName("-gnn_train_view", "Print the trainer after set-up", "GNNTrainerView", &flg));
@@ -254,6 +333,7 @@ PetscErrorCode GNNTrainerSetUp(GNNTrainer tr)
     PetscCheck(!tr->s->x.empty(), comm, PETSC_ERR_ARG_WRONGSTATE, "-gnn_train_normalize needs the samples: add them before GNNTrainerSetUp()");
     PetscCall(GNNComputeNormalization(tr->gnn, (PetscInt)tr->s->x.size(), tr->s->x.data(), tr->s->y.data()));
   }
+  PetscCall(GNNTrainerCheckMemory_Private(tr));
   tr->setupcalled = PETSC_TRUE;
   if (tr->resumeFile[0]) PetscCall(GNNTrainerLoadCheckpoint(tr, tr->resumeFile));
   tr->s->historyStart = tr->step;

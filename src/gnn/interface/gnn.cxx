@@ -2,10 +2,12 @@
 #include "gnn/gnntorchstate.hpp"
 #include "sys/tensorcache.hpp"
 #include "sys/gnncollective.hpp"
+#include "sys/gnnoptions.hpp"
 #include "kernels/gpu/gpukernels.h"
 #include <torch/cuda.h>
 #include <petscdmda.h>
 #include <cstring>
+#include <unistd.h>
 #include <vector>
 
 const char *const GNNPrecisions[] = {"float32", "float64", "GNNPrecision", "GNN_PRECISION_", NULL};
@@ -37,6 +39,7 @@ PetscErrorCode GNNCreate(MPI_Comm comm, GNN *gnn)
   g->seed      = 12;
   g->threads   = 1;
   g->tensorCache = PETSC_TRUE;
+  g->haloOverlap = PETSC_TRUE;
   g->device      = GNN_DEVICE_CPU;
   g->deviceIndex = -1;
   g->nin = g->nout = -1;
@@ -229,6 +232,33 @@ PetscErrorCode GNNGetRecompute(GNN gnn, GNNRecompute *recompute)
   PetscFunctionReturn(0);
 }
 
+/*@C
+  GNNSetHaloOverlap - Whether each processor layer computes while its halo exchange is in flight:
+  in forward, the per-node parts of the first edge layer and the edges (their rows are final for
+  the edges whose sender is owned; those whose sender is a ghost are computed again after the end)
+  between the start and the end of the ghost update; in backward, the rest of the first edge
+  layer's backward while the ghost gradients travel to their owners. The results are the same bit
+  for bit either way (each edge's row depends on its own inputs alone, and the sums keep their
+  order); only the time differs. Default on. May be changed at any time.
+@*/
+PetscErrorCode GNNSetHaloOverlap(GNN gnn, PetscBool overlap)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  gnn->haloOverlap = overlap;
+  if (gnn->torch) gnn->torch->g.halo->overlap = overlap;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGetHaloOverlap(GNN gnn, PetscBool *overlap)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscValidBoolPointer(overlap, 2);
+  *overlap = gnn->haloOverlap;
+  PetscFunctionReturn(0);
+}
+
 /* The seed of the initial weights: they depend on it alone, never on the rank count */
 PetscErrorCode GNNSetSeed(GNN gnn, PetscInt seed)
 {
@@ -275,6 +305,7 @@ PetscErrorCode GNNAppendOptionsPrefix(GNN gnn, const char prefix[])
 . -gnn_precision <float32,float64> - arithmetic of the network
 . -gnn_device <cpu,cuda,hip>    - where the model runs (GPU: a build with -DGNN_GPU=cuda or hip)
 . -gnn_recompute <none,layers> - what training keeps for backward (layers: each processor layer's inputs only, about a third of the memory, same gradients)
+. -gnn_halo_overlap <true>      - compute the edges while the halo exchange is in flight (same results)
 . -gnn_seed <12>                - seed of the initial weights (independent of the rank count)
 . -gnn_threads <1>              - LibTorch threads per rank
 . -gnn_tensor_cache <true>      - keep freed tensor blocks (>= 1 MiB) for reuse: see GNNTensorCacheInstall() in src/sys/tensorcache.hpp
@@ -289,6 +320,7 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   GNNPrecision prec;
   GNNDevice    dev = gnn->device;
   GNNRecompute rec = gnn->recompute;
+  PetscBool    ov  = gnn->haloOverlap;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
@@ -299,9 +331,9 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   prec      = gnn->precision;
   threads   = gnn->threads;
   PetscObjectOptionsBegin((PetscObject)gnn);
-  PetscCall(PetscOptionsInt("-gnn_hidden", "Latent width H", "GNNSetArchitecture", hidden, &hidden, NULL));
-  PetscCall(PetscOptionsInt("-gnn_mlp_hidden_layers", "Hidden Linear(H,H) layers per MLP", "GNNSetArchitecture", mlpHidden, &mlpHidden, NULL));
-  PetscCall(PetscOptionsInt("-gnn_layers", "Message-passing layers L", "GNNSetArchitecture", layers, &layers, NULL));
+  PetscCall(GNNOptionsInt("-gnn_hidden", "Latent width H", "GNNSetArchitecture", hidden, &hidden, NULL));
+  PetscCall(GNNOptionsInt("-gnn_mlp_hidden_layers", "Hidden Linear(H,H) layers per MLP", "GNNSetArchitecture", mlpHidden, &mlpHidden, NULL));
+  PetscCall(GNNOptionsInt("-gnn_layers", "Message-passing layers L", "GNNSetArchitecture", layers, &layers, NULL));
   PetscCall(PetscOptionsBool("-gnn_layer_norm", "LayerNorm after every MLP but the decoder", "GNNSetArchitecture", ln, &ln, NULL));
   PetscCall(GNNSetArchitecture(gnn, hidden, mlpHidden, layers, ln));
   PetscCall(PetscOptionsBool("-gnn_residual", "Output = input + network(input) (one-step models; needs F_in = F_out)", "GNNSetResidual", gnn->residual, &gnn->residual, NULL));
@@ -322,9 +354,16 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   PetscCall(GNNSetDevice(gnn, dev));
   PetscCall(PetscOptionsEnum("-gnn_recompute", "What training keeps for backward: none (every activation) or layers (each processor layer's inputs; the layer runs again in backward)", "GNNSetRecompute", GNNRecomputes, (PetscEnum)gnn->recompute, (PetscEnum *)&rec, NULL));
   PetscCall(GNNSetRecompute(gnn, rec));
-  PetscCall(PetscOptionsInt("-gnn_seed", "Seed of the initial weights (independent of the rank count)", "GNNSetSeed", gnn->seed, &gnn->seed, NULL));
-  PetscCall(PetscOptionsInt("-gnn_threads", "LibTorch threads per rank", "GNNSetUp", threads, &threads, &flg));
-  PetscCheck(threads > 0 && threads <= kMaxThreads, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_threads must be in [1, %d], got %" PetscInt_FMT, kMaxThreads, threads);
+  PetscCall(PetscOptionsBool("-gnn_halo_overlap", "Compute the edges while the halo exchange is in flight, redo those with a ghost sender after it (the same results bit for bit)", "GNNSetHaloOverlap", gnn->haloOverlap, &ov, NULL));
+  PetscCall(GNNSetHaloOverlap(gnn, ov));
+  PetscCall(GNNOptionsInt("-gnn_seed", "Seed of the initial weights (independent of the rank count)", "GNNSetSeed", gnn->seed, &gnn->seed, NULL));
+  PetscCall(GNNOptionsInt("-gnn_threads", "LibTorch threads per rank", "GNNSetUp", threads, &threads, &flg));
+  {
+    /* more threads than a few per core only thrash (100000 made the machine unusable) */
+    const long cores = std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
+    const int  most  = (int)std::min<long>(kMaxThreads, 4 * cores);
+    PetscCheck(threads > 0 && threads <= most, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_threads must be in [1, %d] (at most 4 per core of the %ld here, at most %d), got %" PetscInt_FMT, most, cores, kMaxThreads, threads);
+  }
   gnn->threads = threads;
   PetscCall(PetscOptionsBool("-gnn_tensor_cache", "Reuse freed tensor blocks >= 1 MiB by size (LibTorch CPU allocator for the whole process; glibc's heap fragments under Debian's PETSc)", "GNNSetUp", gnn->tensorCache, &gnn->tensorCache, NULL));
   PetscCall(PetscOptionsString("-gnn_load_weights", "Initial weights: PyTorch state_dict file (dict of tensors)", "GNNLoadWeights", gnn->loadWeights, gnn->loadWeights, sizeof(gnn->loadWeights), NULL));
@@ -418,6 +457,7 @@ PetscErrorCode GNNTorchCreate_Private(GNN gnn)
     t->state = t->params;
     for (auto &kv : t->net->named_buffers()) t->state.emplace_back(kv.key(), kv.value());
     t->g = GNNGraphTensorsCreate(graph, t->device, t->dtype);
+    t->g.halo->overlap = gnn->haloOverlap;
     GNNCallThrow(GNNGraphGetSizes(graph, &t->nOwned, NULL, NULL, &t->N));
   });
   PetscFunctionReturn(0);
@@ -466,10 +506,17 @@ PetscErrorCode GNNView(GNN gnn, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPrintf(viewer, "latent width %" PetscInt_FMT ", %" PetscInt_FMT " hidden layers per MLP, %" PetscInt_FMT " message-passing layers, LayerNorm %s, ELU%s\n", gnn->hidden, gnn->mlpHidden, gnn->layers, gnn->layerNorm ? "on" : "off", gnn->residual ? ", residual (output = input + network)" : ""));
   if (gnn->setupcalled && gnn->deviceIndex >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "device %s:%" PetscInt_FMT " (LibTorch CUDA device, %s kernels)\n", GNNDevices[gnn->device], gnn->deviceIndex, GNNGpuBackend()));
   else PetscCall(PetscViewerASCIIPrintf(viewer, "device %s\n", GNNDevices[gnn->device]));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "precision %s, seed %" PetscInt_FMT ", %" PetscInt_FMT " LibTorch thread(s) per rank, tensor cache %s, recompute %s\n", GNNPrecisions[gnn->precision], gnn->seed, gnn->threads, gnn->tensorCache ? "on" : "off", GNNRecomputes[gnn->recompute]));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "precision %s, seed %" PetscInt_FMT ", %" PetscInt_FMT " LibTorch thread(s) per rank, tensor cache %s, recompute %s, halo overlap %s\n", GNNPrecisions[gnn->precision], gnn->seed, gnn->threads, gnn->tensorCache ? "on" : "off", GNNRecomputes[gnn->recompute], gnn->haloOverlap ? "on" : "off"));
   if (gnn->setupcalled) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "parameters: %" PetscInt64_FMT "\n", (PetscInt64)gnn->torch->numel));
     if (gnn->loadWeights[0]) PetscCall(PetscViewerASCIIPrintf(viewer, "weights loaded from %s\n", gnn->loadWeights));
+    {
+      PetscLogDouble est;
+      PetscInt       n;
+      PetscCall(GNNGetMemoryEstimate(gnn, &est));
+      PetscCall(GNNGraphGetSizes(gnn->graph, &n, NULL, NULL, NULL));
+      PetscCall(PetscViewerASCIIPrintf(viewer, "training memory estimate (rank 0, %" PetscInt_FMT " owned nodes, recompute %s): %.1f MiB\n", n, GNNRecomputes[gnn->recompute], est / 1048576.0));
+    }
   }
   if (gnn->graph) PetscCall(GNNGraphView(gnn->graph, viewer));
   PetscCall(PetscViewerASCIIPopTab(viewer));

@@ -7,8 +7,14 @@ PetscErrorCode GNNSetNormalization(GNN gnn, const PetscReal inMean[], const Pets
   PetscFunctionBegin;
   PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
   PetscCheck(gnn->setupcalled, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ORDER, "Call GNNSetUp() first");
-  for (PetscInt f = 0; f < gnn->nin + gnn->nfeat; f++) PetscCheck(inStd[f] > 0, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "Standard deviations must be positive");
-  for (PetscInt f = 0; f < gnn->nout; f++) PetscCheck(outStd[f] > 0, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "Standard deviations must be positive");
+  /* the same rules as a loaded state dict (src/gnn/interface/gnnweights.cxx): finite, std > 0 */
+  for (int io = 0; io < 2; io++) {
+    const PetscReal *mean = io ? outMean : inMean, *sd = io ? outStd : inStd;
+    for (PetscInt f = 0; f < (io ? gnn->nout : gnn->nin + gnn->nfeat); f++) {
+      PetscCheck(std::isfinite((double)mean[f]), PetscObjectComm((PetscObject)gnn), PETSC_ERR_FP, "The %s mean of feature %" PetscInt_FMT " is not finite (%g)", io ? "output" : "input", f, (double)mean[f]);
+      PetscCheck(sd[f] > 0 && std::isfinite((double)sd[f]), PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "Standard deviations must be positive and finite: the %s one of feature %" PetscInt_FMT " is %g", io ? "output" : "input", f, (double)sd[f]);
+    }
+  }
   GNNTorchTry(PetscObjectComm((PetscObject)gnn), {
     torch::NoGradGuard nograd;
     auto              &net = gnn->torch->net;
@@ -72,7 +78,8 @@ static PetscErrorCode FeatureStatistics(GNN gnn, PetscInt n, Vec v[], PetscInt F
       if (pass == 0) mean[f] = s[f] / count;
       else {
         double sd = std::sqrt(s[f] / count);
-        std[f]    = sd > 1e-12 * std::max(1.0, std::fabs(mean[f])) ? sd : 1.0;
+        /* a NaN or Inf (overflowing sums) is kept, for GNNSetNormalization() to report */
+        std[f] = !std::isfinite(sd) || sd > 1e-12 * std::max(1.0, std::fabs(mean[f])) ? sd : 1.0;
       }
     }
   }

@@ -5,9 +5,47 @@
 #include <algorithm>
 #include <sstream>
 
-/* The model's state (parameters and normalisation buffers) into a dict, names prefixed */
+/* "" if every entry of t is finite, else where the first one that is not sits and what it is */
+std::string GNNTensorNonFinite_Private(const torch::Tensor &t)
+{
+  if (!t.is_floating_point() || t.numel() == 0) return "";
+  auto flat = t.detach().to(torch::kCPU, torch::kFloat64).contiguous().reshape({-1});
+  auto bad  = torch::logical_not(torch::isfinite(flat)).nonzero();
+  if (bad.size(0) == 0) return "";
+  const int64_t i = bad[0][0].item<int64_t>();
+  std::ostringstream s;
+  s << "a non-finite value (" << flat[i].item<double>() << ") at flat index " << i << " of " << flat.numel();
+  return s.str();
+}
+
+/* Why the state in `named` (the model's names) cannot be a model's state, or "": every value
+   finite, the standard deviations of the normalisation positive (what GNNSetNormalization()
+   requires). Used on what is loaded and on what is about to be written. */
+static std::string StateInvalid(const std::vector<std::pair<std::string, torch::Tensor>> &named)
+{
+  for (auto &kv : named) {
+    const std::string nf = GNNTensorNonFinite_Private(kv.second);
+    if (!nf.empty()) return "entry " + kv.first + " holds " + nf;
+    if (kv.first == "input_std" || kv.first == "output_std") {
+      auto sd  = kv.second.detach().to(torch::kCPU, torch::kFloat64).contiguous();
+      auto bad = (sd <= 0).nonzero();
+      if (bad.size(0)) {
+        const int64_t i = bad[0][0].item<int64_t>();
+        std::ostringstream s;
+        s << "entry " << kv.first << "[" << i << "] = " << sd[i].item<double>() << " is not positive (standard deviations of the normalisation must be)";
+        return s.str();
+      }
+    }
+  }
+  return "";
+}
+
+/* The model's state (parameters and normalisation buffers) into a dict, names prefixed; throws if
+   it is not finite, so that no file ever holds a NaN or Inf weight */
 void GNNStateToDict_Private(GNN gnn, c10::Dict<std::string, at::Tensor> &dict, const std::string &prefix)
 {
+  const std::string why = StateInvalid(gnn->torch->state);
+  if (!why.empty()) throw std::runtime_error("the model's state is not written: " + why);
   /* host copies: a file written from a GPU model loads on any machine */
   for (auto &kv : gnn->torch->state) dict.insert(prefix + kv.first, kv.second.detach().to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true));
 }
@@ -38,6 +76,11 @@ void GNNStateFromDict_Private(GNN gnn, const c10::impl::GenericDict &dict, const
     for (auto &p : gnn->torch->state) found = found || p.first == kv.first;
     if (!found) throw std::runtime_error("it has an entry " + kv.first + " that the model does not have");
   }
+  {
+    std::vector<std::pair<std::string, torch::Tensor>> named(byName.begin(), byName.end());
+    const std::string                                  why = StateInvalid(named);
+    if (!why.empty()) throw std::runtime_error(why); /* before anything of the model is changed */
+  }
   torch::NoGradGuard nograd;
   for (auto &kv : gnn->torch->state) kv.second.copy_(byName[kv.first]);
 }
@@ -64,11 +107,15 @@ PetscErrorCode GNNSaveWeights(GNN gnn, const char file[])
   PetscFunctionBegin;
   PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
   PetscCheck(gnn->setupcalled, comm, PETSC_ERR_ORDER, "Call GNNSetUp() first");
-  GNNTorchTry(comm, {
+  std::string err;
+  try {
     c10::Dict<std::string, at::Tensor> dict;
     GNNStateToDict_Private(gnn, dict, "");
     bytes = torch::pickle_save(c10::IValue(dict));
-  });
+  } catch (const std::exception &e) {
+    err = GNNExceptionMessage_Private(e);
+  }
+  PetscCheck(err.empty(), comm, PETSC_ERR_FP, "Weights file %s: %s", file, err.c_str());
   PetscCall(GNNWriteFileAtomic_Private(comm, "weights file", file, bytes));
   PetscFunctionReturn(0);
 }
@@ -110,14 +157,17 @@ PetscErrorCode GNNLoadWeights_Private(GNN gnn, const char file[])
   PetscCall(GNNReadFileEverywhere_Private(comm, file, bytes, &found));
   PetscCheck(found, comm, PETSC_ERR_FILE_OPEN, "Cannot open the weights file %s", file);
   c10::IValue iv;
-  try {
-    iv = torch::pickle_load(bytes);
-  } catch (const std::exception &e) {
-    err = GNNExceptionMessage_Private(e);
-    /* LibTorch 1.13 cannot unpickle a top-level collections.OrderedDict (what model.state_dict()
-       returns; tensors mention OrderedDict too, so only a failed load is explained this way) */
-    static const std::string od = "OrderedDict";
-    if (std::search(bytes.begin(), bytes.end(), od.begin(), od.end()) != bytes.end()) err += " (if it holds an OrderedDict, which LibTorch cannot read, save dict(model.state_dict()) in Python)";
+  err = GNNZipInvalid_Private(bytes); /* before LibTorch's zip reader, which trusts the offsets */
+  if (err.empty()) {
+    try {
+      iv = torch::pickle_load(bytes);
+    } catch (const std::exception &e) {
+      err = GNNExceptionMessage_Private(e);
+      /* LibTorch 1.13 cannot unpickle a top-level collections.OrderedDict (what model.state_dict()
+         returns; tensors mention OrderedDict too, so only a failed load is explained this way) */
+      static const std::string od = "OrderedDict";
+      if (std::search(bytes.begin(), bytes.end(), od.begin(), od.end()) != bytes.end()) err += " (if it holds an OrderedDict, which LibTorch cannot read, save dict(model.state_dict()) in Python)";
+    }
   }
   if (err.empty()) {
     try {

@@ -18,8 +18,9 @@ PetscErrorCode GNNGraphCreate(MPI_Comm comm, GNNGraph *graph)
   PetscValidPointer(graph, 2);
   PetscCall(GNNInitializePackage());
   PetscCall(PetscHeaderCreate(g, GNNGRAPH_CLASSID, "GNNGraph", "Distributed mesh graph", "GNN", comm, GNNGraphDestroy, GNNGraphView));
-  g->haloType = GNN_HALO_SF;
-  *graph      = g;
+  g->haloType    = GNN_HALO_SF;
+  g->haloUnit[0] = g->haloUnit[1] = MPI_DATATYPE_NULL;
+  *graph         = g;
   PetscFunctionReturn(0);
 }
 
@@ -280,6 +281,8 @@ PetscErrorCode GNNGraphDestroy(GNNGraph *graph)
   PetscCall(DMDestroy(&(*graph)->dm));
   PetscCall(MatDestroy(&(*graph)->adj));
   PetscCall(PetscSFDestroy(&(*graph)->haloSF));
+  for (int dir = 0; dir < 2; dir++)
+    if ((*graph)->haloUnit[dir] != MPI_DATATYPE_NULL) PetscCallMPI(MPI_Type_free(&(*graph)->haloUnit[dir])); /* an exchange begun and never ended (an error in between) */
   PetscCall(PetscFree3((*graph)->rowptr, (*graph)->senders, (*graph)->receivers));
   PetscCall(PetscFree2((*graph)->globalNumbers, (*graph)->coords));
   PetscCall(PetscSFDestroy(&(*graph)->naturalSF));
@@ -416,47 +419,100 @@ PetscErrorCode GNNGraphGetCoordinateVec(GNNGraph graph, Vec *v)
   PetscFunctionReturn(0);
 }
 
-/*@C
-  GNNGraphHaloUpdate - Copies the owned rows of a node array into its ghost rows: the one halo
-  exchange of the library (the model's, src/halo, calls it too). owned is laid out [nOwned, F] and
-  all [nOwned + nGhost, F] with elements of type dtype; only all's ghost rows are written, and owned
-  may be all itself.
-@*/
-PetscErrorCode GNNGraphHaloUpdate(GNNGraph graph, PetscInt F, MPI_Datatype dtype, const void *owned, void *all)
+/* The halo exchanges in two phases, so that a caller can compute between them (the model overlaps
+   the exchange with the edges whose sender is owned). The unit (F values of one node) lives from
+   Begin to End in graph->haloUnit[dir]: one exchange per direction in flight at a time. Each phase
+   is timed by its event, so -log_view's halo time is what the exchange costs the caller (posting,
+   then waiting), not the computation in between. */
+static PetscErrorCode HaloPhaseBegin_Private(GNNGraph graph, int dir, PetscInt F, MPI_Datatype dtype)
 {
-  MPI_Datatype unit;
-
   PetscFunctionBegin;
   PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
   GNNGraphCheckSetUp(graph);
-  PetscCall(PetscLogEventBegin(GNN_HaloExchange, graph, 0, 0, 0));
-  PetscCallMPI(MPI_Type_contiguous((PetscMPIInt)F, dtype, &unit));
-  PetscCallMPI(MPI_Type_commit(&unit));
-  PetscCall(PetscSFBcastBegin(graph->haloSF, unit, owned, all, MPI_REPLACE));
-  PetscCall(PetscSFBcastEnd(graph->haloSF, unit, owned, all, MPI_REPLACE));
-  PetscCallMPI(MPI_Type_free(&unit));
-  PetscCall(PetscLogEventEnd(GNN_HaloExchange, graph, 0, 0, 0));
+  PetscCheck(graph->haloUnit[dir] == MPI_DATATYPE_NULL, PETSC_COMM_SELF, PETSC_ERR_ORDER, "A halo %s is already in flight on this graph: end it first", dir ? "reverse" : "update");
+  PetscCallMPI(MPI_Type_contiguous((PetscMPIInt)F, dtype, &graph->haloUnit[dir]));
+  PetscCallMPI(MPI_Type_commit(&graph->haloUnit[dir]));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode HaloPhaseEnd_Private(GNNGraph graph, int dir)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  PetscCheck(graph->haloUnit[dir] != MPI_DATATYPE_NULL, PETSC_COMM_SELF, PETSC_ERR_ORDER, "No halo %s in flight on this graph", dir ? "reverse" : "update");
   PetscFunctionReturn(0);
 }
 
 /*@C
-  GNNGraphHaloReverse - The adjoint of GNNGraphHaloUpdate(): adds the ghost rows of all
-  ([nOwned + nGhost, F]) into their owners' rows of owned ([nOwned, F]), in double precision
-  (PETSc 3.18's SF has no local reduce kernel for rows of floats). owned may be all itself.
+  GNNGraphHaloUpdateBegin - Starts copying the owned rows of a node array into its ghost rows: the
+  one halo exchange of the library (the model's, src/halo, calls it too). owned is laid out
+  [nOwned, F] and all [nOwned + nGhost, F] with elements of type dtype; only all's ghost rows are
+  written, and owned may be all itself. Neither array may be touched (owned: changed; all's ghost
+  rows: read or written) before GNNGraphHaloUpdateEnd() with the same arrays.
 @*/
+PetscErrorCode GNNGraphHaloUpdateBegin(GNNGraph graph, PetscInt F, MPI_Datatype dtype, const void *owned, void *all)
+{
+  PetscFunctionBegin;
+  PetscCall(HaloPhaseBegin_Private(graph, 0, F, dtype));
+  PetscCall(PetscLogEventBegin(GNN_HaloExchange, graph, 0, 0, 0));
+  PetscCall(PetscSFBcastBegin(graph->haloSF, graph->haloUnit[0], owned, all, MPI_REPLACE));
+  PetscCall(PetscLogEventEnd(GNN_HaloExchange, graph, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGraphHaloUpdateEnd(GNNGraph graph, const void *owned, void *all)
+{
+  PetscFunctionBegin;
+  PetscCall(HaloPhaseEnd_Private(graph, 0));
+  PetscCall(PetscLogEventBegin(GNN_HaloExchange, graph, 0, 0, 0));
+  PetscCall(PetscSFBcastEnd(graph->haloSF, graph->haloUnit[0], owned, all, MPI_REPLACE));
+  PetscCallMPI(MPI_Type_free(&graph->haloUnit[0]));
+  PetscCall(PetscLogEventEnd(GNN_HaloExchange, graph, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* GNNGraphHaloUpdateBegin() and End() at once */
+PetscErrorCode GNNGraphHaloUpdate(GNNGraph graph, PetscInt F, MPI_Datatype dtype, const void *owned, void *all)
+{
+  PetscFunctionBegin;
+  PetscCall(GNNGraphHaloUpdateBegin(graph, F, dtype, owned, all));
+  PetscCall(GNNGraphHaloUpdateEnd(graph, owned, all));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNGraphHaloReverseBegin - Starts the adjoint of GNNGraphHaloUpdate(): adds the ghost rows of all
+  ([nOwned + nGhost, F]) into their owners' rows of owned ([nOwned, F]), in double precision
+  (PETSc 3.18's SF has no local reduce kernel for rows of floats). owned may be all itself. The
+  additions are complete after GNNGraphHaloReverseEnd() with the same arrays; until then neither
+  may be touched.
+@*/
+PetscErrorCode GNNGraphHaloReverseBegin(GNNGraph graph, PetscInt F, const double *all, double *owned)
+{
+  PetscFunctionBegin;
+  PetscCall(HaloPhaseBegin_Private(graph, 1, F, MPI_DOUBLE));
+  PetscCall(PetscLogEventBegin(GNN_HaloReverse, graph, 0, 0, 0));
+  PetscCall(PetscSFReduceBegin(graph->haloSF, graph->haloUnit[1], all, owned, MPI_SUM));
+  PetscCall(PetscLogEventEnd(GNN_HaloReverse, graph, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGraphHaloReverseEnd(GNNGraph graph, const double *all, double *owned)
+{
+  PetscFunctionBegin;
+  PetscCall(HaloPhaseEnd_Private(graph, 1));
+  PetscCall(PetscLogEventBegin(GNN_HaloReverse, graph, 0, 0, 0));
+  PetscCall(PetscSFReduceEnd(graph->haloSF, graph->haloUnit[1], all, owned, MPI_SUM));
+  PetscCallMPI(MPI_Type_free(&graph->haloUnit[1]));
+  PetscCall(PetscLogEventEnd(GNN_HaloReverse, graph, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* GNNGraphHaloReverseBegin() and End() at once */
 PetscErrorCode GNNGraphHaloReverse(GNNGraph graph, PetscInt F, const double *all, double *owned)
 {
-  MPI_Datatype unit;
-
   PetscFunctionBegin;
-  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
-  GNNGraphCheckSetUp(graph);
-  PetscCall(PetscLogEventBegin(GNN_HaloReverse, graph, 0, 0, 0));
-  PetscCallMPI(MPI_Type_contiguous((PetscMPIInt)F, MPI_DOUBLE, &unit));
-  PetscCallMPI(MPI_Type_commit(&unit));
-  PetscCall(PetscSFReduceBegin(graph->haloSF, unit, all, owned, MPI_SUM));
-  PetscCall(PetscSFReduceEnd(graph->haloSF, unit, all, owned, MPI_SUM));
-  PetscCallMPI(MPI_Type_free(&unit));
-  PetscCall(PetscLogEventEnd(GNN_HaloReverse, graph, 0, 0, 0));
+  PetscCall(GNNGraphHaloReverseBegin(graph, F, all, owned));
+  PetscCall(GNNGraphHaloReverseEnd(graph, all, owned));
   PetscFunctionReturn(0);
 }

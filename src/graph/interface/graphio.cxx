@@ -1,6 +1,8 @@
-/* Node fields to files (CSV, VTK, HDF5) in the natural order, so that a file does not depend on
-   the rank count. Rank 0 writes, atomically (gnnfileio.h): a crash or a full disk leaves the
-   previous file or none, never a fragment under the file's name. */
+/* Node fields to files (CSV, VTK, HDF5, XDMF) in the natural order, so that a file does not depend
+   on the rank count. CSV, VTK and HDF5 gather on rank 0, which writes; XDMF is written by every
+   rank (its block of the natural order) into one HDF5 file, with a small .xmf from rank 0: the
+   output for big graphs. Atomically (gnnfileio.h): a crash or a full disk leaves the previous file
+   or none, never a fragment under the file's name. */
 #include "gnngraphimpl.h"
 #include "gnnfileio.h"
 #include "sys/gnncollective.hpp"
@@ -98,6 +100,69 @@ static PetscErrorCode WriteHDF5(const char file[], PetscInt nf, const char *cons
   PetscFunctionReturn(0);
 }
 
+/* XDMF for ParaView/VisIt: the coordinates and every field in FILE.h5 (FILE.xmf's name with .h5
+   for .xmf), datasets [N, bs] in the natural order, written collectively (each rank its block of
+   the natural order through PETSc's HDF5 viewer: nothing gathered), and FILE.xmf, written by rank
+   0 (a few lines, no data), describing the nodes as a Polyvertex with node attributes. */
+static PetscErrorCode WriteXDMF(GNNGraph graph, const std::string &xmf, PetscInt nf, Vec fields[], const char *const names[])
+{
+  MPI_Comm              comm = PetscObjectComm((PetscObject)graph);
+  const size_t          n    = xmf.size();
+  const std::string     h5   = (n > 4 && xmf.compare(n - 4, 4, ".xmf") == 0 ? xmf.substr(0, n - 4) : xmf) + ".h5";
+  const std::string     h5ref = h5.substr(h5.find_last_of('/') == std::string::npos ? 0 : h5.find_last_of('/') + 1); /* relative to the .xmf */
+  std::vector<PetscInt> bs(nf + 1);
+  PetscViewer           viewer;
+  Vec                   coords;
+  PetscMPIInt           rank;
+  int                   good = 1, err = 0;
+
+  PetscFunctionBegin;
+  PetscCheck(graph->dim == 2 || graph->dim == 3, comm, PETSC_ERR_SUP, "XDMF output needs 2 or 3 coordinates per node, the graph has %" PetscInt_FMT, graph->dim);
+  PetscCall(GNNGraphGetCoordinateVec(graph, &coords));
+  PetscCall(PetscViewerHDF5Open(comm, GNNAtomicTempName_Private(h5.c_str()).c_str(), FILE_MODE_WRITE, &viewer));
+  for (PetscInt k = 0; k <= nf; k++) {
+    Vec v = k ? fields[k - 1] : coords, nv;
+    PetscCall(VecGetBlockSize(v, &bs[k]));
+    PetscCall(GNNGraphCreateNaturalCopy_Private(graph, v, &nv));
+    PetscCall(PetscObjectSetName((PetscObject)nv, k ? names[k - 1] : "coordinates"));
+    PetscCall(VecView(nv, viewer));
+    PetscCall(VecDestroy(&nv));
+  }
+  PetscCall(PetscViewerDestroy(&viewer)); /* collective: the file is complete on every rank's return */
+  PetscCall(VecDestroy(&coords));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    good = GNNAtomicCommit_Private(h5.c_str(), 1);
+    FILE *fp = good ? GNNAtomicOpen_Private(xmf.c_str()) : NULL;
+    if (fp) {
+      const PetscInt N = graph->N;
+      /* an HDF5 dataset [N] for block size 1, else [N, bs] */
+      auto item = [&](const char *name, PetscInt b) {
+        if (b == 1) fprintf(fp, "        <DataItem Dimensions=\"%" PetscInt_FMT "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">%s:/%s</DataItem>\n", N, h5ref.c_str(), name);
+        else fprintf(fp, "        <DataItem Dimensions=\"%" PetscInt_FMT " %" PetscInt_FMT "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">%s:/%s</DataItem>\n", N, b, h5ref.c_str(), name);
+      };
+      fprintf(fp, "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"3.0\">\n  <Domain>\n    <Grid Name=\"graph\" GridType=\"Uniform\">\n");
+      fprintf(fp, "      <Topology TopologyType=\"Polyvertex\" NumberOfElements=\"%" PetscInt_FMT "\" NodesPerElement=\"1\"/>\n", N);
+      fprintf(fp, "      <Geometry GeometryType=\"%s\">\n", graph->dim == 3 ? "XYZ" : "XY");
+      item("coordinates", graph->dim);
+      fprintf(fp, "      </Geometry>\n");
+      for (PetscInt k = 0; k < nf; k++) {
+        fprintf(fp, "      <Attribute Name=\"%s\" AttributeType=\"%s\" Center=\"Node\">\n", names[k], bs[k + 1] == 1 ? "Scalar" : bs[k + 1] == 3 ? "Vector" : "Matrix");
+        item(names[k], bs[k + 1]);
+        fprintf(fp, "      </Attribute>\n");
+      }
+      fprintf(fp, "    </Grid>\n  </Domain>\n</Xdmf>\n");
+    }
+    good = fp && GNNAtomicClose_Private(fp, xmf.c_str(), 1);
+    if (!good) err = errno;
+  }
+  PetscCall(GNNCheckWritten_Private(comm, good, err, "xdmf file", xmf.c_str()));
+  PetscFunctionReturn(0);
+}
+
+/* Beyond this many nodes the outputs gathered on rank 0 warn: they hold the whole graph there */
+#define GNN_GATHER_WARN_NODES 4000000
+
 PetscErrorCode GNNGraphWriteNodeFields(GNNGraph graph, const char spec[], PetscInt nf, Vec fields[], const char *const names[])
 {
   MPI_Comm      comm = PetscObjectComm((PetscObject)graph);
@@ -111,8 +176,14 @@ PetscErrorCode GNNGraphWriteNodeFields(GNNGraph graph, const char spec[], PetscI
   size_t colon = s.find(':');
   kind         = colon == std::string::npos ? "csv" : s.substr(0, colon);
   file         = colon == std::string::npos ? s : s.substr(colon + 1);
-  PetscCheck(kind == "csv" || kind == "vtk" || kind == "hdf5", comm, PETSC_ERR_ARG_WRONG, "Unknown output kind %s in %s: use csv:FILE, vtk:FILE.vtu or hdf5:FILE.h5", kind.c_str(), spec);
+  PetscCheck(kind == "csv" || kind == "vtk" || kind == "hdf5" || kind == "xdmf", comm, PETSC_ERR_ARG_WRONG, "Unknown output kind %s in %s: use csv:FILE, vtk:FILE.vtu, hdf5:FILE.h5 or xdmf:FILE.xmf", kind.c_str(), spec);
   PetscCheck(!file.empty(), comm, PETSC_ERR_ARG_WRONG, "No file name in output specification %s", spec);
+  PetscCheck(graph->setupcalled, comm, PETSC_ERR_ORDER, "Call GNNGraphSetUp() first");
+  if (kind == "xdmf") {
+    PetscCall(WriteXDMF(graph, file, nf, fields, names));
+    PetscFunctionReturn(0);
+  }
+  if (graph->N > GNN_GATHER_WARN_NODES) PetscCall(PetscFPrintf(comm, PETSC_STDERR, "Warning: %s output of %" PetscInt_FMT " nodes gathers every value on rank 0; xdmf:FILE.xmf writes from every rank\n", kind.c_str(), graph->N));
   PetscCall(GatherFields(graph, nf, fields, nat));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
@@ -147,6 +218,7 @@ PetscErrorCode GNNGraphWriteEdges(GNNGraph graph, const char file[])
   PetscFunctionBegin;
   PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
   PetscCheck(graph->setupcalled, comm, PETSC_ERR_ORDER, "Call GNNGraphSetUp() first");
+  if (graph->N > GNN_GATHER_WARN_NODES) PetscCall(PetscFPrintf(comm, PETSC_STDERR, "Warning: the edge file of %" PetscInt_FMT " nodes gathers every edge on rank 0\n", graph->N));
   /* the natural index of every local node: the ghosts' from their owners */
   PetscCall(GNNGraphGetNaturalIndices(graph, &natOwned));
   natural.assign(natOwned, natOwned + graph->nOwned);

@@ -10,6 +10,12 @@
    and written collectively from a Vec in that layout, so rank 0 holds no more than the others. */
 #include "gnngraphimpl.h"
 #include "sys/gnncollective.hpp"
+#include "sys/gnnhash.hpp"
+#include "gnnfileio.h"
+#include <cerrno>
+#include <cstdio>
+#include <string>
+#include <unistd.h>
 #include <petscviewerhdf5.h>
 #include <petsclayouthdf5.h>
 #include <cstring>
@@ -212,7 +218,7 @@ PetscErrorCode GNNGraphEnsureNaturalOrder_Private(GNNGraph graph)
 }
 
 /* A node Vec (global numbering) moved into a new Vec in the natural layout */
-static PetscErrorCode CreateNaturalCopy(GNNGraph graph, Vec v, Vec *nv)
+PetscErrorCode GNNGraphCreateNaturalCopy_Private(GNNGraph graph, Vec v, Vec *nv)
 {
   PetscInt bs, nl;
 
@@ -246,7 +252,7 @@ PetscErrorCode GNNGraphGatherNatural(GNNGraph graph, Vec v, PetscInt *n, PetscSc
   PetscValidHeaderSpecific(v, VEC_CLASSID, 2);
   PetscCheck(graph->setupcalled, comm, PETSC_ERR_ORDER, "Call GNNGraphSetUp() first");
   PetscCall(VecGetBlockSize(v, &bs));
-  PetscCall(CreateNaturalCopy(graph, v, &nv));
+  PetscCall(GNNGraphCreateNaturalCopy_Private(graph, v, &nv));
   /* the natural blocks are in rank order: a gather in rank order is the natural order */
   PetscCall(VecGetLocalSize(nv, &nl));
   PetscCall(PetscMPIIntCast(nl, &cnt));
@@ -275,6 +281,31 @@ PetscErrorCode GNNGraphGetNaturalIndices(GNNGraph graph, const PetscInt *idx[])
   PetscFunctionReturn(0);
 }
 
+/*@C
+  GNNGraphGetFingerprint - A 64-bit hash of the graph's nodes (natural index and coordinates, bit
+  for bit) and their number: the same on any rank count and partition (the nodes' hashes are
+  summed modulo 2^64, an order-free reduction), different for another mesh, resolution or
+  ordering. Checkpoints carry it, so that a run cannot resume on another graph. Collective.
+@*/
+PetscErrorCode GNNGraphGetFingerprint(GNNGraph graph, PetscInt64 *fingerprint)
+{
+  uint64_t h = 0, all;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  PetscValidPointer(fingerprint, 2);
+  PetscCall(GNNGraphEnsureNaturalOrder_Private(graph));
+  for (PetscInt i = 0; i < graph->nOwned; i++) {
+    uint64_t z = GNNMix64((uint64_t)graph->naturalIndex[i]);
+    for (PetscInt d = 0; d < graph->dim; d++) z = GNNMix64(z ^ GNNDoubleBits((double)graph->coords[i * graph->dim + d]));
+    h += z;
+  }
+  PetscCallMPI(MPI_Allreduce(&h, &all, 1, MPI_UINT64_T, MPI_SUM, PetscObjectComm((PetscObject)graph)));
+  all = GNNMix64(all ^ GNNMix64((uint64_t)graph->N) ^ ((uint64_t)graph->dim << 56));
+  std::memcpy(fingerprint, &all, sizeof(all));
+  PetscFunctionReturn(0);
+}
+
 /* Natural-order files whose name ends in .h5 are HDF5: one dataset, [N, bs] ([N] if bs = 1),
    written and read collectively (MPI-IO) by every rank; other names are PETSc binary */
 #define NATURAL_DATASET "natural"
@@ -285,14 +316,15 @@ static PetscBool IsHDF5File(const char file[])
   return n > 3 && !strcmp(file + n - 3, ".h5") ? PETSC_TRUE : PETSC_FALSE;
 }
 
-/* Opens a natural-order file collectively, binary or HDF5 by its name */
-static PetscErrorCode OpenNaturalFile(MPI_Comm comm, const char file[], PetscFileMode mode, PetscViewer *viewer)
+/* Opens a natural-order file collectively, binary or HDF5 by the name of the file it is (path: the
+   file itself, or its temporary file while it is written) */
+static PetscErrorCode OpenNaturalFile(MPI_Comm comm, const char file[], const char path[], PetscFileMode mode, PetscViewer *viewer)
 {
   PetscFunctionBegin;
   if (IsHDF5File(file)) {
-    PetscCall(PetscViewerHDF5Open(comm, file, mode, viewer));
+    PetscCall(PetscViewerHDF5Open(comm, path, mode, viewer));
     PetscCall(PetscViewerHDF5SetCollective(*viewer, PETSC_TRUE));
-  } else PetscCall(PetscViewerBinaryOpen(comm, file, mode, viewer));
+  } else PetscCall(PetscViewerBinaryOpen(comm, path, mode, viewer));
   PetscFunctionReturn(0);
 }
 
@@ -300,15 +332,18 @@ static PetscErrorCode OpenNaturalFile(MPI_Comm comm, const char file[], PetscFil
   GNNGraphSaveNaturalVec - Writes a node Vec (block size F) to a file in natural order: PETSc binary,
   or HDF5 if the name ends in .h5 (dataset "natural", [N, F]). Every rank writes its block of the
   natural order (VecView() of a Vec in the natural layout): a binary file is the one a single rank
-  would write, header, values and .info (block size) alike.
+  would write, header, values and .info (block size) alike. The file is written as FILE.tmp and
+  renamed when complete (with its .info), as every output of the library: a failed or killed write
+  leaves the previous file or none.
 @*/
 PetscErrorCode GNNGraphSaveNaturalVec(GNNGraph graph, Vec v, const char file[])
 {
-  MPI_Comm    comm = PetscObjectComm((PetscObject)graph);
-  PetscMPIInt rank;
-  PetscBool   ok = PETSC_TRUE;
-  Vec         nv;
-  PetscViewer viewer;
+  MPI_Comm          comm = PetscObjectComm((PetscObject)graph);
+  PetscMPIInt       rank;
+  int               good = 1, err = 0;
+  Vec               nv;
+  PetscViewer       viewer;
+  const std::string tmp = GNNAtomicTempName_Private(file), info = std::string(file) + ".info";
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
@@ -319,17 +354,31 @@ PetscErrorCode GNNGraphSaveNaturalVec(GNNGraph graph, Vec v, const char file[])
      wait in VecView(): rank 0 tries first and every rank learns the outcome */
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
-    FILE *fp = fopen(file, "w");
-    ok       = fp && fclose(fp) == 0 ? PETSC_TRUE : PETSC_FALSE;
+    FILE *fp = GNNAtomicOpen_Private(file);
+    good     = fp && fclose(fp) == 0;
+    if (!good) err = errno;
   }
-  PetscCallMPI(MPI_Bcast(&ok, 1, MPIU_BOOL, 0, comm));
-  PetscCheck(ok, comm, PETSC_ERR_FILE_WRITE, "Cannot write %s", file);
-  PetscCall(CreateNaturalCopy(graph, v, &nv));
+  PetscCall(GNNCheckWritten_Private(comm, good, err, "data file", file));
+  PetscCall(GNNGraphCreateNaturalCopy_Private(graph, v, &nv));
   PetscCall(PetscObjectSetName((PetscObject)nv, NATURAL_DATASET));
-  PetscCall(OpenNaturalFile(comm, file, FILE_MODE_WRITE, &viewer));
+  PetscCall(OpenNaturalFile(comm, file, tmp.c_str(), FILE_MODE_WRITE, &viewer));
   PetscCall(VecView(nv, viewer));
   PetscCall(PetscViewerDestroy(&viewer));
   PetscCall(VecDestroy(&nv));
+  if (rank == 0) {
+    /* the binary viewer wrote the block size to FILE.tmp.info: it becomes FILE.info first, so the
+       data never sit next to another file's block size */
+    const std::string tmpInfo = tmp + ".info";
+    if (!IsHDF5File(file) && access(tmpInfo.c_str(), F_OK) == 0) {
+      good = std::rename(tmpInfo.c_str(), GNNAtomicTempName_Private(info.c_str()).c_str()) == 0;
+      if (!good) err = errno;
+      good = GNNAtomicCommit_Private(info.c_str(), good);
+      if (!good && !err) err = errno;
+    }
+    good = GNNAtomicCommit_Private(file, good);
+    if (!good && !err) err = errno;
+  }
+  PetscCall(GNNCheckWritten_Private(comm, good, err, "data file", file));
   PetscFunctionReturn(0);
 }
 
@@ -393,7 +442,7 @@ PetscErrorCode GNNGraphLoadNaturalVec(GNNGraph graph, const char file[], Vec v)
   PetscCheck(info[0] != 1, comm, PETSC_ERR_FILE_OPEN, "Cannot open the data file %s", file);
   PetscCheck(info[0] != 2, comm, PETSC_ERR_FILE_UNEXPECTED, "The data file %s is not a PETSc binary Vec", file);
   PetscCheck(info[0] != 3, comm, PETSC_ERR_FILE_UNEXPECTED, "The data file %s is truncated: it holds fewer than the %" PetscInt_FMT " values its header announces", file, info[1]);
-  PetscCall(OpenNaturalFile(comm, file, FILE_MODE_READ, &viewer));
+  PetscCall(OpenNaturalFile(comm, file, file, FILE_MODE_READ, &viewer));
   if (IsHDF5File(file)) { /* every rank reads the same metadata: the checks agree */
     PetscBool has;
     PetscInt  fbs = 1;
@@ -412,6 +461,19 @@ PetscErrorCode GNNGraphLoadNaturalVec(GNNGraph graph, const char file[], Vec v)
   PetscCall(PetscObjectSetOptionsPrefix((PetscObject)nv, "gnn_natural_"));
   PetscCall(VecLoad(nv, viewer));
   PetscCall(PetscViewerDestroy(&viewer));
+  { /* data enter here: a NaN or Inf in a file is named now, not found as a non-finite loss later */
+    const PetscScalar *a;
+    PetscInt           lo, nn;
+    PetscInt64         bad;
+    PetscReal          val;
+    PetscCall(VecGetOwnershipRange(nv, &lo, NULL));
+    PetscCall(VecGetLocalSize(nv, &nn));
+    PetscCall(VecGetArrayRead(nv, &a));
+    PetscCall(GNNFindNonFinite_Private(comm, nn / bs, bs, a, NULL, lo / bs, &bad, &val));
+    PetscCall(VecRestoreArrayRead(nv, &a));
+    if (bad >= 0) PetscCall(VecDestroy(&nv));
+    PetscCheck(bad < 0, comm, PETSC_ERR_FP, "The data file %s holds a non-finite value (%s) at node %" PetscInt64_FMT " of the natural order, value %" PetscInt64_FMT " of %" PetscInt_FMT " (entry %" PetscInt64_FMT " of the file)", file, GNNNonFiniteName(val), bad / bs, bad % bs, bs, bad);
+  }
   PetscCall(MoveNatural(graph, PETSC_FALSE, nv, v));
   PetscCall(VecDestroy(&nv));
   PetscFunctionReturn(0);

@@ -71,6 +71,17 @@ PetscErrorCode GNNGraphSetUpFromAdjacency_Private(GNNGraph graph, Mat A, Vec coo
   PetscCall(VecGetLocalSize(coords, &nloc));
   GNNCheckCollective(comm, nloc == m * bs, PETSC_ERR_ARG_SIZ, "The coordinates must hold block size (dimension) values per owned node of the adjacency");
   PetscCheck(bs >= 1 && bs <= 3, comm, PETSC_ERR_ARG_OUTOFRANGE, "Coordinate dimension must be 1, 2 or 3, got %" PetscInt_FMT, bs);
+  { /* every graph type's coordinates pass here: a NaN would break the natural order's sort and every edge feature */
+    const PetscScalar *c;
+    PetscInt64         bad;
+    PetscReal          val;
+    PetscInt           lo;
+    PetscCall(MatGetOwnershipRange(A, &lo, NULL));
+    PetscCall(VecGetArrayRead(coords, &c));
+    PetscCall(GNNFindNonFinite_Private(comm, m, bs, c, NULL, lo, &bad, &val));
+    PetscCall(VecRestoreArrayRead(coords, &c));
+    PetscCheck(bad < 0, comm, PETSC_ERR_FP, "The mesh or graph coordinates are not finite: node %" PetscInt64_FMT " (global number) has coordinate %" PetscInt64_FMT " = %s", bad / bs, bad % bs, GNNNonFiniteName(val));
+  }
 
   if (isMPI) PetscCall(MatMPIAIJGetSeqAIJ(A, &Ad, &Ao, &garray));
   else Ad = A;

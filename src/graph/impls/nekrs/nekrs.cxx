@@ -16,6 +16,7 @@
       into the adjacency with INSERT_VALUES (rows of other ranks go through the MatStash, where
       duplicates collapse), after a MATPREALLOCATOR pass. */
 #include "gnngraphimpl.h"
+#include "sys/gnnoptions.hpp"
 #include "sys/gnncollective.hpp"
 #include <petscgnnnekrs.h>
 #include <algorithm>
@@ -144,7 +145,15 @@ bool ReadPiece(const char dir[], PetscInt R, PetscInt S, Piece &p, Failure &f)
     f.set(PETSC_ERR_SUP, "NekRS file " + gfile + " has more points than PetscInt can index");
     return false;
   }
-  if (!ReadArray(FileName(dir, "pos_node", R, S), 3, p.n, "points x 3 float64", p.pos, f)) return false;
+  const std::string pfile = FileName(dir, "pos_node", R, S);
+  if (!ReadArray(pfile, 3, p.n, "points x 3 float64", p.pos, f)) return false;
+  /* a NaN would pass every comparison of the merge and the natural sort: coordinates are checked here */
+  for (size_t i = 0; i < p.pos.size(); i++)
+    if (!std::isfinite(p.pos[i])) {
+      std::snprintf(buf, sizeof(buf), "NekRS file %s: point %zu has a non-finite coordinate %zu (%g)", pfile.c_str(), i / 3, i % 3, p.pos[i]);
+      f.set(PETSC_ERR_FP, buf);
+      return false;
+    }
   if (!ReadArray(efile, 2, -1, "edges (2 x int32)", p.edges, f)) return false;
   for (size_t i = 0; i < p.gid.size(); i++)
     if (p.gid[i] < 0) {
@@ -445,7 +454,7 @@ static PetscErrorCode GNNGraphSetFromOptions_NekRS(GNNGraph graph, PetscOptionIt
   PetscCall(PetscStrncpy(dir, nek->dir.c_str(), sizeof(dir)));
   PetscOptionsHeadBegin(PetscOptionsObject, "GNNGraph NekRS options");
   PetscCall(PetscOptionsString("-gnn_nekrs_dir", "Directory of the NekRS files", "GNNGraphNekRSSetFiles", dir, dir, sizeof(dir), &fdir));
-  PetscCall(PetscOptionsInt("-gnn_nekrs_ranks", "Number of NekRS ranks that wrote them", "GNNGraphNekRSSetFiles", ranks, &ranks, &franks));
+  PetscCall(GNNOptionsInt("-gnn_nekrs_ranks", "Number of NekRS ranks that wrote them", "GNNGraphNekRSSetFiles", ranks, &ranks, &franks));
   if (fdir || franks) PetscCall(GNNGraphNekRSSetFiles(graph, dir, ranks));
   PetscCall(PetscOptionsRealArray("-gnn_nekrs_period", "Box period: one value for all axes or one per axis, 0 for a non-periodic axis", "GNNGraphCreateNekRS", p, &np, &flg));
   if (flg) {

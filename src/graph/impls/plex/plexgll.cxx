@@ -9,8 +9,10 @@
    element and every rank sharing the point gets the same number and the same bits. */
 #include "plexgraph.h"
 #include "sys/gnncollective.hpp"
+#include "sys/gnnoptions.hpp"
 #include <petscdt.h>
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 /* The p+1 GLL points on [-1,1], made exactly antisymmetric so that reversing an axis is exact */
@@ -211,6 +213,14 @@ static PetscErrorCode GNNGraphBuildAdjacency_GLL(GNNGraph graph, Mat *A, Vec *co
   }
   GNNCheckCollective(comm, !bad, PETSC_ERR_ARG_WRONG, "-gnn_graph_type gll needs a mesh of %s only (tensor cells; use -dm_plex_simplex 0), this mesh has other cells", ctx.dim == 2 ? "quadrilaterals" : "hexahedra");
 
+  { /* the degree's limit on this mesh: about cells x p^dim nodes and 2 dim of edges per node must
+       be indexable (PetscInt) before anything is allocated for them */
+    double cells = (double)(cEnd - cStart), nodes, edges;
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &cells, 1, MPI_DOUBLE, MPI_SUM, comm));
+    nodes = cells * std::pow((double)ctx.p, (double)ctx.dim);
+    edges = 2.0 * ctx.dim * nodes;
+    PetscCheck(edges < (double)PETSC_MAX_INT, comm, PETSC_ERR_ARG_OUTOFRANGE, "GLL graph degree %" PetscInt_FMT " on %.0f cells (%" PetscInt_FMT "-D) gives about %.3g nodes and %.3g edges, past PetscInt's range (%" PetscInt_FMT "): lower the degree or the cell count", ctx.p, cells, ctx.dim, nodes, edges, PETSC_MAX_INT);
+  }
   for (PetscInt d = 0; d <= depth; d++) dofs[d] = d == 0 ? 1 : (PetscInt)PetscPowInt(ctx.p - 1, d);
   PetscCall(GNNPlexNodeNumbering_Private(dm, dofs, &local, &ctx.global, &nOwned));
   PetscCall(GLLPoints(ctx.p, ctx.gll));
@@ -278,7 +288,7 @@ static PetscErrorCode GNNGraphSetFromOptions_GLL(GNNGraph graph, PetscOptionItem
 
   PetscFunctionBegin;
   PetscOptionsHeadBegin(PetscOptionsObject, "GNNGraph GLL options");
-  PetscCall(PetscOptionsInt("-gnn_graph_degree", "Polynomial degree p of the GLL graph", "GNNGraphSetDegree", p, &p, &flg));
+  PetscCall(GNNOptionsInt("-gnn_graph_degree", "Polynomial degree p of the GLL graph", "GNNGraphSetDegree", p, &p, &flg));
   if (flg) PetscCall(GNNGraphSetDegree(graph, p));
   PetscOptionsHeadEnd();
   PetscFunctionReturn(0);

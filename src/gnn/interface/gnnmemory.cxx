@@ -1,0 +1,42 @@
+/* Pre-flight memory estimate of training: an out-of-memory kill comes without a message, minutes
+   into a run; the estimate stops it before the first step instead (the trainer compares it with the
+   rank's share of the node's memory) and is printed by -gnn_view. */
+#include "gnnimpl.h"
+
+/* Memory per node at the peak of a training step, at H = 32, L = 4, float32, 6 edges per node (a
+   hexahedral lattice), the tensor cache on: 34.3 KiB keeping every activation (make bench's large
+   tensor blocks at the peak, bench/livepeak.c, 32^3), 15.5 KiB recomputing each processor layer in
+   backward (13.4 KiB of live tensors in make bench, plus what the heap keeps: fitted to the peak
+   resident growth of example 2, below). Checked on example 2, 24^3 hexahedra (15,625 nodes), 1
+   rank, 3 steps, growth of VmHWM over a run without steps: none 506 MiB (estimate 511), layers
+   236 MiB (estimate 234). They scale with the width, the bytes per number, the edges per node
+   (edge activations dominate) and the layers (plus the encoders and decoder, about one layer's
+   worth). */
+static const double kPerNodeNone = 34.3 * 1024, kPerNodeLayers = 15.5 * 1024;
+
+/*@C
+  GNNGetMemoryEstimate - An estimate of the memory this rank needs to train the model: the
+  activations of its owned and ghost nodes and edges at the peak of a step (by -gnn_recompute,
+  precision, width, layers and edges per node, calibrated on make bench's measurement), the graph,
+  the parameters with their gradient and Adam moments: what training adds to a process that has
+  set up its model (LibTorch, PETSc and MPI themselves are already resident). Not collective.
+@*/
+PetscErrorCode GNNGetMemoryEstimate(GNN gnn, PetscLogDouble *bytes)
+{
+  PetscInt nOwned, nGhost, nEdges, np;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscValidRealPointer(bytes, 2);
+  PetscCheck(gnn->setupcalled, PETSC_COMM_SELF, PETSC_ERR_ORDER, "Call GNNSetUp() first");
+  PetscCall(GNNGraphGetSizes(gnn->graph, &nOwned, &nGhost, &nEdges, NULL));
+  PetscCall(GNNGetNumParameters(gnn, &np));
+  const double nodes   = (double)(nOwned + nGhost);
+  const double epn     = nOwned > 0 ? (double)nEdges / (double)nOwned : 6.0;
+  const double real    = gnn->precision == GNN_PRECISION_FLOAT64 ? 8.0 : 4.0;
+  const double perNode = (gnn->recompute == GNN_RECOMPUTE_LAYERS ? kPerNodeLayers : kPerNodeNone) * ((double)gnn->hidden / 32.0) * (real / 4.0) * ((1.0 + epn) / 7.0) * ((double)gnn->layers + 1.0) / 5.0;
+  const double graph   = nodes * (3 * 8 + 3 * sizeof(PetscInt)) + (double)nEdges * 3 * sizeof(PetscInt);
+  const double model   = (double)np * (4 * 8 + 3 * real); /* flat p, g, m, v; tensors and their gradients */
+  *bytes               = (PetscLogDouble)(nodes * perNode + graph + model);
+  PetscFunctionReturn(0);
+}
