@@ -13,6 +13,7 @@
    architecture or feature count is an error).
    Hybrid mode: every m-th step is taken by the solver instead (k steps of an explicit TS type on
    the same DM and RHS function), which pulls the rollout back to the solver's dynamics. */
+#include "sys/gnnoptions.hpp"
 #include "tsgnnimpl.h"
 #include <petsc/private/petscimpl.h>
 #include <petsc/private/tsimpl.h>
@@ -162,9 +163,9 @@ static PetscErrorCode TSSetFromOptions_GNN(TS ts, PetscOptionItems *PetscOptions
 
   PetscFunctionBegin;
   PetscOptionsHeadBegin(PetscOptionsObject, "TS gnn: a trained GNN advances the solution (surrogate; -gnn_load_weights FILE)");
-  PetscCall(PetscOptionsInt("-gnn_ts_every", "Solver steps of dt per GNN step (as in training)", "TSGNN", g->every, &g->every, NULL));
-  PetscCall(PetscOptionsInt("-gnn_ts_field", "DMPlex: the section field the GNN advances (as in training; the other fields are kept)", "TSGNN", g->field, &g->field, NULL));
-  PetscCall(PetscOptionsInt("-gnn_ts_hybrid_every", "Hybrid mode: every m-th step by the solver, the GNN in between (0: never)", "TSGNN", g->hybridEvery, &g->hybridEvery, NULL));
+  PetscCall(GNNOptionsInt("-gnn_ts_every", "Solver steps of dt per GNN step (as in training)", "TSGNN", g->every, &g->every, NULL));
+  PetscCall(GNNOptionsInt("-gnn_ts_field", "DMPlex: the section field the GNN advances (as in training; the other fields are kept)", "TSGNN", g->field, &g->field, NULL));
+  PetscCall(GNNOptionsInt("-gnn_ts_hybrid_every", "Hybrid mode: every m-th step by the solver, the GNN in between (0: never)", "TSGNN", g->hybridEvery, &g->hybridEvery, NULL));
   PetscCall(PetscOptionsString("-gnn_ts_hybrid_solver", "Hybrid mode: the explicit TS type of the solver's steps", "TSSetType", g->hybridSolver, g->hybridSolver, sizeof(g->hybridSolver), NULL));
   PetscOptionsHeadEnd();
   GNNTSPluginRead = PETSC_TRUE;

@@ -1,5 +1,6 @@
 /* In-situ training as a TS monitor: snapshot pairs go from the solver to the trainer in memory */
 #include <petscgnnts.h>
+#include "sys/gnnoptions.hpp"
 #include "tsgnnimpl.h"
 #include <petsc/private/petscimpl.h>
 #include <petsc/private/tsimpl.h> /* the TSTrajectory type gnn */
@@ -118,9 +119,9 @@ static PetscErrorCode TSTrajectorySetFromOptions_GNN(TSTrajectory tj, PetscOptio
 
   PetscFunctionBegin;
   PetscOptionsHeadBegin(PetscOptionsObject, "TSTrajectory gnn: in-situ GNN training on the solver's states");
-  PetscCall(PetscOptionsInt("-gnn_ts_every", "Solver steps between the two states of a training pair", "GNNTSSetInSituTraining", g->ctx.every, &g->ctx.every, NULL));
-  PetscCall(PetscOptionsInt("-gnn_ts_train_per_sample", "Optimiser steps after each new pair", "GNNTSSetInSituTraining", g->ctx.trainSteps, &g->ctx.trainSteps, NULL));
-  PetscCall(PetscOptionsInt("-gnn_ts_field", "DMPlex: the section field the GNN learns (a DMDA's dof are all node features)", "GNNTSSetInSituTraining", g->ctx.field, &g->ctx.field, NULL));
+  PetscCall(GNNOptionsInt("-gnn_ts_every", "Solver steps between the two states of a training pair", "GNNTSSetInSituTraining", g->ctx.every, &g->ctx.every, NULL));
+  PetscCall(GNNOptionsInt("-gnn_ts_train_per_sample", "Optimiser steps after each new pair", "GNNTSSetInSituTraining", g->ctx.trainSteps, &g->ctx.trainSteps, NULL));
+  PetscCall(GNNOptionsInt("-gnn_ts_field", "DMPlex: the section field the GNN learns (a DMDA's dof are all node features)", "GNNTSSetInSituTraining", g->ctx.field, &g->ctx.field, NULL));
   PetscCall(PetscOptionsName("-gnn_ts_view", "View the trajectory (pairs, first and last loss) at the end of the run", "TSTrajectoryView", NULL));
   PetscOptionsHeadEnd();
   GNNTSPluginRead = PETSC_TRUE;
