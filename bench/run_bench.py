@@ -41,6 +41,7 @@ sys.path.insert(0, HERE)
 import scaling_model  # noqa: E402
 import scale as scale_section  # noqa: E402
 import levers as levers_section  # noqa: E402
+import repro as repro_section  # noqa: E402
 
 PY = "/usr/bin/python3"  # Debian's Python with torch
 H, NH, L = 32, 5, 4
@@ -323,6 +324,10 @@ class Bench:
         (bench/scale.py)."""
         self.R["scale"] = scale_section.measure(self, run_json, log)
 
+    def repro(self):
+        """The training step with and without -gnn_train_reproducible (bench/repro.py)."""
+        self.R["repro"] = repro_section.measure(self, self.a.quick)
+
     def levers(self):
         """-gnn_recompute and the fused MLP forward on the CPU (bench/levers.py)."""
         self.R["levers"] = levers_section.measure(self, self.a.quick)
@@ -554,6 +559,8 @@ def analyse(R):
         A["scale"] = scale_section.analyse(R["scale"])
     if "levers" in R:
         A["levers"] = levers_section.analyse(R["levers"])
+    if "repro" in R:
+        A["repro"] = repro_section.analyse(R["repro"])
     return A
 
 
@@ -1018,6 +1025,8 @@ def report(R, A, files, docs):
         scale_section.report(R["scale"], A["scale"], w, M["cores"])
     if "levers" in A:
         levers_section.report(R["levers"], A["levers"], w)
+    if "repro" in A:
+        repro_section.report(R["repro"], A["repro"], w)
     w("## GPU")
     w("")
     w("`make bench` measures the CPU. GPU figures (step time and device memory against the PyTorch reference on the "
@@ -1101,7 +1110,7 @@ def main():
     p.add_argument("--docs", default=os.path.join(ROOT, "docs"))
     p.add_argument("--quick", action="store_true", help="small sizes: checks the pipeline only")
     p.add_argument("--from-json", help="skip the measurements: redo analysis, plots and report from this file")
-    p.add_argument("--only", choices=["scale", "levers"], help="measure this section only; the others are taken from "
+    p.add_argument("--only", choices=["scale", "levers", "repro"], help="measure this section only; the others are taken from "
                    "DOCS/benchmarks.json (the last full run), then the report is rewritten")
     a = p.parse_args()
     a.build, a.docs = os.path.abspath(a.build), os.path.abspath(a.docs)
@@ -1126,6 +1135,7 @@ def main():
         b.consistency()
         b.scale()
         b.levers()
+        b.repro()
         R = b.R
         R["machine"]["loadavg_end"] = os.getloadavg()
         R["elapsed_s"] = time.time() - T_START

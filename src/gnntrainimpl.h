@@ -30,6 +30,7 @@ struct _p_GNNTrainer {
   Vec                     xnoisy;
   PetscInt                step;
   PetscBool               normalize;
+  PetscBool               reproducible; /* GNNTrainerSetReproducible: handed to the GNN at set-up */
   PetscReal               noise;
   PetscInt                noiseSeed;
   PetscBool               monitor;

@@ -5,6 +5,7 @@
 #include "nn/linear.hpp"
 #include "halo/halo.hpp"
 #include "gnntorch.hpp"
+#include "sys/gnncollective.hpp"
 
 ProcessorLayerImpl::ProcessorLayerImpl(const MeshGraphNetOptions &o)
 {
@@ -37,7 +38,6 @@ struct LogPhase {
 
 std::vector<torch::Tensor> ProcessorLayerImpl::forward(const GraphTensors &g, torch::Tensor h, torch::Tensor e)
 {
-  torch::Tensor hall = GNNHaloExchange(*g.halo, h);
   {
     LogPhase lp(GNN_EdgeMLP);
     /* the first layer on [h_j, h_i, e_ji], W = [W_j, W_i, We]: the node parts once per node */
@@ -45,7 +45,12 @@ std::vector<torch::Tensor> ProcessorLayerImpl::forward(const GraphTensors &g, to
     const int64_t H     = h.size(1);
     auto          Wj = first->weight.narrow(1, 0, H), Wi = first->weight.narrow(1, H, H), We = first->weight.narrow(1, 2 * H, e.size(1));
     auto          A  = GNNLinear(h, Wi, first->bias, false);
-    auto          B  = GNNLinear(hall, Wj, torch::zeros_like(first->bias), false);
+    /* h_j W_j for the owned nodes, then to the ghosts: a ghost's row is its owner's, the bits it
+       would compute from the ghost's h. In backward the ghosts' dB are added into their owners'
+       before dB meets W_j, so that every term of dW_j is a node's whole dB (reproducible
+       training; there dB travels in double, whose halo adds the fixed-point partials exactly). */
+    auto          Bown = GNNLinear(h, Wj, torch::zeros_like(first->bias), false);
+    auto          B    = GNNHaloExchange(*g.halo, GNNReproCurrent() && torch::GradMode::is_enabled() ? Bown.to(torch::kFloat64) : Bown);
     if (torch::GradMode::is_enabled()) e = e + edge_mlp->forward_from(GNNEdgeLinear(g, A, B, e, We), 1);
     else { /* nothing kept: the whole edge MLP in one fused pass */
       GNNEdgeStart start = {A, B, g.receivers, g.senders};

@@ -3,6 +3,7 @@
 #define GNNCOLLECTIVE_HPP
 
 #include <petscsys.h>
+#include "sys/gnnreprosum.h"
 #include <vector>
 
 /* A check whose outcome may differ between ranks (sizes of local parts, file contents read by
@@ -18,5 +19,30 @@
 /* The layout of a gather to (or scatter from) rank 0 of cnt values per rank: counts[r] and
    displs[r] (displs[size] = the total) on rank 0, empty elsewhere */
 PETSC_INTERN PetscErrorCode GNNGatherLayout_Private(MPI_Comm comm, PetscMPIInt cnt, std::vector<PetscMPIInt> &counts, std::vector<PetscMPIInt> &displs);
+
+/* ---- reproducible sums (src/sys/gnnreprosum.h) ---- */
+
+/* The two collective steps of a reproducible sum on comm, for the kernels (the callbacks throw
+   std::runtime_error on an MPI error: they run inside LibTorch's backward) */
+struct GNNReproComm {
+  MPI_Comm       comm;
+  GNNReproReduce rr;
+  explicit GNNReproComm(MPI_Comm c);
+};
+
+/* The reproducible reductions in force, or NULL (ordinary sums): set by the model for the extent
+   of one loss-and-gradient evaluation (GNNReproScope), read by the layers' backward passes */
+const GNNReproReduce *GNNReproCurrent();
+struct GNNReproScope {
+  const GNNReproReduce *prev;
+  explicit GNNReproScope(const GNNReproReduce *r);
+  ~GNNReproScope();
+};
+
+/* sums[c] = the sum over all ranks of terms[i ncols + c], i < m: each term rounded to the
+   reduction's agreed power of two (the bound 2^E_c from the global max |term| of column c and
+   the global count of rows), added exactly in int64, so the same bits at any rank count and
+   in any order (collective) */
+PETSC_INTERN PetscErrorCode GNNSumReproducible(MPI_Comm comm, PetscInt m, PetscInt ncols, const double terms[], double sums[]);
 
 #endif
