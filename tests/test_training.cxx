@@ -85,12 +85,9 @@ void CompareBitwise(const std::string &opts, const std::string &mesh = "")
   }
 }
 
-TEST(Reproducible, AdamFloat64) { CompareBitwise("-gnn_precision float64 -gnn_train_lr 1e-3"); }
-TEST(Reproducible, AdamFloat32) { CompareBitwise("-gnn_precision float32 -gnn_train_lr 1e-3"); }
-TEST(Reproducible, AdamWClipNormalisationNoiseFloat64)
-{
-  CompareBitwise("-gnn_precision float64 -gnn_train_optimizer adamw -gnn_train_lr 2e-3 -gnn_train_warmup_steps 10 -gnn_train_lr_min 1e-5 -gnn_train_clip 0.5 -gnn_train_normalize -gnn_train_noise 0.02");
-}
+/* (each case runs about 150 small all-reduces per step: two cases cover Adam and AdamW, both
+   precisions, clipping, warm-up, normalisation and noise) */
+TEST(Reproducible, AdamNormalisationNoiseFloat64) { CompareBitwise("-gnn_precision float64 -gnn_train_lr 1e-3 -gnn_train_normalize -gnn_train_noise 0.02"); }
 TEST(Reproducible, AdamWClipNormalisationNoiseFloat32)
 {
   CompareBitwise("-gnn_precision float32 -gnn_train_optimizer adamw -gnn_train_lr 2e-3 -gnn_train_warmup_steps 10 -gnn_train_lr_min 1e-5 -gnn_train_clip 0.5 -gnn_train_normalize -gnn_train_noise 0.02");

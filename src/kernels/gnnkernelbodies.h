@@ -265,10 +265,13 @@ GNN_HD T OuterSumAt(const T *work, int64_t chunks, int64_t NKN, int64_t e)
 /* the bits of an int64 a sum may use: 62 leaves the sign bit and one bit of margin */
 constexpr int kFixedBits = 62;
 
-/* e with |a| < 2^e (frexp's exponent; 0 for 0, which then bounds nothing but zeros) */
+/* e with |a| < 2^e (frexp's exponent). 0 bounds nothing: it gets an exponent below every other, so
+   that a rank whose terms are all zero (or that has none) leaves the maximum over the ranks alone */
+constexpr int64_t kNoBound = -(int64_t(1) << 20);
 GNN_HD int64_t BoundExponent(double a)
 {
   int e;
+  if (a == 0) return kNoBound;
   (void)frexp(a, &e);
   return e;
 }
