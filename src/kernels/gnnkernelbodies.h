@@ -260,43 +260,6 @@ GNN_HD T OuterSumAt(const T *work, int64_t chunks, int64_t NKN, int64_t e)
   return acc;
 }
 
-/* ---- reproducible sums in fixed point (src/sys/gnnreprosum.h): the shared arithmetic ---- */
-
-/* the bits of an int64 a sum may use: 62 leaves the sign bit and one bit of margin */
-constexpr int kFixedBits = 62;
-
-/* e with |a| < 2^e (frexp's exponent). 0 bounds nothing: it gets an exponent below every other, so
-   that a rank whose terms are all zero (or that has none) leaves the maximum over the ranks alone */
-constexpr int64_t kNoBound = -(int64_t(1) << 20);
-GNN_HD int64_t BoundExponent(double a)
-{
-  int e;
-  if (a == 0) return kNoBound;
-  (void)frexp(a, &e);
-  return e;
-}
-
-/* the bit length of m >= 0: m < 2^BitLength(m) */
-GNN_HD int64_t BitLength(int64_t m)
-{
-  int64_t h = 0;
-  while (h < 63 && (m >> h) != 0) h++;
-  return h;
-}
-
-/* 2^e as a double, e clamped to the normal range (a clamped factor only loses precision for
-   values below 1e-300 relative to their bound: still the same on every rank) */
-GNN_HD double Pow2(int64_t e)
-{
-  if (e > 1000) e = 1000;
-  if (e < -1000) e = -1000;
-  return ldexp(1.0, (int)e);
-}
-
-/* a scaled term (|t| < 2^62) rounded to the nearest integer, ties to even: the same rounding as
-   the AVX-512 conversion _mm512_cvtpd_epi64 under the default rounding mode */
-GNN_HD int64_t ToFixed(double t) { return (int64_t)Rint(t); }
-
 /* ---- LayerNorm, one row at a time (the library's own, so that it is the same on every device) ---- */
 
 GNN_HD float Sqrt(float a)

@@ -1,6 +1,5 @@
 #include "nn/edgelinear.hpp"
 #include "kernels/kernels.hpp"
-#include "kernels/gnnkernelbodies.h"
 #include "nn/meshgraphnet.hpp"
 #include "sys/gnncollective.hpp"
 
@@ -16,13 +15,13 @@ torch::Tensor SenderSumFixed(const torch::Tensor &ge, const GraphTensors &g, con
   const int64_t        H  = ge.size(1);
   auto                 mx = (ge.size(0) ? ge.abs().amax(0) : torch::zeros({H}, ge.options())).to(torch::kFloat64).contiguous();
   std::vector<int64_t> ag(1 + H, 0);
-  for (int64_t n = 0; n < H; n++) ag[1 + n] = gnnk::BoundExponent(mx.data_ptr<double>()[n]);
+  for (int64_t n = 0; n < H; n++) ag[1 + n] = gnnrepro::BoundExponent(mx.data_ptr<double>()[n]);
   rr->agree(rr->ctx, ag.data(), 1 + H);
   const int64_t room = 53 - g.sendBits;
   auto          f = torch::empty({H}, torch::kFloat64), finv = torch::empty({H}, torch::kFloat64);
   for (int64_t n = 0; n < H; n++) {
-    f.data_ptr<double>()[n]    = gnnk::Pow2(room - ag[1 + n]);
-    finv.data_ptr<double>()[n] = gnnk::Pow2(ag[1 + n] - room);
+    f.data_ptr<double>()[n]    = gnnrepro::Pow2(room - ag[1 + n]);
+    finv.data_ptr<double>()[n] = gnnrepro::Pow2(ag[1 + n] - room);
   }
   auto q = torch::round(ge.to(torch::kFloat64) * f.to(ge.device())); /* half to even */
   return GNNKernelSegmentSum(q, g.sendptr, g.sendperm) * finv.to(ge.device());

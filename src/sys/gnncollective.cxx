@@ -15,7 +15,6 @@ PetscErrorCode GNNGatherLayout_Private(MPI_Comm comm, PetscMPIInt cnt, std::vect
 }
 
 /* ---- reproducible sums ---- */
-#include "kernels/gnnkernelbodies.h"
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -85,12 +84,12 @@ PetscErrorCode GNNSumReproducible(MPI_Comm comm, PetscInt m, PetscInt ncols, con
   for (PetscInt i = 0; i < m; i++)
     for (PetscInt c = 0; c < ncols; c++) mx[c] = std::max(mx[c], std::fabs(terms[i * ncols + c]));
   ag[0] = m;
-  for (PetscInt c = 0; c < ncols; c++) ag[1 + c] = gnnk::BoundExponent(mx[c]);
+  for (PetscInt c = 0; c < ncols; c++) ag[1 + c] = gnnrepro::BoundExponent(mx[c]);
   PetscCall(Agree(comm, ag.data(), (PetscMPIInt)(1 + ncols)));
-  const int64_t room = gnnk::kFixedBits - gnnk::BitLength(ag[0]);
-  for (PetscInt c = 0; c < ncols; c++) f[c] = gnnk::Pow2(room - ag[1 + c]);
+  const int64_t room = gnnrepro::kFixedBits - gnnrepro::BitLength(ag[0]);
+  for (PetscInt c = 0; c < ncols; c++) f[c] = gnnrepro::Pow2(room - ag[1 + c]);
   for (PetscInt i = 0; i < m; i++)
-    for (PetscInt c = 0; c < ncols; c++) s[c] += gnnk::ToFixed(terms[i * ncols + c] * f[c]);
+    for (PetscInt c = 0; c < ncols; c++) s[c] += gnnrepro::ToFixed(terms[i * ncols + c] * f[c]);
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, s.data(), (PetscMPIInt)ncols, MPI_INT64_T, MPI_SUM, comm));
   for (PetscInt c = 0; c < ncols; c++) sums[c] = std::ldexp((double)s[c], (int)(ag[1 + c] - room));
   PetscFunctionReturn(0);

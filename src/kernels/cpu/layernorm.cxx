@@ -36,17 +36,17 @@ static void LayerNormParamsFixed(const T *g, const T *x, int64_t M, int64_t H, c
   for (int64_t e = 0; e < 2 * H; e++) {
     double m = 0;
     for (int t = 0; t < nt; t++) m = std::max(m, mx[t][e]);
-    ag[1 + e] = gnnk::BoundExponent(m);
+    ag[1 + e] = gnnrepro::BoundExponent(m);
   }
   rr->agree(rr->ctx, ag.data(), 1 + 2 * H);
-  const int64_t       room = gnnk::kFixedBits - gnnk::BitLength(ag[0]);
+  const int64_t       room = gnnrepro::kFixedBits - gnnrepro::BitLength(ag[0]);
   std::vector<double> f(2 * H);
-  for (int64_t e = 0; e < 2 * H; e++) f[e] = gnnk::Pow2(room - ag[1 + e]);
+  for (int64_t e = 0; e < 2 * H; e++) f[e] = gnnrepro::Pow2(room - ag[1 + e]);
   std::vector<std::vector<int64_t>> part(nt, std::vector<int64_t>(2 * H, 0));
   at::parallel_for(0, nt, 1, [&](int64_t tb, int64_t te) {
     for (int64_t t = tb; t < te; t++)
       for (int64_t i = t * per; i < std::min(M, (t + 1) * per); i++)
-        for (int64_t e = 0; e < 2 * H; e++) part[t][e] += gnnk::ToFixed(term(i, e) * f[e]);
+        for (int64_t e = 0; e < 2 * H; e++) part[t][e] += gnnrepro::ToFixed(term(i, e) * f[e]);
   });
   std::vector<int64_t> sum(2 * H, 0);
   for (int t = 0; t < nt; t++)

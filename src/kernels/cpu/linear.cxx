@@ -93,7 +93,7 @@ inline void FixedOuterGeneric(const double *gs, int64_t M, int64_t N, const doub
   for (int64_t i = 0; i < M; i++)
     for (int64_t n = 0; n < N; n++) {
       const double gv = gs[i * N + n];
-      for (int64_t k = 0; k < K; k++) acc[n * K + k] += gnnk::ToFixed(gv * xs[i * K + k]);
+      for (int64_t k = 0; k < K; k++) acc[n * K + k] += gnnrepro::ToFixed(gv * xs[i * K + k]);
     }
 }
 
@@ -475,14 +475,14 @@ void LinearBackwardFixed(const T *g, const T *y, const T *x, int64_t M, int64_t 
   for (int64_t c = 0; c < N + K; c++) {
     double m = 0;
     for (int t = 0; t < nt; t++) m = std::max(m, mx[t][c]);
-    ag[1 + c] = gnnk::BoundExponent(m);
+    ag[1 + c] = gnnrepro::BoundExponent(m);
   }
   rr->agree(rr->ctx, ag.data(), 1 + N + K);
-  const int64_t       room = gnnk::kFixedBits - gnnk::BitLength(ag[0]), A = room / 2, B = room - A;
+  const int64_t       room = gnnrepro::kFixedBits - gnnrepro::BitLength(ag[0]), A = room / 2, B = room - A;
   std::vector<double> fg(N), fx(K);
-  for (int64_t n = 0; n < N; n++) fg[n] = gnnk::Pow2(A - ag[1 + n]);
-  for (int64_t k = 0; k < K; k++) fx[k] = gnnk::Pow2(B - ag[1 + N + k]);
-  const double fb = gnnk::Pow2(B);
+  for (int64_t n = 0; n < N; n++) fg[n] = gnnrepro::Pow2(A - ag[1 + n]);
+  for (int64_t k = 0; k < K; k++) fx[k] = gnnrepro::Pow2(B - ag[1 + N + k]);
+  const double fb = gnnrepro::Pow2(B);
   /* pass 2: ge, dX and the fixed-point sums chunk by chunk, per thread */
   std::vector<std::vector<int64_t>> part(nt, std::vector<int64_t>(N * K + N, 0));
   at::parallel_for(0, nt, 1, [&](int64_t tb, int64_t te) {
@@ -501,7 +501,7 @@ void LinearBackwardFixed(const T *g, const T *y, const T *x, int64_t M, int64_t 
         for (int64_t i = 0; i < m; i++) {
           for (int64_t n = 0; n < N; n++) {
             gs[i * N + n] = (double)gc[i * N + n] * fg[n];
-            pb[n] += gnnk::ToFixed(gs[i * N + n] * fb);
+            pb[n] += gnnrepro::ToFixed(gs[i * N + n] * fb);
           }
           for (int64_t k = 0; k < K; k++) xs[i * K + k] = (double)x[(i0 + i) * K + k] * fx[k];
         }
