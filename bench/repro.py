@@ -7,7 +7,7 @@ thread (where its all-reduces cross ranks). Numbers, never asserts. Driven by be
 
 import statistics
 
-ROUNDS = 3
+ROUNDS = 2
 MODES = [("default sums", []), ("reproducible", ["-gnn_train_reproducible"])]
 LAYOUTS = [(1, 2), (2, 1)]  # (ranks, threads per rank)
 

@@ -23,6 +23,9 @@ typedef struct {
 
 #ifdef __cplusplus
   #include <cmath>
+  #if defined(__x86_64__)
+    #include <emmintrin.h>
+  #endif
 
 /* The arithmetic every reproducible sum shares (the kernels' tiles, the layers, the host sums) */
 namespace gnnrepro {
@@ -59,8 +62,16 @@ inline double Pow2(int64_t e)
 }
 
 /* a scaled term (|t| < 2^62) rounded to the nearest integer, ties to even: the rounding of the
-   AVX-512 conversion _mm512_cvtpd_epi64 under the default rounding mode */
-inline int64_t ToFixed(double t) { return (int64_t)std::nearbyint(t); }
+   AVX-512 conversion _mm512_cvtpd_epi64 under the default rounding mode. On x86-64 the SSE2
+   conversion (cvtsd2si, the same rounding) instead of a call to nearbyint per term. */
+inline int64_t ToFixed(double t)
+{
+  #if defined(__x86_64__)
+  return _mm_cvtsd_si64(_mm_set_sd(t));
+  #else
+  return (int64_t)std::nearbyint(t);
+  #endif
+}
 
 } // namespace gnnrepro
 #endif
