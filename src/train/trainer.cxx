@@ -264,8 +264,8 @@ PetscErrorCode GNNTrainerSetUp(GNNTrainer tr)
   PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
   if (tr->setupcalled) PetscFunctionReturn(0);
   PetscCheck(tr->gnn, comm, PETSC_ERR_ARG_WRONGSTATE, "Call GNNTrainerSetGNN() first");
+  PetscCall(GNNSetReproducible(tr->gnn, tr->reproducible)); /* first: -gnn_view (in GNNSetUp) shows it */
   PetscCall(GNNSetUp(tr->gnn));
-  PetscCall(GNNSetReproducible(tr->gnn, tr->reproducible));
   PetscCall(GNNGetNumParameters(tr->gnn, &np));
   tr->s->p.resize(np);
   tr->s->g.resize(np);
