@@ -21,12 +21,19 @@ PetscErrorCode GNNGatherLayout_Private(MPI_Comm comm, PetscMPIInt cnt, std::vect
 
 namespace {
 
-/* v[0] summed (a count), v[1..] maximised (exponents), int64 */
-void CountMaxOp(void *in, void *inout, int *len, MPI_Datatype *)
+/* One element is a whole vector of n int64 (the datatype says n): v[0] summed (a count), v[1..]
+   maximised (exponents). A whole vector per element, so that MPI never hands the operation a
+   segment of it (segmented and ring algorithms split long buffers of plain elements) */
+void CountMaxOp(void *in, void *inout, int *len, MPI_Datatype *dt)
 {
-  const int64_t *a = (const int64_t *)in;
-  int64_t       *b = (int64_t *)inout;
-  for (int i = 0; i < *len; i++) b[i] = i == 0 ? b[i] + a[i] : std::max(a[i], b[i]);
+  int size;
+  MPI_Type_size(*dt, &size);
+  const int n = size / (int)sizeof(int64_t);
+  for (int k = 0; k < *len; k++) {
+    const int64_t *a = (const int64_t *)in + (size_t)k * n;
+    int64_t       *b = (int64_t *)inout + (size_t)k * n;
+    for (int i = 0; i < n; i++) b[i] = i == 0 ? b[i] + a[i] : std::max(a[i], b[i]);
+  }
 }
 
 MPI_Op countMaxOp = MPI_OP_NULL;
@@ -46,7 +53,11 @@ PetscErrorCode Agree(MPI_Comm comm, int64_t *v, PetscMPIInt n)
     PetscCallMPI(MPI_Op_create(CountMaxOp, 1, &countMaxOp));
     PetscCall(PetscRegisterFinalize(FreeCountMaxOp));
   }
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_INT64_T, countMaxOp, comm));
+  MPI_Datatype vec;
+  PetscCallMPI(MPI_Type_contiguous(n, MPI_INT64_T, &vec));
+  PetscCallMPI(MPI_Type_commit(&vec));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, v, 1, vec, countMaxOp, comm));
+  PetscCallMPI(MPI_Type_free(&vec));
   PetscFunctionReturn(0);
 }
 
