@@ -43,6 +43,7 @@ import scaling_model  # noqa: E402
 import scale as scale_section  # noqa: E402
 import levers as levers_section  # noqa: E402
 import overlap as overlap_section  # noqa: E402
+import repro as repro_section  # noqa: E402
 
 PY = "/usr/bin/python3"  # Debian's Python with torch
 H, NH, L = 32, 5, 4
@@ -329,6 +330,10 @@ class Bench:
         """Step and inference times with the halo exchange overlapped and not, 2 and 4 ranks (bench/overlap.py)."""
         self.R["overlap"] = overlap_section.measure(self, self.a.quick)
 
+    def repro(self):
+        """The training step with and without -gnn_train_reproducible (bench/repro.py)."""
+        self.R["repro"] = repro_section.measure(self, self.a.quick)
+
     def levers(self):
         """-gnn_recompute and the fused MLP forward on the CPU (bench/levers.py)."""
         self.R["levers"] = levers_section.measure(self, self.a.quick)
@@ -568,6 +573,8 @@ def analyse(R):
         A["levers"] = levers_section.analyse(R["levers"])
     if "overlap" in R:
         A["overlap"] = overlap_section.analyse(R["overlap"])
+    if "repro" in R:
+        A["repro"] = repro_section.analyse(R["repro"])
     return A
 
 
@@ -1040,6 +1047,8 @@ def report(R, A, files, docs):
         levers_section.report(R["levers"], A["levers"], w)
     if "overlap" in A:
         overlap_section.report(R["overlap"], A["overlap"], w, R["machine"]["cores"])
+    if "repro" in A:
+        repro_section.report(R["repro"], A["repro"], w)
     w("## GPU")
     w("")
     w("`make bench` measures the CPU. GPU figures (step time and device memory against the PyTorch reference on the "
@@ -1123,7 +1132,7 @@ def main():
     p.add_argument("--docs", default=os.path.join(ROOT, "docs"))
     p.add_argument("--quick", action="store_true", help="small sizes: checks the pipeline only")
     p.add_argument("--from-json", help="skip the measurements: redo analysis, plots and report from this file")
-    p.add_argument("--only", choices=["scale", "levers", "overlap"], help="measure this section only; the others are taken from "
+    p.add_argument("--only", choices=["scale", "levers", "overlap", "repro"], help="measure this section only; the others are taken from "
                    "DOCS/benchmarks.json (the last full run), then the report is rewritten")
     a = p.parse_args()
     a.build, a.docs = os.path.abspath(a.build), os.path.abspath(a.docs)
@@ -1149,6 +1158,7 @@ def main():
         b.scale()
         b.levers()
         b.overlap()
+        b.repro()
         R = b.R
         R["machine"]["loadavg_end"] = os.getloadavg()
         R["elapsed_s"] = time.time() - T_START

@@ -71,6 +71,8 @@ PETSC_EXTERN PetscErrorCode GNNSetRecompute(GNN, GNNRecompute);
 PETSC_EXTERN PetscErrorCode GNNGetRecompute(GNN, GNNRecompute *);
 PETSC_EXTERN PetscErrorCode GNNSetHaloOverlap(GNN, PetscBool);
 PETSC_EXTERN PetscErrorCode GNNGetHaloOverlap(GNN, PetscBool *);
+PETSC_EXTERN PetscErrorCode GNNSetReproducible(GNN, PetscBool);
+PETSC_EXTERN PetscErrorCode GNNGetReproducible(GNN, PetscBool *);
 PETSC_EXTERN PetscErrorCode GNNSetOptionsPrefix(GNN, const char[]);
 PETSC_EXTERN PetscErrorCode GNNAppendOptionsPrefix(GNN, const char[]);
 PETSC_EXTERN PetscErrorCode GNNSetFromOptions(GNN);

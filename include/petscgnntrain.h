@@ -45,6 +45,7 @@ PETSC_EXTERN PetscErrorCode GNNTrainerSetSteps(GNNTrainer, PetscInt);
 PETSC_EXTERN PetscErrorCode GNNTrainerSetLearningRate(GNNTrainer, PetscReal, PetscReal, PetscInt);
 /* The policy, and for skip the most consecutive steps skipped before it is an error */
 PETSC_EXTERN PetscErrorCode GNNTrainerSetNonFinitePolicy(GNNTrainer, GNNTrainNonFinitePolicy, PetscInt);
+PETSC_EXTERN PetscErrorCode GNNTrainerSetReproducible(GNNTrainer, PetscBool);
 /* Steps skipped for a non-finite loss or gradient by this object: in all, and in a row up to now */
 PETSC_EXTERN PetscErrorCode GNNTrainerGetNonFiniteSkipped(GNNTrainer, PetscInt *, PetscInt *);
 PETSC_EXTERN PetscErrorCode GNNTrainerSetOptionsPrefix(GNNTrainer, const char[]);

@@ -25,6 +25,7 @@ struct _p_GNN {
   PetscInt     deviceIndex; /* the GPU this rank uses (set up), -1 on the CPU */
   GNNRecompute recompute;
   PetscBool    haloOverlap; /* the processor layers compute while their halo exchange is in flight */
+  PetscBool    reproducible; /* training's sums in fixed point: the same bits at any rank count (GNNSetReproducible) */
   PetscInt     seed;
   PetscInt     threads;
   PetscBool    tensorCache; /* install the caching CPU tensor allocator at set-up (src/sys/tensorcache.hpp) */

@@ -30,6 +30,7 @@ struct _p_GNNTrainer {
   Vec                     xnoisy;
   PetscInt                step;
   PetscBool               normalize;
+  PetscBool               reproducible; /* GNNTrainerSetReproducible: handed to the GNN at set-up */
   PetscReal               noise;
   PetscReal               memoryLimit; /* GiB per rank for the pre-flight check; < 0: the node's share, 0: no check */
   PetscInt                noiseSeed;

@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -314,6 +316,138 @@ TYPED_TEST(KernelBodies, EluValues)
     EXPECT_TRUE(SameBits(std::vector<T>{y[i]}, std::vector<T>{gnnk::EluScalar(T(0) + v[i])})) << v[i];
     EXPECT_NEAR((double)y[i], v[i] > 0 ? (double)v[i] : std::expm1((double)v[i]), 4 * std::numeric_limits<T>::epsilon());
   }
+}
+
+/* ---- reproducible sums (src/sys/gnnreprosum.h) ----
+   One process stands for the ranks: a fake GNNReproReduce hands every call the bounds agreed over
+   all rows (recorded from the whole run) and captures the int64 sums it would all-reduce, so that
+   the rows split into parts (as ranks would split them), each part's integers added, must give
+   the whole run's integers exactly. */
+struct FakeRanks {
+  std::vector<int64_t> agreed, sums;
+  bool                 record = true; /* the whole run: keep its bounds; the parts: replay them */
+  GNNReproReduce       rr;
+  FakeRanks()
+  {
+    rr.ctx   = this;
+    rr.agree = [](void *c, int64_t *v, int64_t n) {
+      auto *f = (FakeRanks *)c;
+      if (f->record) f->agreed.assign(v, v + n);
+      else std::copy(f->agreed.begin(), f->agreed.end(), v);
+    };
+    rr.sum = [](void *c, int64_t *v, int64_t n) { ((FakeRanks *)c)->sums.assign(v, v + n); };
+  }
+};
+
+/* sums of the parts [0, cut) and [cut, M) against the whole: Linear (dW, db) or LayerNorm (dgamma, dbeta) */
+template <typename Run>
+void ExpectGroupingIndependent(int64_t M, const std::vector<int64_t> &cuts, Run run)
+{
+  FakeRanks whole;
+  run(0, M, whole.rr);
+  ASSERT_FALSE(whole.sums.empty());
+  for (int64_t cut : cuts) {
+    FakeRanks part;
+    part.record = false;
+    part.agreed = whole.agreed;
+    part.agreed[0] = M; /* the global count */
+    std::vector<int64_t> total(whole.sums.size(), 0);
+    for (auto r : {std::make_pair(int64_t(0), cut), std::make_pair(cut, M)}) {
+      run(r.first, r.second, part.rr);
+      for (size_t e = 0; e < total.size(); e++) total[e] += part.sums[e];
+    }
+    EXPECT_TRUE(total == whole.sums) << "rows split at " << cut << " of " << M;
+  }
+}
+
+/* error of v against ref, relative to ref's largest entry */
+double MaxRelErr(const std::vector<double> &ref, const std::vector<double> &v)
+{
+  double e = 0, m = 0;
+  for (size_t i = 0; i < ref.size(); i++) {
+    e = std::max(e, std::fabs(ref[i] - v[i]));
+    m = std::max(m, std::fabs(ref[i]));
+  }
+  return m > 0 ? e / m : e;
+}
+
+template <typename T>
+std::vector<double> AsDouble(const torch::Tensor &t)
+{
+  auto v = Vec<T>(t);
+  return std::vector<double>(v.begin(), v.end());
+}
+
+TYPED_TEST(KernelBodies, ReproducibleLinearSumsAreGroupingIndependent)
+{
+  using T          = TypeParam;
+  const auto dtype = Types<T>::dtype;
+  torch::manual_seed(5);
+  for (const Shape &s : {Shape{1000, 32, 32}, Shape{517, 20, 20}, Shape{301, 96, 32}, Shape{77, 32, 3}})
+    for (bool elu : {false, true}) {
+      auto x = Random({s.M, s.K}, dtype), W = Random({s.N, s.K}, dtype, 0.3), g = Random({s.M, s.N}, dtype, 1e-3);
+      auto y = elu ? GNNKernelLinearForward(x, W, torch::Tensor(), true, nullptr) : torch::Tensor();
+      ExpectGroupingIndependent(s.M, {1, s.M / 3, s.M - 13}, [&](int64_t a, int64_t b, const GNNReproReduce &rr) {
+        torch::Tensor dX, dW, db;
+        GNNKernelLinearBackward(g.narrow(0, a, b - a), elu ? y.narrow(0, a, b - a) : torch::Tensor(), x.narrow(0, a, b - a), W, true, dX, dW, db, &rr);
+      });
+    }
+}
+
+TYPED_TEST(KernelBodies, ReproducibleLayerNormSumsAreGroupingIndependent)
+{
+  using T          = TypeParam;
+  const auto dtype = Types<T>::dtype;
+  torch::manual_seed(6);
+  for (int64_t H : {32, 20}) {
+    const int64_t M = 700;
+    auto          x = Random({M, H}, dtype), g = Random({M, H}, dtype, 1e-2), gamma = Random({H}, dtype), beta = Random({H}, dtype);
+    torch::Tensor mean, rstd;
+    GNNKernelLayerNormForward(x, gamma, beta, 1e-5, mean, rstd);
+    ExpectGroupingIndependent(M, {1, 250, 699}, [&](int64_t a, int64_t b, const GNNReproReduce &rr) {
+      torch::Tensor dx, dgamma, dbeta;
+      GNNKernelLayerNormBackward(g.narrow(0, a, b - a), x.narrow(0, a, b - a), mean.narrow(0, a, b - a), rstd.narrow(0, a, b - a), gamma, true, dx, dgamma, dbeta, &rr);
+    });
+  }
+}
+
+/* Accuracy: the reproducible sums against today's sums, both against the float64 sum of the same
+   terms (the products of two float32 values are exact in double), on gradient-like data (many
+   rows, mean-zero gradients: sums with cancellation). They must be at least as accurate. */
+TYPED_TEST(KernelBodies, ReproducibleSumsAreAtLeastAsAccurate)
+{
+  using T          = TypeParam;
+  const auto dtype = Types<T>::dtype;
+  torch::manual_seed(7);
+  const int64_t M = 60000, K = 32, N = 32;
+  auto          x = torch::elu(Random({M, K}, dtype)), W = Random({N, K}, dtype, 0.3), g = Random({M, N}, dtype, 1e-3);
+  FakeRanks     one;
+  torch::Tensor dX, dW, db, dWr, dbr;
+  GNNKernelLinearBackward(g, torch::Tensor(), x, W, false, dX, dW, db);
+  GNNKernelLinearBackward(g, torch::Tensor(), x, W, false, dX, dWr, dbr, &one.rr);
+  auto ref = Vec<double>(torch::mm(g.to(torch::kFloat64).t(), x.to(torch::kFloat64)).contiguous());
+  auto rb  = Vec<double>(g.to(torch::kFloat64).sum(0).contiguous());
+  const double eW = MaxRelErr(ref, AsDouble<T>(dW)), eWr = MaxRelErr(ref, AsDouble<T>(dWr)), eb = MaxRelErr(rb, AsDouble<T>(db)), ebr = MaxRelErr(rb, AsDouble<T>(dbr));
+  std::printf("  %s, %lld rows: dW error (max, relative to max |dW|) today %.3e, reproducible %.3e; db today %.3e, reproducible %.3e\n", sizeof(T) == 4 ? "float32" : "float64", (long long)M, eW, eWr, eb, ebr);
+  /* float32: at least as accurate as today's sums (the exact sum of the exact products, rounded
+     once to float32, plus the fixed point's 2^-(62 - 16) of the bound per term); float64: the fixed
+     point (62 bits per term) is less accurate than float64's own sums, far below float32's rounding */
+  const double ulp = std::numeric_limits<T>::epsilon();
+  auto         ok  = [&](double rep, double today) { return sizeof(T) == 4 ? rep <= std::max(today, ulp) : rep <= 1e-10; };
+  EXPECT_TRUE(ok(eWr, eW)) << "dW: reproducible " << eWr << ", today " << eW;
+  EXPECT_TRUE(ok(ebr, eb)) << "db: reproducible " << ebr << ", today " << eb;
+
+  auto          gl = Random({M, N}, dtype, 1e-2), gamma = Random({N}, dtype), beta = Random({N}, dtype);
+  torch::Tensor mean, rstd, dx, dg, dbe, dgr, dber;
+  auto          xl = Random({M, N}, dtype);
+  GNNKernelLayerNormForward(xl, gamma, beta, 1e-5, mean, rstd);
+  GNNKernelLayerNormBackward(gl, xl, mean, rstd, gamma, false, dx, dg, dbe);
+  GNNKernelLayerNormBackward(gl, xl, mean, rstd, gamma, false, dx, dgr, dber, &one.rr);
+  auto xhat = ((xl - mean.unsqueeze(1)) * rstd.unsqueeze(1)).to(torch::kFloat64); /* in T, as the kernels */
+  auto rg   = Vec<double>((gl.to(torch::kFloat64) * xhat).sum(0).contiguous());
+  const double eg = MaxRelErr(rg, AsDouble<T>(dg)), egr = MaxRelErr(rg, AsDouble<T>(dgr));
+  std::printf("  %s, %lld rows: LayerNorm dgamma error today %.3e, reproducible %.3e\n", sizeof(T) == 4 ? "float32" : "float64", (long long)M, eg, egr);
+  EXPECT_TRUE(ok(egr, eg)) << "dgamma: reproducible " << egr << ", today " << eg;
 }
 
 } // namespace

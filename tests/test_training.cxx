@@ -3,7 +3,9 @@
 #include <petscgnntrain.h>
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <string>
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -59,6 +61,89 @@ TEST(Training, FewNodesPerRankFloat64)
   if (Size() > 6) EXPECT_EQ(fewest, 0) << "on more than 6 ranks some rank should own no node";
   if (Rank() == 0) std::printf("  %d rank(s): owned nodes per rank %d to %d\n", Size(), (int)fewest, (int)most);
   Compare(few + "-gnn_precision float64 -gnn_train_steps 30 -gnn_train_lr 1e-3 -gnn_train_normalize -gnn_train_noise 0.02", 1e-10, 30);
+}
+
+/* -gnn_train_reproducible: every sum of the step in fixed point (gradients, sums by sender, loss,
+   loss weights, normalisation statistics), so N ranks give the 1-rank run bit for bit: histories
+   and weights compared as bit patterns, not to a tolerance */
+bool SameBits(const std::vector<double> &a, const std::vector<double> &b)
+{
+  return a.size() == b.size() && (a.empty() || !std::memcmp(a.data(), b.data(), a.size() * sizeof(double)));
+}
+
+const std::string kRepro = "-gnn_train_reproducible -gnn_train_steps 50 ";
+
+void CompareBitwise(const std::string &opts, const std::string &mesh = "")
+{
+  TrainResult dist = Train(PETSC_COMM_WORLD, mesh + kRepro + opts);
+  if (Rank() == 0) {
+    TrainResult ref = Train(PETSC_COMM_SELF, mesh + kRepro + opts);
+    EXPECT_EQ(ref.history.size(), 50u);
+    const bool h = SameBits(ref.history, dist.history), w = SameBits(ref.params, dist.params);
+    std::printf("  reproducible %s: %d rank(s) vs 1: history %s, weights %s, loss %.4e -> %.4e\n", opts.c_str(), Size(), h ? "bitwise" : "DIFFER", w ? "bitwise" : "DIFFER", ref.history.front(), ref.history.back());
+    EXPECT_TRUE(h) << "loss history, rel diff " << RelDiff(ref.history, dist.history);
+    EXPECT_TRUE(w) << "final weights, rel diff " << RelDiff(ref.params, dist.params);
+    EXPECT_LT(ref.history.back(), 0.9 * ref.history.front());
+  }
+}
+
+/* (each case runs about 150 small all-reduces per step: two cases cover Adam and AdamW, both
+   precisions, clipping, warm-up, normalisation and noise) */
+TEST(Reproducible, AdamNormalisationNoiseFloat64) { CompareBitwise("-gnn_precision float64 -gnn_train_lr 1e-3 -gnn_train_normalize -gnn_train_noise 0.02"); }
+TEST(Reproducible, AdamWClipNormalisationNoiseFloat32)
+{
+  CompareBitwise("-gnn_precision float32 -gnn_train_optimizer adamw -gnn_train_lr 2e-3 -gnn_train_warmup_steps 10 -gnn_train_lr_min 1e-5 -gnn_train_clip 0.5 -gnn_train_normalize -gnn_train_noise 0.02");
+}
+/* ranks owning few nodes or none (on more than 6 ranks) */
+TEST(Reproducible, FewNodesPerRankFloat32)
+{
+  CompareBitwise("-dm_plex_box_faces 3,2 -petscpartitioner_type simple -gnn_precision float32 -gnn_train_lr 1e-3 -gnn_train_normalize -gnn_train_noise 0.02");
+}
+/* the same with the halo not overlapped (the cases above overlap it, the default): the exchange of
+   h W_j and the reverse of the fixed-point sums by sender give the same bits either way */
+TEST(Reproducible, HaloOverlapOffFloat32)
+{
+  CompareBitwise("-gnn_halo_overlap 0 -dm_plex_box_faces 3,2 -petscpartitioner_type simple -gnn_precision float32 -gnn_train_lr 1e-3 -gnn_train_normalize -gnn_train_noise 0.02");
+}
+
+/* A checkpoint written on one rank count and resumed on another continues the uninterrupted run's
+   bits: written after 25 of 50 steps on 1 rank and resumed on all, and the other way round */
+TEST(Reproducible, ResumeOnAnotherRankCount)
+{
+  const std::string opts = kRepro + "-gnn_precision float32 -gnn_train_optimizer adamw -gnn_train_lr 2e-3 -gnn_train_clip 0.5 -gnn_train_normalize -gnn_train_noise 0.02 ";
+  const std::string c1 = "repro_ckpt_from1_np" + std::to_string(Size()) + ".pt", cN = "repro_ckpt_fromN_np" + std::to_string(Size()) + ".pt";
+  TrainResult       full;
+  if (Rank() == 0) {
+    full = Train(PETSC_COMM_SELF, opts);
+    GNNTestTrain(PETSC_COMM_SELF, kMesh + opts, 25, c1);
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
+  GNNTestTrain(PETSC_COMM_WORLD, kMesh + opts, 25, cN);
+  TrainResult fromOne = Train(PETSC_COMM_WORLD, opts + "-gnn_resume " + c1);
+  if (Rank() == 0) {
+    TrainResult fromN = Train(PETSC_COMM_SELF, opts + "-gnn_resume " + cN);
+    for (const TrainResult *r : {&fromOne, &fromN}) {
+      const char *what = r == &fromOne ? "written on 1 rank, resumed on all" : "written on all ranks, resumed on 1";
+      ASSERT_LE(r->history.size(), full.history.size());
+      std::vector<double> tail(full.history.end() - r->history.size(), full.history.end());
+      EXPECT_GE(r->history.size(), 25u) << what;
+      EXPECT_TRUE(SameBits(tail, r->history)) << what << ": history rel diff " << RelDiff(tail, r->history);
+      EXPECT_TRUE(SameBits(full.params, r->params)) << what << ": weights rel diff " << RelDiff(full.params, r->params);
+    }
+    std::remove(c1.c_str());
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
+  if (Rank() == 0) std::remove(cN.c_str());
+}
+
+/* The reproducible run is the same training as the default one, to rounding (float64) */
+TEST(Reproducible, AgreesWithTheDefaultSums)
+{
+  TrainResult rep = Train(PETSC_COMM_WORLD, kRepro + "-gnn_precision float64 -gnn_train_lr 1e-3 -gnn_train_normalize");
+  TrainResult def = Train(PETSC_COMM_WORLD, "-gnn_train_steps 50 -gnn_precision float64 -gnn_train_lr 1e-3 -gnn_train_normalize");
+  if (Rank() == 0) std::printf("  reproducible vs default sums, float64, %d rank(s): history rel diff %.3e, weights rel diff %.3e\n", Size(), RelDiff(def.history, rep.history), RelDiff(def.params, rep.params));
+  EXPECT_LE(RelDiff(def.history, rep.history), 1e-8);
+  EXPECT_LE(RelDiff(def.params, rep.params), 1e-8);
 }
 
 /* The noise must actually change the run (else the test above proves nothing about it) */

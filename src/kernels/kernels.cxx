@@ -105,8 +105,9 @@ torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torc
   return h;
 }
 
-void GNNKernelLinearBackward(const torch::Tensor &g, const torch::Tensor &y, const torch::Tensor &x, const torch::Tensor &W, bool wantDx, torch::Tensor &dX, torch::Tensor &dW, torch::Tensor &db)
+void GNNKernelLinearBackward(const torch::Tensor &g, const torch::Tensor &y, const torch::Tensor &x, const torch::Tensor &W, bool wantDx, torch::Tensor &dX, torch::Tensor &dW, torch::Tensor &db, const GNNReproReduce *rr)
 {
+  TORCH_CHECK(!rr || !x.is_cuda(), "reproducible training (-gnn_train_reproducible) is not implemented on GPUs yet");
   auto          gc = g.contiguous(), xc = x.contiguous(), Wc = W.contiguous(), yc = y.defined() ? y.contiguous() : y;
   const int64_t M = xc.size(0), K = xc.size(1), N = Wc.size(0);
   dW = torch::empty_like(Wc);
@@ -121,7 +122,7 @@ void GNNKernelLinearBackward(const torch::Tensor &g, const torch::Tensor &y, con
       if (wantDx) GNNGpuLinearDx<T>(Ptr<T>(ge), M, N, Ptr<T>(Wc), K, dX.data_ptr<T>());
       GNNGpuOuter<T>(Ptr<T>(ge), M, N, Ptr<T>(xc), K, dW.data_ptr<T>(), db.data_ptr<T>(), work.data_ptr<T>());
     } else {
-      GNNLinearBackwardRows<T>(Ptr<T>(gc), Ptr<T>(yc), Ptr<T>(xc), M, K, Ptr<T>(Wc), N, wantDx ? dX.data_ptr<T>() : nullptr, dW.data_ptr<T>(), db.data_ptr<T>());
+      GNNLinearBackwardRows<T>(Ptr<T>(gc), Ptr<T>(yc), Ptr<T>(xc), M, K, Ptr<T>(Wc), N, wantDx ? dX.data_ptr<T>() : nullptr, dW.data_ptr<T>(), db.data_ptr<T>(), rr);
     }
   });
 }
@@ -172,8 +173,9 @@ torch::Tensor GNNKernelLayerNormForward(const torch::Tensor &x, const torch::Ten
   return y;
 }
 
-void GNNKernelLayerNormBackward(const torch::Tensor &g, const torch::Tensor &x, const torch::Tensor &mean, const torch::Tensor &rstd, const torch::Tensor &gamma, bool wantDx, torch::Tensor &dx, torch::Tensor &dgamma, torch::Tensor &dbeta)
+void GNNKernelLayerNormBackward(const torch::Tensor &g, const torch::Tensor &x, const torch::Tensor &mean, const torch::Tensor &rstd, const torch::Tensor &gamma, bool wantDx, torch::Tensor &dx, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNReproReduce *rr)
 {
+  TORCH_CHECK(!rr || !x.is_cuda(), "reproducible training (-gnn_train_reproducible) is not implemented on GPUs yet");
   auto          gc = g.contiguous(), xc = x.contiguous(), mc = mean.contiguous(), rc = rstd.contiguous(), gm = gamma.contiguous();
   const int64_t M = xc.size(0), H = xc.size(1);
   dx     = wantDx ? torch::empty_like(xc) : torch::Tensor();
@@ -186,6 +188,6 @@ void GNNKernelLayerNormBackward(const torch::Tensor &g, const torch::Tensor &x, 
       c10::DeviceGuard guard(xc.device());
       auto             work = torch::empty({GNNGpuOuterWorkspace(M, H, 1)}, xc.options());
       GNNGpuLayerNormBackward<T>(Ptr<T>(gc), Ptr<T>(xc), M, H, Ptr<T>(mc), Ptr<T>(rc), Ptr<T>(gm), dxp, dgamma.data_ptr<T>(), dbeta.data_ptr<T>(), work.data_ptr<T>());
-    } else GNNLayerNormBackwardRows<T>(Ptr<T>(gc), Ptr<T>(xc), M, H, Ptr<T>(mc), Ptr<T>(rc), Ptr<T>(gm), dxp, dgamma.data_ptr<T>(), dbeta.data_ptr<T>());
+    } else GNNLayerNormBackwardRows<T>(Ptr<T>(gc), Ptr<T>(xc), M, H, Ptr<T>(mc), Ptr<T>(rc), Ptr<T>(gm), dxp, dgamma.data_ptr<T>(), dbeta.data_ptr<T>(), rr);
   });
 }

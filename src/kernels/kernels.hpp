@@ -6,6 +6,7 @@
 #define GNNKERNELS_HPP
 
 #include <torch/torch.h>
+#include "sys/gnnreprosum.h"
 
 /* The split first edge layer: output row i starts from A[ia[i]] + B[ib[i]] instead of the bias */
 struct GNNEdgeStart {
@@ -24,8 +25,10 @@ torch::Tensor GNNKernelLinearForward(const torch::Tensor &x, const torch::Tensor
 torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const GNNEdgeStart *start, const torch::Tensor &gamma = {}, const torch::Tensor &beta = {}, double eps = 0);
 /* Gradients of y = act(x W^T + b) from g = dL/dy: y is the forward's output when act is ELU,
    undefined when act is the identity. dX (only when wantDx) is bitwise the same on CPU and GPU;
-   dW and db are sums over the rows and agree to rounding. */
-void GNNKernelLinearBackward(const torch::Tensor &g, const torch::Tensor &y, const torch::Tensor &x, const torch::Tensor &W, bool wantDx, torch::Tensor &dX, torch::Tensor &dW, torch::Tensor &db);
+   dW and db are sums over the rows and agree to rounding. With rr (CPU tensors only), dW and db are
+   reproducible sums over the rows of all ranks (src/sys/gnnreprosum.h, collective): the global
+   gradient, whose bits do not depend on how the rows are split between ranks or threads. */
+void GNNKernelLinearBackward(const torch::Tensor &g, const torch::Tensor &y, const torch::Tensor &x, const torch::Tensor &W, bool wantDx, torch::Tensor &dX, torch::Tensor &dW, torch::Tensor &db, const GNNReproReduce *rr = nullptr);
 /* g ELU'(z) from the ELU's output y */
 torch::Tensor GNNKernelEluBackward(const torch::Tensor &g, const torch::Tensor &y);
 /* [ptr.size(0) - 1, H]: row i = sum of rows[perm[q]] (rows[q] when perm is undefined) for
@@ -38,6 +41,7 @@ torch::Tensor GNNKernelSegmentSum(const torch::Tensor &rows, const torch::Tensor
 torch::Tensor GNNKernelLayerNormForward(const torch::Tensor &x, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, torch::Tensor &mean, torch::Tensor &rstd);
 /* its gradients from g = dL/dy: dx (when wantDx; bitwise the same on CPU and GPU), dgamma and
    dbeta (fixed chunks of rows added in order: the same bits on CPU and GPU, and on every run) */
-void GNNKernelLayerNormBackward(const torch::Tensor &g, const torch::Tensor &x, const torch::Tensor &mean, const torch::Tensor &rstd, const torch::Tensor &gamma, bool wantDx, torch::Tensor &dx, torch::Tensor &dgamma, torch::Tensor &dbeta);
+/* (with rr: reproducible sums over all ranks, as GNNKernelLinearBackward's) */
+void GNNKernelLayerNormBackward(const torch::Tensor &g, const torch::Tensor &x, const torch::Tensor &mean, const torch::Tensor &rstd, const torch::Tensor &gamma, bool wantDx, torch::Tensor &dx, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNReproReduce *rr = nullptr);
 
 #endif

@@ -1,11 +1,13 @@
 #include "nn/edgelinear.hpp"
 #include "nn/graphtensors.hpp"
+#include "sys/gnncollective.hpp"
 
-torch::Tensor GNNEdgeRowsWithHalo(const GraphTensors &g, const torch::Tensor &h, const torch::Tensor &Wi, const torch::Tensor &b, const torch::Tensor &Wj, const torch::Tensor &e, const GNNEdgeRowsFn &f, torch::Tensor *hghost)
+torch::Tensor GNNEdgeRowsWithHalo(const GraphTensors &g, const torch::Tensor &h, const torch::Tensor &Wi, const torch::Tensor &b, const torch::Tensor &Wj, const torch::Tensor &e, const GNNEdgeRowsFn &f)
 {
-  GNNHaloUpdate update(*g.halo, h);
-  auto          A    = GNNKernelLinearForward(h, Wi, b, false, nullptr);
+  /* h W_j of the owned nodes first: the ghosts receive these rows (as many values as h's) */
   auto          Bown = GNNKernelLinearForward(h, Wj, torch::Tensor(), false, nullptr);
+  GNNHaloUpdate update(*g.halo, Bown);
+  auto          A = GNNKernelLinearForward(h, Wi, b, false, nullptr);
   /* overlap only where it hides something: with no ghost-sender edge here, one pass after the end */
   const bool    overlap = g.halo->overlap && g.ghostSenderEdges.numel() > 0;
   torch::Tensor B, y;
@@ -17,9 +19,7 @@ torch::Tensor GNNEdgeRowsWithHalo(const GraphTensors &g, const torch::Tensor &h,
     B = torch::cat({Bown, torch::zeros({g.halo->nGhost, Bown.size(1)}, Bown.options())}, 0);
     y = f(e, {A, B, g.receivers, g.senders});
   }
-  auto hg = update.Finish();
-  auto Bg = GNNKernelLinearForward(hg, Wj, torch::Tensor(), false, nullptr);
-  if (hghost) *hghost = hg;
+  auto Bg = update.Finish();
   if (!overlap) return f(e, {A, torch::cat({Bown, Bg}, 0), g.receivers, g.senders});
   B.narrow(0, g.halo->nOwned, g.halo->nGhost).copy_(Bg);
   y.index_copy_(0, g.ghostSenderEdges, f(e.index_select(0, g.ghostSenderEdges), {A, B, g.ghostSenderEdgeReceivers, g.ghostSenderEdgeSenders}));
@@ -28,6 +28,29 @@ torch::Tensor GNNEdgeRowsWithHalo(const GraphTensors &g, const torch::Tensor &h,
 
 namespace {
 
+/* dB = the rows of ge summed by sender, as partial sums that the halo reverse (in double) then
+   adds exactly: each ge[e][n] is rounded to a multiple of q_n = 2^(E_n + s - 53), where 2^E_n
+   bounds |ge[:, n]| on all ranks and 2^s bounds the edges any node sends (g.sendBits), so that
+   every partial and whole sum is an integer multiple of q_n below 2^53 q_n: exact in double in
+   any grouping. A node's dB is then the same bits whichever ranks hold its edges. Returns double
+   [nOwned + nGhost, H]. Collective (the bounds' agreement). */
+torch::Tensor SenderSumFixed(const torch::Tensor &ge, const GraphTensors &g, const GNNReproReduce *rr)
+{
+  const int64_t        H  = ge.size(1);
+  auto                 mx = (ge.size(0) ? ge.abs().amax(0) : torch::zeros({H}, ge.options())).to(torch::kFloat64).contiguous();
+  std::vector<int64_t> ag(1 + H, 0);
+  for (int64_t n = 0; n < H; n++) ag[1 + n] = gnnrepro::BoundExponent(mx.data_ptr<double>()[n]);
+  rr->agree(rr->ctx, ag.data(), 1 + H);
+  const int64_t room = 53 - g.sendBits;
+  auto          f = torch::empty({H}, torch::kFloat64), finv = torch::empty({H}, torch::kFloat64);
+  for (int64_t n = 0; n < H; n++) {
+    f.data_ptr<double>()[n]    = gnnrepro::Pow2(room - ag[1 + n]);
+    finv.data_ptr<double>()[n] = gnnrepro::Pow2(ag[1 + n] - room);
+  }
+  auto q = torch::round(ge.to(torch::kFloat64) * f.to(ge.device())); /* half to even */
+  return GNNKernelSegmentSum(q, g.sendptr, g.sendperm) * finv.to(ge.device());
+}
+
 class EdgeLinearFunction : public torch::autograd::Function<EdgeLinearFunction> {
 public:
   static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor h, torch::Tensor W, torch::Tensor b, torch::Tensor e, int64_t graphptr)
@@ -35,38 +58,39 @@ public:
     const GraphTensors *g = reinterpret_cast<const GraphTensors *>(graphptr);
     const int64_t       H = h.size(1);
     auto                We = W.narrow(1, 2 * H, e.size(1));
-    torch::Tensor       hg;
-    auto y = GNNEdgeRowsWithHalo(*g, h, W.narrow(1, H, H), b, W.narrow(1, 0, H), e, [&](const torch::Tensor &x, const GNNEdgeStart &start) { return GNNKernelLinearForward(x, We, torch::Tensor(), true, &start); }, &hg);
-    ctx->save_for_backward({h, hg, e, W, y});
+    auto y = GNNEdgeRowsWithHalo(*g, h, W.narrow(1, H, H), b, W.narrow(1, 0, H), e, [&](const torch::Tensor &x, const GNNEdgeStart &start) { return GNNKernelLinearForward(x, We, torch::Tensor(), true, &start); });
+    ctx->save_for_backward({h, e, W, y});
     ctx->saved_data["graph"] = graphptr;
     return y;
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::variable_list grads)
   {
-    auto                saved = ctx->get_saved_variables();
-    auto                h = saved[0], hg = saved[1], e = saved[2], W = saved[3], y = saved[4];
-    const GraphTensors *g = reinterpret_cast<const GraphTensors *>(ctx->saved_data["graph"].toInt());
-    const GNNHaloPlan  &p = *g->halo;
-    const int64_t       H = h.size(1);
-    auto                Wj = W.narrow(1, 0, H), Wi = W.narrow(1, H, H), We = W.narrow(1, 2 * H, e.size(1));
-    torch::Tensor       de, dWe, dWj, dWi, db, dX, dxg, unused, unused2;
-    auto                ge = GNNKernelEluBackward(grads[0], y);
-    /* the ghost rows' gradients first: the edges' sums by ghost sender, through Wj */
-    auto dBg = GNNKernelSegmentSum(ge, g->sendptr.narrow(0, p.nOwned, p.nGhost + 1), g->sendperm);
-    GNNKernelLinearBackward(dBg, torch::Tensor(), hg, Wj, true, dxg, unused, unused2);
+    auto                  saved = ctx->get_saved_variables();
+    auto                  h = saved[0], e = saved[1], W = saved[2], y = saved[3];
+    const GraphTensors   *g  = reinterpret_cast<const GraphTensors *>(ctx->saved_data["graph"].toInt());
+    const GNNHaloPlan    &p  = *g->halo;
+    const GNNReproReduce *rr = GNNReproCurrent();
+    const int64_t         H  = h.size(1);
+    auto                  Wj = W.narrow(1, 0, H), Wi = W.narrow(1, H, H), We = W.narrow(1, 2 * H, e.size(1));
+    torch::Tensor         de, dWe, dWj, dWi, db, dhA, dhB, unused;
+    auto                  ge = GNNKernelEluBackward(grads[0], y);
+    /* the sums by sender of every local node (fixed point while reproducible), then the ghosts'
+       rows to their owners: in flight during the backward of We, W_i and b with overlap */
+    auto dBall = rr ? SenderSumFixed(ge, *g, rr) : GNNKernelSegmentSum(ge, g->sendptr, g->sendperm);
+    auto dBg   = dBall.narrow(0, p.nOwned, p.nGhost);
     std::unique_ptr<GNNHaloReverse> reverse;
-    if (p.overlap) reverse.reset(new GNNHaloReverse(p, dxg)); /* in flight during the rest */
-    GNNKernelLinearBackward(ge, torch::Tensor(), e, We, ctx->needs_input_grad(3), de, dWe, unused);
-    auto dB = torch::cat({GNNKernelSegmentSum(ge, g->sendptr.narrow(0, 0, p.nOwned + 1), g->sendperm), dBg}, 0);
-    GNNKernelLinearBackward(dB, torch::Tensor(), torch::cat({h, hg}, 0), Wj, true, dX, dWj, unused);
-    auto dA = GNNKernelSegmentSum(ge, g->rowptr, torch::Tensor());
-    torch::Tensor dhA;
-    GNNKernelLinearBackward(dA, torch::Tensor(), h, Wi, true, dhA, dWi, db);
-    if (!reverse) reverse.reset(new GNNHaloReverse(p, dxg));
-    auto dhB = dX.narrow(0, 0, p.nOwned).to(torch::kFloat64);
-    reverse->AddInto(dhB);
-    return {dhA + dhB.to(dhA.scalar_type()), torch::cat({dWj, dWi, dWe}, 1), db, de, torch::Tensor()};
+    if (p.overlap) reverse.reset(new GNNHaloReverse(p, dBg));
+    GNNKernelLinearBackward(ge, torch::Tensor(), e, We, ctx->needs_input_grad(3), de, dWe, unused, rr);
+    auto dA = GNNKernelSegmentSum(ge, g->rowptr, torch::Tensor()); /* by receiver: owned, whole rows */
+    GNNKernelLinearBackward(dA, torch::Tensor(), h, Wi, true, dhA, dWi, db, rr);
+    if (!reverse) reverse.reset(new GNNHaloReverse(p, dBg));
+    /* the owned rows' whole dB: one addition of the ghosts' sums each (exact in fixed point),
+       rounded once to the model's precision, then through W_j over the owned rows only */
+    auto dB = dBall.narrow(0, 0, p.nOwned).to(torch::kFloat64, /*non_blocking=*/false, /*copy=*/true);
+    reverse->AddInto(dB);
+    GNNKernelLinearBackward(dB.to(h.scalar_type()), torch::Tensor(), h, Wj, true, dhB, dWj, unused, rr);
+    return {dhA + dhB, torch::cat({dWj, dWi, dWe}, 1), db, de, torch::Tensor()};
   }
 };
 

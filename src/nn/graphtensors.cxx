@@ -1,5 +1,6 @@
 #include "nn/graphtensors.hpp"
 #include "gnntorch.hpp"
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -54,6 +55,18 @@ GraphTensors GNNGraphTensorsCreate(GNNGraph graph, const torch::Device &device, 
   for (PetscInt j = 0; j < nAll; j++) sp[j + 1] += sp[j];
   std::vector<int64_t> next(sp, sp + nAll);
   for (PetscInt q = 0; q < E; q++) perm[next[senders[q]]++] = q;
+  {
+    /* each node's edges as a sender over all ranks: the ghosts' counts added into their owners'
+       (rows of 2: the SF's reduce of a one-double row type fails with MPI_ERR_OP in PETSc 3.18) */
+    std::vector<double> cnt(2 * nAll, 0.0), own(2 * nOwned, 0.0);
+    double              mx = 0, gmx;
+    for (PetscInt j = 0; j < nAll; j++) cnt[2 * j] = (double)(sp[j + 1] - sp[j]);
+    for (PetscInt i = 0; i < nOwned; i++) own[2 * i] = cnt[2 * i];
+    GNNCallThrow(GNNGraphHaloReverse(graph, 2, cnt.data(), own.data()));
+    for (PetscInt i = 0; i < nOwned; i++) mx = std::max(mx, own[2 * i]);
+    GNNCallThrow(MPI_Allreduce(&mx, &gmx, 1, MPI_DOUBLE, MPI_MAX, PetscObjectComm((PetscObject)graph)) ? PETSC_ERR_MPI : 0);
+    while (g.sendBits < 62 && (double)(int64_t(1) << g.sendBits) <= gmx) g.sendBits++;
+  }
   std::vector<int64_t> byGhost;
   for (PetscInt q = 0; q < E; q++)
     if (senders[q] >= nOwned) byGhost.push_back(q);

@@ -20,6 +20,8 @@ struct GraphTensors {
   torch::Tensor ghostSenderEdges, ghostSenderEdgeReceivers, ghostSenderEdgeSenders;
   torch::Tensor edgeFeatures;               /* [E, d+1] = [x_j - x_i, |x_j - x_i|], model precision */
   std::shared_ptr<GNNHaloPlan> halo;        /* the ghost exchange before each processor layer */
+  int64_t       sendBits = 0;               /* the bit length of the most edges any node sends,
+                                               over all ranks (reproducible sums by sender) */
 };
 
 /* Throws (GNNCallThrow) on a PETSc error */

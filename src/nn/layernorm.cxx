@@ -1,5 +1,6 @@
 #include "nn/layernorm.hpp"
 #include "kernels/kernels.hpp"
+#include "sys/gnncollective.hpp"
 
 namespace {
 
@@ -17,7 +18,7 @@ public:
   {
     auto          s = ctx->get_saved_variables();
     torch::Tensor dx, dgamma, dbeta;
-    GNNKernelLayerNormBackward(grads[0], s[0], s[2], s[3], s[1], ctx->needs_input_grad(0), dx, dgamma, dbeta);
+    GNNKernelLayerNormBackward(grads[0], s[0], s[2], s[3], s[1], ctx->needs_input_grad(0), dx, dgamma, dbeta, GNNReproCurrent());
     return {dx, dgamma, dbeta, torch::Tensor()};
   }
 };

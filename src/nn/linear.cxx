@@ -1,6 +1,7 @@
 /* GNNLinear as an autograd function over the kernel interface */
 #include "nn/linear.hpp"
 #include "kernels/kernels.hpp"
+#include "sys/gnncollective.hpp"
 
 namespace {
 
@@ -20,7 +21,7 @@ public:
     auto          saved = ctx->get_saved_variables();
     const bool    elu   = ctx->saved_data["elu"].toBool();
     torch::Tensor dX, dW, db;
-    GNNKernelLinearBackward(grads[0], elu ? saved[2] : torch::Tensor(), saved[0], saved[1], ctx->needs_input_grad(0), dX, dW, db);
+    GNNKernelLinearBackward(grads[0], elu ? saved[2] : torch::Tensor(), saved[0], saved[1], ctx->needs_input_grad(0), dX, dW, db, GNNReproCurrent());
     return {dX, dW, db, torch::Tensor()};
   }
 };

@@ -10,7 +10,9 @@
    The library's kernels (src/kernels) add each output in one fixed order (bias, then a fused
    multiply-add for k = 0..K-1), so a node's or an edge's outputs are bitwise the same on any rank
    count and on either device. Backward is one fused pass (ELU derivative, dX, dW, db): gradients
-   need to agree to rounding, not bitwise. */
+   agree to rounding, or, while reproducible sums are in force (GNNReproCurrent, training with
+   -gnn_train_reproducible), dW and db are the global sums over all ranks, bitwise the same at
+   any rank count. */
 torch::Tensor GNNLinear(const torch::Tensor &x, const torch::Tensor &W, const torch::Tensor &b, bool elu);
 
 #endif

@@ -64,3 +64,95 @@ PetscErrorCode GNNAvailableMemoryPerRank_Private(MPI_Comm comm, PetscLogDouble *
   *bytes = (PetscLogDouble)(kb * 1024.0 / onNode);
   PetscFunctionReturn(0);
 }
+
+/* ---- reproducible sums ---- */
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace {
+
+/* One element is a whole vector of n int64 (the datatype says n): v[0] summed (a count), v[1..]
+   maximised (exponents). A whole vector per element, so that MPI never hands the operation a
+   segment of it (segmented and ring algorithms split long buffers of plain elements) */
+void CountMaxOp(void *in, void *inout, int *len, MPI_Datatype *dt)
+{
+  int size;
+  MPI_Type_size(*dt, &size);
+  const int n = size / (int)sizeof(int64_t);
+  for (int k = 0; k < *len; k++) {
+    const int64_t *a = (const int64_t *)in + (size_t)k * n;
+    int64_t       *b = (int64_t *)inout + (size_t)k * n;
+    for (int i = 0; i < n; i++) b[i] = i == 0 ? b[i] + a[i] : std::max(a[i], b[i]);
+  }
+}
+
+MPI_Op countMaxOp = MPI_OP_NULL;
+
+PetscErrorCode FreeCountMaxOp(void)
+{
+  PetscFunctionBegin;
+  if (countMaxOp != MPI_OP_NULL) PetscCallMPI(MPI_Op_free(&countMaxOp));
+  countMaxOp = MPI_OP_NULL;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Agree(MPI_Comm comm, int64_t *v, PetscMPIInt n)
+{
+  PetscFunctionBegin;
+  if (countMaxOp == MPI_OP_NULL) {
+    PetscCallMPI(MPI_Op_create(CountMaxOp, 1, &countMaxOp));
+    PetscCall(PetscRegisterFinalize(FreeCountMaxOp));
+  }
+  MPI_Datatype vec;
+  PetscCallMPI(MPI_Type_contiguous(n, MPI_INT64_T, &vec));
+  PetscCallMPI(MPI_Type_commit(&vec));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, v, 1, vec, countMaxOp, comm));
+  PetscCallMPI(MPI_Type_free(&vec));
+  PetscFunctionReturn(0);
+}
+
+void AgreeCB(void *ctx, int64_t *v, int64_t n)
+{
+  if (Agree(*(MPI_Comm *)ctx, v, (PetscMPIInt)n)) throw std::runtime_error("the all-reduce of a reproducible sum's bounds failed");
+}
+
+void SumCB(void *ctx, int64_t *v, int64_t n)
+{
+  if (MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_INT64_T, MPI_SUM, *(MPI_Comm *)ctx) != MPI_SUCCESS) throw std::runtime_error("the all-reduce of a reproducible sum failed");
+}
+
+const GNNReproReduce *current = nullptr;
+
+} // namespace
+
+GNNReproComm::GNNReproComm(MPI_Comm c) : comm(c)
+{
+  rr.ctx   = &comm;
+  rr.agree = AgreeCB;
+  rr.sum   = SumCB;
+}
+
+const GNNReproReduce *GNNReproCurrent() { return current; }
+GNNReproScope::GNNReproScope(const GNNReproReduce *r) : prev(current) { current = r; }
+GNNReproScope::~GNNReproScope() { current = prev; }
+
+PetscErrorCode GNNSumReproducible(MPI_Comm comm, PetscInt m, PetscInt ncols, const double terms[], double sums[])
+{
+  std::vector<int64_t> ag(1 + ncols, 0), s(ncols, 0);
+  std::vector<double>  mx(ncols, 0.0), f(ncols);
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < m; i++)
+    for (PetscInt c = 0; c < ncols; c++) mx[c] = std::max(mx[c], std::fabs(terms[i * ncols + c]));
+  ag[0] = m;
+  for (PetscInt c = 0; c < ncols; c++) ag[1 + c] = gnnrepro::BoundExponent(mx[c]);
+  PetscCall(Agree(comm, ag.data(), (PetscMPIInt)(1 + ncols)));
+  const int64_t room = gnnrepro::kFixedBits - gnnrepro::BitLength(ag[0]);
+  for (PetscInt c = 0; c < ncols; c++) f[c] = gnnrepro::Pow2(room - ag[1 + c]);
+  for (PetscInt i = 0; i < m; i++)
+    for (PetscInt c = 0; c < ncols; c++) s[c] += gnnrepro::ToFixed(terms[i * ncols + c] * f[c]);
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, s.data(), (PetscMPIInt)ncols, MPI_INT64_T, MPI_SUM, comm));
+  for (PetscInt c = 0; c < ncols; c++) sums[c] = std::ldexp((double)s[c], (int)(ag[1 + c] - room));
+  PetscFunctionReturn(0);
+}

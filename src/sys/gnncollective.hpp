@@ -3,6 +3,7 @@
 #define GNNCOLLECTIVE_HPP
 
 #include <petscsys.h>
+#include "sys/gnnreprosum.h"
 #include <vector>
 
 /* A check whose outcome may differ between ranks (sizes of local parts, file contents read by
@@ -31,5 +32,29 @@ PETSC_INTERN PetscErrorCode GNNFindNonFinite_Private(MPI_Comm comm, PetscInt nbl
 /* This rank's share of the memory its node has available now (/proc/meminfo MemAvailable divided
    by the ranks on the node), in bytes; 0 if unknown. Collective. */
 PETSC_INTERN PetscErrorCode GNNAvailableMemoryPerRank_Private(MPI_Comm comm, PetscLogDouble *bytes);
+/* ---- reproducible sums (src/sys/gnnreprosum.h) ---- */
+
+/* The two collective steps of a reproducible sum on comm, for the kernels (the callbacks throw
+   std::runtime_error on an MPI error: they run inside LibTorch's backward) */
+struct GNNReproComm {
+  MPI_Comm       comm;
+  GNNReproReduce rr;
+  explicit GNNReproComm(MPI_Comm c);
+};
+
+/* The reproducible reductions in force, or NULL (ordinary sums): set by the model for the extent
+   of one loss-and-gradient evaluation (GNNReproScope), read by the layers' backward passes */
+const GNNReproReduce *GNNReproCurrent();
+struct GNNReproScope {
+  const GNNReproReduce *prev;
+  explicit GNNReproScope(const GNNReproReduce *r);
+  ~GNNReproScope();
+};
+
+/* sums[c] = the sum over all ranks of terms[i ncols + c], i < m: each term rounded to the
+   reduction's agreed power of two (the bound 2^E_c from the global max |term| of column c and
+   the global count of rows), added exactly in int64, so the same bits at any rank count and
+   in any order (collective) */
+PETSC_INTERN PetscErrorCode GNNSumReproducible(MPI_Comm comm, PetscInt m, PetscInt ncols, const double terms[], double sums[]);
 
 #endif

@@ -183,6 +183,22 @@ PetscErrorCode GNNTrainerSetLearningRate(GNNTrainer tr, PetscReal lr, PetscReal 
 }
 
 /*@C
+  GNNTrainerSetReproducible - Bitwise reproducible training at any rank count (GNNSetReproducible()
+  on the trainer's GNN at set-up): the gradients, the loss and the normalisation statistics are
+  reproducible sums in fixed point, so the loss history and the weights are the same bits on 1 or
+  N ranks, and a run resumed on another rank count continues the same bits. Off by default (see
+  README: it costs more than 10% of a step); CPU only for now. Call before GNNTrainerSetUp().
+@*/
+PetscErrorCode GNNTrainerSetReproducible(GNNTrainer tr, PetscBool flg)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  tr->reproducible = flg;
+  if (tr->setupcalled) PetscCall(GNNSetReproducible(tr->gnn, flg));
+  PetscFunctionReturn(0);
+}
+
+/*@C
   GNNTrainerSetNonFinitePolicy - What a step whose loss or gradient norm is NaN or Inf does:
   GNN_TRAIN_NONFINITE_ERROR stops with an error before anything of the step is applied or written;
   GNN_TRAIN_NONFINITE_SKIP leaves the weights and the optimiser state untouched, counts the step as
@@ -250,6 +266,8 @@ PetscErrorCode GNNTrainerViewFromOptions(GNNTrainer tr, PetscObject obj, const c
                                     (default), or skip it (weights and optimiser state untouched)
 . -gnn_train_nonfinite_max <10>   - skip: most consecutive skipped steps; one more is an error
 . -gnn_train_normalize            - normalise inputs and outputs with statistics of the samples
+. -gnn_train_reproducible         - bitwise the same training at any rank count: every sum of the
+                                    step in fixed point (off by default: it costs more than 10% of a step)
 . -gnn_train_noise <0>            - standard deviation of the Gaussian noise added to the inputs
 . -gnn_train_seed <seed>          - seed of the noise (default: the GNN's -gnn_seed)
 . -gnn_train_monitor, -gnn_train_monitor_every <1> - print step, loss, lr, time, nodes/s, ETA
@@ -291,6 +309,7 @@ PetscErrorCode GNNTrainerSetFromOptions(GNNTrainer tr)
   PetscCall(GNNOptionsInt("-gnn_train_nonfinite_max", "skip: most consecutive skipped steps (one more is an error)", "GNNTrainerSetNonFinitePolicy", nonfiniteMax, &nonfiniteMax, NULL));
   PetscCall(GNNTrainerSetNonFinitePolicy(tr, nonfinite, nonfiniteMax));
   PetscCall(PetscOptionsBool("-gnn_train_normalize", "Normalise inputs and outputs with statistics of the samples", "GNNComputeNormalization", tr->normalize, &tr->normalize, NULL));
+  PetscCall(PetscOptionsBool("-gnn_train_reproducible", "Reproducible sums: the same bits at any rank count (CPU)", "GNNTrainerSetReproducible", tr->reproducible, &tr->reproducible, NULL));
   PetscCall(PetscOptionsReal("-gnn_train_noise", "Standard deviation of the input noise", "GNNTrainerSetFromOptions", tr->noise, &tr->noise, NULL));
   PetscCheck(tr->noise >= 0 && std::isfinite((double)tr->noise), comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_noise must be finite and non-negative, got %g", (double)tr->noise);
   PetscCall(GNNOptionsInt("-gnn_train_seed", "Seed of the input noise (default: -gnn_seed)", "GNNTrainerSetFromOptions", tr->noiseSeed, &tr->noiseSeed, NULL));
@@ -324,6 +343,7 @@ PetscErrorCode GNNTrainerSetUp(GNNTrainer tr)
   PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
   if (tr->setupcalled) PetscFunctionReturn(0);
   PetscCheck(tr->gnn, comm, PETSC_ERR_ARG_WRONGSTATE, "Call GNNTrainerSetGNN() first");
+  PetscCall(GNNSetReproducible(tr->gnn, tr->reproducible)); /* first: -gnn_view (in GNNSetUp) shows it */
   PetscCall(GNNSetUp(tr->gnn));
   PetscCall(GNNGetNumParameters(tr->gnn, &np));
   tr->s->p.resize(np);
@@ -477,6 +497,7 @@ PetscErrorCode GNNTrainerView(GNNTrainer tr, PetscViewer viewer)
   if (o.type == GNN_OPTIMIZER_ADAMW) PetscCall(PetscViewerASCIIPrintf(viewer, ", weight decay %g", (double)o.weightDecay));
   PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
   PetscCall(PetscViewerASCIIPrintf(viewer, "gradient clipping %s (%g), normalisation %s, input noise %g (seed %" PetscInt_FMT ")\n", o.clip > 0 ? "on" : "off", (double)o.clip, tr->normalize ? "on" : "off", (double)tr->noise, tr->noiseSeed));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "reproducible sums %s\n", tr->reproducible ? "on (every sum of the step in fixed point: the same bits at any rank count)" : "off"));
   PetscCall(PetscViewerASCIIPrintf(viewer, "samples %" PetscInt_FMT ", step %" PetscInt_FMT "%s%s\n", (PetscInt)tr->s->x.size(), tr->step, tr->resumeFile[0] ? ", resumed from " : "", tr->resumeFile));
   if (tr->nonfinite == GNN_TRAIN_NONFINITE_SKIP) PetscCall(PetscViewerASCIIPrintf(viewer, "non-finite loss or gradient: skip the step (at most %" PetscInt_FMT " in a row), %" PetscInt_FMT " skipped\n", tr->nonfiniteMax, tr->skipped));
   else PetscCall(PetscViewerASCIIPrintf(viewer, "non-finite loss or gradient: error\n"));

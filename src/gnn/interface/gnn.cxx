@@ -234,10 +234,10 @@ PetscErrorCode GNNGetRecompute(GNN gnn, GNNRecompute *recompute)
 
 /*@C
   GNNSetHaloOverlap - Whether each processor layer computes while its halo exchange is in flight:
-  in forward, the per-node parts of the first edge layer and the edges (their rows are final for
+  in forward, the receiver part of the first edge layer and the edges (their rows are final for
   the edges whose sender is owned; those whose sender is a ghost are computed again after the end)
-  between the start and the end of the ghost update; in backward, the rest of the first edge
-  layer's backward while the ghost gradients travel to their owners. The results are the same bit
+  between the start and the end of the ghost update of the sender part h W_j; in backward, the
+  gradients of the edge and receiver parts while the ghosts' sums by sender travel to their owners. The results are the same bit
   for bit either way (each edge's row depends on its own inputs alone, and the sums keep their
   order); only the time differs. Default on. May be changed at any time.
 @*/
@@ -256,6 +256,32 @@ PetscErrorCode GNNGetHaloOverlap(GNN gnn, PetscBool *overlap)
   PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
   PetscValidBoolPointer(overlap, 2);
   *overlap = gnn->haloOverlap;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNSetReproducible - Whether GNNComputeLossGradient() makes every sum over nodes and edges
+  reproducible: the weight, bias and LayerNorm gradients, the sums by sender that meet in the halo,
+  the loss and the weights' sum are added in fixed point (each term rounded to a power of two all
+  ranks agree on, added exactly in int64), so the loss and the gradient are the same bits at any
+  rank count, and so are the normalisation statistics (GNNComputeNormalization). Training is then
+  bitwise reproducible on any number of ranks. CPU only for now. The trainer's option is
+  -gnn_train_reproducible.
+@*/
+PetscErrorCode GNNSetReproducible(GNN gnn, PetscBool flg)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  gnn->reproducible = flg;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNGetReproducible(GNN gnn, PetscBool *flg)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscValidBoolPointer(flg, 2);
+  *flg = gnn->reproducible;
   PetscFunctionReturn(0);
 }
 
@@ -506,7 +532,7 @@ PetscErrorCode GNNView(GNN gnn, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPrintf(viewer, "latent width %" PetscInt_FMT ", %" PetscInt_FMT " hidden layers per MLP, %" PetscInt_FMT " message-passing layers, LayerNorm %s, ELU%s\n", gnn->hidden, gnn->mlpHidden, gnn->layers, gnn->layerNorm ? "on" : "off", gnn->residual ? ", residual (output = input + network)" : ""));
   if (gnn->setupcalled && gnn->deviceIndex >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "device %s:%" PetscInt_FMT " (LibTorch CUDA device, %s kernels)\n", GNNDevices[gnn->device], gnn->deviceIndex, GNNGpuBackend()));
   else PetscCall(PetscViewerASCIIPrintf(viewer, "device %s\n", GNNDevices[gnn->device]));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "precision %s, seed %" PetscInt_FMT ", %" PetscInt_FMT " LibTorch thread(s) per rank, tensor cache %s, recompute %s, halo overlap %s\n", GNNPrecisions[gnn->precision], gnn->seed, gnn->threads, gnn->tensorCache ? "on" : "off", GNNRecomputes[gnn->recompute], gnn->haloOverlap ? "on" : "off"));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "precision %s, seed %" PetscInt_FMT ", %" PetscInt_FMT " LibTorch thread(s) per rank, tensor cache %s, recompute %s, halo overlap %s, reproducible sums %s\n", GNNPrecisions[gnn->precision], gnn->seed, gnn->threads, gnn->tensorCache ? "on" : "off", GNNRecomputes[gnn->recompute], gnn->haloOverlap ? "on" : "off", gnn->reproducible ? "on" : "off"));
   if (gnn->setupcalled) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "parameters: %" PetscInt64_FMT "\n", (PetscInt64)gnn->torch->numel));
     if (gnn->loadWeights[0]) PetscCall(PetscViewerASCIIPrintf(viewer, "weights loaded from %s\n", gnn->loadWeights));

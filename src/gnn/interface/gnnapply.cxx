@@ -142,8 +142,19 @@ PetscErrorCode GNNComputeLossGradient(GNN gnn, Vec x, Vec target, Vec weights, P
     PetscCall(VecSum(weights, &wsum));
     PetscCheck(PetscRealPart(wsum) > 0, comm, PETSC_ERR_ARG_WRONG, "The node weights of the loss must have a positive sum");
   } else wsum = (double)gnn->torch->N;
+  PetscCheck(!gnn->reproducible || gnn->device == GNN_DEVICE_CPU, comm, PETSC_ERR_SUP, "Reproducible training (-gnn_train_reproducible) runs on the CPU only for now");
+  if (weights && gnn->reproducible) { /* VecSum's order depends on the partition */
+    const PetscScalar *w;
+    PetscCall(VecGetArrayRead(weights, &w));
+    std::vector<double> wt(w, w + gnn->torch->nOwned);
+    PetscCall(VecRestoreArrayRead(weights, &w));
+    PetscCall(GNNSumReproducible(comm, gnn->torch->nOwned, 1, wt.data(), &wsum));
+  }
+  GNNReproComm        rc(comm);
+  std::vector<double> r2local;
   GNNTorchTry(comm, {
-    GNNTorch *t = gnn->torch;
+    GNNReproScope scope(gnn->reproducible ? &rc.rr : nullptr);
+    GNNTorch     *t = gnn->torch;
     t->net->zero_grad();
     auto xt   = GNNInputToTensor(gnn, x, &xa);
     auto tt   = GNNVecToTensor(gnn, target, gnn->nout, &ta);
@@ -159,7 +170,10 @@ PetscErrorCode GNNComputeLossGradient(GNN gnn, Vec x, Vec target, Vec weights, P
     GNNCallThrow(PetscLogEventBegin(GNN_Backward, 0, 0, 0, 0));
     if (grad) l.backward();
     GNNCallThrow(PetscLogEventEnd(GNN_Backward, 0, 0, 0, 0));
-    local = l.item<double>();
+    if (gnn->reproducible) { /* the loss's terms, for a reproducible sum below */
+      auto r2d = r2.detach().to(torch::kCPU, torch::kFloat64).contiguous();
+      r2local.assign(r2d.data_ptr<double>(), r2d.data_ptr<double>() + r2d.numel());
+    } else local = l.item<double>();
     GNNCallThrow(VecRestoreArrayRead(x, &xa));
     GNNCallThrow(VecRestoreArrayRead(target, &ta));
     if (weights) GNNCallThrow(VecRestoreArrayRead(weights, &wa));
@@ -168,8 +182,12 @@ PetscErrorCode GNNComputeLossGradient(GNN gnn, Vec x, Vec target, Vec weights, P
       std::memcpy(grad, all.data_ptr<double>(), sizeof(double) * all.numel());
     }
   });
-  PetscCallMPI(MPI_Allreduce(&local, loss, 1, MPIU_REAL, MPI_SUM, comm));
-  if (grad) {
+  if (gnn->reproducible) {
+    double s;
+    PetscCall(GNNSumReproducible(comm, gnn->torch->nOwned, 1, r2local.data(), &s));
+    *loss = s / (wsum * (double)gnn->nout);
+  } else PetscCallMPI(MPI_Allreduce(&local, loss, 1, MPIU_REAL, MPI_SUM, comm));
+  if (grad && !gnn->reproducible) { /* reproducible: the layers' backward already summed over the ranks */
     PetscCall(PetscLogEventBegin(GNN_GradReduce, 0, 0, 0, 0));
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad, (PetscMPIInt)gnn->torch->numel, MPIU_SCALAR, MPI_SUM, comm));
     PetscCall(PetscLogEventEnd(GNN_GradReduce, 0, 0, 0, 0));

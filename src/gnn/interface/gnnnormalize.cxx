@@ -1,5 +1,6 @@
 /* Input/output normalisation of the model: statistics over the owned nodes of all ranks */
 #include "gnn/gnntorchstate.hpp"
+#include "sys/gnncollective.hpp"
 #include <vector>
 
 PetscErrorCode GNNSetNormalization(GNN gnn, const PetscReal inMean[], const PetscReal inStd[], const PetscReal outMean[], const PetscReal outStd[])
@@ -49,15 +50,18 @@ PetscErrorCode GNNGetNormalization(GNN gnn, PetscReal inMean[], PetscReal inStd[
 
 /* Mean and standard deviation per feature of n node Vecs (F values per node), over the owned
    nodes of all ranks: two passes (mean, then squared deviations), each one global sum. A feature
-   that is constant gets standard deviation 1 (it carries no scale to normalise). */
+   that is constant gets standard deviation 1 (it carries no scale to normalise). With
+   GNNSetReproducible() the sums are reproducible (GNNSumReproducible): the same bits at any rank
+   count. */
 static PetscErrorCode FeatureStatistics(GNN gnn, PetscInt n, Vec v[], PetscInt F, PetscReal mean[], PetscReal std[])
 {
   MPI_Comm            comm = PetscObjectComm((PetscObject)gnn);
-  std::vector<double> s(F, 0.0);
+  std::vector<double> s(F, 0.0), terms;
   PetscInt            nOwned = gnn->torch->nOwned;
   double              count  = (double)gnn->torch->N * (double)n;
 
   PetscFunctionBegin;
+  if (gnn->reproducible) terms.resize((size_t)n * nOwned * F);
   for (int pass = 0; pass < 2; pass++) {
     std::fill(s.begin(), s.end(), 0.0);
     for (PetscInt k = 0; k < n; k++) {
@@ -68,12 +72,14 @@ static PetscErrorCode FeatureStatistics(GNN gnn, PetscInt n, Vec v[], PetscInt F
       PetscCall(VecGetArrayRead(v[k], &a));
       for (PetscInt i = 0; i < nOwned; i++)
         for (PetscInt f = 0; f < F; f++) {
-          double x = PetscRealPart(a[i * F + f]);
-          s[f] += pass == 0 ? x : (x - mean[f]) * (x - mean[f]);
+          double x = PetscRealPart(a[i * F + f]), t = pass == 0 ? x : (x - mean[f]) * (x - mean[f]);
+          if (gnn->reproducible) terms[(k * nOwned + i) * F + f] = t;
+          else s[f] += t;
         }
       PetscCall(VecRestoreArrayRead(v[k], &a));
     }
-    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, s.data(), (PetscMPIInt)F, MPI_DOUBLE, MPI_SUM, comm));
+    if (gnn->reproducible) PetscCall(GNNSumReproducible(comm, n * nOwned, F, terms.data(), s.data()));
+    else PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, s.data(), (PetscMPIInt)F, MPI_DOUBLE, MPI_SUM, comm));
     for (PetscInt f = 0; f < F; f++) {
       if (pass == 0) mean[f] = s[f] / count;
       else {

@@ -5,6 +5,7 @@
 #define GNNCPUKERNELS_HPP
 
 #include <cstdint>
+#include "sys/gnnreprosum.h"
 
 /* With init, row i of a row product starts from A[ia[i]] + B[ib[i]] (rows of [*, N] arrays)
    instead of the bias: a Linear layer whose input is a concatenation split into per-node parts
@@ -26,9 +27,10 @@ void GNNLinearForwardRows(const T *x, int64_t M, int64_t K, const T *W, const T 
 template <typename T>
 void GNNMLPForwardRows(const T *x, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, T *y, const GNNRowInit<T> *init, const T *gamma, const T *beta, T eps);
 /* dX = ge W, dW = ge^T x, db = sum ge, ge = g ELU'(y) (y: the forward's output, or NULL: no ELU);
-   dX may be NULL */
+   dX may be NULL. With rr, dW and db are reproducible sums (src/sys/gnnreprosum.h) over the rows
+   of all ranks: the global gradient, the same bits however the rows are split (collective). */
 template <typename T>
-void GNNLinearBackwardRows(const T *g, const T *y, const T *x, int64_t M, int64_t K, const T *W, int64_t N, T *dX, T *dW, T *db);
+void GNNLinearBackwardRows(const T *g, const T *y, const T *x, int64_t M, int64_t K, const T *W, int64_t N, T *dX, T *dW, T *db, const GNNReproReduce *rr = nullptr);
 /* out = g ELU'(y) on n values */
 template <typename T>
 void GNNEluBackwardRows(const T *g, const T *y, int64_t n, T *out);
@@ -41,8 +43,8 @@ void GNNSegmentSumRowsCPU(const T *e, const int64_t *ptr, const int64_t *perm, i
 template <typename T>
 void GNNLayerNormForwardRows(const T *x, int64_t M, int64_t H, const T *gamma, const T *beta, T eps, T *y, T *mean, T *rstd);
 /* its gradients from g = dL/dy: dx (may be NULL) row by row, dgamma and dbeta [H] in fixed chunks of
-   rows added in order (the GPU's bits) */
+   rows added in order (the GPU's bits), or with rr reproducible sums over all ranks (collective) */
 template <typename T>
-void GNNLayerNormBackwardRows(const T *g, const T *x, int64_t M, int64_t H, const T *mean, const T *rstd, const T *gamma, T *dx, T *dgamma, T *dbeta);
+void GNNLayerNormBackwardRows(const T *g, const T *x, int64_t M, int64_t H, const T *mean, const T *rstd, const T *gamma, T *dx, T *dgamma, T *dbeta, const GNNReproReduce *rr = nullptr);
 
 #endif

@@ -86,6 +86,17 @@ void OuterGeneric(const T *g, int64_t M, int64_t N, const T *x, int64_t K, T *dW
     }
 }
 
+/* Fixed-point dW over M rows of prescaled operands (gs = g 2^a_n, xs = x 2^b_k, as doubles):
+   acc[n][k] += rint(gs[i][n] xs[i][k]), exact integer sums (src/sys/gnnreprosum.h) */
+inline void FixedOuterGeneric(const double *gs, int64_t M, int64_t N, const double *xs, int64_t K, int64_t *acc)
+{
+  for (int64_t i = 0; i < M; i++)
+    for (int64_t n = 0; n < N; n++) {
+      const double gv = gs[i * N + n];
+      for (int64_t k = 0; k < K; k++) acc[n * K + k] += gnnrepro::ToFixed(gv * xs[i * K + k]);
+    }
+}
+
 /* ---- AVX-512 path ---- */
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512vl")
@@ -251,6 +262,61 @@ void OuterAVX512(const T *g, int64_t M, int64_t N, const T *x, int64_t K, T *dW,
     for (int64_t n = 0; n < N; n++) db[n] += g[i * N + n];
 }
 
+/* The fixed-point twin of OuterTile: NB outputs times KV vectors of 8 inputs, the products of the
+   prescaled doubles rounded to int64 (_mm512_cvtpd_epi64: nearest, ties to even, as ToFixed) and
+   added in int64 registers; the tile is the float tile's shape, so it stays in registers */
+template <int NB, int KV>
+inline void FixedOuterTile(const double *gs, int64_t M, int64_t N, int64_t n0, const double *xs, int64_t K, int64_t k0, int64_t *acc)
+{
+  using S          = V<double>;
+  constexpr int L  = S::L;
+  const int64_t kn = K - k0;
+  typename S::M mk[KV];
+  __m512i       a[NB][KV];
+#pragma GCC unroll 4
+  for (int v = 0; v < KV; v++) mk[v] = S::mask(kn - v * L);
+#pragma GCC unroll 16
+  for (int n = 0; n < NB; n++)
+#pragma GCC unroll 4
+    for (int v = 0; v < KV; v++) a[n][v] = _mm512_setzero_si512();
+  for (int64_t i = 0; i < M; i++) {
+    typename S::R xv[KV];
+#pragma GCC unroll 4
+    for (int v = 0; v < KV; v++) xv[v] = S::loadm(xs + i * K + k0 + v * L, mk[v]);
+#pragma GCC unroll 16
+    for (int n = 0; n < NB; n++) {
+      typename S::R gv = S::set1(gs[i * N + n0 + n]);
+#pragma GCC unroll 4
+      for (int v = 0; v < KV; v++) a[n][v] = _mm512_add_epi64(a[n][v], _mm512_cvtpd_epi64(S::mul(gv, xv[v])));
+    }
+  }
+#pragma GCC unroll 16
+  for (int n = 0; n < NB; n++)
+#pragma GCC unroll 4
+    for (int v = 0; v < KV; v++) {
+      int64_t *d = acc + (n0 + n) * K + k0 + v * L;
+      _mm512_mask_storeu_epi64(d, mk[v], _mm512_add_epi64(_mm512_maskz_loadu_epi64(mk[v], d), a[n][v]));
+    }
+}
+
+template <int KV>
+inline void FixedOuterColumns(const double *gs, int64_t M, int64_t N, const double *xs, int64_t K, int64_t k0, int64_t *acc)
+{
+  int64_t n0 = 0;
+  for (; n0 + 12 <= N; n0 += 12) FixedOuterTile<12, KV>(gs, M, N, n0, xs, K, k0, acc);
+  for (; n0 + 4 <= N; n0 += 4) FixedOuterTile<4, KV>(gs, M, N, n0, xs, K, k0, acc);
+  for (; n0 < N; n0++) FixedOuterTile<1, KV>(gs, M, N, n0, xs, K, k0, acc);
+}
+
+inline void FixedOuterAVX512(const double *gs, int64_t M, int64_t N, const double *xs, int64_t K, int64_t *acc)
+{
+  constexpr int L = V<double>::L;
+  for (int64_t k0 = 0; k0 < K; k0 += 2 * L) {
+    if (k0 + L < K) FixedOuterColumns<2>(gs, M, N, xs, K, k0, acc);
+    else FixedOuterColumns<1>(gs, M, N, xs, K, k0, acc);
+  }
+}
+
 #pragma GCC pop_options
 
 /* The AVX-512 tiles when the CPU has them; PETSCGNN_KERNEL=generic forces the portable path (same bits) */
@@ -277,6 +343,12 @@ void Outer(const T *g, int64_t M, int64_t N, const T *x, int64_t K, T *dW, T *db
 {
   if (kHaveAVX512) OuterAVX512(g, M, N, x, K, dW, db);
   else OuterGeneric(g, M, N, x, K, dW, db);
+}
+
+void FixedOuter(const double *gs, int64_t M, int64_t N, const double *xs, int64_t K, int64_t *acc)
+{
+  if (kHaveAVX512) FixedOuterAVX512(gs, M, N, xs, K, acc);
+  else FixedOuterGeneric(gs, M, N, xs, K, acc);
 }
 
 constexpr int64_t kChunk = 96; /* rows per chunk: a multiple of kTile, small enough to stay in L1/L2 */
@@ -370,6 +442,83 @@ void LinearBackward(const T *g, const T *y, const T *x, int64_t M, int64_t K, co
   }
 }
 
+/* The reproducible backward (src/sys/gnnreprosum.h): the same chunked pass (ge, dX), with dW and db
+   accumulated in int64 from terms on a scale all ranks agree on, then summed over the ranks, so
+   that the result does not depend on how the rows are split between ranks and threads.
+   A term g[i][n] x[i][k] is bounded by 2^(eg_n + ex_k) (the global maxima of |ge| per output and
+   |x| per input); g and x enter the tiles prescaled by powers of two, gs = ge 2^(A - eg_n) and
+   xs = x 2^(B - ex_k) with A + B = 62 - h, so that a product (exact for float32 operands, one
+   rounding in double) is below 2^(62 - h) and M < 2^h of them fit an int64. */
+template <typename T>
+void LinearBackwardFixed(const T *g, const T *y, const T *x, int64_t M, int64_t K, const T *W, int64_t N, T *dX, T *dW, T *db, const GNNReproReduce *rr)
+{
+  const Packed<T> p  = Pack(W, N, K, false, (const T *)nullptr);
+  const int64_t   nc = (M + kChunk - 1) / kChunk;
+  const int       nt = at::get_num_threads();
+  const int64_t   per = (nc + nt - 1) / nt;
+  /* pass 1: the column maxima of |ge| and |x| (maxima: exact, in any order) */
+  std::vector<std::vector<double>> mx(nt, std::vector<double>(N + K, 0.0));
+  at::parallel_for(0, nt, 1, [&](int64_t tb, int64_t te) {
+    for (int64_t t = tb; t < te; t++) {
+      double *m = mx[t].data();
+      for (int64_t i = t * per * kChunk; i < std::min(M, (t + 1) * per * kChunk); i++) {
+        for (int64_t n = 0; n < N; n++) {
+          const T v = y ? gnnk::EluGrad(g[i * N + n], y[i * N + n]) : g[i * N + n];
+          m[n]      = std::max(m[n], (double)std::fabs(v));
+        }
+        for (int64_t k = 0; k < K; k++) m[N + k] = std::max(m[N + k], (double)std::fabs(x[i * K + k]));
+      }
+    }
+  });
+  std::vector<int64_t> ag(1 + N + K, 0);
+  ag[0] = M;
+  for (int64_t c = 0; c < N + K; c++) {
+    double m = 0;
+    for (int t = 0; t < nt; t++) m = std::max(m, mx[t][c]);
+    ag[1 + c] = gnnrepro::BoundExponent(m);
+  }
+  rr->agree(rr->ctx, ag.data(), 1 + N + K);
+  const int64_t       room = gnnrepro::kFixedBits - gnnrepro::BitLength(ag[0]), A = room / 2, B = room - A;
+  std::vector<double> fg(N), fx(K);
+  for (int64_t n = 0; n < N; n++) fg[n] = gnnrepro::Pow2(A - ag[1 + n]);
+  for (int64_t k = 0; k < K; k++) fx[k] = gnnrepro::Pow2(B - ag[1 + N + k]);
+  const double fb = gnnrepro::Pow2(B);
+  /* pass 2: ge, dX and the fixed-point sums chunk by chunk, per thread */
+  std::vector<std::vector<int64_t>> part(nt, std::vector<int64_t>(N * K + N, 0));
+  at::parallel_for(0, nt, 1, [&](int64_t tb, int64_t te) {
+    std::vector<T>      ge(y ? kChunk * N : 0);
+    std::vector<double> gs(kChunk * N), xs(kChunk * K);
+    for (int64_t t = tb; t < te; t++) {
+      int64_t *pw = part[t].data(), *pb = pw + N * K;
+      for (int64_t c = t * per; c < std::min(nc, (t + 1) * per); c++) {
+        const int64_t i0 = c * kChunk, m = std::min(kChunk, M - i0);
+        const T      *gc = g + i0 * N;
+        if (y) {
+          EluBackward(gc, y + i0 * N, m * N, ge.data());
+          gc = ge.data();
+        }
+        if (dX) Rows(gc, m, N, p, (const T *)nullptr, dX + i0 * K, K, false);
+        for (int64_t i = 0; i < m; i++) {
+          for (int64_t n = 0; n < N; n++) {
+            gs[i * N + n] = (double)gc[i * N + n] * fg[n];
+            pb[n] += gnnrepro::ToFixed(gs[i * N + n] * fb);
+          }
+          for (int64_t k = 0; k < K; k++) xs[i * K + k] = (double)x[(i0 + i) * K + k] * fx[k];
+        }
+        FixedOuter(gs.data(), m, N, xs.data(), K, pw);
+      }
+    }
+  });
+  std::vector<int64_t> sum(N * K + N, 0);
+  for (int t = 0; t < nt; t++)
+    for (int64_t j = 0; j < N * K + N; j++) sum[j] += part[t][j];
+  rr->sum(rr->ctx, sum.data(), N * K + N);
+  for (int64_t n = 0; n < N; n++) {
+    for (int64_t k = 0; k < K; k++) dW[n * K + k] = (T)std::ldexp((double)sum[n * K + k], (int)(ag[1 + n] + ag[1 + N + k] - room));
+    db[n] = (T)std::ldexp((double)sum[N * K + n], (int)(ag[1 + n] - room));
+  }
+}
+
 } // namespace
 
 template <typename T>
@@ -385,9 +534,10 @@ void GNNMLPForwardRows(const T *x, int64_t M, int nl, const int64_t *dims, const
 }
 
 template <typename T>
-void GNNLinearBackwardRows(const T *g, const T *y, const T *x, int64_t M, int64_t K, const T *W, int64_t N, T *dX, T *dW, T *db)
+void GNNLinearBackwardRows(const T *g, const T *y, const T *x, int64_t M, int64_t K, const T *W, int64_t N, T *dX, T *dW, T *db, const GNNReproReduce *rr)
 {
-  LinearBackward(g, y, x, M, K, W, N, dX, dW, db);
+  if (rr) LinearBackwardFixed(g, y, x, M, K, W, N, dX, dW, db, rr);
+  else LinearBackward(g, y, x, M, K, W, N, dX, dW, db);
 }
 
 template <typename T>
@@ -399,7 +549,7 @@ void GNNEluBackwardRows(const T *g, const T *y, int64_t n, T *out)
 #define GNN_LINEAR_INSTANTIATE(T) \
   template void GNNLinearForwardRows<T>(const T *, int64_t, int64_t, const T *, const T *, int64_t, T *, bool, const GNNRowInit<T> *); \
   template void GNNMLPForwardRows<T>(const T *, int64_t, int, const int64_t *, const T *const *, const T *const *, T *, const GNNRowInit<T> *, const T *, const T *, T); \
-  template void GNNLinearBackwardRows<T>(const T *, const T *, const T *, int64_t, int64_t, const T *, int64_t, T *, T *, T *); \
+  template void GNNLinearBackwardRows<T>(const T *, const T *, const T *, int64_t, int64_t, const T *, int64_t, T *, T *, T *, const GNNReproReduce *); \
   template void GNNEluBackwardRows<T>(const T *, const T *, int64_t, T *);
 GNN_LINEAR_INSTANTIATE(float)
 GNN_LINEAR_INSTANTIATE(double)
