@@ -10,7 +10,7 @@
      -gnn_train_clip 0 (global gradient norm; 0: off)  -gnn_train_normalize  -gnn_train_noise 0
      -gnn_train_monitor  -gnn_train_monitor_every 1  -gnn_train_history FILE
      -gnn_checkpoint FILE  -gnn_checkpoint_every k  -gnn_resume FILE  -gnn_train_view
-     -gnn_train_nonfinite error|skip  -gnn_train_nonfinite_max 10
+     -gnn_train_nonfinite error|skip  -gnn_train_nonfinite_max 10  -gnn_train_pushforward 0
 */
 #ifndef PETSCGNNTRAIN_H
 #define PETSCGNNTRAIN_H
@@ -41,6 +41,7 @@ PETSC_EXTERN PetscErrorCode GNNTrainerGetGNN(GNNTrainer, GNN *);
 PETSC_EXTERN PetscErrorCode GNNTrainerAddSample(GNNTrainer, Vec, Vec);
 PETSC_EXTERN PetscErrorCode GNNTrainerGetNumSamples(GNNTrainer, PetscInt *);
 PETSC_EXTERN PetscErrorCode GNNTrainerSetNodeWeights(GNNTrainer, Vec);
+PETSC_EXTERN PetscErrorCode GNNTrainerSetPushforward(GNNTrainer, PetscReal);
 PETSC_EXTERN PetscErrorCode GNNTrainerSetSteps(GNNTrainer, PetscInt);
 PETSC_EXTERN PetscErrorCode GNNTrainerSetLearningRate(GNNTrainer, PetscReal, PetscReal, PetscInt);
 /* The policy, and for skip the most consecutive steps skipped before it is an error */

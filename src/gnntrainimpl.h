@@ -17,6 +17,7 @@ struct GNNOptimizer {
 
 struct GNNTrainerState {
   std::vector<Vec>    x, y;    /* samples: inputs and targets (node Vecs) */
+  std::vector<PetscInt> prev;  /* the sample whose target is sample k's input, or -1 (pushforward) */
   std::vector<double> p, g;    /* parameters and gradient, flat */
   std::vector<double> history; /* loss per step taken */
   PetscInt            historyStart = 0;
@@ -28,6 +29,9 @@ struct _p_GNNTrainer {
   GNN                     gnn;
   Vec                     weights; /* per-node loss weights, or NULL */
   Vec                     xnoisy;
+  Vec                     xpush;       /* the pushforward input */
+  PetscReal               pushforward; /* fraction of the steps whose input is the model's own prediction */
+  PetscInt                pushed;      /* steps pushed forward so far in this run */
   PetscInt                step;
   PetscBool               normalize;
   PetscBool               reproducible; /* GNNTrainerSetReproducible: handed to the GNN at set-up */
@@ -56,6 +60,8 @@ PETSC_INTERN PetscReal      GNNOptimizerLearningRate_Private(const GNNOptimizer 
    valid: the options and the checkpoints are checked by this one function */
 std::string GNNOptimizerInvalid_Private(const GNNOptimizer &);
 PETSC_INTERN PetscErrorCode GNNTrainerAddNoise_Private(GNNTrainer, Vec, Vec);
+PETSC_INTERN PetscErrorCode GNNTrainerLinkSample_Private(GNNTrainer);
+PETSC_INTERN PetscErrorCode GNNTrainerPushforwardInput_Private(GNNTrainer, PetscInt, Vec *);
 PETSC_INTERN PetscErrorCode GNNTrainerHistoryRestart_Private(GNNTrainer);
 PETSC_INTERN PetscErrorCode GNNTrainerHistoryAppend_Private(GNNTrainer, PetscInt, PetscReal);
 PETSC_INTERN PetscErrorCode GNNTrainerMonitor_Private(GNNTrainer, PetscReal, PetscReal, PetscReal, PetscLogDouble, PetscBool);

@@ -154,6 +154,25 @@ TEST(Training, NoiseChangesTheRun)
   EXPECT_GT(RelDiff(a.history, b.history), 1e-6);
 }
 
+/* -gnn_train_pushforward: the 4 Taylor-Green pairs follow each other (pair k's input is pair
+   k - 1's target), so on the chosen steps the input is the model's own prediction. Consistent at any
+   rank count; step 0 (sample 0 has no predecessor) is not changed, the steps after are. */
+TEST(Training, PushforwardFloat64)
+{
+  Compare("-gnn_precision float64 -gnn_train_steps 50 -gnn_train_lr 1e-3 -gnn_train_normalize -gnn_train_noise 0.01 -gnn_train_pushforward 0.5", 1e-10, 50);
+}
+
+TEST(Training, PushforwardUsesThePredecessorOnly)
+{
+  const std::string opts = "-petscpartitioner_type simple -gnn_precision float64 -gnn_train_steps 6 -gnn_train_lr 1e-3 ";
+  TrainResult       a    = Train(PETSC_COMM_WORLD, opts);
+  TrainResult       b    = Train(PETSC_COMM_WORLD, opts + "-gnn_train_pushforward 1");
+  ASSERT_EQ(a.history.size(), 6u);
+  ASSERT_EQ(b.history.size(), 6u);
+  EXPECT_EQ(a.history[0], b.history[0]) << "sample 0 has no predecessor: its step must not change";
+  for (size_t k = 1; k < 4; k++) EXPECT_NE(a.history[k], b.history[k]) << "step " << k << " was not pushed forward";
+}
+
 /* -gnn_recompute layers keeps only each processor layer's inputs and runs the layer again in
    backward: the same operations on the same values, so the same run bit for bit, on N ranks as on
    one (with noise and normalisation, in both precisions) */

@@ -135,6 +135,7 @@ PetscErrorCode GNNTrainerAddSample(GNNTrainer tr, Vec x, Vec y)
   PetscCall(VecCopy(y, yc));
   tr->s->x.push_back(xc);
   tr->s->y.push_back(yc);
+  PetscCall(GNNTrainerLinkSample_Private(tr));
   PetscFunctionReturn(0);
 }
 
@@ -143,6 +144,21 @@ PetscErrorCode GNNTrainerGetNumSamples(GNNTrainer tr, PetscInt *n)
   PetscFunctionBegin;
   PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
   *n = (PetscInt)tr->s->x.size();
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNTrainerSetPushforward - On this fraction (0 to 1) of the steps, the input of a sample that
+  follows another one (its input is the other's target: the pairs of a trajectory) is the model's
+  own one-step prediction from that sample, taken as data; nodes of loss weight 0 keep their given
+  values. Rollouts feed the model its own outputs: so it learns to correct the errors it makes.
+@*/
+PetscErrorCode GNNTrainerSetPushforward(GNNTrainer tr, PetscReal fraction)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(tr, GNNTRAINER_CLASSID, 1);
+  PetscCheck(fraction >= 0 && fraction <= 1, PetscObjectComm((PetscObject)tr), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_pushforward is a fraction of the steps, from 0 to 1, got %g", (double)fraction);
+  tr->pushforward = fraction;
   PetscFunctionReturn(0);
 }
 
@@ -270,6 +286,9 @@ PetscErrorCode GNNTrainerViewFromOptions(GNNTrainer tr, PetscObject obj, const c
                                     step in fixed point (off by default: it costs more than 10% of a step)
 . -gnn_train_noise <0>            - standard deviation of the Gaussian noise added to the inputs
 . -gnn_train_seed <seed>          - seed of the noise (default: the GNN's -gnn_seed)
+. -gnn_train_pushforward <0>      - fraction of the steps whose input is the model's own one-step
+                                    prediction from the sample before (pairs of a trajectory; no
+                                    gradient through it): trains the model to correct its own errors
 . -gnn_train_monitor, -gnn_train_monitor_every <1> - print step, loss, lr, time, nodes/s, ETA
 . -gnn_train_history <file>       - CSV step,loss written as training goes
 . -gnn_checkpoint <file>, -gnn_checkpoint_every <k> - checkpoint every k steps (and at the end)
@@ -313,6 +332,8 @@ PetscErrorCode GNNTrainerSetFromOptions(GNNTrainer tr)
   PetscCall(PetscOptionsReal("-gnn_train_noise", "Standard deviation of the input noise", "GNNTrainerSetFromOptions", tr->noise, &tr->noise, NULL));
   PetscCheck(tr->noise >= 0 && std::isfinite((double)tr->noise), comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_noise must be finite and non-negative, got %g", (double)tr->noise);
   PetscCall(GNNOptionsInt("-gnn_train_seed", "Seed of the input noise (default: -gnn_seed)", "GNNTrainerSetFromOptions", tr->noiseSeed, &tr->noiseSeed, NULL));
+  PetscCall(PetscOptionsReal("-gnn_train_pushforward", "Fraction of the steps whose input is the model's own prediction from the sample before", "GNNTrainerSetPushforward", tr->pushforward, &tr->pushforward, NULL));
+  PetscCall(GNNTrainerSetPushforward(tr, tr->pushforward));
   PetscCall(PetscOptionsBool("-gnn_train_monitor", "Print one line per step (or every k)", "GNNTrainerTrain", tr->monitor, &tr->monitor, NULL));
   PetscCall(GNNOptionsInt("-gnn_train_monitor_every", "Monitor every k steps", "GNNTrainerTrain", tr->monitorEvery, &tr->monitorEvery, &flg));
   if (flg) tr->monitor = PETSC_TRUE;
@@ -412,7 +433,7 @@ PetscErrorCode GNNTrainerStep(GNNTrainer tr, PetscReal *loss)
   PetscCall(PetscTime(&t0));
   if (s.history.empty()) tr->trainStart = t0;
   k = tr->step % (PetscInt)s.x.size();
-  x = s.x[k];
+  PetscCall(GNNTrainerPushforwardInput_Private(tr, k, &x));
   if (tr->noise > 0) {
     if (!tr->xnoisy) PetscCall(VecDuplicate(x, &tr->xnoisy));
     PetscCall(GNNTrainerAddNoise_Private(tr, x, tr->xnoisy));
@@ -497,6 +518,7 @@ PetscErrorCode GNNTrainerView(GNNTrainer tr, PetscViewer viewer)
   if (o.type == GNN_OPTIMIZER_ADAMW) PetscCall(PetscViewerASCIIPrintf(viewer, ", weight decay %g", (double)o.weightDecay));
   PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
   PetscCall(PetscViewerASCIIPrintf(viewer, "gradient clipping %s (%g), normalisation %s, input noise %g (seed %" PetscInt_FMT ")\n", o.clip > 0 ? "on" : "off", (double)o.clip, tr->normalize ? "on" : "off", (double)tr->noise, tr->noiseSeed));
+  if (tr->pushforward > 0) PetscCall(PetscViewerASCIIPrintf(viewer, "pushforward on %g of the steps (%" PetscInt_FMT " so far)\n", (double)tr->pushforward, tr->pushed));
   PetscCall(PetscViewerASCIIPrintf(viewer, "reproducible sums %s\n", tr->reproducible ? "on (every sum of the step in fixed point: the same bits at any rank count)" : "off"));
   PetscCall(PetscViewerASCIIPrintf(viewer, "samples %" PetscInt_FMT ", step %" PetscInt_FMT "%s%s\n", (PetscInt)tr->s->x.size(), tr->step, tr->resumeFile[0] ? ", resumed from " : "", tr->resumeFile));
   if (tr->nonfinite == GNN_TRAIN_NONFINITE_SKIP) PetscCall(PetscViewerASCIIPrintf(viewer, "non-finite loss or gradient: skip the step (at most %" PetscInt_FMT " in a row), %" PetscInt_FMT " skipped\n", tr->nonfiniteMax, tr->skipped));
@@ -520,6 +542,7 @@ PetscErrorCode GNNTrainerDestroy(GNNTrainer *trainer)
   delete (*trainer)->s;
   PetscCall(VecDestroy(&(*trainer)->weights));
   PetscCall(VecDestroy(&(*trainer)->xnoisy));
+  PetscCall(VecDestroy(&(*trainer)->xpush));
   PetscCall(GNNDestroy(&(*trainer)->gnn));
   PetscCall(PetscHeaderDestroy(trainer));
   PetscFunctionReturn(0);
