@@ -2,15 +2,17 @@
    TS type "gnn": a trained GNN advances the solution instead of the solver (the surrogate), selected
    by options alone in a TS program that was never written for this library (loaded with
    -dll_append <dir>/libpetscgnn.so):
-     -ts_type gnn -gnn_load_weights FILE [-gnn_ts_every k] [-gnn_ts_field f]
-     [-gnn_ts_hybrid_every m [-gnn_ts_hybrid_solver rk]] and the GNN and graph options of training.
+     -ts_type gnn -gnn_load_weights FILE [-gnn_ts_hybrid_every m [-gnn_ts_hybrid_solver rk]]
+     (-gnn_ts_every, -gnn_ts_field and the architecture come from the weights file).
    One step of this type is one GNN application, which stands for k solver steps of the TS's time
    step dt: the time advances by k dt and the step counter by k, so step numbers, -ts_max_steps and
    -ts_max_time mean what they mean for the solver, and the program's monitors see every GNN step.
    The GNN is built at TSSetUp() on the TS's own DM and partition, as -ts_trajectory_type gnn built
-   it for training (tsdmgnn.cxx); the weights file carries the parameters and the normalisation,
-   the architecture options and k must be given as in training (a weights file of another
-   architecture or feature count is an error).
+   it for training (tsdmgnn.cxx); the weights file carries the parameters, the normalisation and
+   metadata (k, the field, dt, the architecture, -gnn_residual): options not given take the file's
+   values, options that contradict them are errors (the model was trained for the file's).
+   -ts_max_time between GNN steps: -ts_exact_final_time interpolate interpolates within the last
+   step, matchstep ends with the hybrid solver (else an error: a GNN step cannot shrink).
    Hybrid mode: every m-th step is taken by the solver instead (k steps of an explicit TS type on
    the same DM and RHS function), which pulls the rollout back to the solver's dynamics. */
 #include "sys/gnnoptions.hpp"
