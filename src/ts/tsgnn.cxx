@@ -23,7 +23,6 @@
 typedef struct {
   GNN       gnn;
   PetscInt  every, field;  /* k solver steps per GNN step; the DMPlex field */
-  PetscBool everySet, fieldSet; /* given as options (else the weights file's metadata, if any) */
   PetscInt  hybridEvery;   /* m: every m-th step by the solver (0: never) */
   char      hybridSolver[64];
   TS        solver;        /* hybrid mode: the solver's steps */
@@ -143,7 +142,7 @@ static PetscErrorCode SolverSetUp(TS ts, TS_GNN *g)
 static PetscErrorCode FromMetadata(MPI_Comm comm, const char file[], PetscOptions meta, PetscOptions opts, const char prefix[], const char name[], PetscBool isBool, PetscReal *value, PetscBool *fromFile)
 {
   PetscReal m, v = 0;
-  PetscBool inFile, given, b;
+  PetscBool inFile, given, b = PETSC_FALSE;
 
   PetscFunctionBegin;
   if (fromFile) *fromFile = PETSC_FALSE;
@@ -156,7 +155,7 @@ static PetscErrorCode FromMetadata(MPI_Comm comm, const char file[], PetscOption
   if (!given) {
     *value = m;
     if (fromFile) *fromFile = PETSC_TRUE;
-  } else PetscCheck(PetscAbsReal(v - m) <= 1e-12 * PetscMax(PetscAbsReal(m), PetscAbsReal(v)), comm, PETSC_ERR_ARG_INCOMP, "-ts_type gnn: %s %g contradicts the weights file %s, whose model was trained with %s %g (drop the option: the file's value is used)", name, (double)v, file, name, (double)m);
+  } else PetscCheck(PetscAbsReal(v - m) <= 1e-12 * PetscMax(PetscAbsReal(m), PetscAbsReal(v)), comm, PETSC_ERR_ARG_INCOMP, "-ts_type gnn: %s %g contradicts the weights file %s, whose model was trained with %s %g (drop the option to use the file's value)", name, (double)v, file, name, (double)m);
   PetscFunctionReturn(0);
 }
 
@@ -278,8 +277,8 @@ static PetscErrorCode TSSetFromOptions_GNN(TS ts, PetscOptionItems *PetscOptions
 
   PetscFunctionBegin;
   PetscOptionsHeadBegin(PetscOptionsObject, "TS gnn: a trained GNN advances the solution (surrogate; -gnn_load_weights FILE)");
-  PetscCall(GNNOptionsInt("-gnn_ts_every", "Solver steps of dt per GNN step (default: the weights file's, else 1)", "TSGNN", g->every, &g->every, &g->everySet));
-  PetscCall(GNNOptionsInt("-gnn_ts_field", "DMPlex: the section field the GNN advances, the other fields are kept (default: the weights file's, else 0)", "TSGNN", g->field, &g->field, &g->fieldSet));
+  PetscCall(GNNOptionsInt("-gnn_ts_every", "Solver steps of dt per GNN step (default: the weights file's, else 1)", "TSGNN", g->every, &g->every, NULL));
+  PetscCall(GNNOptionsInt("-gnn_ts_field", "DMPlex: the section field the GNN advances, the other fields are kept (default: the weights file's, else 0)", "TSGNN", g->field, &g->field, NULL));
   PetscCall(GNNOptionsInt("-gnn_ts_hybrid_every", "Hybrid mode: every m-th step by the solver, the GNN in between (0: never)", "TSGNN", g->hybridEvery, &g->hybridEvery, NULL));
   PetscCall(PetscOptionsString("-gnn_ts_hybrid_solver", "Hybrid mode: the explicit TS type of the solver's steps", "TSSetType", g->hybridSolver, g->hybridSolver, sizeof(g->hybridSolver), NULL));
   PetscOptionsHeadEnd();
