@@ -58,11 +58,15 @@ run-ex1: build
 # The plug-in (README: "Use it in your own PETSc application without changing a line"): PETSc's
 # own Gray-Scott tutorial, compiled from Debian's installed source as it is, trains a GNN in situ
 # with options only, then runs again with the GNN instead of the solver (-ts_type gnn) and in hybrid
-# mode; writes output/plugin_history.csv, plugin_weights.pt, plugin_loss.png and plugin_surrogate.png
+# mode; writes output/plugin_history.csv, plugin_weights.pt, plugin_loss.png and plugin_surrogate.png;
+# then a flow case, ts/tutorials/ex46 (Navier-Stokes), trained and replaced the same way
 PETSC_TS_TUTORIALS ?= /usr/share/petsc/3.18/share/petsc/examples/src/ts/tutorials
 ADR = $(PETSC_TS_TUTORIALS)/advection-diffusion-reaction
 PLUGIN_RUN = -da_grid_x 48 -da_grid_y 48 -ts_type rk -ts_adapt_type none -ts_dt 2 -ts_max_steps 100 \
   -dll_append $(CURDIR)/$(BUILD)/libpetscgnn.so -gnn_ts_every 2 -gnn_residual -gnn_train_normalize
+FLOW_RUN = -mms 2 -dm_plex_simplex 0 -dm_plex_box_faces 6,6 -vel_petscspace_degree 2 -pres_petscspace_degree 1 \
+  -ts_type beuler -ts_dt 0.025 -ts_max_steps 20 -ksp_type preonly -pc_type lu -pc_factor_mat_solver_type mumps \
+  -mat_mumps_icntl_24 1 -snes_rtol 1e-12 -snes_atol 1e-12 -dll_append $(CURDIR)/$(BUILD)/libpetscgnn.so
 run-plugin: build
 	@mkdir -p output $(BUILD)/plugin
 	mpicc -O2 -o $(BUILD)/plugin/ex5 $(ADR)/ex5.c $(ADR)/reaction_diffusion.c -I$(ADR) $$(pkg-config --cflags --libs PETSc) -lm
@@ -85,7 +89,19 @@ run-plugin: build
 	  hybrid=output/plugin_hybrid.bin --png output/plugin_surrogate.png --grid 48,48 --dof 2 \
 	  --title "PETSc ts/tutorials ex5 (Gray-Scott, u), unmodified: RK4 vs -ts_type gnn (one GNN step = 2 RK4 steps)"
 	@rm -f output/plugin_*.bin output/plugin_*.bin.info
-	@echo "Results in output/: plugin_history.csv, plugin_weights.pt, plugin_loss.png, plugin_surrogate.png"
+	mpicc -O2 -o $(BUILD)/plugin/ex46 $(PETSC_TS_TUTORIALS)/ex46.c $$(pkg-config --cflags --libs PETSc) -lm
+	@echo "== 4. a flow case, ts/tutorials/ex46 (Navier-Stokes, Q2-Q1 on a DMPlex): training on the velocity, then"
+	@echo "   the surrogate from the weights file alone (its metadata: k, field, dt, architecture); ex46's own"
+	@echo "   monitor prints the L2 error [velocity, pressure] against the exact solution at t = 0.5"
+	$(MPIEXEC) -n $(NP) $(BUILD)/plugin/ex46 $(FLOW_RUN) -ts_save_trajectory -ts_trajectory_type gnn -gnn_ts_field 0 \
+	  -gnn_ts_every 2 -gnn_ts_train_per_sample 20 -gnn_hidden 16 -gnn_layers 2 -gnn_layer_norm 0 -gnn_residual \
+	  -gnn_train_normalize -gnn_train_lr 1e-3 -gnn_save_weights output/plugin_ex46_weights.pt -gnn_ts_view >output/plugin_ex46_solver.txt
+	$(MPIEXEC) -n $(NP) $(BUILD)/plugin/ex46 $(FLOW_RUN) -ts_type gnn -gnn_load_weights output/plugin_ex46_weights.pt \
+	  -ts_view >output/plugin_ex46_surrogate.txt
+	@echo "solver:    $$(grep '^Timestep: 0020' output/plugin_ex46_solver.txt)"
+	@echo "surrogate: $$(grep '^Timestep: 0020' output/plugin_ex46_surrogate.txt)"
+	@echo "(persistence, the initial velocity kept: L2 error 0.625)"
+	@echo "Results in output/: plugin_history.csv, plugin_weights.pt, plugin_loss.png, plugin_surrogate.png, plugin_ex46_*"
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 600

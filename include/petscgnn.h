@@ -50,6 +50,7 @@ PETSC_EXTERN PetscClassId GNN_CLASSID;
 
 PETSC_EXTERN PetscErrorCode GNNCreate(MPI_Comm, GNN *);
 PETSC_EXTERN PetscErrorCode GNNCreateFromDM(DM, PetscInt, PetscInt, GNN *);
+PETSC_EXTERN PetscErrorCode GNNCreateFromGraph(GNNGraph, PetscInt, PetscInt, GNN *);
 PETSC_EXTERN PetscErrorCode GNNSetGraph(GNN, GNNGraph);
 PETSC_EXTERN PetscErrorCode GNNGetGraph(GNN, GNNGraph *);
 PETSC_EXTERN PetscErrorCode GNNSetSizes(GNN, PetscInt, PetscInt);
@@ -108,5 +109,12 @@ PETSC_EXTERN PetscErrorCode GNNComputeNormalization(GNN, PetscInt, Vec[], Vec[])
 PETSC_EXTERN PetscErrorCode GNNSaveWeights(GNN, const char[]);
 PETSC_EXTERN PetscErrorCode GNNLoadWeights(GNN, const char[]);
 PETSC_EXTERN PetscErrorCode GNNSaveWeightsFromOptions(GNN);
+/* Metadata in the weights file: what a later run needs besides the weights, as option names and
+   values (e.g. "gnn_ts_every", 2), stored as float64 entries "meta.<name>" (a file with metadata
+   also records the model's -gnn_hidden, -gnn_layers, -gnn_mlp_hidden_layers, -gnn_layer_norm,
+   -gnn_residual); GNNReadWeightsMetadata() gives them as an options database: "-<name> <value>"
+   (empty for a file without metadata) */
+PETSC_EXTERN PetscErrorCode GNNSetMetadata(GNN, const char[], PetscReal);
+PETSC_EXTERN PetscErrorCode GNNReadWeightsMetadata(MPI_Comm, const char[], PetscOptions *);
 
 #endif

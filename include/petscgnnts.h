@@ -32,12 +32,15 @@ PETSC_EXTERN PetscErrorCode GNNTSSetInSituTraining(TS, GNNTrainer, PetscInt, Pet
 
 /* The same by options alone (the library loaded with -dll_append, or linked): -ts_save_trajectory
    -ts_trajectory_type gnn -gnn_ts_every k -gnn_ts_train_per_sample n [-gnn_ts_field f]
-   [-gnn_save_weights FILE]; the GNN is built on the TS's DM (DMDA or DMPlex) at TSSetUp() */
+   [-gnn_save_weights FILE]; the GNN is built on the TS's DM (DMDA or DMPlex: the graph from the
+   field's discretisation, Q1/P1 vertex, Q2 GLL degree 2) at TSSetUp(); the weights file records
+   k, the field and dt as metadata (GNNSetMetadata()) */
 #define TSTRAJECTORYGNN "gnn"
 
-/* The surrogate by options alone: -ts_type gnn -gnn_load_weights FILE [-gnn_ts_every k]
-   [-gnn_ts_field f] [-gnn_ts_hybrid_every m [-gnn_ts_hybrid_solver rk]] advances the solution
-   with the trained GNN, one GNN step standing for k steps of the TS's dt (src/ts/tsgnn.cxx) */
+/* The surrogate by options alone: -ts_type gnn -gnn_load_weights FILE [-gnn_ts_hybrid_every m
+   [-gnn_ts_hybrid_solver rk]] advances the solution with the trained GNN, one GNN step standing
+   for k steps of the TS's dt (src/ts/tsgnn.cxx); k, the field, dt and the architecture come from
+   the weights file's metadata (GNNReadWeightsMetadata()), an option that contradicts them is an error */
 #define TSGNN "gnn"
 
 #endif

@@ -8,6 +8,8 @@
 
 struct GNNTorch; /* src/gnn/gnntorchstate.hpp */
 
+#define GNN_MAX_METADATA 32
+
 struct _p_GNN {
   PETSCHEADER(int);
   GNNGraph     graph;
@@ -31,6 +33,10 @@ struct _p_GNN {
   PetscBool    tensorCache; /* install the caching CPU tensor allocator at set-up (src/sys/tensorcache.hpp) */
   char         loadWeights[PETSC_MAX_PATH_LEN];
   char         saveWeights[PETSC_MAX_PATH_LEN];
+  /* GNNSetMetadata(): written to the weights file next to the weights */
+  char         metaName[GNN_MAX_METADATA][64];
+  PetscReal    metaValue[GNN_MAX_METADATA];
+  PetscInt     nmeta;
   PetscBool    setupcalled;
   GNNTorch    *torch;
 };

@@ -105,6 +105,13 @@ else fail "monitor or view of the surrogate run:"; grep -E "TS dt|GNN surrogate"
 if run 2 "$tmp/hyb.txt" $grid $surrogate $res -gnn_ts_hybrid_every 2 -gnn_ts_hybrid_solver rk -ts_view -ts_monitor_solution binary:"$tmp/hyb.bin" &&
   grep -q "hybrid: every 2-th by the solver (rk), 4 of them" "$tmp/hyb.txt"; then ok "hybrid mode on 2 ranks (4 of 8 steps by the solver)"
 else fail "hybrid mode:"; tail -20 "$tmp/hyb.txt"; fi
+# -ts_max_time 31 between GNN steps (28 and 32) with -ts_exact_final_time matchstep: a GNN step
+# cannot shrink, so the hybrid mode's solver takes the last part (RK4 steps of 2 and 1); without a
+# hybrid solver that is an error before the first step (tests/test_plugin_flow.sh)
+if run 2 "$tmp/match.txt" $grid $surrogate $res -gnn_ts_hybrid_every 100 -ts_max_steps 100 -ts_max_time 31 -ts_exact_final_time matchstep -ts_monitor &&
+  grep -q "^14 TS dt 2\. time 28\.$" "$tmp/match.txt" && grep -q "^16 TS dt 2\. time 31\.$" "$tmp/match.txt"; then
+  ok "matchstep: GNN steps to 28, then the hybrid solver's 2 steps end exactly at -ts_max_time 31"
+else fail "matchstep with the hybrid solver:"; grep "TS dt" "$tmp/match.txt" | tail -3; tail -3 "$tmp/match.txt"; fi
 # final states vs the solver's (the training run on 1 rank wrote its states): better than
 # persistence, 1 and 2 ranks the same states
 if /usr/bin/python3 "$(dirname "$0")/../share/scripts/compare_surrogate.py" "$tmp/sol1.bin" --every 2 \
@@ -165,8 +172,14 @@ expect_error weights_missing "Cannot open|Unable to open|cannot open|No such fil
 expect_error weights_other_architecture "hidden|shape|size|architecture" $grid $plugin -gnn_hidden 8 -gnn_load_weights "$tmp/w1.pt"
 # the surrogate's errors
 expect_error surrogate_without_weights "ts_type gnn needs trained weights: -gnn_load_weights FILE" $grid -dll_append $lib -ts_type gnn
-expect_error surrogate_other_architecture "Weights file .* cannot be used: entry .* has shape" $grid $surrogate $res -gnn_hidden 8
-[ -s "$tmp/heat1.pt" ] && expect_error surrogate_other_feature_count "Weights file .* cannot be used: entry .* has shape" $grid -dll_append $lib -ts_type gnn -gnn_load_weights "$tmp/heat1.pt" $res ||
+# the architecture is in the weights file's metadata: another one asked for is a contradiction; a
+# file without metadata (as older versions wrote, or Python) fails at the first entry's shape
+expect_error surrogate_other_architecture "gnn_hidden 8\\.? contradicts the weights file .*, whose model was trained with -gnn_hidden 16" $grid $surrogate $res -gnn_hidden 8
+/usr/bin/python3 -c "import sys, torch; w = torch.load(sys.argv[1]); torch.save({k: v for k, v in w.items() if not k.startswith('meta.')}, sys.argv[2])" "$tmp/wres.pt" "$tmp/wres_old.pt" &&
+  expect_error surrogate_other_architecture_old_file "Weights file .* cannot be used: entry .* has shape" $grid -dll_append $lib -ts_type gnn -gnn_load_weights "$tmp/wres_old.pt" $res -gnn_hidden 8
+# ex45's weights (1 feature per node, the temperature) in ex5 (2): the shapes differ (ex5's -ts_dt
+# is not given here, so the file's time step is taken and does not contradict)
+[ -s "$tmp/heat1.pt" ] && expect_error surrogate_other_feature_count "Weights file .* cannot be used: entry .* has shape" -da_grid_x 24 -da_grid_y 24 -ts_type rk -ts_adapt_type none -ts_max_steps 4 -dll_append $lib -ts_type gnn -gnn_load_weights "$tmp/heat1.pt" $gnn ||
   fail "no ex45 weights for the feature count check"
 expect_error hybrid_implicit_solver "needs an explicit TS type" $grid $surrogate $res -gnn_ts_hybrid_every 2 -gnn_ts_hybrid_solver beuler
 # a DM the graph cannot be built on: ts/tutorials/ex3.c (heat equation, one process, no DM: TS

@@ -181,7 +181,9 @@ def load_weights(model: nn.Module, source, allow_missing_normalization: bool = T
     file (files of a petscgnn without normalisation) stay as they are if allow_missing_normalization.
     Returns the names of the entries that were missing."""
     state = load_state(source) if isinstance(source, (str, bytes)) or hasattr(source, "read") else source
-    missing, unexpected = model.load_state_dict(dict(state), strict=False)
+    # "meta.*" entries are metadata (GNNSetMetadata(): e.g. the plug-in's k and time step), not weights
+    state = {k: v for k, v in dict(state).items() if not k.startswith("meta.")}
+    missing, unexpected = model.load_state_dict(state, strict=False)
     tolerated = set(NORMALIZATION_BUFFERS) if allow_missing_normalization else set()
     bad = [k for k in missing if k not in tolerated]
     if bad or unexpected:

@@ -4,13 +4,51 @@
 #include <petsc/private/petscimpl.h>
 #include <petscdmda.h>
 #include <petscdmplex.h>
+#include <petscfe.h>
+
+/* The graph a DMPlex field's values sit on, one node per mesh point carrying the field (what
+   GNNGraphPlexFieldToNodes() needs): a degree-1 Lagrange field on the vertex graph, a degree-2
+   one on quadrilaterals/hexahedra on the GLL graph of degree 2 (its nodes are the vertices, edge
+   midpoints and cell centres, where PetscFE puts the Q2 nodes). Anything else is an error naming
+   the field, its discretisation and what is supported, on every rank (the DS is the same there). */
+static PetscErrorCode FieldGraph(DM dm, const char who[], PetscInt field, GNNGraphType *type, PetscInt *degree)
+{
+  MPI_Comm         comm = PetscObjectComm((PetscObject)dm);
+  PetscObject      disc;
+  PetscClassId     id;
+  PetscFE          fe;
+  PetscSpace       sp;
+  PetscDualSpace   dsp;
+  PetscDualSpaceType dtype;
+  PetscBool        simplex, lagrange;
+  PetscInt         deg;
+  const char      *name;
+  static const char supported[] = "supported: Lagrange (PetscFE) fields of degree 1 (vertex graph) or degree 2 on quadrilaterals/hexahedra (GLL graph of degree 2)";
+
+  PetscFunctionBegin;
+  PetscCall(DMGetField(dm, field, NULL, &disc));
+  PetscCheck(disc, comm, PETSC_ERR_SUP, "%s: field %" PetscInt_FMT " of the DMPlex has no discretisation (%s)", who, field, supported);
+  PetscCall(PetscObjectGetName(disc, &name));
+  PetscCall(PetscObjectGetClassId(disc, &id));
+  PetscCheck(id == PETSCFE_CLASSID, comm, PETSC_ERR_SUP, "%s: field %" PetscInt_FMT " (%s) is not a finite element field (%s)", who, field, name, supported);
+  fe = (PetscFE)disc;
+  PetscCall(PetscFEGetBasisSpace(fe, &sp));
+  PetscCall(PetscSpaceGetDegree(sp, &deg, NULL));
+  PetscCall(PetscFEGetDualSpace(fe, &dsp));
+  PetscCall(PetscDualSpaceGetType(dsp, &dtype));
+  PetscCall(PetscStrcmp(dtype, PETSCDUALSPACELAGRANGE, &lagrange));
+  PetscCall(DMPlexIsSimplex(dm, &simplex));
+  PetscCheck(lagrange && (deg == 1 || (deg == 2 && !simplex)), comm, PETSC_ERR_SUP, "%s: field %" PetscInt_FMT " (%s) is a %s field of degree %" PetscInt_FMT " on %s cells (%s)", who, field, name, dtype, deg, simplex ? "simplex" : "tensor-product", supported);
+  *type   = deg == 1 ? GNNGRAPHVERTEX : GNNGRAPHGLL;
+  *degree = deg;
+  PetscFunctionReturn(0);
+}
 
 PetscErrorCode GNNTSCreateGNN_Private(TS ts, const char who[], PetscInt field, GNN *gnn)
 {
   MPI_Comm  comm = PetscObjectComm((PetscObject)ts);
   DM        dm;
   PetscBool isDA, isPlex;
-  PetscInt  nf = PETSC_DECIDE;
 
   PetscFunctionBegin;
   PetscCall(TSGetDM(ts, &dm));
@@ -18,15 +56,33 @@ PetscErrorCode GNNTSCreateGNN_Private(TS ts, const char who[], PetscInt field, G
   PetscCall(PetscObjectTypeCompare((PetscObject)dm, DMPLEX, &isPlex));
   /* the DM type is the same on every rank, so this fails everywhere or nowhere */
   PetscCheck(isDA || isPlex, comm, PETSC_ERR_SUP, "%s needs a TS on a DMDA (grid points as nodes, dof as features) or a DMPlex (a vertex or GLL field), not a DM of type %s", who, ((PetscObject)dm)->type_name);
-  if (isPlex) { /* the chosen field's components are the node features */
+  if (isDA) PetscCall(GNNCreateFromDM(dm, PETSC_DECIDE, PETSC_DECIDE, gnn));
+  else { /* the chosen field's components are the node features, on the graph of its discretisation */
     PetscSection s;
-    PetscInt     nfields;
+    PetscInt     nfields, nf, degree, gdegree = 1;
+    GNNGraphType type, gtype;
+    GNNGraph     graph;
+    PetscBool    same;
+
     PetscCall(DMGetLocalSection(dm, &s));
     PetscCall(PetscSectionGetNumFields(s, &nfields));
     PetscCheck(field >= 0 && field < nfields, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_ts_field %" PetscInt_FMT ": the DM has %" PetscInt_FMT " fields", field, nfields);
     PetscCall(PetscSectionGetFieldComponents(s, field, &nf));
+    PetscCall(FieldGraph(dm, who, field, &type, &degree));
+    PetscCall(GNNGraphCreate(comm, &graph));
+    PetscCall(GNNGraphSetDM(graph, dm));
+    PetscCall(GNNGraphSetType(graph, type));
+    if (degree > 1) PetscCall(GNNGraphSetDegree(graph, degree));
+    PetscCall(GNNCreateFromGraph(graph, nf, nf, gnn)); /* -gnn_graph_type, -gnn_graph_degree still apply */
+    PetscCall(GNNGraphDestroy(&graph));
+    /* ... and must still fit the field: a vertex graph on a Q2 field would leave its edge and cell
+       values alone without any error */
+    PetscCall(GNNGetGraph(*gnn, &graph));
+    PetscCall(GNNGraphGetType(graph, &gtype));
+    PetscCall(PetscStrcmp(gtype, type, &same));
+    if (same && degree > 1) PetscCall(GNNGraphGetDegree(graph, &gdegree));
+    PetscCheck(same && gdegree == degree, comm, PETSC_ERR_ARG_INCOMP, "%s: field %" PetscInt_FMT " is a degree-%" PetscInt_FMT " Lagrange field, which needs the graph type %s%s, not the %s graph given by the options", who, field, degree, type, degree > 1 ? " of degree 2" : "", gtype);
   }
-  PetscCall(GNNCreateFromDM(dm, nf, nf, gnn));
   PetscFunctionReturn(0);
 }
 

@@ -11,7 +11,8 @@ typedef struct {
   PetscInt   field, every, trainSteps;
   PetscInt   first; /* step of the first call: samples are every `every` steps from there */
   Vec        prev, cur;
-  PetscBool  havePrev;
+  PetscReal  tprev; /* time of prev */
+  PetscBool  havePrev, recorded; /* recorded: the metadata (at the first pair) */
 } InSituCtx;
 
 /* Releases what the context holds (the monitor's and the trajectory type's end) */
@@ -44,11 +45,20 @@ static PetscErrorCode InSituSample(InSituCtx *c, TS ts, PetscInt step, PetscReal
   PetscCall(TSGetDM(ts, &dm));
   PetscCall(GNNTSStateToNodes_Private(c->graph, dm, c->field, t, u, c->cur));
   if (c->havePrev) {
+    if (!c->recorded) { /* the weights file records what the model stands for (-ts_type gnn reads it) */
+      GNN gnn;
+      PetscCall(GNNTrainerGetGNN(c->tr, &gnn));
+      PetscCall(GNNSetMetadata(gnn, "gnn_ts_every", (PetscReal)c->every));
+      PetscCall(GNNSetMetadata(gnn, "gnn_ts_field", (PetscReal)c->field));
+      PetscCall(GNNSetMetadata(gnn, "ts_dt", (t - c->tprev) / c->every));
+      c->recorded = PETSC_TRUE;
+    }
     PetscCall(GNNTrainerAddSample(c->tr, c->prev, c->cur));
     PetscCall(GNNTrainerSetUp(c->tr)); /* at the first pair: normalisation from it */
     for (PetscInt k = 0; k < c->trainSteps; k++) PetscCall(GNNTrainerStep(c->tr, NULL));
   }
   PetscCall(VecCopy(c->cur, c->prev));
+  c->tprev    = t;
   c->havePrev = PETSC_TRUE;
   PetscFunctionReturn(0);
 }

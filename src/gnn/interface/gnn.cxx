@@ -59,9 +59,7 @@ PetscErrorCode GNNCreate(MPI_Comm comm, GNN *gnn)
 PetscErrorCode GNNCreateFromDM(DM dm, PetscInt nin, PetscInt nout, GNN *gnn)
 {
   MPI_Comm comm;
-  GNNGraph  graph;
-  PetscInt  dim;
-  PetscBool isDA;
+  GNNGraph graph;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(dm, DM_CLASSID, 1);
@@ -69,14 +67,37 @@ PetscErrorCode GNNCreateFromDM(DM dm, PetscInt nin, PetscInt nout, GNN *gnn)
   PetscCall(PetscObjectGetComm((PetscObject)dm, &comm));
   PetscCall(GNNGraphCreate(comm, &graph));
   PetscCall(GNNGraphSetDM(graph, dm));
+  PetscCall(GNNCreateFromGraph(graph, nin, nout, gnn));
+  PetscCall(GNNGraphDestroy(&graph)); /* the GNN holds it */
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNCreateFromGraph - GNNCreateFromDM() for a graph that has its DM and may have a type (and its
+  settings) chosen already, e.g. from the discretisation of the field the GNN will see: the
+  graph's GNNGraphSetFromOptions() (the options still override) and GNNGraphSetUp(), then the GNN
+  on it (sizes as in GNNCreateFromDM(), GNNSetFromOptions() done, not set up). The GNN takes a
+  reference to the graph.
+@*/
+PetscErrorCode GNNCreateFromGraph(GNNGraph graph, PetscInt nin, PetscInt nout, GNN *gnn)
+{
+  MPI_Comm  comm;
+  DM        dm;
+  PetscInt  dim;
+  PetscBool isDA = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(graph, GNNGRAPH_CLASSID, 1);
+  PetscValidPointer(gnn, 4);
+  PetscCall(PetscObjectGetComm((PetscObject)graph, &comm));
   PetscCall(GNNGraphSetFromOptions(graph));
   PetscCall(GNNGraphSetUp(graph));
   PetscCall(GNNGraphGetDimension(graph, &dim));
-  PetscCall(PetscObjectTypeCompare((PetscObject)dm, DMDA, &isDA));
+  PetscCall(GNNGraphGetDM(graph, &dm));
+  if (dm) PetscCall(PetscObjectTypeCompare((PetscObject)dm, DMDA, &isDA));
   if (isDA) PetscCall(DMDAGetDof(dm, &dim)); /* the default feature count: the DMDA's fields */
   PetscCall(GNNCreate(comm, gnn));
   PetscCall(GNNSetGraph(*gnn, graph));
-  PetscCall(GNNGraphDestroy(&graph)); /* the GNN holds it */
   PetscCall(GNNSetSizes(*gnn, nin == PETSC_DECIDE ? dim : nin, nout == PETSC_DECIDE ? dim : nout));
   PetscCall(GNNSetFromOptions(*gnn));
   PetscFunctionReturn(0);

@@ -3,7 +3,11 @@
 #include "gnn/gnntorchstate.hpp"
 #include "gnnfileio.h"
 #include <algorithm>
+#include <cmath>
 #include <sstream>
+
+/* Names of metadata entries start so (GNNSetMetadata()) */
+static const std::string kMeta = "meta.";
 
 /* "" if every entry of t is finite, else where the first one that is not sits and what it is */
 std::string GNNTensorNonFinite_Private(const torch::Tensor &t)
@@ -59,6 +63,7 @@ void GNNStateFromDict_Private(GNN gnn, const c10::impl::GenericDict &dict, const
     if (!item.key().isString()) throw std::runtime_error("it holds a key that is not a name");
     const std::string &key = item.key().toStringRef();
     if (key.compare(0, prefix.size(), prefix) != 0) continue;
+    if (key.compare(prefix.size(), kMeta.size(), kMeta) == 0) continue; /* metadata, not state */
     if (!item.value().isTensor()) throw std::runtime_error("entry " + key + " is not a tensor");
     byName[key.substr(prefix.size())] = item.value().toTensor();
   }
@@ -111,6 +116,18 @@ PetscErrorCode GNNSaveWeights(GNN gnn, const char file[])
   try {
     c10::Dict<std::string, at::Tensor> dict;
     GNNStateToDict_Private(gnn, dict, "");
+    if (gnn->nmeta) { /* what the model is, next to what the caller recorded */
+      const std::pair<const char *, PetscReal> model[] = {
+        {"gnn_hidden",            (PetscReal)gnn->hidden   },
+        {"gnn_layers",            (PetscReal)gnn->layers   },
+        {"gnn_mlp_hidden_layers", (PetscReal)gnn->mlpHidden},
+        {"gnn_layer_norm",        (PetscReal)gnn->layerNorm},
+        {"gnn_residual",          (PetscReal)gnn->residual },
+      };
+      auto put = [&](const std::string &name, PetscReal v) { dict.insert_or_assign(kMeta + name, torch::scalar_tensor((double)v, torch::kFloat64)); };
+      for (auto &m : model) put(m.first, m.second);
+      for (PetscInt i = 0; i < gnn->nmeta; i++) put(gnn->metaName[i], gnn->metaValue[i]);
+    }
     bytes = torch::pickle_save(c10::IValue(dict));
   } catch (const std::exception &e) {
     err = GNNExceptionMessage_Private(e);
@@ -145,19 +162,17 @@ PetscErrorCode GNNLoadWeights(GNN gnn, const char file[])
   PetscFunctionReturn(0);
 }
 
-/* The loading itself: also called by GNNSetUp() (-gnn_load_weights) before the model counts as set up */
-PetscErrorCode GNNLoadWeights_Private(GNN gnn, const char file[])
+/* A weights file as a dict (read on one rank, broadcast): the zip structure checked before
+   LibTorch's zip reader, which trusts the offsets; "" in err when it worked */
+static PetscErrorCode ReadDict(MPI_Comm comm, const char file[], c10::IValue &iv, std::string &err)
 {
-  MPI_Comm          comm = PetscObjectComm((PetscObject)gnn);
   std::vector<char> bytes;
-  std::string       err;
   PetscBool         found;
 
   PetscFunctionBegin;
   PetscCall(GNNReadFileEverywhere_Private(comm, file, bytes, &found));
   PetscCheck(found, comm, PETSC_ERR_FILE_OPEN, "Cannot open the weights file %s", file);
-  c10::IValue iv;
-  err = GNNZipInvalid_Private(bytes); /* before LibTorch's zip reader, which trusts the offsets */
+  err = GNNZipInvalid_Private(bytes);
   if (err.empty()) {
     try {
       iv = torch::pickle_load(bytes);
@@ -169,14 +184,94 @@ PetscErrorCode GNNLoadWeights_Private(GNN gnn, const char file[])
       if (std::search(bytes.begin(), bytes.end(), od.begin(), od.end()) != bytes.end()) err += " (if it holds an OrderedDict, which LibTorch cannot read, save dict(model.state_dict()) in Python)";
     }
   }
+  if (err.empty() && !iv.isGenericDict()) err = "it does not hold a dict of tensors";
+  PetscFunctionReturn(0);
+}
+
+/* The loading itself: also called by GNNSetUp() (-gnn_load_weights) before the model counts as set up */
+PetscErrorCode GNNLoadWeights_Private(GNN gnn, const char file[])
+{
+  MPI_Comm    comm = PetscObjectComm((PetscObject)gnn);
+  std::string err;
+  c10::IValue iv;
+
+  PetscFunctionBegin;
+  PetscCall(ReadDict(comm, file, iv, err));
   if (err.empty()) {
     try {
-      if (!iv.isGenericDict()) throw std::runtime_error("it does not hold a dict of tensors");
       GNNStateFromDict_Private(gnn, iv.toGenericDict(), "");
     } catch (const std::exception &e) {
       err = GNNExceptionMessage_Private(e);
     }
   }
   PetscCheck(err.empty(), comm, PETSC_ERR_FILE_UNEXPECTED, "Weights file %s cannot be used: %s", file, err.c_str());
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNSetMetadata - Records name = value (an option name without the dash, e.g. "gnn_ts_every") to be
+  written into the weights file by GNNSaveWeights() as the float64 entry "meta.<name>". A file
+  with metadata also records the model's architecture options and -gnn_residual.
+@*/
+PetscErrorCode GNNSetMetadata(GNN gnn, const char name[], PetscReal value)
+{
+  PetscInt i;
+  size_t   len;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscValidCharPointer(name, 2);
+  PetscCall(PetscStrlen(name, &len));
+  PetscCheck(len > 0 && len < sizeof(gnn->metaName[0]), PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "Metadata name '%s' must have 1 to %d characters", name, (int)sizeof(gnn->metaName[0]) - 1);
+  for (i = 0; i < gnn->nmeta; i++) {
+    PetscBool same;
+    PetscCall(PetscStrcmp(gnn->metaName[i], name, &same));
+    if (same) break;
+  }
+  PetscCheck(i < GNN_MAX_METADATA, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "At most %d metadata entries", GNN_MAX_METADATA);
+  if (i == gnn->nmeta) {
+    PetscCall(PetscStrncpy(gnn->metaName[i], name, sizeof(gnn->metaName[i])));
+    gnn->nmeta++;
+  }
+  gnn->metaValue[i] = value;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNReadWeightsMetadata - The metadata of a weights file (GNNSetMetadata()) as a new options
+  database holding "-<name> <value>" for each entry; empty for a file without metadata (older
+  files, files written by Python). Destroy it with PetscOptionsDestroy(). Collective.
+@*/
+PetscErrorCode GNNReadWeightsMetadata(MPI_Comm comm, const char file[], PetscOptions *meta)
+{
+  std::string                                     err;
+  c10::IValue                                     iv;
+  std::vector<std::pair<std::string, double>>     entries;
+
+  PetscFunctionBegin;
+  PetscValidCharPointer(file, 2);
+  PetscValidPointer(meta, 3);
+  PetscCall(ReadDict(comm, file, iv, err));
+  if (err.empty()) {
+    try {
+      for (auto &item : iv.toGenericDict()) {
+        if (!item.key().isString()) continue;
+        const std::string &key = item.key().toStringRef();
+        if (key.compare(0, kMeta.size(), kMeta) != 0) continue;
+        if (!item.value().isTensor() || item.value().toTensor().numel() != 1) throw std::runtime_error("metadata entry " + key + " is not a number");
+        entries.emplace_back(key.substr(kMeta.size()), item.value().toTensor().to(torch::kFloat64).item<double>());
+      }
+    } catch (const std::exception &e) {
+      err = GNNExceptionMessage_Private(e);
+    }
+  }
+  PetscCheck(err.empty(), comm, PETSC_ERR_FILE_UNEXPECTED, "Weights file %s cannot be used: %s", file, err.c_str());
+  PetscCall(PetscOptionsCreate(meta));
+  for (auto &e : entries) {
+    char value[64];
+    PetscCheck(std::isfinite(e.second), comm, PETSC_ERR_FILE_UNEXPECTED, "Weights file %s: metadata entry %s is not finite", file, e.first.c_str());
+    PetscCall(PetscSNPrintf(value, sizeof(value), "%.17g", e.second));
+    PetscCall(PetscOptionsSetValue(*meta, ("-" + e.first).c_str(), value));
+  }
   PetscFunctionReturn(0);
 }
