@@ -30,16 +30,17 @@ SETUP_MESHES = [((8, 8, 8), 1), ((12, 12, 12), 1), ((8, 8, 8), 2), ((12, 12, 12)
 # set-up time at a fixed node count per rank: 8 x 8 x 8P cells refined twice (33 x 33 x (32P + 1)
 # nodes) on P ranks
 WEAK_RANKS = (1, 2, 4, 8, 16)
-PHASES = ["mesh", "graph", "natural", "model", "data_write", "data_load", "train", "output"]
+PHASES = ["mesh", "graph", "natural", "model", "data_write", "data_load", "train", "output", "view"]
 PHASE_TEXT = {
     "mesh": "mesh: DMPlex box created and distributed (`DMSetFromOptions`)",
     "graph": "graph: `GNNGraphSetUp` (adjacency, ghosts, halo SF, CSR in natural sender order)",
-    "natural": "natural order: `GNNGraphGetNaturalIndices` (coordinates gathered and sorted on rank 0, indices scattered back)",
+    "natural": "natural order: `GNNGraphGetNaturalIndices` (parallel sample sort of the coordinates: each rank sorts one bucket of about N/P keys; the SF to the natural layout)",
     "model": "model: `GNNSetUp` (weights, tensors of the graph)",
     "data_write": "data write: the Taylor-Green pair, `GNNGraphSaveNaturalVec` x 2",
     "data_load": "data loading: `GNNGraphLoadNaturalVec` x 2 (PETSc binary files in natural order)",
     "train": "training: trainer set-up and 5 `GNNTrainerStep`s",
     "output": "output: `GNNApply` and `GNNGraphSaveNaturalVec` of the prediction",
+    "view": "view: `GNNGraphWriteNodeFields` `xdmf+edges:` (XDMF + HDF5 written by every rank: coordinates, input and prediction, the edges in the natural edge order and their features)",
 }
 
 
