@@ -811,9 +811,12 @@ void CheckXdmfEdges(const std::string &opts, PetscInt dim, const std::string &ta
     PetscInt        na;
     PetscBool       eq;
     const PetscInt *p;
+    PetscInt        bsE;
     TestCall(ISGetSize(a, &na));
+    TestCall(ISGetBlockSize(a, &bsE));
     TestCall(ISEqualUnsorted(a, b, &eq));
     EXPECT_EQ(na, 2 * E);
+    EXPECT_EQ(bsE, 2) << "the edges dataset is not [E, 2]";
     EXPECT_TRUE(eq) << "edges: written on " << Size() << " ranks, differs from the 1-rank file";
     EXPECT_TRUE(FileBytes(base + "_P.csv") == FileBytes(base + "_1.csv")) << "the edge CSV differs from the 1-rank one";
     /* sorted by (receiver, sender), no duplicate, every index a node; the CSV holds the same pairs */
