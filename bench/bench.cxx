@@ -13,12 +13,13 @@ static const char help[] = "petscgnn benchmark driver (make bench runs it throug
 "               rank: mesh (DMSetFromOptions), graph (GNNGraphSetUp), natural (the natural order:\n"
 "               GNNGraphGetNaturalIndices), model (GNNSetUp), data_write (Taylor-Green pair saved\n"
 "               with GNNGraphSaveNaturalVec), data_load (read back with GNNGraphLoadNaturalVec),\n"
-"               train (-bench_reps GNNTrainerStep), output (GNNApply, GNNGraphSaveNaturalVec and,\n"
-"               with -bench_scale_vtk, GNNGraphWriteNodeFields vtk). JSON: per phase the slowest\n"
+"               train (-bench_reps GNNTrainerStep), output (GNNApply, GNNGraphSaveNaturalVec), view\n"
+"               (GNNGraphWriteNodeFields xdmf+edges: nodes, fields, edges; with -bench_scale_vtk\n"
+"               also vtk, gathered on rank 0). JSON: per phase the slowest\n"
 "               rank's time and every rank's VmHWM and VmRSS (kB)\n"
 "  -bench_scale_stop <phase>  (scale) stop after this phase (e.g. natural: set-up only)\n"
 "  -bench_scale_files PREFIX  (scale) where the data and output files go (removed at the end)\n"
-"  -bench_scale_vtk        (scale) also write the output as .vtu\n"
+"  -bench_scale_vtk        (scale) also write the view as .vtu (gathered on rank 0)\n"
 "  -bench_phase_view       (scale) print a per-phase, per-rank memory table (rank 0)\n"
 "  -bench_warmup <1>       untimed steps first\n"
 "  -bench_reps <5>         timed steps\n"
@@ -525,7 +526,7 @@ static PetscErrorCode ModeScale(const char json[])
   Vec         x = NULL, y = NULL, out = NULL;
   PetscInt    dim, reps = 5, N, nOwned, nEdges, nparams = 0, threads = 1;
   PetscReal   lr = 1e-4, dt = 0.25, nu = 0.1;
-  char        stop[32] = "output", prefix[PETSC_MAX_PATH_LEN] = "bench_scale";
+  char        stop[32] = "view", prefix[PETSC_MAX_PATH_LEN] = "bench_scale";
   PetscBool   vtk = PETSC_FALSE, view = PETSC_FALSE;
   PetscMPIInt size, rank;
   PhaseMeter  m(comm);
@@ -546,7 +547,7 @@ static PetscErrorCode ModeScale(const char json[])
   PetscCall(PetscOptionsBool("-bench_phase_view", "Print per-phase, per-rank memory", NULL, view, &view, NULL));
   PetscCall(PetscOptionsInt("-gnn_threads", "(read here for the report)", NULL, threads, &threads, NULL));
   PetscOptionsEnd();
-  const std::vector<std::string> order = {"mesh", "graph", "natural", "model", "data_write", "data_load", "train", "output"};
+  const std::vector<std::string> order = {"mesh", "graph", "natural", "model", "data_write", "data_load", "train", "output", "view"};
   const auto                     last  = std::find(order.begin(), order.end(), std::string(stop));
   PetscCheck(last != order.end(), comm, PETSC_ERR_ARG_WRONG, "Unknown -bench_scale_stop %s", stop);
   /* true when the run stops before phase ph */
@@ -621,15 +622,25 @@ static PetscErrorCode ModeScale(const char json[])
     }
     PetscCall(m.End());
     if (!done("output")) {
-      const std::string f = std::string(prefix) + ".out.bin", fv = std::string(prefix) + ".out.vtu";
+      const std::string f = std::string(prefix) + ".out.bin";
       files.push_back(f);
       PetscCall(m.Begin("output"));
       PetscCall(GNNGraphCreateNodeVec(graph, dim, &out));
       PetscCall(GNNApply(gnn, x, out));
       PetscCall(GNNGraphSaveNaturalVec(graph, out, f.c_str()));
+      PetscCall(m.End());
+    }
+    /* the ParaView output of the parallel path: nodes, fields, edges and edge features in one
+       XDMF + HDF5 pair written by every rank (and, with -bench_scale_vtk, the .vtu gathered on rank 0) */
+    if (!done("view")) {
+      const std::string fx = std::string(prefix) + ".out.xmf", fh = std::string(prefix) + ".out.h5", fv = std::string(prefix) + ".out.vtu";
+      const char       *names[]  = {"u", "prediction"};
+      Vec               fields[] = {x, out};
+      files.push_back(fx);
+      files.push_back(fh);
+      PetscCall(m.Begin("view"));
+      PetscCall(GNNGraphWriteNodeFields(graph, ("xdmf+edges:" + fx).c_str(), 2, fields, names));
       if (vtk) {
-        const char *names[] = {"u", "prediction"};
-        Vec         fields[] = {x, out};
         files.push_back(fv);
         PetscCall(GNNGraphWriteNodeFields(graph, ("vtk:" + fv).c_str(), 2, fields, names));
       }

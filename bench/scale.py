@@ -13,12 +13,13 @@ import time
 
 # The large run: 8 ranks, the vertex graph of a 3-D hex box, a small model (the reference
 # configuration, H = 32 with 5 hidden layers and L = 4, holds ~36 KiB per node in training: 2M nodes
-# would need ~70 GiB, this machine has 24), float32, 5 Adam steps. The box is 16^3 cells refined 3
-# times after distribution (-dm_refine 3: 128^3 cells, 129^3 = 2,146,689 nodes), so that no rank
-# builds the whole mesh; PETSc's box generator alone (-dm_plex_box_faces n without refinement) builds
+# would need ~70 GiB, this machine has 24), float32, 5 Adam steps. The box is 16 x 16 x 15 cells
+# refined 3 times after distribution (-dm_refine 3: 128 x 128 x 120 cells, 129 x 129 x 121 =
+# 2,013,561 nodes, a little under 129^3 so that the 8 ranks stay under ~12 GiB together with the
+# view phase on this shared machine), so that no rank builds the whole mesh; PETSc's box generator alone (-dm_plex_box_faces n without refinement) builds
 # it on rank 0 and distributes it: the second run shows what that costs rank 0 (1M nodes, set-up only).
 MEM_RANKS = 8
-MEM_MESH = ((16, 16, 16), 3)  # (cells, refinements): 129^3 nodes
+MEM_MESH = ((16, 16, 15), 3)  # (cells, refinements): 129 x 129 x 121 nodes
 MEM_SERIAL_MESH = ((99, 99, 99), 0)  # 100^3 nodes, built on rank 0
 MEM_MODEL = ["-gnn_hidden", "8", "-gnn_mlp_hidden_layers", "1", "-gnn_layers", "2", "-gnn_precision", "float32"]
 MEM_STEPS = 5
@@ -30,16 +31,17 @@ SETUP_MESHES = [((8, 8, 8), 1), ((12, 12, 12), 1), ((8, 8, 8), 2), ((12, 12, 12)
 # set-up time at a fixed node count per rank: 8 x 8 x 8P cells refined twice (33 x 33 x (32P + 1)
 # nodes) on P ranks
 WEAK_RANKS = (1, 2, 4, 8, 16)
-PHASES = ["mesh", "graph", "natural", "model", "data_write", "data_load", "train", "output"]
+PHASES = ["mesh", "graph", "natural", "model", "data_write", "data_load", "train", "output", "view"]
 PHASE_TEXT = {
     "mesh": "mesh: DMPlex box created and distributed (`DMSetFromOptions`)",
     "graph": "graph: `GNNGraphSetUp` (adjacency, ghosts, halo SF, CSR in natural sender order)",
-    "natural": "natural order: `GNNGraphGetNaturalIndices` (coordinates gathered and sorted on rank 0, indices scattered back)",
+    "natural": "natural order: `GNNGraphGetNaturalIndices` (parallel sample sort of the coordinates: each rank sorts one bucket of about N/P keys; the SF to the natural layout)",
     "model": "model: `GNNSetUp` (weights, tensors of the graph)",
     "data_write": "data write: the Taylor-Green pair, `GNNGraphSaveNaturalVec` x 2",
     "data_load": "data loading: `GNNGraphLoadNaturalVec` x 2 (PETSc binary files in natural order)",
     "train": "training: trainer set-up and 5 `GNNTrainerStep`s",
     "output": "output: `GNNApply` and `GNNGraphSaveNaturalVec` of the prediction",
+    "view": "view: `GNNGraphWriteNodeFields` `xdmf+edges:` (XDMF + HDF5 written by every rank: coordinates, input and prediction, the edges in the natural edge order and their features)",
 }
 
 
@@ -198,6 +200,13 @@ def report(S, A, w, cores):
     heavy = [f"{r['name']} {r['growth_rank0_mib']:.0f} vs {r['growth_others_mib']:.0f} MiB" for r in A["mem"]
              if r["growth_rank0_mib"] > 1.1 * r["growth_others_mib"] + 8]
     w("Phases in which rank 0 grows more than the others (rank 0 vs their mean): " + (", ".join(heavy) if heavy else "none") + ".")
+    v = next((r for r in A["mem"] if r["name"] == "view"), None)
+    if v:
+        w(f"The view phase writes the nodes, the two fields and all {d['edges']:,} edges with their features "
+          f"(XDMF + HDF5, every rank its block): rank 0 grows {v['growth_rank0_mib']:.0f} MiB, the others "
+          f"{v['growth_others_mib']:.0f} MiB on average; before the edges were written in parallel, the edge file "
+          f"gathered every edge on rank 0 and sorted them there: {16 * d['edges'] / 2 ** 20:.0f} MiB of index pairs "
+          "(8 bytes per edge gathered, 8 more for the sorted copy; counted, not measured).")
     w("")
     ds = S["memory_serial_mesh"]
     w(f"**The mesh built on rank 0** (PETSc's box generator without refinement, as the tests and the training "

@@ -11,7 +11,9 @@ static const char help[] = "Example 1: evaluate a GNN on a mesh graph distribute
 "  -gnn_output_csv FILE         coordinates, input and output features, %.17g\n"
 "  -gnn_output_view vtk:F.vtu   the same for ParaView (or hdf5:F.h5; both gathered on rank 0), or\n"
 "                   xdmf:F.xmf   F.h5 written by every rank (collective HDF5) and F.xmf for ParaView\n"
-"  -gnn_output_edges FILE       the directed edges, sender,receiver in natural node indices\n"
+"                   xdmf+edges:F.xmf  the same with the edges: nodes and edges together in ParaView\n"
+"  -gnn_output_edges FILE       the directed edges, sender,receiver in natural node indices (rank 0\n"
+"                   writes, one rank's block at a time), or xdmf:F.xmf (every rank writes)\n"
 "  -gnn_view, -gnn_graph_view   the model, per-rank graph statistics; -log_view shows the GNN events\n\n";
 
 #include <petscgnn.h>
@@ -35,8 +37,8 @@ int main(int argc, char **argv)
   PetscCall(ExampleWarnUnusedOptions());
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Example 1 options", "GNN");
   PetscCall(PetscOptionsString("-gnn_output_csv", "Write coordinates, input and output per node (natural order)", "GNNGraphWriteNodeFields", csv, csv, sizeof(csv), NULL));
-  PetscCall(PetscOptionsString("-gnn_output_view", "Write the fields for ParaView: vtk:FILE.vtu, hdf5:FILE.h5 (both gathered on rank 0) or xdmf:FILE.xmf (written by every rank)", "GNNGraphWriteNodeFields", view, view, sizeof(view), &flg));
-  PetscCall(PetscOptionsString("-gnn_output_edges", "Write the directed edges (sender,receiver natural indices)", "GNNGraphWriteEdges", edges, edges, sizeof(edges), NULL));
+  PetscCall(PetscOptionsString("-gnn_output_view", "Write the fields for ParaView: vtk:FILE.vtu, hdf5:FILE.h5 (both gathered on rank 0), xdmf:FILE.xmf or xdmf+edges:FILE.xmf (written by every rank)", "GNNGraphWriteNodeFields", view, view, sizeof(view), &flg));
+  PetscCall(PetscOptionsString("-gnn_output_edges", "Write the directed edges: FILE (CSV, sender,receiver natural indices) or xdmf:FILE.xmf (written by every rank)", "GNNGraphWriteEdges", edges, edges, sizeof(edges), NULL));
   PetscOptionsEnd();
 
   /* The solver's mesh and its partition, the graph and the model */

@@ -98,12 +98,16 @@ PETSC_EXTERN PetscErrorCode GNNGraphSaveNaturalVec(GNNGraph, Vec, const char[]);
 PETSC_EXTERN PetscErrorCode GNNGraphLoadNaturalVec(GNNGraph, const char[], Vec);
 
 /* Node fields to a file in the natural order: "csv:FILE" (a header line, then one line per node:
-   coordinates and every field's values, %.17g), "vtk:FILE.vtu" (points with point data, for
-   ParaView) or "hdf5:FILE.h5" (one dataset per field): these gather on rank 0 (a warning beyond
-   4M nodes); "xdmf:FILE.xmf" (ParaView/VisIt: FILE.h5 written collectively by every rank, datasets
-   "coordinates" and one per field [N, bs], and FILE.xmf describing them as a Polyvertex): for big
-   graphs. fields[k] is a node Vec; names[k] its name. */
-/* The directed edges as "sender,receiver" lines of natural node indices (rank 0 writes) */
+   coordinates and every field's values, %.17g) or "vtk:FILE.vtu" (points with point data, for
+   ParaView): rank 0 writes these, the other ranks' blocks streamed to it one at a time (a warning
+   beyond 4M nodes); "hdf5:FILE.h5" (one dataset per field, written by every rank);
+   "xdmf:FILE.xmf" (ParaView/VisIt: FILE.h5 written collectively by every rank, datasets
+   "coordinates" and one per field [N, bs], and FILE.xmf describing them as a Polyvertex) and
+   "xdmf+edges:FILE.xmf" (the same plus the edges, as GNNGraphWriteEdges() "xdmf:" writes them, the
+   graph a Polyline): for big graphs. fields[k] is a node Vec; names[k] its name. */
+/* The directed edges in the natural edge order: "FILE" or "csv:FILE", "sender,receiver" lines of
+   natural node indices (rank 0 writes, one rank's block at a time); "xdmf:FILE.xmf" (every rank
+   writes; datasets "edges" [E, 2], "edge_vector", "edge_length" and "coordinates") */
 PETSC_EXTERN PetscErrorCode GNNGraphWriteEdges(GNNGraph, const char[]);
 PETSC_EXTERN PetscErrorCode GNNGraphWriteNodeFields(GNNGraph, const char[], PetscInt, Vec[], const char *const[]);
 

@@ -64,6 +64,9 @@ PETSC_INTERN PetscErrorCode GNNPlexCreateCoordinateVec_Private(GNNGraph, PetscIn
 PETSC_INTERN PetscErrorCode GNNGraphEnsureNaturalOrder_Private(GNNGraph);
 /* a node Vec moved into a new Vec in the natural layout (rank r: block r of the natural order) */
 PETSC_INTERN PetscErrorCode GNNGraphCreateNaturalCopy_Private(GNNGraph, Vec, Vec *);
+/* the rank's block of the natural edge order (graphnaturaledges.cxx): natural (sender, receiver)
+   pairs and the edge features [x_j - x_i, |x_j - x_i|]; free both with PetscFree2() */
+PETSC_INTERN PetscErrorCode GNNGraphCreateNaturalEdges_Private(GNNGraph, PetscInt *, PetscInt *, PetscInt *[], PetscScalar *[]);
 PETSC_INTERN int            GNNCompareKeys_Private(PetscInt, const PetscReal *, PetscInt, const PetscReal *, PetscInt);
 
 PETSC_INTERN PetscFunctionList GNNGraphList;

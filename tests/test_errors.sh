@@ -120,8 +120,9 @@ expect_error12 weights_cut_20000     "cannot be used: it is not a zip archive, o
 out="$tmp/out"; mkdir -p "$out/adir"
 expect_error csv_no_directory     "Cannot write the csv file .*: No such file or directory"     $box -gnn_output_csv "$out/no/x.csv"
 expect_error vtu_no_directory     "Cannot write the vtk file .*: No such file or directory"     $box -gnn_output_view "vtk:$out/no/x.vtu"
-expect_error hdf5_no_directory    "Cannot write the hdf5 file .*no/x.h5: the writer failed"      $box -gnn_output_view "hdf5:$out/no/x.h5"
+expect_error hdf5_no_directory    "Cannot write the hdf5 file .*no/x.h5: No such file or directory" $box -gnn_output_view "hdf5:$out/no/x.h5"
 expect_error edges_no_directory   "Cannot write the edge file .*: No such file or directory"    $box -gnn_output_edges "$out/no/e.csv"
+expect_error xdmf_edges_no_directory "Cannot write the xdmf file .*no/e.h5: No such file or directory" $box -gnn_output_edges "xdmf:$out/no/e.xmf"
 expect_error weights_no_directory "Cannot write the weights file .*: No such file or directory" $box -gnn_save_weights "$out/no/w.pt"
 expect_error csv_onto_directory   "Cannot write the csv file .*: Is a directory"                $box -gnn_output_csv "$out/adir"
 expect_error vtu_onto_directory   "Cannot write the vtk file .*: Is a directory"                $box -gnn_output_view "vtk:$out/adir"
@@ -129,8 +130,9 @@ expect_error hdf5_onto_directory  "Cannot write the hdf5 file .*: Is a directory
 expect_error edges_onto_directory "Cannot write the edge file .*: Is a directory"               $box -gnn_output_edges "$out/adir"
 # the same outputs written where they can be: complete files under their names, nothing else
 if timeout 60 mpiexec --oversubscribe -n 2 "$ex1" $box -gnn_output_csv "$out/f.csv" -gnn_output_view "vtk:$out/f.vtu" -gnn_output_edges "$out/e.csv" -gnn_save_weights "$out/w.pt" >/dev/null 2>&1 &&
-   timeout 60 mpiexec --oversubscribe -n 2 "$ex1" $box -gnn_output_view "hdf5:$out/f.h5" >/dev/null 2>&1 &&
-   [ "$(tail -1 "$out/f.vtu")" = "</VTKFile>" ] && [ "$(wc -l < "$out/f.csv")" -eq 17 ] && [ -s "$out/e.csv" ] && [ -s "$out/w.pt" ] && [ -s "$out/f.h5" ]; then
+   timeout 60 mpiexec --oversubscribe -n 2 "$ex1" $box -gnn_output_view "hdf5:$out/f.h5" -gnn_output_edges "xdmf:$out/g.xmf" >/dev/null 2>&1 &&
+   [ "$(tail -1 "$out/f.vtu")" = "</VTKFile>" ] && [ "$(wc -l < "$out/f.csv")" -eq 17 ] && [ -s "$out/e.csv" ] && [ -s "$out/w.pt" ] && [ -s "$out/f.h5" ] &&
+   [ -s "$out/g.h5" ] && [ "$(tail -1 "$out/g.xmf")" = "</Xdmf>" ]; then
   echo "ok   outputs_written: $(cd "$out" && ls | tr '\n' ' ')"; passed=$((passed+1))
 else
   echo "FAIL outputs_written: $(ls "$out")"; failed=$((failed+1))

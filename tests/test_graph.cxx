@@ -674,8 +674,9 @@ struct PlexGraph {
   }
 };
 
-/* velocity (3 values) and pressure (1) per node, functions of its coordinates */
-void WriteXdmf(MPI_Comm comm, const std::string &opts, const std::string &xmf)
+/* velocity (3 values) and pressure (1) per node, functions of its coordinates; kind "xdmf" or
+   "xdmf+edges"; edgesCsv: also the edge CSV there */
+void WriteXdmf(MPI_Comm comm, const std::string &opts, const std::string &xmf, const std::string &kind = "xdmf", const std::string &edgesCsv = "")
 {
   PlexGraph        g(comm, opts);
   Vec              f[2];
@@ -696,7 +697,8 @@ void WriteXdmf(MPI_Comm comm, const std::string &opts, const std::string &xmf)
   }
   TestCall(VecRestoreArrayWrite(f[0], &u));
   TestCall(VecRestoreArrayWrite(f[1], &p));
-  TestCall(GNNGraphWriteNodeFields(g.graph, ("xdmf:" + xmf).c_str(), 2, f, names));
+  TestCall(GNNGraphWriteNodeFields(g.graph, (kind + ":" + xmf).c_str(), 2, f, names));
+  if (!edgesCsv.empty()) TestCall(GNNGraphWriteEdges(g.graph, edgesCsv.c_str()));
   TestCall(VecDestroy(&f[0]));
   TestCall(VecDestroy(&f[1]));
 }
@@ -756,6 +758,117 @@ TEST(Output, XdmfIsRankCountIndependent)
     }
   }
   MPI_Barrier(PETSC_COMM_WORLD);
+}
+
+/* an integer dataset of an HDF5 file (ISView's) as a sequential IS */
+IS LoadIndexDataset(const std::string &file, const char *name)
+{
+  PetscViewer viewer;
+  IS          is;
+  TestCall(PetscViewerCreate(PETSC_COMM_SELF, &viewer));
+  TestCall(PetscViewerSetType(viewer, PETSCVIEWERHDF5));
+  TestCall(PetscViewerFileSetMode(viewer, FILE_MODE_READ));
+  TestCall(PetscViewerFileSetName(viewer, file.c_str()));
+  TestCall(ISCreate(PETSC_COMM_SELF, &is));
+  TestCall(PetscObjectSetName((PetscObject)is, name));
+  TestCall(ISLoad(is, viewer));
+  TestCall(PetscViewerDestroy(&viewer));
+  return is;
+}
+
+/* XDMF with edges ("xdmf+edges:FILE.xmf"): every rank writes its block of the natural edge order;
+   the edge datasets (edges, edge_vector, edge_length) and the node datasets must be the 1-rank
+   run's bit for bit; the edges sorted by receiver then sender, as many as the graph has, each
+   pair the line of the edge CSV (GNNGraphWriteEdges, streamed to rank 0) at the same place, that
+   CSV the same bytes as the 1-rank one, and each length the norm of its vector; the .xmf a Polyline
+   of E segments with the edge features as cell attributes. In 3-D (a GLL graph, ghosts inside
+   elements' faces) and in 2-D (the vertex graph of a Gmsh triangle mesh). */
+void CheckXdmfEdges(const std::string &opts, PetscInt dim, const std::string &tag)
+{
+  const std::string base = TestFileBase() + "_xdmfe" + tag;
+  PetscInt          E, N;
+  {
+    Built b(opts);
+    E = b.GlobalEdges();
+    N = b.Nodes();
+  }
+  WriteXdmf(PETSC_COMM_WORLD, opts, base + "_P.xmf", "xdmf+edges", base + "_P.csv");
+  if (Rank() == 0) {
+    WriteXdmf(PETSC_COMM_SELF, opts, base + "_1.xmf", "xdmf+edges", base + "_1.csv");
+    const std::pair<const char *, PetscInt> sets[] = {{"coordinates", dim}, {"velocity", 3}, {"pressure", 1}, {"edge_vector", dim}, {"edge_length", 1}};
+    for (const auto &d : sets) {
+      Vec       a = LoadDataset(base + "_P.h5", d.first), b = LoadDataset(base + "_1.h5", d.first);
+      PetscInt  na;
+      PetscBool eq;
+      TestCall(VecGetSize(a, &na));
+      TestCall(VecEqual(a, b, &eq));
+      EXPECT_EQ(na, (strncmp(d.first, "edge", 4) ? N : E) * d.second) << d.first;
+      EXPECT_TRUE(eq) << d.first << ": written on " << Size() << " ranks, differs from the 1-rank file";
+      TestCall(VecDestroy(&a));
+      TestCall(VecDestroy(&b));
+    }
+    IS              a = LoadIndexDataset(base + "_P.h5", "edges"), b = LoadIndexDataset(base + "_1.h5", "edges");
+    PetscInt        na;
+    PetscBool       eq;
+    const PetscInt *p;
+    PetscInt        bsE;
+    TestCall(ISGetSize(a, &na));
+    TestCall(ISGetBlockSize(a, &bsE));
+    TestCall(ISEqualUnsorted(a, b, &eq));
+    EXPECT_EQ(na, 2 * E);
+    EXPECT_EQ(bsE, 2) << "the edges dataset is not [E, 2]";
+    EXPECT_TRUE(eq) << "edges: written on " << Size() << " ranks, differs from the 1-rank file";
+    EXPECT_TRUE(FileBytes(base + "_P.csv") == FileBytes(base + "_1.csv")) << "the edge CSV differs from the 1-rank one";
+    /* sorted by (receiver, sender), no duplicate, every index a node; the CSV holds the same pairs */
+    TestCall(ISGetIndices(a, &p));
+    std::string expect = "sender,receiver\n";
+    for (PetscInt k = 0; k < na / 2; k++) {
+      EXPECT_TRUE(p[2 * k] >= 0 && p[2 * k] < N && p[2 * k + 1] >= 0 && p[2 * k + 1] < N && p[2 * k] != p[2 * k + 1]) << "edge " << k;
+      if (k) EXPECT_TRUE(std::make_pair(p[2 * k - 1], p[2 * k - 2]) < std::make_pair(p[2 * k + 1], p[2 * k])) << "edge " << k << " out of order";
+      expect += std::to_string(p[2 * k]) + "," + std::to_string(p[2 * k + 1]) + "\n";
+    }
+    TestCall(ISRestoreIndices(a, &p));
+    EXPECT_TRUE(FileBytes(base + "_P.csv") == expect) << "the edge CSV and the XDMF edges differ";
+    TestCall(ISDestroy(&a));
+    TestCall(ISDestroy(&b));
+    {
+      Vec                v = LoadDataset(base + "_P.h5", "edge_vector"), l = LoadDataset(base + "_P.h5", "edge_length");
+      const PetscScalar *x, *y;
+      PetscReal          worst = 0;
+      TestCall(VecGetArrayRead(v, &x));
+      TestCall(VecGetArrayRead(l, &y));
+      for (PetscInt k = 0; k < E; k++) {
+        PetscReal s2 = 0;
+        for (PetscInt d = 0; d < dim; d++) s2 += PetscRealPart(x[k * dim + d] * x[k * dim + d]);
+        worst = std::max(worst, std::abs(std::sqrt(s2) - PetscRealPart(y[k])));
+        EXPECT_GT(PetscRealPart(y[k]), 0) << "edge " << k;
+      }
+      EXPECT_LT(worst, 1e-14);
+      TestCall(VecRestoreArrayRead(v, &x));
+      TestCall(VecRestoreArrayRead(l, &y));
+      TestCall(VecDestroy(&v));
+      TestCall(VecDestroy(&l));
+    }
+    const std::string check = "/usr/bin/python3 -c \"import sys, os, xml.etree.ElementTree as E\n"
+                              "r = E.parse(sys.argv[1]).getroot(); g = r.find('Domain/Grid'); t = g.find('Topology'); n, e, d = sys.argv[2:5]\n"
+                              "assert t.get('TopologyType') == 'Polyline' and t.get('NodesPerElement') == '2' and t.get('NumberOfElements') == e\n"
+                              "assert t.find('DataItem').text.endswith(':/edges') and t.find('DataItem').get('Dimensions') == e + ' 2' and t.find('DataItem').get('NumberType') == 'Int'\n"
+                              "a = {x.get('Name'): (x.get('Center'), x.find('DataItem').get('Dimensions')) for x in g.findall('Attribute')}\n"
+                              "assert a == {'velocity': ('Node', n + ' 3'), 'pressure': ('Node', n), 'edge_vector': ('Cell', e + ' ' + d), 'edge_length': ('Cell', e)}, a\n"
+                              "assert g.find('Geometry/DataItem').get('Dimensions') == n + ' ' + d\" ";
+    for (const char *k : {"_P", "_1"}) {
+      const std::string xmf = base + k + ".xmf";
+      EXPECT_EQ(std::system((check + xmf + " " + std::to_string(N) + " " + std::to_string(E) + " " + std::to_string(dim)).c_str()), 0) << xmf << " is not the expected XDMF";
+      for (const char *ext : {".xmf", ".h5", ".csv"}) remove((base + k + ext).c_str());
+    }
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
+}
+
+TEST(Output, XdmfEdgesAreRankCountIndependent)
+{
+  CheckXdmfEdges("-dm_plex_dim 3 -dm_plex_simplex 0 -dm_plex_box_faces 3,2,2 -dm_plex_box_upper 1,2,3 -gnn_graph_type gll -gnn_graph_degree 2 -petscpartitioner_type simple", 3, "3d");
+  CheckXdmfEdges("-dm_plex_filename " PETSCGNN_SOURCE_DIR "/share/meshes/channel-hole.msh -petscpartitioner_type simple", 2, "2d");
 }
 
 } // namespace

@@ -235,8 +235,9 @@ PetscErrorCode GNNGraphCreateNaturalCopy_Private(GNNGraph graph, Vec v, Vec *nv)
 /*@C
   GNNGraphGatherNatural - Gathers a node Vec (block size bs, the graph's global numbering) on
   rank 0 in the natural node order. On rank 0 *n = number of nodes and *values a new array of
-  n*bs entries (free with PetscFree()); elsewhere *n = 0 and *values = NULL. For output only: it
-  does not scale beyond what rank 0 can hold (GNNGraphSaveNaturalVec() does).
+  n*bs entries (free with PetscFree()); elsewhere *n = 0 and *values = NULL. For small graphs and
+  tests only: it does not scale beyond what rank 0 can hold, and the library's own outputs do not use
+  it (GNNGraphSaveNaturalVec() and GNNGraphWriteNodeFields() write without gathering).
 @*/
 PetscErrorCode GNNGraphGatherNatural(GNNGraph graph, Vec v, PetscInt *n, PetscScalar *values[])
 {
