@@ -122,6 +122,51 @@ void LayerNormBitwise(torch::Dtype dtype)
     }
 }
 
+/* Reproducible (fixed-point) gradients: the GPU's atomics add the CPU's integers, so dW, db,
+   dgamma and dbeta are the CPU's bits (each rank on its own rows: a reduction over one process) */
+GNNReproReduce OneProcess()
+{
+  GNNReproReduce rr;
+  rr.ctx   = nullptr;
+  rr.agree = [](void *, int64_t *, int64_t) {};
+  rr.sum   = [](void *, int64_t *, int64_t) {};
+  return rr;
+}
+
+template <typename T>
+void ReproducibleBitwise(torch::Dtype dtype)
+{
+  const torch::Device  gpu(torch::kCUDA);
+  const GNNReproReduce rr = OneProcess();
+  torch::manual_seed(10);
+  for (int64_t H : {32, 20})
+    for (int64_t M : {100000, 333, 0}) {
+      auto x = torch::randn({M, 3 * H}, dtype), W = torch::randn({H, 3 * H}, dtype) * 0.2, g = torch::randn({M, H}, dtype) * 1e-3;
+      for (bool elu : {false, true}) {
+        auto          yc = elu ? GNNKernelLinearForward(x, W, torch::Tensor(), true, nullptr) : torch::Tensor();
+        torch::Tensor dXc, dWc, dbc, dXg, dWg, dbg;
+        GNNKernelLinearBackward(g, yc, x, W, true, dXc, dWc, dbc, &rr);
+        GNNKernelLinearBackward(g.to(gpu), elu ? yc.to(gpu) : yc, x.to(gpu), W.to(gpu), true, dXg, dWg, dbg, &rr);
+        EXPECT_TRUE(dWg.is_cuda() && dbg.is_cuda()) << "the gradients stay on the device";
+        EXPECT_TRUE(SameBits<T>(dXc, dXg)) << "reproducible dX M " << M << " H " << H;
+        EXPECT_TRUE(SameBits<T>(dWc, dWg)) << "reproducible dW M " << M << " H " << H << " elu " << elu << " rel " << Rel(dWc, dWg);
+        EXPECT_TRUE(SameBits<T>(dbc, dbg)) << "reproducible db M " << M << " H " << H << " elu " << elu << " rel " << Rel(dbc, dbg);
+      }
+      auto          xl = torch::randn({M, H}, dtype) * 3 + 1.5, gamma = torch::randn({H}, dtype), beta = torch::randn({H}, dtype), gl = torch::randn({M, H}, dtype);
+      torch::Tensor mc, rc, mg, rg, dxc, dgc, dbc, dxg, dgg, dbg;
+      GNNKernelLayerNormForward(xl, gamma, beta, 1e-5, mc, rc);
+      GNNKernelLayerNormForward(xl.to(gpu), gamma.to(gpu), beta.to(gpu), 1e-5, mg, rg);
+      GNNKernelLayerNormBackward(gl, xl, mc, rc, gamma, true, dxc, dgc, dbc, &rr);
+      GNNKernelLayerNormBackward(gl.to(gpu), xl.to(gpu), mg, rg, gamma.to(gpu), true, dxg, dgg, dbg, &rr);
+      EXPECT_TRUE(SameBits<T>(dxc, dxg)) << "reproducible LayerNorm dx M " << M;
+      EXPECT_TRUE(SameBits<T>(dgc, dgg)) << "reproducible dgamma M " << M << " H " << H << " rel " << Rel(dgc, dgg);
+      EXPECT_TRUE(SameBits<T>(dbc, dbg)) << "reproducible dbeta M " << M << " H " << H << " rel " << Rel(dbc, dbg);
+    }
+}
+
+TEST(GpuKernels, ReproducibleFloat32) { ReproducibleBitwise<float>(torch::kFloat32); }
+TEST(GpuKernels, ReproducibleFloat64) { ReproducibleBitwise<double>(torch::kFloat64); }
+
 TEST(GpuKernels, LayerNormFloat32) { LayerNormBitwise<float>(torch::kFloat32); }
 TEST(GpuKernels, LayerNormFloat64) { LayerNormBitwise<double>(torch::kFloat64); }
 
@@ -175,6 +220,32 @@ TEST(GpuTraining, TrainAndRollout)
     TestCall(VecDestroy(&u));
   }
   if (Rank() == 0) EXPECT_LE(RelDiff(out[0], out[1]), 1e-12) << "rollout";
+}
+
+bool SameDoubles(const std::vector<double> &a, const std::vector<double> &b)
+{
+  return a.size() == b.size() && (a.empty() || !std::memcmp(a.data(), b.data(), sizeof(double) * a.size()));
+}
+
+/* -gnn_train_reproducible on the GPU: the loss history and the weights are the CPU run's bits
+   (the same integers in every sum), and on N ranks those of one rank on the GPU */
+TEST(GpuTraining, ReproducibleBitwise)
+{
+  for (const std::string prec : {std::string("float32"), std::string("float64")}) {
+    const std::string opts = kQuad + "-gnn_train_reproducible -gnn_precision " + prec + " -gnn_train_steps 20 -gnn_train_lr 2e-3 -gnn_train_clip 0.5 -gnn_train_normalize -gnn_train_noise 0.02 -gnn_device ";
+    TrainResult       cpu = GNNTestTrain(PETSC_COMM_WORLD, opts + "cpu"), gpu = GNNTestTrain(PETSC_COMM_WORLD, opts + Device());
+    const bool        h = SameDoubles(cpu.history, gpu.history), w = SameDoubles(cpu.params, gpu.params);
+    if (Rank() == 0) std::printf("  reproducible training %s, %d rank(s): GPU vs CPU history %s (rel %.3e), weights %s (rel %.3e)\n", prec.c_str(), Size(), h ? "bitwise" : "DIFFER", RelDiff(cpu.history, gpu.history), w ? "bitwise" : "DIFFER", RelDiff(cpu.params, gpu.params));
+    EXPECT_EQ(gpu.history.size(), 20u);
+    EXPECT_TRUE(h) << prec << " loss history";
+    EXPECT_TRUE(w) << prec << " final weights";
+    EXPECT_LT(gpu.history.back(), 0.9 * gpu.history.front()) << "the GPU run learns";
+    if (Size() > 1 && Rank() == 0) { /* the GPU on one rank */
+      TrainResult one = GNNTestTrain(PETSC_COMM_SELF, opts + Device());
+      EXPECT_TRUE(SameDoubles(one.params, gpu.params)) << prec << ": GPU, " << Size() << " ranks vs 1: weights rel " << RelDiff(one.params, gpu.params);
+      EXPECT_TRUE(SameDoubles(one.history, gpu.history)) << prec << ": GPU, " << Size() << " ranks vs 1: history rel " << RelDiff(one.history, gpu.history);
+    }
+  }
 }
 
 /* A checkpoint written on one device continues the run on the other */

@@ -411,6 +411,92 @@ TYPED_TEST(KernelBodies, ReproducibleLayerNormSumsAreGroupingIndependent)
   }
 }
 
+/* The GPU's reproducible path in host loops against the CPU kernels: the chunks' bounds
+   (OuterBoundChunkAt, LayerNormBoundChunkAt) folded as the atomics fold them, the agreed scales,
+   the chunks' integer sums (FixedOuterChunkAt, LayerNormFixedChunkAt) added in reverse chunk order
+   (the atomics' order is any), and the host conversion: the same agreed bounds, the same integers
+   and the same dW, db, dgamma, dbeta bits as the CPU kernels (AVX-512 tiles or portable path). */
+::testing::AssertionResult SameInts(const std::vector<int64_t> &a, const std::vector<int64_t> &b, const char *what)
+{
+  if (a == b) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << what << " differ (" << a.size() << " vs " << b.size() << " entries)";
+}
+
+TYPED_TEST(KernelBodies, ReproducibleGpuBodiesGiveTheCpuBits)
+{
+  using T          = TypeParam;
+  const auto dtype = Types<T>::dtype;
+  torch::manual_seed(8);
+  std::vector<Shape> shapes = kShapes;
+  shapes.push_back({gnnk::kOuterMinRows * 5 + 17, 32, 32}); /* 6 chunks */
+  for (const Shape &s : shapes)
+    for (bool elu : {false, true}) {
+      auto      x = Random({s.M, s.K}, dtype), W = Random({s.N, s.K}, dtype, 0.3), g = Random({s.M, s.N}, dtype, 1e-3);
+      auto      y = elu ? GNNKernelLinearForward(x, W, torch::Tensor(), true, nullptr) : torch::Tensor();
+      FakeRanks cpu, gpu;
+      torch::Tensor dX, dW, db;
+      GNNKernelLinearBackward(g, y, x, W, false, dX, dW, db, &cpu.rr);
+      /* the GPU path: ge, the bounds by chunk, the scales, the integer sums by chunk, back */
+      auto           gv = Vec<T>(g), yv = elu ? Vec<T>(y) : std::vector<T>();
+      std::vector<T> ge(s.M * s.N);
+      for (int64_t q = 0; q < s.M * s.N; q++) ge[q] = elu ? gnnk::EluGrad(gv[q], yv[q]) : gv[q];
+      const T       *xp = x.template data_ptr<T>();
+      const int64_t  chunks = gnnk::OuterChunks(s.M), rows = gnnk::OuterChunkRows(s.M), NKN = s.N * s.K + s.N;
+      std::vector<double> maxima(s.N + s.K, 0.0);
+      for (int64_t c = chunks - 1; c >= 0; c--)
+        for (int64_t col = 0; col < s.N + s.K; col++) maxima[col] = std::max(maxima[col], gnnk::OuterBoundChunkAt(ge.data(), s.M, s.N, xp, s.K, rows, c, col));
+      const gnnrepro::OuterScales sc = gnnrepro::AgreeOuterScales(&gpu.rr, s.M, s.N, s.K, maxima.data());
+      EXPECT_TRUE(SameInts(cpu.agreed, gpu.agreed, "agreed bounds")) << "M " << s.M << " K " << s.K << " N " << s.N << " elu " << elu;
+      std::vector<int64_t> acc(NKN, 0);
+      for (int64_t c = chunks - 1; c >= 0; c--)
+        for (int64_t e = 0; e < NKN; e++) acc[e] += gnnk::FixedOuterChunkAt(ge.data(), s.M, s.N, xp, s.K, rows, c, e, sc.f.data());
+      std::vector<T> dWb(s.N * s.K), dbb(s.N);
+      gnnrepro::OuterFromFixed(&gpu.rr, sc, acc.data(), dWb.data(), dbb.data());
+      EXPECT_TRUE(SameInts(cpu.sums, gpu.sums, "integer sums")) << "M " << s.M << " K " << s.K << " N " << s.N << " elu " << elu;
+      EXPECT_TRUE(SameBits(Vec<T>(dW), dWb)) << "dW M " << s.M << " K " << s.K << " N " << s.N << " elu " << elu;
+      EXPECT_TRUE(SameBits(Vec<T>(db), dbb)) << "db M " << s.M;
+      if (s.M > 0) EXPECT_GT(RelErr(std::vector<T>(s.N * s.K, T(0)), dWb), 0.0) << "a gradient of zeros proves nothing";
+    }
+  for (int64_t M : {int64_t(1000), int64_t(1), int64_t(0), gnnk::kOuterMinRows * 9 + 5})
+    for (int64_t H : {32, 20}) {
+      auto          x = Random({M, H}, dtype, 3.0) + 1.5, gamma = Random({H}, dtype), beta = Random({H}, dtype), g = Random({M, H}, dtype, 1e-2);
+      torch::Tensor mean, rstd, dx, dgamma, dbeta;
+      GNNKernelLayerNormForward(x, gamma, beta, 1e-5, mean, rstd);
+      FakeRanks cpu, gpu;
+      GNNKernelLayerNormBackward(g, x, mean, rstd, gamma, false, dx, dgamma, dbeta, &cpu.rr);
+      const T      *gp = g.template data_ptr<T>(), *xp = x.template data_ptr<T>(), *mp = mean.template data_ptr<T>(), *rp = rstd.template data_ptr<T>();
+      const int64_t chunks = gnnk::OuterChunks(M), rows = gnnk::OuterChunkRows(M);
+      std::vector<double> maxima(2 * H, 0.0);
+      for (int64_t c = chunks - 1; c >= 0; c--)
+        for (int64_t e = 0; e < 2 * H; e++) maxima[e] = std::max(maxima[e], gnnk::LayerNormBoundChunkAt(gp, xp, mp, rp, M, H, rows, c, e));
+      const gnnrepro::ColumnScales sc = gnnrepro::AgreeColumnScales(&gpu.rr, M, 2 * H, maxima.data());
+      std::vector<int64_t>         acc(2 * H, 0);
+      for (int64_t c = chunks - 1; c >= 0; c--)
+        for (int64_t e = 0; e < 2 * H; e++) acc[e] += gnnk::LayerNormFixedChunkAt(gp, xp, mp, rp, M, H, rows, c, e, sc.f.data());
+      std::vector<T> out(2 * H);
+      gnnrepro::ColumnsFromFixed(&gpu.rr, sc, acc.data(), out.data());
+      EXPECT_TRUE(SameInts(cpu.agreed, gpu.agreed, "LayerNorm agreed bounds")) << "M " << M << " H " << H;
+      EXPECT_TRUE(SameInts(cpu.sums, gpu.sums, "LayerNorm integer sums")) << "M " << M << " H " << H;
+      EXPECT_TRUE(SameBits(Vec<T>(dgamma), std::vector<T>(out.begin(), out.begin() + H))) << "dgamma M " << M << " H " << H;
+      EXPECT_TRUE(SameBits(Vec<T>(dbeta), std::vector<T>(out.begin() + H, out.end()))) << "dbeta M " << M << " H " << H;
+    }
+}
+
+/* The rounding every fixed-point term goes through (gnnrepro::ToFixed): nearest, ties to even, as
+   the AVX-512 conversion and the GPU's __double2ll_rn; NaN and values beyond int64 give x86's
+   INT64_MIN, which the GPU's version returns for them too */
+TEST(ReproSum, ToFixedRounding)
+{
+  const std::vector<std::pair<double, int64_t>> cases = {{0.5, 0}, {1.5, 2}, {2.5, 2}, {-0.5, 0}, {-1.5, -2}, {-2.5, -2}, {0.49999999999999994, 0}, {3.7, 4}, {-3.7, -4},
+                                                         {4611686018427387904.0, INT64_C(4611686018427387904)}, {-9223372036854775808.0, INT64_MIN}};
+  for (auto &c : cases) EXPECT_EQ(gnnrepro::ToFixed(c.first), c.second) << c.first;
+  for (double v : {std::nan(""), 9223372036854775808.0, -1e300, std::numeric_limits<double>::infinity()}) EXPECT_EQ(gnnrepro::ToFixed(v), INT64_MIN) << v;
+  /* the maximum the bounds take: NaN leaves it alone, as std::max(m, |v|) does */
+  EXPECT_EQ(gnnk::MaxAbs(2.0, std::nan("")), 2.0);
+  EXPECT_EQ(gnnk::MaxAbs(2.0, -3.0), 3.0);
+  EXPECT_EQ(gnnk::MaxAbs(0.0, -0.0), 0.0);
+}
+
 /* Accuracy: the reproducible sums against today's sums, both against the float64 sum of the same
    terms (the products of two float32 values are exact in double), on gradient-like data (many
    rows, mean-zero gradients: sums with cancellation). They must be at least as accurate. */

@@ -91,6 +91,9 @@ done
 for np in 2 4; do
   step training_gpu_np$np 150 env GNN_TEST_OPTIONS="-gnn_device $DEV" mpiexec -n $np "$T/test_training" --gtest_filter='Training.Adam*:Training.Normalisation*'
 done
+# -gnn_train_reproducible on the GPU: 3 ranks sharing it against 1 rank on it, bitwise (the CPU's
+# reproducible cases; test_gpu's GpuTraining.ReproducibleBitwise above checks GPU = CPU bits)
+step repro_gpu_np3 150 env GNN_TEST_OPTIONS="-gnn_device $DEV" mpiexec -n 3 "$T/test_training" --gtest_filter='Reproducible.AdamWClipNormalisationNoiseFloat32:Reproducible.FewNodesPerRankFloat32'
 
 # ---- benchmark: ours vs the plain-PyTorch reference on the same GPU, float32, the paper's model ----
 # peak device memory per process from nvidia-smi (both include the CUDA context)
@@ -144,6 +147,7 @@ done
   echo
   echo '```'
   grep -h "GPU vs CPU\|training 30\|checkpoint .* ->" "$OUT"/gpu_vs_cpu_np*.log 2>/dev/null
+  grep -h "reproducible .* rank(s) vs 1" "$OUT"/repro_gpu_np*.log 2>/dev/null
   echo '```'
   echo
   echo "## Benchmark (float32, H 32, 5 hidden layers, 4 processor layers, Adam; median of 10 steps after 3)"

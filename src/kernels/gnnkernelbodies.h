@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include "sys/gnnreprosum.h"
 
 #if defined(__CUDACC__) || defined(__HIPCC__)
   #define GNN_HD __host__ __device__ __forceinline__
@@ -257,6 +258,89 @@ GNN_HD T OuterSumAt(const T *work, int64_t chunks, int64_t NKN, int64_t e)
 {
   T acc = 0;
   for (int64_t c = 0; c < chunks; c++) acc += work[c * NKN + e];
+  return acc;
+}
+
+/* ---- reproducible (fixed-point) sums over rows (src/sys/gnnreprosum.h): the terms, their bounds
+   and one chunk's integer sums, the same on the CPU (src/kernels/cpu) and the GPU ---- */
+
+/* a running maximum of |v|, as std::max(m, |v|) folds it: a NaN leaves m alone, so the maximum
+   does not depend on the order of the rows (m starts from 0) */
+GNN_HD double MaxAbs(double m, double v)
+{
+  const double a = v < 0 ? -v : v;
+  return m < a ? a : m;
+}
+
+/* a factor of a term on its agreed scale (a power of two: exact) */
+template <typename T>
+GNN_HD double FixedScaled(T v, double f)
+{
+  return (double)v * f;
+}
+
+/* one term of a weight (bias) gradient from its prescaled factors: the product (exact for float32
+   factors, one rounding in double) rounded to an integer */
+GNN_HD int64_t FixedProduct(double gs, double xs) { return gnnrepro::ToFixed(gs * xs); }
+
+/* Column col of chunk c of the bounds of a Linear layer's gradient terms: col < N the maximum of
+   |ge[i][col]|, else of |x[i][col - N]|, over the chunk's rows (rows = OuterChunkRows(M)) */
+template <typename T>
+GNN_HD double OuterBoundChunkAt(const T *ge, int64_t M, int64_t N, const T *x, int64_t K, int64_t rows, int64_t c, int64_t col)
+{
+  const int64_t i0 = c * rows, i1 = i0 + rows < M ? i0 + rows : M;
+  double        m  = 0;
+  if (col < N)
+    for (int64_t i = i0; i < i1; i++) m = MaxAbs(m, (double)ge[i * N + col]);
+  else
+    for (int64_t i = i0; i < i1; i++) m = MaxAbs(m, (double)x[i * K + col - N]);
+  return m;
+}
+
+/* Entry e of chunk c of a Linear layer's fixed-point gradient: e < N K the dW entry (n, k) = (e / K,
+   e % K), sum of FixedProduct(ge[i][n] f[n], x[i][k] f[N + k]), then the N db entries, sum of
+   FixedProduct(ge[i][n] f[n], f[N + K]); f: gnnrepro::OuterScales::f. Integer sums: any chunking
+   and any order of the chunks give the same total. */
+template <typename T>
+GNN_HD int64_t FixedOuterChunkAt(const T *ge, int64_t M, int64_t N, const T *x, int64_t K, int64_t rows, int64_t c, int64_t e, const double *f)
+{
+  const int64_t i0 = c * rows, i1 = i0 + rows < M ? i0 + rows : M, NK = N * K;
+  int64_t       acc = 0;
+  if (e < NK) {
+    const int64_t n = e / K, k = e - n * K;
+    for (int64_t i = i0; i < i1; i++) acc += FixedProduct(FixedScaled(ge[i * N + n], f[n]), FixedScaled(x[i * K + k], f[N + k]));
+  } else {
+    const int64_t n = e - NK;
+    for (int64_t i = i0; i < i1; i++) acc += FixedProduct(FixedScaled(ge[i * N + n], f[n]), f[N + K]);
+  }
+  return acc;
+}
+
+/* The term of LayerNorm's parameter gradients for row i, entry e: e < H g xhat (xhat in T, as
+   LayerNormParamChunkAt computes it, the product in double: exact for float32), else g */
+template <typename T>
+GNN_HD double LayerNormParamTerm(const T *g, const T *x, const T *mean, const T *rstd, int64_t H, int64_t i, int64_t e)
+{
+  return e < H ? (double)g[i * H + e] * (double)((x[i * H + e] - mean[i]) * rstd[i]) : (double)g[i * H + e - H];
+}
+
+/* entry e of chunk c of their bounds (the maximum |term|) and of their fixed-point sums, the terms
+   scaled by f[e] (gnnrepro::ColumnScales::f) */
+template <typename T>
+GNN_HD double LayerNormBoundChunkAt(const T *g, const T *x, const T *mean, const T *rstd, int64_t M, int64_t H, int64_t rows, int64_t c, int64_t e)
+{
+  const int64_t i0 = c * rows, i1 = i0 + rows < M ? i0 + rows : M;
+  double        m  = 0;
+  for (int64_t i = i0; i < i1; i++) m = MaxAbs(m, LayerNormParamTerm(g, x, mean, rstd, H, i, e));
+  return m;
+}
+
+template <typename T>
+GNN_HD int64_t LayerNormFixedChunkAt(const T *g, const T *x, const T *mean, const T *rstd, int64_t M, int64_t H, int64_t rows, int64_t c, int64_t e, const double *f)
+{
+  const int64_t i0 = c * rows, i1 = i0 + rows < M ? i0 + rows : M;
+  int64_t       acc = 0;
+  for (int64_t i = i0; i < i1; i++) acc += gnnrepro::ToFixed(LayerNormParamTerm(g, x, mean, rstd, H, i, e) * f[e]);
   return acc;
 }
 

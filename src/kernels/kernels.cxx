@@ -107,7 +107,6 @@ torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torc
 
 void GNNKernelLinearBackward(const torch::Tensor &g, const torch::Tensor &y, const torch::Tensor &x, const torch::Tensor &W, bool wantDx, torch::Tensor &dX, torch::Tensor &dW, torch::Tensor &db, const GNNReproReduce *rr)
 {
-  TORCH_CHECK(!rr || !x.is_cuda(), "reproducible training (-gnn_train_reproducible) is not implemented on GPUs yet");
   auto          gc = g.contiguous(), xc = x.contiguous(), Wc = W.contiguous(), yc = y.defined() ? y.contiguous() : y;
   const int64_t M = xc.size(0), K = xc.size(1), N = Wc.size(0);
   dW = torch::empty_like(Wc);
@@ -117,9 +116,26 @@ void GNNKernelLinearBackward(const torch::Tensor &g, const torch::Tensor &y, con
     using T = scalar_t;
     if (xc.is_cuda()) {
       c10::DeviceGuard guard(xc.device());
-      auto             ge   = yc.defined() ? GNNKernelEluBackward(gc, yc) : gc;
-      auto work = torch::empty({GNNGpuOuterWorkspace(M, N, K)}, xc.options());
+      auto             ge = yc.defined() ? GNNKernelEluBackward(gc, yc) : gc;
       if (wantDx) GNNGpuLinearDx<T>(Ptr<T>(ge), M, N, Ptr<T>(Wc), K, dX.data_ptr<T>());
+      if (rr) {
+        /* the device's bounds and integer sums, the agreement and the conversion on the host
+           (gnnrepro: the CPU path's own), so the same bits as the CPU's */
+        auto maxima = torch::zeros({N + K}, xc.options().dtype(torch::kFloat64));
+        GNNGpuOuterBounds<T>(Ptr<T>(ge), M, N, Ptr<T>(xc), K, maxima.data_ptr<double>());
+        auto                        mh = maxima.cpu();
+        const gnnrepro::OuterScales s  = gnnrepro::AgreeOuterScales(rr, M, N, K, mh.data_ptr<double>());
+        auto f   = torch::from_blob((void *)s.f.data(), {(int64_t)s.f.size()}, torch::kFloat64).to(xc.device());
+        auto acc = torch::zeros({N * K + N}, xc.options().dtype(torch::kInt64));
+        GNNGpuFixedOuter<T>(Ptr<T>(ge), M, N, Ptr<T>(xc), K, f.data_ptr<double>(), acc.data_ptr<int64_t>());
+        auto acch = acc.cpu();
+        auto dWh = torch::empty({N, K}, Wc.options().device(torch::kCPU)), dbh = torch::empty({N}, Wc.options().device(torch::kCPU));
+        gnnrepro::OuterFromFixed(rr, s, acch.data_ptr<int64_t>(), dWh.data_ptr<T>(), dbh.data_ptr<T>());
+        dW.copy_(dWh);
+        db.copy_(dbh);
+        return;
+      }
+      auto work = torch::empty({GNNGpuOuterWorkspace(M, N, K)}, xc.options());
       GNNGpuOuter<T>(Ptr<T>(ge), M, N, Ptr<T>(xc), K, dW.data_ptr<T>(), db.data_ptr<T>(), work.data_ptr<T>());
     } else {
       GNNLinearBackwardRows<T>(Ptr<T>(gc), Ptr<T>(yc), Ptr<T>(xc), M, K, Ptr<T>(Wc), N, wantDx ? dX.data_ptr<T>() : nullptr, dW.data_ptr<T>(), db.data_ptr<T>(), rr);
@@ -175,7 +191,6 @@ torch::Tensor GNNKernelLayerNormForward(const torch::Tensor &x, const torch::Ten
 
 void GNNKernelLayerNormBackward(const torch::Tensor &g, const torch::Tensor &x, const torch::Tensor &mean, const torch::Tensor &rstd, const torch::Tensor &gamma, bool wantDx, torch::Tensor &dx, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNReproReduce *rr)
 {
-  TORCH_CHECK(!rr || !x.is_cuda(), "reproducible training (-gnn_train_reproducible) is not implemented on GPUs yet");
   auto          gc = g.contiguous(), xc = x.contiguous(), mc = mean.contiguous(), rc = rstd.contiguous(), gm = gamma.contiguous();
   const int64_t M = xc.size(0), H = xc.size(1);
   dx     = wantDx ? torch::empty_like(xc) : torch::Tensor();
@@ -186,8 +201,23 @@ void GNNKernelLayerNormBackward(const torch::Tensor &g, const torch::Tensor &x, 
     T *dxp  = wantDx ? dx.data_ptr<T>() : nullptr;
     if (xc.is_cuda()) {
       c10::DeviceGuard guard(xc.device());
-      auto             work = torch::empty({GNNGpuOuterWorkspace(M, H, 1)}, xc.options());
-      GNNGpuLayerNormBackward<T>(Ptr<T>(gc), Ptr<T>(xc), M, H, Ptr<T>(mc), Ptr<T>(rc), Ptr<T>(gm), dxp, dgamma.data_ptr<T>(), dbeta.data_ptr<T>(), work.data_ptr<T>());
+      /* dx, and the ordinary dgamma and dbeta unless reproducible */
+      auto work = torch::empty({rr ? 1 : GNNGpuOuterWorkspace(M, H, 1)}, xc.options());
+      GNNGpuLayerNormBackward<T>(Ptr<T>(gc), Ptr<T>(xc), M, H, Ptr<T>(mc), Ptr<T>(rc), Ptr<T>(gm), dxp, rr ? nullptr : dgamma.data_ptr<T>(), rr ? nullptr : dbeta.data_ptr<T>(), work.data_ptr<T>());
+      if (rr) { /* as GNNKernelLinearBackward's */
+        auto maxima = torch::zeros({2 * H}, xc.options().dtype(torch::kFloat64));
+        GNNGpuLayerNormParamBounds<T>(Ptr<T>(gc), Ptr<T>(xc), M, H, Ptr<T>(mc), Ptr<T>(rc), maxima.data_ptr<double>());
+        auto                         mh = maxima.cpu();
+        const gnnrepro::ColumnScales s  = gnnrepro::AgreeColumnScales(rr, M, 2 * H, mh.data_ptr<double>());
+        auto f   = torch::from_blob((void *)s.f.data(), {2 * H}, torch::kFloat64).to(xc.device());
+        auto acc = torch::zeros({2 * H}, xc.options().dtype(torch::kInt64));
+        GNNGpuLayerNormParamsFixed<T>(Ptr<T>(gc), Ptr<T>(xc), M, H, Ptr<T>(mc), Ptr<T>(rc), f.data_ptr<double>(), acc.data_ptr<int64_t>());
+        auto acch = acc.cpu();
+        auto out  = torch::empty({2 * H}, xc.options().device(torch::kCPU));
+        gnnrepro::ColumnsFromFixed(rr, s, acch.data_ptr<int64_t>(), out.data_ptr<T>());
+        dgamma.copy_(out.narrow(0, 0, H));
+        dbeta.copy_(out.narrow(0, H, H));
+      }
     } else GNNLayerNormBackwardRows<T>(Ptr<T>(gc), Ptr<T>(xc), M, H, Ptr<T>(mc), Ptr<T>(rc), Ptr<T>(gm), dxp, dgamma.data_ptr<T>(), dbeta.data_ptr<T>(), rr);
   });
 }

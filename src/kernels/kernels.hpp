@@ -25,9 +25,9 @@ torch::Tensor GNNKernelLinearForward(const torch::Tensor &x, const torch::Tensor
 torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const GNNEdgeStart *start, const torch::Tensor &gamma = {}, const torch::Tensor &beta = {}, double eps = 0);
 /* Gradients of y = act(x W^T + b) from g = dL/dy: y is the forward's output when act is ELU,
    undefined when act is the identity. dX (only when wantDx) is bitwise the same on CPU and GPU;
-   dW and db are sums over the rows and agree to rounding. With rr (CPU tensors only), dW and db are
-   reproducible sums over the rows of all ranks (src/sys/gnnreprosum.h, collective): the global
-   gradient, whose bits do not depend on how the rows are split between ranks or threads. */
+   dW and db are sums over the rows and agree to rounding. With rr, dW and db are reproducible sums over
+   the rows of all ranks (src/sys/gnnreprosum.h, collective): the global gradient, whose bits depend
+   neither on how the rows are split between ranks or threads nor on the device (the same integers). */
 void GNNKernelLinearBackward(const torch::Tensor &g, const torch::Tensor &y, const torch::Tensor &x, const torch::Tensor &W, bool wantDx, torch::Tensor &dX, torch::Tensor &dW, torch::Tensor &db, const GNNReproReduce *rr = nullptr);
 /* g ELU'(z) from the ELU's output y */
 torch::Tensor GNNKernelEluBackward(const torch::Tensor &g, const torch::Tensor &y);

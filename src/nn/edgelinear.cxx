@@ -37,7 +37,7 @@ namespace {
 torch::Tensor SenderSumFixed(const torch::Tensor &ge, const GraphTensors &g, const GNNReproReduce *rr)
 {
   const int64_t        H  = ge.size(1);
-  auto                 mx = (ge.size(0) ? ge.abs().amax(0) : torch::zeros({H}, ge.options())).to(torch::kFloat64).contiguous();
+  auto                 mx = (ge.size(0) ? ge.abs().amax(0) : torch::zeros({H}, ge.options())).to(torch::kCPU, torch::kFloat64).contiguous();
   std::vector<int64_t> ag(1 + H, 0);
   for (int64_t n = 0; n < H; n++) ag[1 + n] = gnnrepro::BoundExponent(mx.data_ptr<double>()[n]);
   rr->agree(rr->ctx, ag.data(), 1 + H);

@@ -23,11 +23,20 @@ typedef struct {
 
 #ifdef __cplusplus
   #include <cmath>
-  #if defined(__x86_64__)
+  #include <vector>
+  #if defined(__CUDACC__) || defined(__HIPCC__)
+    #define GNNREPRO_HD __host__ __device__ inline
+  #else
+    #define GNNREPRO_HD inline
+  #endif
+  #if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
+    #define GNNREPRO_DEVICE_CODE 1
+  #elif defined(__x86_64__)
     #include <emmintrin.h>
   #endif
 
-/* The arithmetic every reproducible sum shares (the kernels' tiles, the layers, the host sums) */
+/* The arithmetic every reproducible sum shares (the kernels' tiles on the CPU and the GPU, the
+   layers, the host sums) */
 namespace gnnrepro {
 
 /* the bits of an int64 a sum may use: 62 leaves the sign bit and one bit of margin */
@@ -63,14 +72,98 @@ inline double Pow2(int64_t e)
 
 /* a scaled term (|t| < 2^62) rounded to the nearest integer, ties to even: the rounding of the
    AVX-512 conversion _mm512_cvtpd_epi64 under the default rounding mode. On x86-64 the SSE2
-   conversion (cvtsd2si, the same rounding) instead of a call to nearbyint per term. */
-inline int64_t ToFixed(double t)
+   conversion (cvtsd2si, the same rounding) instead of a call to nearbyint per term. On a GPU
+   __double2ll_rn (the same rounding). NaN and values beyond the int64 range give x86's "integer
+   indefinite" INT64_MIN everywhere (a GPU would saturate instead), so that even a non-finite
+   gradient gives the same bits on every device. */
+GNNREPRO_HD int64_t ToFixed(double t)
 {
-  #if defined(__x86_64__)
-  return _mm_cvtsd_si64(_mm_set_sd(t));
-  #else
+  #if defined(GNNREPRO_DEVICE_CODE) || !defined(__x86_64__)
+  if (t != t || t >= 9223372036854775808.0 || t < -9223372036854775808.0) return INT64_MIN;
+    #if defined(GNNREPRO_DEVICE_CODE)
+  return (int64_t)__double2ll_rn(t);
+    #else
   return (int64_t)std::nearbyint(t);
+    #endif
+  #else
+  return _mm_cvtsd_si64(_mm_set_sd(t));
   #endif
+}
+
+/* ---- the host side of a reproducible reduction, shared by the CPU kernels and the GPU path ---- */
+
+/* The agreed scales of the weight and bias gradients of a Linear layer, dW = sum_i ge[i]^T x[i]
+   and db = sum_i ge[i] over the rows of all ranks: a term ge[i][n] x[i][k] is bounded by
+   2^(eg_n + ex_k) (eg, ex: the global maximum binary exponents of |ge| per output and |x| per
+   input), so ge and x are prescaled by f[n] = 2^(A - eg_n) and f[N + k] = 2^(B - ex_k), A + B =
+   room = kFixedBits - h (M < 2^h terms), and the bias terms by f[N + K] = 2^B: every product is
+   below 2^room and M of them fit an int64. */
+struct OuterScales {
+  int64_t              N, K, room;
+  std::vector<int64_t> ag; /* [global M, eg (N), ex (K)] after the agreement */
+  std::vector<double>  f;  /* [N + K + 1] as above */
+};
+
+/* from this rank's M rows and its column maxima of |ge| (N) then |x| (K): collective (rr->agree) */
+inline OuterScales AgreeOuterScales(const GNNReproReduce *rr, int64_t M, int64_t N, int64_t K, const double *maxima)
+{
+  OuterScales s;
+  s.N = N;
+  s.K = K;
+  s.ag.assign(1 + N + K, 0);
+  s.ag[0] = M;
+  for (int64_t c = 0; c < N + K; c++) s.ag[1 + c] = BoundExponent(maxima[c]);
+  rr->agree(rr->ctx, s.ag.data(), 1 + N + K);
+  s.room          = kFixedBits - BitLength(s.ag[0]);
+  const int64_t A = s.room / 2, B = s.room - A;
+  s.f.resize(N + K + 1);
+  for (int64_t n = 0; n < N; n++) s.f[n] = Pow2(A - s.ag[1 + n]);
+  for (int64_t k = 0; k < K; k++) s.f[N + k] = Pow2(B - s.ag[1 + N + k]);
+  s.f[N + K] = Pow2(B);
+  return s;
+}
+
+/* this rank's integer sums acc [N K + N] (dW row-major, then db) summed over the ranks
+   (collective: rr->sum, in place) and converted back once: dW [N, K], db [N] */
+template <typename T>
+void OuterFromFixed(const GNNReproReduce *rr, const OuterScales &s, int64_t *acc, T *dW, T *db)
+{
+  const int64_t N = s.N, K = s.K;
+  rr->sum(rr->ctx, acc, N * K + N);
+  for (int64_t n = 0; n < N; n++) {
+    for (int64_t k = 0; k < K; k++) dW[n * K + k] = (T)std::ldexp((double)acc[n * K + k], (int)(s.ag[1 + n] + s.ag[1 + N + k] - s.room));
+    db[n] = (T)std::ldexp((double)acc[N * K + n], (int)(s.ag[1 + n] - s.room));
+  }
+}
+
+/* The agreed scales of ncols column sums of single terms (LayerNorm's dgamma and dbeta): column c
+   bounded by 2^e_c, its terms scaled by f[c] = 2^(room - e_c) */
+struct ColumnScales {
+  int64_t              ncols, room;
+  std::vector<int64_t> ag; /* [global M, e (ncols)] */
+  std::vector<double>  f;  /* [ncols] */
+};
+
+inline ColumnScales AgreeColumnScales(const GNNReproReduce *rr, int64_t M, int64_t ncols, const double *maxima)
+{
+  ColumnScales s;
+  s.ncols = ncols;
+  s.ag.assign(1 + ncols, 0);
+  s.ag[0] = M;
+  for (int64_t c = 0; c < ncols; c++) s.ag[1 + c] = BoundExponent(maxima[c]);
+  rr->agree(rr->ctx, s.ag.data(), 1 + ncols);
+  s.room = kFixedBits - BitLength(s.ag[0]);
+  s.f.resize(ncols);
+  for (int64_t c = 0; c < ncols; c++) s.f[c] = Pow2(s.room - s.ag[1 + c]);
+  return s;
+}
+
+/* acc [ncols] summed over the ranks (collective, in place) and converted back once */
+template <typename T>
+void ColumnsFromFixed(const GNNReproReduce *rr, const ColumnScales &s, int64_t *acc, T *sums)
+{
+  rr->sum(rr->ctx, acc, s.ncols);
+  for (int64_t c = 0; c < s.ncols; c++) sums[c] = (T)std::ldexp((double)acc[c], (int)(s.ag[1 + c] - s.room));
 }
 
 } // namespace gnnrepro

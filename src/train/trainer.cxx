@@ -203,7 +203,7 @@ PetscErrorCode GNNTrainerSetLearningRate(GNNTrainer tr, PetscReal lr, PetscReal 
   on the trainer's GNN at set-up): the gradients, the loss and the normalisation statistics are
   reproducible sums in fixed point, so the loss history and the weights are the same bits on 1 or
   N ranks, and a run resumed on another rank count continues the same bits. Off by default (see
-  README: it costs more than 10% of a step); CPU only for now. Call before GNNTrainerSetUp().
+  README: it costs more than 10% of a step); CPU and GPU (the same bits). Call before GNNTrainerSetUp().
 @*/
 PetscErrorCode GNNTrainerSetReproducible(GNNTrainer tr, PetscBool flg)
 {

@@ -286,8 +286,8 @@ PetscErrorCode GNNGetHaloOverlap(GNN gnn, PetscBool *overlap)
   the loss and the weights' sum are added in fixed point (each term rounded to a power of two all
   ranks agree on, added exactly in int64), so the loss and the gradient are the same bits at any
   rank count, and so are the normalisation statistics (GNNComputeNormalization). Training is then
-  bitwise reproducible on any number of ranks. CPU only for now. The trainer's option is
-  -gnn_train_reproducible.
+  bitwise reproducible on any number of ranks, on the CPU and on GPUs alike (the same bits on
+  both: the GPU adds the same integers). The trainer's option is -gnn_train_reproducible.
 @*/
 PetscErrorCode GNNSetReproducible(GNN gnn, PetscBool flg)
 {

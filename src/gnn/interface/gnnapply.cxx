@@ -142,7 +142,6 @@ PetscErrorCode GNNComputeLossGradient(GNN gnn, Vec x, Vec target, Vec weights, P
     PetscCall(VecSum(weights, &wsum));
     PetscCheck(PetscRealPart(wsum) > 0, comm, PETSC_ERR_ARG_WRONG, "The node weights of the loss must have a positive sum");
   } else wsum = (double)gnn->torch->N;
-  PetscCheck(!gnn->reproducible || gnn->device == GNN_DEVICE_CPU, comm, PETSC_ERR_SUP, "Reproducible training (-gnn_train_reproducible) runs on the CPU only for now");
   if (weights && gnn->reproducible) { /* VecSum's order depends on the partition */
     const PetscScalar *w;
     PetscCall(VecGetArrayRead(weights, &w));

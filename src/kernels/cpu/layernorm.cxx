@@ -17,45 +17,33 @@ void GNNLayerNormForwardRows(const T *x, int64_t M, int64_t H, const T *gamma, c
 }
 
 /* dgamma and dbeta as reproducible sums over the rows of all ranks (src/sys/gnnreprosum.h): the
-   terms g xhat (xhat as LayerNormParamChunkAt computes it; the product in double, exact for
-   float32) and g, bounded per column by the global maximum of |term|, in int64 */
+   GPU's bodies (gnnk::LayerNormBoundChunkAt, LayerNormFixedChunkAt) on its chunks of rows, in
+   parallel over the chunks; maxima and integer sums, so neither the chunks nor their order change
+   a bit */
 template <typename T>
 static void LayerNormParamsFixed(const T *g, const T *x, int64_t M, int64_t H, const T *mean, const T *rstd, T *dgamma, T *dbeta, const GNNReproReduce *rr)
 {
-  auto term = [&](int64_t i, int64_t e) { return e < H ? (double)g[i * H + e] * (double)((x[i * H + e] - mean[i]) * rstd[i]) : (double)g[i * H + e - H]; };
-  const int            nt = at::get_num_threads();
-  const int64_t        per = (M + nt - 1) / nt;
-  std::vector<std::vector<double>> mx(nt, std::vector<double>(2 * H, 0.0));
-  at::parallel_for(0, nt, 1, [&](int64_t tb, int64_t te) {
-    for (int64_t t = tb; t < te; t++)
-      for (int64_t i = t * per; i < std::min(M, (t + 1) * per); i++)
-        for (int64_t e = 0; e < 2 * H; e++) mx[t][e] = std::max(mx[t][e], std::fabs(term(i, e)));
+  const int64_t       chunks = gnnk::OuterChunks(M), rows = gnnk::OuterChunkRows(M);
+  std::vector<double> mx(chunks * 2 * H), maxima(2 * H, 0.0);
+  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; c++)
+      for (int64_t e = 0; e < 2 * H; e++) mx[c * 2 * H + e] = gnnk::LayerNormBoundChunkAt(g, x, mean, rstd, M, H, rows, c, e);
   });
-  std::vector<int64_t> ag(1 + 2 * H, 0);
-  ag[0] = M;
-  for (int64_t e = 0; e < 2 * H; e++) {
-    double m = 0;
-    for (int t = 0; t < nt; t++) m = std::max(m, mx[t][e]);
-    ag[1 + e] = gnnrepro::BoundExponent(m);
-  }
-  rr->agree(rr->ctx, ag.data(), 1 + 2 * H);
-  const int64_t       room = gnnrepro::kFixedBits - gnnrepro::BitLength(ag[0]);
-  std::vector<double> f(2 * H);
-  for (int64_t e = 0; e < 2 * H; e++) f[e] = gnnrepro::Pow2(room - ag[1 + e]);
-  std::vector<std::vector<int64_t>> part(nt, std::vector<int64_t>(2 * H, 0));
-  at::parallel_for(0, nt, 1, [&](int64_t tb, int64_t te) {
-    for (int64_t t = tb; t < te; t++)
-      for (int64_t i = t * per; i < std::min(M, (t + 1) * per); i++)
-        for (int64_t e = 0; e < 2 * H; e++) part[t][e] += gnnrepro::ToFixed(term(i, e) * f[e]);
+  for (int64_t c = 0; c < chunks; c++)
+    for (int64_t e = 0; e < 2 * H; e++) maxima[e] = gnnk::MaxAbs(maxima[e], mx[c * 2 * H + e]);
+  const gnnrepro::ColumnScales s = gnnrepro::AgreeColumnScales(rr, M, 2 * H, maxima.data());
+  std::vector<int64_t>         part(chunks * 2 * H), sum(2 * H, 0);
+  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; c++)
+      for (int64_t e = 0; e < 2 * H; e++) part[c * 2 * H + e] = gnnk::LayerNormFixedChunkAt(g, x, mean, rstd, M, H, rows, c, e, s.f.data());
   });
-  std::vector<int64_t> sum(2 * H, 0);
-  for (int t = 0; t < nt; t++)
-    for (int64_t e = 0; e < 2 * H; e++) sum[e] += part[t][e];
-  rr->sum(rr->ctx, sum.data(), 2 * H);
-  for (int64_t e = 0; e < 2 * H; e++) {
-    const T s = (T)std::ldexp((double)sum[e], (int)(ag[1 + e] - room));
-    if (e < H) dgamma[e] = s;
-    else dbeta[e - H] = s;
+  for (int64_t c = 0; c < chunks; c++)
+    for (int64_t e = 0; e < 2 * H; e++) sum[e] += part[c * 2 * H + e];
+  std::vector<T> out(2 * H);
+  gnnrepro::ColumnsFromFixed(rr, s, sum.data(), out.data());
+  for (int64_t e = 0; e < H; e++) {
+    dgamma[e] = out[e];
+    dbeta[e]  = out[H + e];
   }
 }
 

@@ -93,7 +93,7 @@ inline void FixedOuterGeneric(const double *gs, int64_t M, int64_t N, const doub
   for (int64_t i = 0; i < M; i++)
     for (int64_t n = 0; n < N; n++) {
       const double gv = gs[i * N + n];
-      for (int64_t k = 0; k < K; k++) acc[n * K + k] += gnnrepro::ToFixed(gv * xs[i * K + k]);
+      for (int64_t k = 0; k < K; k++) acc[n * K + k] += gnnk::FixedProduct(gv, xs[i * K + k]);
     }
 }
 
@@ -407,21 +407,18 @@ void MLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *con
   });
 }
 
-/* One pass over the rows, chunk by chunk: ge = g ELU'(y) (chunk-local), dX = ge W, and each thread's
-   partial dW = ge^T x and db = sum ge, added in thread order at the end (deterministic for a given
-   thread count; gradients need to agree to rounding across rank counts, not bitwise). */
-template <typename T>
-void LinearBackward(const T *g, const T *y, const T *x, int64_t M, int64_t K, const T *W, int64_t N, T *dX, T *dW, T *db)
+/* The chunk walk of both backward passes (ordinary and fixed point): the chunks of kChunk rows
+   are split into nt runs of consecutive chunks, run t on thread t (the same chunks per thread for
+   a given thread count); per chunk ge = g ELU'(y) (chunk-local), dX = ge W when dX, then
+   accumulate(t, i0, m, ge) adds the chunk's rows i0 .. i0+m-1 (ge: their gradient) into thread
+   t's partial sums. */
+template <typename T, typename Accumulate>
+void ForEachBackwardChunk(const T *g, const T *y, int64_t M, int64_t N, const Packed<T> &p, T *dX, int64_t K, int nt, Accumulate &&accumulate)
 {
-  const Packed<T> p  = Pack(W, N, K, false, (const T *)nullptr);
-  const int64_t   nc = (M + kChunk - 1) / kChunk;
-  const int       nt = at::get_num_threads();
-  std::vector<std::vector<T>> part(nt, std::vector<T>(N * K + N, T(0)));
-  const int64_t   per = (nc + nt - 1) / nt;
+  const int64_t nc = (M + kChunk - 1) / kChunk, per = (nc + nt - 1) / nt;
   at::parallel_for(0, nt, 1, [&](int64_t tb, int64_t te) {
     std::vector<T> ge(y ? kChunk * N : 0);
-    for (int64_t t = tb; t < te; t++) {
-      T *pw = part[t].data(), *pb = pw + N * K;
+    for (int64_t t = tb; t < te; t++)
       for (int64_t c = t * per; c < std::min(nc, (t + 1) * per); c++) {
         const int64_t i0 = c * kChunk, m = std::min(kChunk, M - i0);
         const T      *gc = g + i0 * N;
@@ -430,9 +427,23 @@ void LinearBackward(const T *g, const T *y, const T *x, int64_t M, int64_t K, co
           gc = ge.data();
         }
         if (dX) Rows(gc, m, N, p, (const T *)nullptr, dX + i0 * K, K, false);
-        Outer(gc, m, N, x + i0 * K, K, pw, pb);
+        accumulate(t, i0, m, gc);
       }
-    }
+  });
+}
+
+/* dX = ge W, and each thread's partial dW = ge^T x and db = sum ge, added in thread order at the
+   end (deterministic for a given thread count; gradients need to agree to rounding across rank
+   counts, not bitwise). */
+template <typename T>
+void LinearBackward(const T *g, const T *y, const T *x, int64_t M, int64_t K, const T *W, int64_t N, T *dX, T *dW, T *db)
+{
+  const Packed<T>             p  = Pack(W, N, K, false, (const T *)nullptr);
+  const int                   nt = at::get_num_threads();
+  std::vector<std::vector<T>> part(nt, std::vector<T>(N * K + N, T(0)));
+  ForEachBackwardChunk(g, y, M, N, p, dX, K, nt, [&](int64_t t, int64_t i0, int64_t m, const T *ge) {
+    T *pw = part[t].data();
+    Outer(ge, m, N, x + i0 * K, K, pw, pw + N * K);
   });
   for (int64_t j = 0; j < N * K; j++) dW[j] = 0;
   for (int64_t j = 0; j < N; j++) db[j] = 0;
@@ -442,81 +453,52 @@ void LinearBackward(const T *g, const T *y, const T *x, int64_t M, int64_t K, co
   }
 }
 
-/* The reproducible backward (src/sys/gnnreprosum.h): the same chunked pass (ge, dX), with dW and db
-   accumulated in int64 from terms on a scale all ranks agree on, then summed over the ranks, so
-   that the result does not depend on how the rows are split between ranks and threads.
-   A term g[i][n] x[i][k] is bounded by 2^(eg_n + ex_k) (the global maxima of |ge| per output and
-   |x| per input); g and x enter the tiles prescaled by powers of two, gs = ge 2^(A - eg_n) and
-   xs = x 2^(B - ex_k) with A + B = 62 - h, so that a product (exact for float32 operands, one
-   rounding in double) is below 2^(62 - h) and M < 2^h of them fit an int64. */
+/* The reproducible backward (src/sys/gnnreprosum.h): the same chunk walk, with dW and db
+   accumulated in int64 from terms on the scales all ranks agree on (gnnrepro::OuterScales), then
+   summed over the ranks, so that the result does not depend on how the rows are split between
+   ranks and threads. Pass 1 takes the column maxima of |ge| and |x| (exact, in any order); pass 2
+   prescales the chunk's ge and x by the powers of two of the agreed scales (the terms of
+   gnnk::FixedOuterChunkAt, the GPU's body: the same integers) and adds the rounded products in the
+   int64 tiles. */
 template <typename T>
 void LinearBackwardFixed(const T *g, const T *y, const T *x, int64_t M, int64_t K, const T *W, int64_t N, T *dX, T *dW, T *db, const GNNReproReduce *rr)
 {
   const Packed<T> p  = Pack(W, N, K, false, (const T *)nullptr);
-  const int64_t   nc = (M + kChunk - 1) / kChunk;
   const int       nt = at::get_num_threads();
-  const int64_t   per = (nc + nt - 1) / nt;
-  /* pass 1: the column maxima of |ge| and |x| (maxima: exact, in any order) */
+  /* pass 1: the maxima (no dX yet: it comes with pass 2) */
   std::vector<std::vector<double>> mx(nt, std::vector<double>(N + K, 0.0));
-  at::parallel_for(0, nt, 1, [&](int64_t tb, int64_t te) {
-    for (int64_t t = tb; t < te; t++) {
-      double *m = mx[t].data();
-      for (int64_t i = t * per * kChunk; i < std::min(M, (t + 1) * per * kChunk); i++) {
-        for (int64_t n = 0; n < N; n++) {
-          const T v = y ? gnnk::EluGrad(g[i * N + n], y[i * N + n]) : g[i * N + n];
-          m[n]      = std::max(m[n], (double)std::fabs(v));
-        }
-        for (int64_t k = 0; k < K; k++) m[N + k] = std::max(m[N + k], (double)std::fabs(x[i * K + k]));
-      }
+  ForEachBackwardChunk(g, y, M, N, p, (T *)nullptr, K, nt, [&](int64_t t, int64_t i0, int64_t m, const T *ge) {
+    double *mt = mx[t].data();
+    for (int64_t i = 0; i < m; i++) {
+      for (int64_t n = 0; n < N; n++) mt[n] = gnnk::MaxAbs(mt[n], (double)ge[i * N + n]);
+      for (int64_t k = 0; k < K; k++) mt[N + k] = gnnk::MaxAbs(mt[N + k], (double)x[(i0 + i) * K + k]);
     }
   });
-  std::vector<int64_t> ag(1 + N + K, 0);
-  ag[0] = M;
-  for (int64_t c = 0; c < N + K; c++) {
-    double m = 0;
-    for (int t = 0; t < nt; t++) m = std::max(m, mx[t][c]);
-    ag[1 + c] = gnnrepro::BoundExponent(m);
-  }
-  rr->agree(rr->ctx, ag.data(), 1 + N + K);
-  const int64_t       room = gnnrepro::kFixedBits - gnnrepro::BitLength(ag[0]), A = room / 2, B = room - A;
-  std::vector<double> fg(N), fx(K);
-  for (int64_t n = 0; n < N; n++) fg[n] = gnnrepro::Pow2(A - ag[1 + n]);
-  for (int64_t k = 0; k < K; k++) fx[k] = gnnrepro::Pow2(B - ag[1 + N + k]);
-  const double fb = gnnrepro::Pow2(B);
+  std::vector<double> maxima(N + K, 0.0);
+  for (int t = 0; t < nt; t++)
+    for (int64_t c = 0; c < N + K; c++) maxima[c] = gnnk::MaxAbs(maxima[c], mx[t][c]);
+  const gnnrepro::OuterScales s = gnnrepro::AgreeOuterScales(rr, M, N, K, maxima.data());
+  const double               *fg = s.f.data(), *fx = fg + N, fb = s.f[N + K];
   /* pass 2: ge, dX and the fixed-point sums chunk by chunk, per thread */
   std::vector<std::vector<int64_t>> part(nt, std::vector<int64_t>(N * K + N, 0));
-  at::parallel_for(0, nt, 1, [&](int64_t tb, int64_t te) {
-    std::vector<T>      ge(y ? kChunk * N : 0);
-    std::vector<double> gs(kChunk * N), xs(kChunk * K);
-    for (int64_t t = tb; t < te; t++) {
-      int64_t *pw = part[t].data(), *pb = pw + N * K;
-      for (int64_t c = t * per; c < std::min(nc, (t + 1) * per); c++) {
-        const int64_t i0 = c * kChunk, m = std::min(kChunk, M - i0);
-        const T      *gc = g + i0 * N;
-        if (y) {
-          EluBackward(gc, y + i0 * N, m * N, ge.data());
-          gc = ge.data();
-        }
-        if (dX) Rows(gc, m, N, p, (const T *)nullptr, dX + i0 * K, K, false);
-        for (int64_t i = 0; i < m; i++) {
-          for (int64_t n = 0; n < N; n++) {
-            gs[i * N + n] = (double)gc[i * N + n] * fg[n];
-            pb[n] += gnnrepro::ToFixed(gs[i * N + n] * fb);
-          }
-          for (int64_t k = 0; k < K; k++) xs[i * K + k] = (double)x[(i0 + i) * K + k] * fx[k];
-        }
-        FixedOuter(gs.data(), m, N, xs.data(), K, pw);
+  std::vector<std::vector<double>>  scaled(nt);
+  ForEachBackwardChunk(g, y, M, N, p, dX, K, nt, [&](int64_t t, int64_t i0, int64_t m, const T *ge) {
+    int64_t *pw = part[t].data(), *pb = pw + N * K;
+    scaled[t].resize(kChunk * (N + K));
+    double *gs = scaled[t].data(), *xs = gs + kChunk * N;
+    for (int64_t i = 0; i < m; i++) {
+      for (int64_t n = 0; n < N; n++) {
+        gs[i * N + n] = gnnk::FixedScaled(ge[i * N + n], fg[n]);
+        pb[n] += gnnk::FixedProduct(gs[i * N + n], fb);
       }
+      for (int64_t k = 0; k < K; k++) xs[i * K + k] = gnnk::FixedScaled(x[(i0 + i) * K + k], fx[k]);
     }
+    FixedOuter(gs, m, N, xs, K, pw);
   });
   std::vector<int64_t> sum(N * K + N, 0);
   for (int t = 0; t < nt; t++)
     for (int64_t j = 0; j < N * K + N; j++) sum[j] += part[t][j];
-  rr->sum(rr->ctx, sum.data(), N * K + N);
-  for (int64_t n = 0; n < N; n++) {
-    for (int64_t k = 0; k < K; k++) dW[n * K + k] = (T)std::ldexp((double)sum[n * K + k], (int)(ag[1 + n] + ag[1 + N + k] - room));
-    db[n] = (T)std::ldexp((double)sum[N * K + n], (int)(ag[1 + n] - room));
-  }
+  gnnrepro::OuterFromFixed(rr, s, sum.data(), dW, db);
 }
 
 } // namespace

@@ -43,10 +43,28 @@ void GNNGpuSegmentSum(const T *e, const int64_t *ptr, const int64_t *perm, int64
 /* LayerNorm over rows of H: y, and the row statistics mean and rstd [M] (the CPU's bits) */
 template <typename T>
 void GNNGpuLayerNormForward(const T *x, int64_t M, int64_t H, const T *gamma, const T *beta, T eps, T *y, T *mean, T *rstd);
-/* its gradients: dx (may be NULL) row by row, dgamma and dbeta in the CPU's fixed chunks of rows
-   (the CPU's bits); work holds GNNGpuOuterWorkspace(M, H, 1) values */
+/* its gradients: dx (may be NULL) row by row, dgamma and dbeta (both NULL: not computed) in the
+   CPU's fixed chunks of rows (the CPU's bits); work holds GNNGpuOuterWorkspace(M, H, 1) values */
 template <typename T>
 void GNNGpuLayerNormBackward(const T *g, const T *x, int64_t M, int64_t H, const T *mean, const T *rstd, const T *gamma, T *dx, T *dgamma, T *dbeta, T *work);
+
+/* Reproducible (fixed-point) sums of the gradients over the rows (src/sys/gnnreprosum.h), the
+   device's part: the bodies of src/kernels/gnnkernelbodies.h on the CPU's chunks of rows, the
+   chunks combined by atomics (the same bits in any order). The host agrees on the scales between
+   the two calls and converts the integer sums back (gnnrepro::AgreeOuterScales, OuterFromFixed).
+   maxima and acc are device arrays that the calls fold into (start them at 0); f: the agreed
+   scales, a device array. Linear: maxima [N + K] of |ge| and |x| per column, acc [N K + N] (dW,
+   then db) on the scales f [N + K + 1] (gnnrepro::OuterScales::f) */
+template <typename T>
+void GNNGpuOuterBounds(const T *ge, int64_t M, int64_t N, const T *x, int64_t K, double *maxima);
+template <typename T>
+void GNNGpuFixedOuter(const T *ge, int64_t M, int64_t N, const T *x, int64_t K, const double *f, int64_t *acc);
+/* LayerNorm's dgamma, dbeta: maxima [2 H] of the terms, acc [2 H] on the scales f [2 H]
+   (gnnrepro::ColumnScales::f) */
+template <typename T>
+void GNNGpuLayerNormParamBounds(const T *g, const T *x, int64_t M, int64_t H, const T *mean, const T *rstd, double *maxima);
+template <typename T>
+void GNNGpuLayerNormParamsFixed(const T *g, const T *x, int64_t M, int64_t H, const T *mean, const T *rstd, const double *f, int64_t *acc);
 
 /* the explicit instantiations, float and double, of whichever implementation is built */
 #define GNN_GPU_INSTANTIATE(T) \
@@ -57,6 +75,10 @@ void GNNGpuLayerNormBackward(const T *g, const T *x, int64_t M, int64_t H, const
   template void GNNGpuOuter<T>(const T *, int64_t, int64_t, const T *, int64_t, T *, T *, T *); \
   template void GNNGpuSegmentSum<T>(const T *, const int64_t *, const int64_t *, int64_t, int64_t, T *); \
   template void GNNGpuLayerNormForward<T>(const T *, int64_t, int64_t, const T *, const T *, T, T *, T *, T *); \
-  template void GNNGpuLayerNormBackward<T>(const T *, const T *, int64_t, int64_t, const T *, const T *, const T *, T *, T *, T *, T *);
+  template void GNNGpuLayerNormBackward<T>(const T *, const T *, int64_t, int64_t, const T *, const T *, const T *, T *, T *, T *, T *); \
+  template void GNNGpuOuterBounds<T>(const T *, int64_t, int64_t, const T *, int64_t, double *); \
+  template void GNNGpuFixedOuter<T>(const T *, int64_t, int64_t, const T *, int64_t, const double *, int64_t *); \
+  template void GNNGpuLayerNormParamBounds<T>(const T *, const T *, int64_t, int64_t, const T *, const T *, double *); \
+  template void GNNGpuLayerNormParamsFixed<T>(const T *, const T *, int64_t, int64_t, const T *, const T *, const double *, int64_t *);
 
 #endif

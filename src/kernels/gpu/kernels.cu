@@ -117,6 +117,37 @@ __global__ void LayerNormParamChunkKernel(const T *g, const T *x, const T *mean,
   for (int64_t e = threadIdx.x; e < 2 * H; e += blockDim.x) work[c * 2 * H + e] = gnnk::LayerNormParamChunkAt(g, x, mean, rstd, M, H, rows, c, e);
 }
 
+/* Reproducible (fixed-point) sums, one block per chunk of rows, one thread per entry: the chunk's
+   maxima and integer sums go to the global arrays by atomics, which give the same result in any
+   order: the maximum of non-negative doubles is the maximum of their bit patterns as unsigned
+   integers, and int64 sums are exact (two's complement: the unsigned addition is the signed one) */
+__device__ void AtomicMaxNonNegative(double *a, double v) { atomicMax(reinterpret_cast<unsigned long long *>(a), (unsigned long long)__double_as_longlong(v)); }
+__device__ void AtomicAddFixed(int64_t *a, int64_t v) { atomicAdd(reinterpret_cast<unsigned long long *>(a), (unsigned long long)v); }
+
+template <typename T>
+__global__ void OuterBoundKernel(const T *ge, int64_t M, int64_t N, const T *x, int64_t K, int64_t rows, double *maxima)
+{
+  for (int64_t col = threadIdx.x; col < N + K; col += blockDim.x) AtomicMaxNonNegative(maxima + col, gnnk::OuterBoundChunkAt(ge, M, N, x, K, rows, (int64_t)blockIdx.x, col));
+}
+
+template <typename T>
+__global__ void FixedOuterKernel(const T *ge, int64_t M, int64_t N, const T *x, int64_t K, int64_t rows, const double *f, int64_t *acc)
+{
+  for (int64_t e = threadIdx.x; e < N * K + N; e += blockDim.x) AtomicAddFixed(acc + e, gnnk::FixedOuterChunkAt(ge, M, N, x, K, rows, (int64_t)blockIdx.x, e, f));
+}
+
+template <typename T>
+__global__ void LayerNormBoundKernel(const T *g, const T *x, const T *mean, const T *rstd, int64_t M, int64_t H, int64_t rows, double *maxima)
+{
+  for (int64_t e = threadIdx.x; e < 2 * H; e += blockDim.x) AtomicMaxNonNegative(maxima + e, gnnk::LayerNormBoundChunkAt(g, x, mean, rstd, M, H, rows, (int64_t)blockIdx.x, e));
+}
+
+template <typename T>
+__global__ void LayerNormFixedKernel(const T *g, const T *x, const T *mean, const T *rstd, int64_t M, int64_t H, int64_t rows, const double *f, int64_t *acc)
+{
+  for (int64_t e = threadIdx.x; e < 2 * H; e += blockDim.x) AtomicAddFixed(acc + e, gnnk::LayerNormFixedChunkAt(g, x, mean, rstd, M, H, rows, (int64_t)blockIdx.x, e, f));
+}
+
 template <typename T>
 __global__ void SegmentSumKernel(const T *e, const int64_t *ptr, const int64_t *perm, int64_t n, int64_t H, T *out)
 {
@@ -225,6 +256,7 @@ void GNNGpuLayerNormBackward(const T *g, const T *x, int64_t M, int64_t H, const
     LayerNormBackwardKernel<T><<<Blocks(M), kThreads>>>(g, x, M, H, mean, rstd, gamma, dx);
     Check("LayerNorm backward");
   }
+  if (!dgamma) return;
   const int64_t chunks = gnnk::OuterChunks(M);
   if (chunks > 0) {
     LayerNormParamChunkKernel<T><<<(unsigned)chunks, kThreads>>>(g, x, mean, rstd, M, H, gnnk::OuterChunkRows(M), work);
@@ -233,6 +265,42 @@ void GNNGpuLayerNormBackward(const T *g, const T *x, int64_t M, int64_t H, const
   /* [dgamma, dbeta] is [H + H]: the weight-gradient sum with N K = H, N = H */
   OuterSumKernel<T><<<Blocks(2 * H), kThreads>>>(work, chunks, H, H, dgamma, dbeta);
   Check("LayerNorm parameter gradient sum");
+}
+
+template <typename T>
+void GNNGpuOuterBounds(const T *ge, int64_t M, int64_t N, const T *x, int64_t K, double *maxima)
+{
+  const int64_t chunks = gnnk::OuterChunks(M);
+  if (!chunks) return;
+  OuterBoundKernel<T><<<(unsigned)chunks, kThreads>>>(ge, M, N, x, K, gnnk::OuterChunkRows(M), maxima);
+  Check("reproducible weight gradient bounds");
+}
+
+template <typename T>
+void GNNGpuFixedOuter(const T *ge, int64_t M, int64_t N, const T *x, int64_t K, const double *f, int64_t *acc)
+{
+  const int64_t chunks = gnnk::OuterChunks(M);
+  if (!chunks) return;
+  FixedOuterKernel<T><<<(unsigned)chunks, kThreads>>>(ge, M, N, x, K, gnnk::OuterChunkRows(M), f, acc);
+  Check("reproducible weight gradient sums");
+}
+
+template <typename T>
+void GNNGpuLayerNormParamBounds(const T *g, const T *x, int64_t M, int64_t H, const T *mean, const T *rstd, double *maxima)
+{
+  const int64_t chunks = gnnk::OuterChunks(M);
+  if (!chunks) return;
+  LayerNormBoundKernel<T><<<(unsigned)chunks, kThreads>>>(g, x, mean, rstd, M, H, gnnk::OuterChunkRows(M), maxima);
+  Check("reproducible LayerNorm parameter gradient bounds");
+}
+
+template <typename T>
+void GNNGpuLayerNormParamsFixed(const T *g, const T *x, int64_t M, int64_t H, const T *mean, const T *rstd, const double *f, int64_t *acc)
+{
+  const int64_t chunks = gnnk::OuterChunks(M);
+  if (!chunks) return;
+  LayerNormFixedKernel<T><<<(unsigned)chunks, kThreads>>>(g, x, mean, rstd, M, H, gnnk::OuterChunkRows(M), f, acc);
+  Check("reproducible LayerNorm parameter gradient sums");
 }
 
 GNN_GPU_INSTANTIATE(float)

@@ -26,6 +26,14 @@ template <typename T>
 void GNNGpuLayerNormForward(const T *, int64_t, int64_t, const T *, const T *, T, T *, T *, T *) { NoGpu(); }
 template <typename T>
 void GNNGpuLayerNormBackward(const T *, const T *, int64_t, int64_t, const T *, const T *, const T *, T *, T *, T *, T *) { NoGpu(); }
+template <typename T>
+void GNNGpuOuterBounds(const T *, int64_t, int64_t, const T *, int64_t, double *) { NoGpu(); }
+template <typename T>
+void GNNGpuFixedOuter(const T *, int64_t, int64_t, const T *, int64_t, const double *, int64_t *) { NoGpu(); }
+template <typename T>
+void GNNGpuLayerNormParamBounds(const T *, const T *, int64_t, int64_t, const T *, const T *, double *) { NoGpu(); }
+template <typename T>
+void GNNGpuLayerNormParamsFixed(const T *, const T *, int64_t, int64_t, const T *, const T *, const double *, int64_t *) { NoGpu(); }
 
 GNN_GPU_INSTANTIATE(float)
 GNN_GPU_INSTANTIATE(double)
