@@ -111,7 +111,7 @@ static PetscErrorCode WriteXDMF(GNNGraph graph, const std::string &xmf, PetscInt
   const std::string     h5   = (n > 4 && xmf.compare(n - 4, 4, ".xmf") == 0 ? xmf.substr(0, n - 4) : xmf) + ".h5";
   const std::string     h5ref = h5.substr(h5.find_last_of('/') == std::string::npos ? 0 : h5.find_last_of('/') + 1); /* relative to the .xmf */
   std::vector<PetscInt> bs(nf + 1);
-  PetscViewer           viewer;
+  PetscErrorCode        ierr;
   Vec                   coords;
   PetscMPIInt           rank;
   int                   good = 1, err = 0;
@@ -119,17 +119,27 @@ static PetscErrorCode WriteXDMF(GNNGraph graph, const std::string &xmf, PetscInt
   PetscFunctionBegin;
   PetscCheck(graph->dim == 2 || graph->dim == 3, comm, PETSC_ERR_SUP, "XDMF output needs 2 or 3 coordinates per node, the graph has %" PetscInt_FMT, graph->dim);
   PetscCall(GNNGraphGetCoordinateVec(graph, &coords));
-  PetscCall(PetscViewerHDF5Open(comm, GNNAtomicTempName_Private(h5.c_str()).c_str(), FILE_MODE_WRITE, &viewer));
-  for (PetscInt k = 0; k <= nf; k++) {
-    Vec v = k ? fields[k - 1] : coords, nv;
-    PetscCall(VecGetBlockSize(v, &bs[k]));
-    PetscCall(GNNGraphCreateNaturalCopy_Private(graph, v, &nv));
-    PetscCall(PetscObjectSetName((PetscObject)nv, k ? names[k - 1] : "coordinates"));
-    PetscCall(VecView(nv, viewer));
-    PetscCall(VecDestroy(&nv));
-  }
-  PetscCall(PetscViewerDestroy(&viewer)); /* collective: the file is complete on every rank's return */
+  /* a write that fails (a full disk) leaves no FILE.h5.tmp: the collective atomic writer removes it */
+  ierr = GNNAtomicWriteCollective_Private(comm, "hdf5 file", h5.c_str(), [&](const char path[]) -> PetscErrorCode {
+    PetscViewer    viewer;
+    PetscErrorCode ierrView = 0;
+
+    PetscFunctionBegin;
+    PetscCall(PetscViewerHDF5Open(comm, path, FILE_MODE_WRITE, &viewer));
+    for (PetscInt k = 0; k <= nf && !ierrView; k++) {
+      Vec v = k ? fields[k - 1] : coords, nv;
+      PetscCall(VecGetBlockSize(v, &bs[k]));
+      PetscCall(GNNGraphCreateNaturalCopy_Private(graph, v, &nv));
+      PetscCall(PetscObjectSetName((PetscObject)nv, k ? names[k - 1] : "coordinates"));
+      ierrView = VecView(nv, viewer);
+      PetscCall(VecDestroy(&nv));
+    }
+    PetscCall(PetscViewerDestroy(&viewer)); /* collective: the file is complete on every rank's return */
+    PetscCall(ierrView);
+    PetscFunctionReturn(0);
+  });
   PetscCall(VecDestroy(&coords));
+  PetscCall(ierr);
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
     good = GNNAtomicCommit_Private(h5.c_str(), 1);
