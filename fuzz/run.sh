@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make fuzz: builds a libFuzzer target per file reader (fuzz/fuzz_readers.cxx) against a build of
 # the library of its own, compiled with clang and -fsanitize=fuzzer-no-link,address,undefined in
-# OUT/lib (the readers, the zip and Gmsh checks and everything they call report their coverage to
-# libFuzzer; LibTorch and PETSc are Debian's, not instrumented), makes a seed corpus from real
+# OUT-lib (the readers, the zip and Gmsh checks and the library code they call report their
+# coverage to libFuzzer; the model's numerics, LibTorch and PETSc are not instrumented), makes a seed corpus from real
 # files (weights and a checkpoint written by examples 1 and 2 of BUILD_DIR, natural-order data
 # files, the NekRS test data, Gmsh meshes in ASCII and binary), and runs each target for SECONDS
 # (default 60). A crash, a sanitizer report or a timeout stops that target with its input in
@@ -17,10 +17,12 @@ petsc=/usr/lib/petscdir/petsc3.18/x86_64-linux-gnu-real
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 command -v clang++ >/dev/null || { echo "clang++ not found (make fuzz installs Debian's clang)"; exit 1; }
 
-# the library, instrumented: every translation unit with coverage (fuzzer-no-link) and the
-# sanitizers; OpenMP as the rest of the process has it (GNU libgomp, LibTorch's), not clang's own
-lib="$out/lib"
-cmake -S "$src" -B "$lib" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+# the library, instrumented: the readers with coverage (fuzzer-no-link) and the sanitizers, the
+# model's numerics as in the ordinary build (fuzz/cxx.sh says which); OpenMP as the rest of the
+# process has it (GNU libgomp, LibTorch's), not clang's own. Its folder is OUT-lib, next to OUT:
+# at the depth of BUILD_DIR, ccache finds the ordinary build's objects of the uninstrumented part.
+lib="$out-lib"
+cmake -S "$src" -B "$lib" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER="$src/fuzz/cxx.sh" \
   -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link $san" -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link $san -Wno-unknown-warning-option" \
   -DCMAKE_SHARED_LINKER_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="$san" \
   -DOpenMP_CXX_FLAGS=-fopenmp=libgomp -DOpenMP_CXX_LIB_NAMES=gomp -DOpenMP_gomp_LIBRARY="$(g++ -print-file-name=libgomp.so)" >"$out/lib.log" 2>&1 &&

@@ -5,9 +5,10 @@
 # each rank returns the error is checked in test_training (NonFinite.*, Outputs.*). Outputs that
 # cannot be written leave no temporary file. Non-finite values are refused where they enter (mesh
 # coordinates, data files, weights, options); a loss that overflows stops training with an error,
-# or is skipped with -gnn_train_nonfinite skip. Integer options past PetscInt, a Gmsh element on a
-# missing node, zip files cut short and a memory limit below the estimate are errors. Unused
-# (misspelt) options are reported at the end of a run.
+# or is skipped with -gnn_train_nonfinite skip. Integer options past PetscInt (the library's and
+# the examples'), a Gmsh element on a missing node (ASCII and binary files), zip files cut short
+# and a memory limit below the estimate are errors; a write that fails on the way (a file size
+# limit) leaves nothing behind. Unused (misspelt) options are reported at the end of a run.
 # Usage: test_errors.sh BUILD_DIR SOURCE_DIR
 set -u
 build=$1; src=$2
