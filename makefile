@@ -126,8 +126,9 @@ test-asan: deps
 	  ctest --output-on-failure --timeout 1200 -R '$(ASAN_TESTS)'
 
 # Fuzzing (not part of test): a libFuzzer target per file reader (weights, checkpoint, natural-order
-# data files, NekRS files) built with Debian's clang and ASan+UBSan against the library in
-# $(BUILD), seeded with real files, FUZZ_SECONDS each (fuzz/run.sh; results in build-fuzz/)
+# data files, NekRS files, the Gmsh check) against a build of the library with Debian's clang,
+# coverage (-fsanitize=fuzzer-no-link) and ASan+UBSan in build-fuzz/lib, seeded with real files
+# (examples 1 and 2 of $(BUILD) write them), FUZZ_SECONDS each (fuzz/run.sh; results in build-fuzz/)
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= weights checkpoint natural nekrs gmsh
 fuzz: build

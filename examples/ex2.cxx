@@ -67,13 +67,13 @@ int main(int argc, char **argv)
   PetscCall(ExampleWarnUnusedOptions());
   rc.output[0] = 0;
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Example 2 options", "GNN");
-  PetscCall(PetscOptionsInt("-gnn_task_samples", "Built-in task: snapshot pairs", NULL, nsamples, &nsamples, NULL));
+  PetscCall(GNNOptionsInt("-gnn_task_samples", "Built-in task: snapshot pairs", NULL, nsamples, &nsamples, NULL));
   PetscCall(PetscOptionsReal("-gnn_task_dt", "Built-in task: time between input and target", NULL, dt, &dt, NULL));
   PetscCall(PetscOptionsReal("-gnn_task_nu", "Built-in task: viscosity", NULL, nu, &nu, NULL));
   PetscCall(PetscOptionsString("-gnn_task_write", "Write the built-in pairs to prefix_x_K.bin, prefix_y_K.bin", NULL, write, write, sizeof(write), NULL));
   PetscCall(PetscOptionsStringArray("-gnn_train_inputs", "Input snapshot files (natural order)", NULL, inputs, &nin, NULL));
   PetscCall(PetscOptionsStringArray("-gnn_train_targets", "Target snapshot files (natural order)", NULL, targets, &ntg, NULL));
-  PetscCall(PetscOptionsInt("-gnn_rollout_steps", "Rollout steps after training", NULL, rollout, &rollout, NULL));
+  PetscCall(GNNOptionsInt("-gnn_rollout_steps", "Rollout steps after training", NULL, rollout, &rollout, NULL));
   PetscCall(PetscOptionsString("-gnn_rollout_output", "Write each rollout step: vtk:prefix, hdf5:prefix or xdmf:prefix", NULL, rc.output, rc.output, sizeof(rc.output), NULL));
   PetscOptionsEnd();
   PetscCheck(nsamples > 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_task_samples must be positive");

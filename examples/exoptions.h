@@ -3,6 +3,8 @@
 #define GNNEXOPTIONS_H
 
 #include <petscsys.h>
+/* the examples' integer options are read with GNNOptionsInt(): no silent wrap past PetscInt */
+#include <petscgnnoptions.h>
 
 static PetscErrorCode ExampleWarnUnusedOptions_Finalize(void)
 {

@@ -5,12 +5,13 @@
      3 natural     GNNGraphLoadNaturalVec on a PETSc binary Vec file (header, length, values)
      4 nekrs       GNNGraphCreateNekRS + set-up on one NekRS rank's files; the input is split into
                    global_ids, pos_node and edge_index by two 32-bit lengths at its start
-     5 gmsh        GNNGmshCheckFile, the check before PETSc's Gmsh reader (ASCII 2.2 and 4.1)
-   A reader must return an error for a bad file, never crash or read out of bounds: the target
-   built with ASan and UBSan (the zip check, src/sys/fileio.cxx, and the Gmsh check are compiled in with the
-   instrumentation; PETSc, LibTorch and the rest of the library are not, so ASan sees their reads
-   through its interceptors only). Every input goes through the real reader on PETSC_COMM_SELF with
-   PETSc's errors returned, not printed. */
+     5 gmsh        GNNGmshCheckFile, the check before PETSc's Gmsh reader (2.2 and 4.1, ASCII and
+                   binary)
+   A reader must return an error for a bad file, never crash or read out of bounds: the targets
+   are linked against a build of the library of their own (fuzz/run.sh), compiled with clang,
+   -fsanitize=fuzzer-no-link (coverage for libFuzzer), ASan and UBSan; PETSc and LibTorch are not
+   instrumented, so ASan sees their reads through its interceptors only. Every input goes through
+   the real reader on PETSC_COMM_SELF with PETSc's errors returned, not printed. */
 #include <petscdmplex.h>
 #include <petscgnn.h>
 #include <petscgnnnekrs.h>

@@ -5,6 +5,7 @@
 
 #include <petscsys.h>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,13 @@ PETSC_INTERN int GNNAtomicCommit_Private(const char[], int);
 /* Collective: the outcome of rank 0's write of FILE (good; errno otherwise) as the same error on
    every rank: "Cannot write the <what> FILE: <reason>" */
 PETSC_INTERN PetscErrorCode GNNCheckWritten_Private(MPI_Comm, int, int, const char[], const char[]);
+/* Collective writers (PETSc viewers that every rank calls) open the temporary file by name
+   themselves: write(FILE.tmp) runs on every rank. A rank on which it fails (a full disk in
+   VecView) removes FILE.tmp and FILE.tmp.info (the binary viewer's) and returns the writer's error
+   at once (the others may be waiting inside PETSc's viewer for it: no collective check can follow).
+   On success, after a barrier, FILE.tmp is complete: the caller commits it (GNNAtomicCommit_Private).
+   what names the file in messages. */
+PETSC_INTERN PetscErrorCode GNNAtomicWriteCollective_Private(MPI_Comm, const char[], const char[], const std::function<PetscErrorCode(const char[])> &);
 /* Rank 0 writes the bytes to FILE atomically; an error on every rank if that fails */
 PETSC_INTERN PetscErrorCode GNNWriteFileAtomic_Private(MPI_Comm, const char[], const char[], const std::vector<char> &);
 

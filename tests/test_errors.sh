@@ -5,9 +5,10 @@
 # each rank returns the error is checked in test_training (NonFinite.*, Outputs.*). Outputs that
 # cannot be written leave no temporary file. Non-finite values are refused where they enter (mesh
 # coordinates, data files, weights, options); a loss that overflows stops training with an error,
-# or is skipped with -gnn_train_nonfinite skip. Integer options past PetscInt, a Gmsh element on a
-# missing node, zip files cut short and a memory limit below the estimate are errors. Unused
-# (misspelt) options are reported at the end of a run.
+# or is skipped with -gnn_train_nonfinite skip. Integer options past PetscInt (the library's and
+# the examples'), a Gmsh element on a missing node (ASCII and binary files), zip files cut short
+# and a memory limit below the estimate are errors; a write that fails on the way (a file size
+# limit) leaves nothing behind. Unused (misspelt) options are reported at the end of a run.
 # Usage: test_errors.sh BUILD_DIR SOURCE_DIR
 set -u
 build=$1; src=$2
@@ -57,6 +58,38 @@ printf '$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$Nodes\n4\n1 0 0 0\n2 1 0 0\n3 1 1
 printf '$MeshFormat\n4.1 0 8\n$EndMeshFormat\n$Nodes\n1 4 1 4\n2 1 0 4\n1\n2\n3\n4\n0 0 0\n1 0 0\n1 1 0\n0 1 0\n$EndNodes\n$Elements\n1 2 1 2\n2 1 2 2\n1 1 2 3\n2 1 3 7\n$EndElements\n' > "$tmp/missing_node41.msh"
 expect_error12 gmsh_missing_node     "Gmsh file .*missing_node.msh: element 2 references node 9, which the file does not define" -dm_plex_filename "$tmp/missing_node.msh"
 expect_error12 gmsh41_missing_node   "Gmsh file .*missing_node41.msh: element 2 references node 7, which the file does not define" -dm_plex_filename "$tmp/missing_node41.msh"
+# binary Gmsh files (2.2 and 4.1) are checked too: the meshes written by gmsh -bin read as their
+# ASCII originals; crafted binary squares whose second triangle uses a node the file does not have
+# are refused; a binary file the check cannot follow (another byte order) is refused as such
+for f in msh22 msh41; do
+  gmsh "$src/share/meshes/channel-hole.msh" -save -bin -format $f -o "$tmp/bin-$f.msh" >/dev/null 2>&1 || { echo "FAIL: gmsh could not write a binary mesh"; exit 1; }
+  if timeout 60 mpiexec --oversubscribe -n 2 "$ex1" -dm_plex_filename "$tmp/bin-$f.msh" >/dev/null 2>&1; then echo "ok   gmsh_binary_$f: channel-hole.msh as gmsh -bin -format $f reads"; passed=$((passed+1))
+  else echo "FAIL gmsh_binary_$f: ex1 failed on the binary mesh"; failed=$((failed+1)); fi
+done
+/usr/bin/python3 - "$tmp" <<'PY' || { echo "FAIL: could not write the binary Gmsh files"; exit 1; }
+import struct, sys
+tmp = sys.argv[1]
+xyz = [(0, 0, 0), (1, 0, 0), (1, 1, 0), (0, 1, 0)]
+def write(name, version, bad, one=1):
+    tris = [(1, 2, 3), (1, 3, bad)]
+    out = b"$MeshFormat\n" + version + b" 1 8\n" + struct.pack("<i", one) + b"\n$EndMeshFormat\n"
+    if version == b"2.2":
+        nodes = b"".join(struct.pack("<iddd", k + 1, *p) for k, p in enumerate(xyz))
+        elems = struct.pack("<iii", 2, 2, 2) + b"".join(struct.pack("<6i", k + 1, 1, 1, *t) for k, t in enumerate(tris))
+        out += b"$Nodes\n4\n" + nodes + b"\n$EndNodes\n$Elements\n2\n" + elems + b"\n$EndElements\n"
+    else:
+        ent = struct.pack("<4Q", 0, 0, 1, 0) + struct.pack("<i6dQQ", 1, 0, 0, 0, 1, 1, 0, 0, 0)
+        nodes = struct.pack("<4Q", 1, 4, 1, 4) + struct.pack("<iiiQ", 2, 1, 0, 4) + struct.pack("<4Q", 1, 2, 3, 4) + b"".join(struct.pack("<3d", *p) for p in xyz)
+        elems = struct.pack("<4Q", 1, 2, 1, 2) + struct.pack("<iiiQ", 2, 1, 2, 2) + b"".join(struct.pack("<4Q", k + 1, *t) for k, t in enumerate(tris))
+        out += b"$Entities\n" + ent + b"\n$EndEntities\n$Nodes\n" + nodes + b"\n$EndNodes\n$Elements\n" + elems + b"\n$EndElements\n"
+    open(tmp + "/" + name, "wb").write(out)
+write("bin22_missing_node.msh", b"2.2", 9)
+write("bin41_missing_node.msh", b"4.1", 7)
+write("bin41_swapped.msh", b"4.1", 4, one=1 << 24)
+PY
+expect_error12 gmsh_bin22_missing_node "Gmsh file .*bin22_missing_node.msh: element 2 references node 9, which the file does not define" -dm_plex_filename "$tmp/bin22_missing_node.msh"
+expect_error12 gmsh_bin41_missing_node "Gmsh file .*bin41_missing_node.msh: element 2 references node 7, which the file does not define" -dm_plex_filename "$tmp/bin41_missing_node.msh"
+expect_error gmsh_bin_byte_order "Gmsh file .*bin41_swapped.msh: it is binary with another byte order" -dm_plex_filename "$tmp/bin41_swapped.msh"
 expect_error missing_mesh_file     "Cannot open|Unable to open"         -dm_plex_filename "$tmp/missing.msh"
 expect_error corrupt_mesh_file     "Conversion error|Invalid|Unexpected" -dm_plex_filename "$tmp/corrupt.msh"
 expect_error truncated_mesh_file   "Insufficient data|Unexpected|Invalid" -dm_plex_filename "$tmp/truncated.msh"
@@ -137,6 +170,18 @@ if timeout 60 mpiexec --oversubscribe -n 2 "$ex1" $box -gnn_output_csv "$out/f.c
 else
   echo "FAIL outputs_written: $(ls "$out")"; failed=$((failed+1))
 fi
+# A write that fails on the way (the file size limit, a full disk's effect: SIGXFSZ ignored, so a
+# write() past 2 KiB fails with EFBIG) leaves neither a fragment nor FILE.tmp: natural-order data
+# files through PETSc's binary viewer, XDMF (HDF5) through PETSc's HDF5 viewer (the rank that fails
+# says so and stops the run), weights through the library's own writer (the same error on every rank)
+mkdir -p "$tmp/full"
+printf '#!/bin/bash\ntrap "" XFSZ; ulimit -f 2; exec "$@"\n' > "$tmp/fsize.sh"; chmod +x "$tmp/fsize.sh"
+prog="$tmp/fsize.sh"; big="-dm_plex_dim 2 -dm_plex_simplex 0 -dm_plex_box_faces 12,12"
+expect_error12 data_write_full  "Cannot write the data file .*full/s_x_0.bin: the writer failed on this rank" "$ex2" $big -gnn_task_samples 1 -gnn_task_write "$tmp/full/s" -gnn_train_steps 0
+expect_error12 xdmf_write_full  "Cannot write the xdmf file .*full/f.h5: the writer failed on this rank" "$ex1" $big -gnn_output_view "xdmf:$tmp/full/f.xmf"
+expect_error weights_write_full "Cannot write the weights file .*full/w.pt: File too large" "$ex1" $box -gnn_save_weights "$tmp/full/w.pt"
+if [ -z "$(ls -A "$tmp/full")" ]; then echo "ok   write_full_leaves_nothing"; passed=$((passed+1)); else echo "FAIL write_full_leaves_nothing: $(ls -A "$tmp/full")"; failed=$((failed+1)); fi
+prog=$ex1
 left=$(find "$tmp" -name '*.tmp')
 if [ -z "$left" ]; then echo "ok   no_temporary_files"; passed=$((passed+1)); else echo "FAIL temporary files left behind: $left"; failed=$((failed+1)); fi
 
@@ -192,6 +237,13 @@ else
 fi
 if [ "$(wc -l < "$tmp/h_error.csv")" -eq 2 ]; then echo "ok   nonfinite_error_history: the stopped run recorded step 0 only"; passed=$((passed+1))
 else echo "FAIL nonfinite_error_history: $(cat "$tmp/h_error.csv")"; failed=$((failed+1)); fi
+
+# the examples' own integer options are range-checked as the library's (GNNOptionsInt and
+# GNNOptionsGetInt of petscgnnoptions.h): 2^32 + 1 would be 1, 2^32 + 2 a valid degree 2
+prog=$ex2;                         NP=1 expect_error ex2_option_wraps "Option -gnn_task_samples 4294967297 is out of the range of PetscInt" $box -gnn_task_samples 4294967297
+prog="$build/examples/insitu/ex4"; NP=1 expect_error ex4_option_wraps "Option -insitu_every 4294967297 is out of the range of PetscInt" -insitu_every 4294967297
+prog="$build/examples/flow/ex3";   NP=1 expect_error ex3_flow_option_wraps "Option -flow_vel_degree 4294967298 is out of the range of PetscInt" -flow_vel_degree 4294967298
+                                   NP=1 expect_error ex3_option_wraps "Option -ex3_chunks -4294967295 is out of the range of PetscInt" -ex3_chunks -4294967295 -flow_steps 1
 
 # Unused options (a misspelt -gnn_hiden 64 is otherwise ignored without a word): the examples warn
 # at the end of a run that succeeds; -options_left gives PETSc's own report instead, -options_left 0

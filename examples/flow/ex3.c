@@ -122,7 +122,7 @@ int main(int argc, char **argv)
   PetscCall(FlowCreate(PETSC_COMM_WORLD, &flow));
   PetscCall(FlowSetUp(flow));
   PetscCall(PetscTime(&t1));
-  PetscCall(PetscOptionsGetInt(NULL, NULL, "-ex3_chunks", &chunks, NULL));
+  PetscCall(GNNOptionsGetInt(NULL, NULL, "-ex3_chunks", &chunks, NULL));
   PetscCall(PetscOptionsGetString(NULL, NULL, "-ex3_signal_csv", signal, sizeof(signal), NULL));
   if (chunks <= 1) PetscCall(FlowSolve(flow));
   else {

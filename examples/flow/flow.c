@@ -1,6 +1,7 @@
 /* flow: unsteady incompressible Navier-Stokes with PETSc TS + DMPlex + PetscFE (see flow.h) */
 #include "flow.h"
 #include <petscds.h>
+#include <petscgnnoptions.h> /* header-only: integer options without a silent wrap */
 
 typedef enum {
   FLOW_TGV,
@@ -225,8 +226,8 @@ PetscErrorCode FlowCreate(MPI_Comm comm, Flow *flow)
   }
   PetscCall(PetscOptionsReal("-flow_nu", "Kinematic viscosity", "FlowCreate", f->nu, &f->nu, NULL));
   PetscCall(PetscOptionsReal("-flow_dt", "Time step (-ts_dt overrides)", "FlowCreate", f->dt, &f->dt, NULL));
-  PetscCall(PetscOptionsInt("-flow_steps", "Number of time steps (final time steps*dt unless -ts_max_time)", "FlowCreate", f->steps, &f->steps, &f->stepsSet));
-  PetscCall(PetscOptionsRangeInt("-flow_vel_degree", "Velocity degree k (Taylor-Hood: pressure k-1)", "FlowCreate", f->degree, &f->degree, NULL, 2, 8));
+  PetscCall(GNNOptionsInt("-flow_steps", "Number of time steps (final time steps*dt unless -ts_max_time)", "FlowCreate", f->steps, &f->steps, &f->stepsSet));
+  PetscCall(GNNOptionsRangeInt("-flow_vel_degree", "Velocity degree k (Taylor-Hood: pressure k-1)", "FlowCreate", f->degree, &f->degree, NULL, 2, 8));
   PetscCall(PetscOptionsBool("-flow_monitor", "Print the kinetic energy after every step", "FlowCreate", f->monitor, &f->monitor, NULL));
   if (f->fcase == FLOW_CYLINDER) {
     PetscInt n = 2;

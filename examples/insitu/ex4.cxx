@@ -92,11 +92,11 @@ int main(int argc, char **argv)
   PetscCall(ExampleWarnUnusedOptions());
   PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Example 4 options", "GNN");
-  PetscCall(PetscOptionsInt("-insitu_every", "Solver steps per sample", NULL, every, &every, NULL));
-  PetscCall(PetscOptionsInt("-insitu_train_per_sample", "Optimiser steps after each new sample", NULL, perSample, &perSample, NULL));
-  PetscCall(PetscOptionsInt("-insitu_train_samples", "Samples taken while training", NULL, nTrain, &nTrain, NULL));
-  PetscCall(PetscOptionsInt("-insitu_rollout_samples", "Surrogate steps after training", NULL, nRoll, &nRoll, NULL));
-  PetscCall(PetscOptionsInt("-insitu_solver_warmup", "Solver steps before the first sample", NULL, warmup, &warmup, NULL));
+  PetscCall(GNNOptionsInt("-insitu_every", "Solver steps per sample", NULL, every, &every, NULL));
+  PetscCall(GNNOptionsInt("-insitu_train_per_sample", "Optimiser steps after each new sample", NULL, perSample, &perSample, NULL));
+  PetscCall(GNNOptionsInt("-insitu_train_samples", "Samples taken while training", NULL, nTrain, &nTrain, NULL));
+  PetscCall(GNNOptionsInt("-insitu_rollout_samples", "Surrogate steps after training", NULL, nRoll, &nRoll, NULL));
+  PetscCall(GNNOptionsInt("-insitu_solver_warmup", "Solver steps before the first sample", NULL, warmup, &warmup, NULL));
   PetscCall(PetscOptionsBool("-insitu_mask_constrained", "Leave the Dirichlet nodes out of the loss", NULL, mask, &mask, NULL));
   PetscCall(PetscOptionsString("-insitu_output", "Output folder", NULL, out, out, sizeof(out), NULL));
   PetscOptionsEnd();

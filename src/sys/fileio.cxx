@@ -118,6 +118,30 @@ PetscErrorCode GNNWriteFileAtomic_Private(MPI_Comm comm, const char what[], cons
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode GNNAtomicWriteCollective_Private(MPI_Comm comm, const char what[], const char file[], const std::function<PetscErrorCode(const char[])> &write)
+{
+  const std::string tmp = GNNAtomicTempName_Private(file);
+  PetscErrorCode    ierr;
+
+  PetscFunctionBegin;
+  ierr = write(tmp.c_str());
+  if (ierr) {
+    /* The rank that failed removes the temporary files itself and returns at once, with PETSc's
+       error (which names the reason). No collective step here: the other ranks may be waiting
+       inside the writer for this one (PETSc's binary viewer: rank 0 writes and the others wait
+       their turn), and would wait in a check as well; a program that stops on the error (every
+       example does) ends them, and nothing is left behind. */
+    std::remove(tmp.c_str());
+    std::remove((tmp + ".info").c_str());
+    /* a second error would not be printed while PETSc reports the first: the file is named here */
+    (void)(*PetscErrorPrintf)("Cannot write the %s %s: the writer failed on this rank (PETSc error %d); no temporary file is left\n", what, file, (int)ierr);
+    PetscCall(ierr);
+  }
+  /* every rank wrote its part: only then may rank 0 commit (a rank that failed never gets here) */
+  PetscCallMPI(MPI_Barrier(comm));
+  PetscFunctionReturn(0);
+}
+
 /* Zip structure check. LibTorch 1.13's zip reader (miniz) trusts the end-of-central-directory
    record and the entries' offsets and sizes: a file cut short makes it read out of bounds before
    it reports anything. Every weights file and checkpoint passes here first: the record found, the

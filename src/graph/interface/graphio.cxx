@@ -244,16 +244,24 @@ static PetscErrorCode WriteNaturalHDF5(GNNGraph graph, const std::string &h5, co
   }
   PetscCall(GNNCheckWritten_Private(comm, good, err, what, h5.c_str()));
   PetscCall(CreateNaturalFields(graph, nf, fields, nat, bs));
-  PetscCall(PetscViewerHDF5Open(comm, GNNAtomicTempName_Private(h5.c_str()).c_str(), FILE_MODE_WRITE, &viewer));
-  PetscCall(PetscViewerHDF5SetCollective(viewer, PETSC_TRUE));
-  for (PetscInt k = 0; k <= nf; k++) {
-    PetscCall(PetscObjectSetName((PetscObject)nat[k], k ? names[k - 1] : "coordinates"));
-    PetscCall(VecView(nat[k], viewer));
-    PetscCall(VecDestroy(&nat[k]));
-  }
   *E = 0;
-  if (edges) PetscCall(WriteEdgesHDF5(graph, viewer, E));
-  PetscCall(PetscViewerDestroy(&viewer)); /* collective: the file is complete on every rank's return */
+  /* a write that fails (a full disk) leaves no FILE.h5.tmp: the collective atomic writer removes it */
+  PetscCall(GNNAtomicWriteCollective_Private(comm, what, h5.c_str(), [&](const char path[]) -> PetscErrorCode {
+    PetscErrorCode ierrView = 0;
+
+    PetscFunctionBegin;
+    PetscCall(PetscViewerHDF5Open(comm, path, FILE_MODE_WRITE, &viewer));
+    PetscCall(PetscViewerHDF5SetCollective(viewer, PETSC_TRUE));
+    for (PetscInt k = 0; k <= nf && !ierrView; k++) {
+      PetscCall(PetscObjectSetName((PetscObject)nat[k], k ? names[k - 1] : "coordinates"));
+      ierrView = VecView(nat[k], viewer);
+    }
+    if (edges && !ierrView) ierrView = WriteEdgesHDF5(graph, viewer, E);
+    PetscCall(PetscViewerDestroy(&viewer)); /* collective: the file is complete on every rank's return */
+    PetscCall(ierrView);
+    PetscFunctionReturn(0);
+  }));
+  for (Vec &v : nat) PetscCall(VecDestroy(&v));
   if (rank == 0) {
     good = GNNAtomicCommit_Private(h5.c_str(), 1);
     if (!good) err = errno;

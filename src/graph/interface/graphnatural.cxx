@@ -343,7 +343,7 @@ PetscErrorCode GNNGraphSaveNaturalVec(GNNGraph graph, Vec v, const char file[])
   PetscMPIInt       rank;
   int               good = 1, err = 0;
   Vec               nv;
-  PetscViewer       viewer;
+  PetscErrorCode    ierr;
   const std::string tmp = GNNAtomicTempName_Private(file), info = std::string(file) + ".info";
 
   PetscFunctionBegin;
@@ -362,10 +362,20 @@ PetscErrorCode GNNGraphSaveNaturalVec(GNNGraph graph, Vec v, const char file[])
   PetscCall(GNNCheckWritten_Private(comm, good, err, "data file", file));
   PetscCall(GNNGraphCreateNaturalCopy_Private(graph, v, &nv));
   PetscCall(PetscObjectSetName((PetscObject)nv, NATURAL_DATASET));
-  PetscCall(OpenNaturalFile(comm, file, tmp.c_str(), FILE_MODE_WRITE, &viewer));
-  PetscCall(VecView(nv, viewer));
-  PetscCall(PetscViewerDestroy(&viewer));
+  /* a write that fails (a full disk) leaves no FILE.tmp: the collective atomic writer removes it */
+  ierr = GNNAtomicWriteCollective_Private(comm, "data file", file, [&](const char path[]) -> PetscErrorCode {
+    PetscViewer    viewer;
+    PetscErrorCode ierrView;
+
+    PetscFunctionBegin;
+    PetscCall(OpenNaturalFile(comm, file, path, FILE_MODE_WRITE, &viewer));
+    ierrView = VecView(nv, viewer);
+    PetscCall(PetscViewerDestroy(&viewer)); /* also after a failed view: the viewer is collective */
+    PetscCall(ierrView);
+    PetscFunctionReturn(0);
+  });
   PetscCall(VecDestroy(&nv));
+  PetscCall(ierr);
   if (rank == 0) {
     /* the binary viewer wrote the block size to FILE.tmp.info: it becomes FILE.info first, so the
        data never sit next to another file's block size */
