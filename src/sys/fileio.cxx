@@ -5,6 +5,7 @@
 #include "gnnfileio.h"
 #include <petscgnnfile.h>
 #include <petsc/private/petscimpl.h>
+#include <petscviewerhdf5.h>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -115,6 +116,22 @@ PetscErrorCode GNNWriteFileAtomic_Private(MPI_Comm comm, const char what[], cons
     if (!good) err = errno;
   }
   PetscCall(GNNCheckWritten_Private(comm, good, err, what, file));
+  PetscFunctionReturn(0);
+}
+
+/* Independent MPI-IO unless -viewer_hdf5_collective (PETSc's option, also off by default there):
+   collective I/O is what parallel file systems favour at scale, but a write that fails inside it (a
+   full disk) can leave the ranks waiting in different collective calls inside HDF5 (seen at 3
+   ranks: one in H5FD_truncate's broadcast, the others in a flush barrier), beyond the reach of the
+   caller; independent writes fail on the rank that failed, which then returns. */
+PetscErrorCode GNNViewerHDF5Open_Private(MPI_Comm comm, const char path[], PetscFileMode mode, PetscViewer *viewer)
+{
+  PetscBool collective = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsGetBool(NULL, NULL, "-viewer_hdf5_collective", &collective, NULL));
+  PetscCall(PetscViewerHDF5Open(comm, path, mode, viewer));
+  PetscCall(PetscViewerHDF5SetCollective(*viewer, collective));
   PetscFunctionReturn(0);
 }
 

@@ -250,15 +250,19 @@ static PetscErrorCode WriteNaturalHDF5(GNNGraph graph, const std::string &h5, co
     PetscErrorCode ierrView = 0;
 
     PetscFunctionBegin;
-    PetscCall(PetscViewerHDF5Open(comm, path, FILE_MODE_WRITE, &viewer));
-    PetscCall(PetscViewerHDF5SetCollective(viewer, PETSC_TRUE));
+    PetscCall(GNNViewerHDF5Open_Private(comm, path, FILE_MODE_WRITE, &viewer));
     for (PetscInt k = 0; k <= nf && !ierrView; k++) {
       PetscCall(PetscObjectSetName((PetscObject)nat[k], k ? names[k - 1] : "coordinates"));
       ierrView = VecView(nat[k], viewer);
     }
     if (edges && !ierrView) ierrView = WriteEdgesHDF5(graph, viewer, E);
-    PetscCall(PetscViewerDestroy(&viewer)); /* collective: the file is complete on every rank's return */
+    /* A rank whose write failed returns at once, without closing the file: HDF5's calls are
+       collective and a failure inside one is not (rank 0 writes the metadata: it can fail in
+       H5Dcreate while the others wait in that call's barrier), so closing (H5Fclose, collective)
+       would wait for ranks that wait for it. The viewer is left open; the atomic writer removes the
+       temporary file and reports, and the program that stops on the error ends the other ranks. */
     PetscCall(ierrView);
+    PetscCall(PetscViewerDestroy(&viewer)); /* collective: the file is complete on every rank's return */
     PetscFunctionReturn(0);
   }));
   for (Vec &v : nat) PetscCall(VecDestroy(&v));

@@ -323,8 +323,7 @@ static PetscErrorCode OpenNaturalFile(MPI_Comm comm, const char file[], const ch
 {
   PetscFunctionBegin;
   if (IsHDF5File(file)) {
-    PetscCall(PetscViewerHDF5Open(comm, path, mode, viewer));
-    PetscCall(PetscViewerHDF5SetCollective(*viewer, PETSC_TRUE));
+    PetscCall(GNNViewerHDF5Open_Private(comm, path, mode, viewer));
   } else PetscCall(PetscViewerBinaryOpen(comm, path, mode, viewer));
   PetscFunctionReturn(0);
 }
@@ -370,8 +369,10 @@ PetscErrorCode GNNGraphSaveNaturalVec(GNNGraph graph, Vec v, const char file[])
     PetscFunctionBegin;
     PetscCall(OpenNaturalFile(comm, file, path, FILE_MODE_WRITE, &viewer));
     ierrView = VecView(nv, viewer);
-    PetscCall(PetscViewerDestroy(&viewer)); /* also after a failed view: the viewer is collective */
+    /* a rank whose view failed returns at once, without closing the viewer: closing is collective
+       (HDF5's H5Fclose) and the other ranks may be waiting for this one inside the view */
     PetscCall(ierrView);
+    PetscCall(PetscViewerDestroy(&viewer));
     PetscFunctionReturn(0);
   });
   PetscCall(VecDestroy(&nv));
