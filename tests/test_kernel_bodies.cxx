@@ -491,10 +491,67 @@ TEST(ReproSum, ToFixedRounding)
                                                          {4611686018427387904.0, INT64_C(4611686018427387904)}, {-9223372036854775808.0, INT64_MIN}};
   for (auto &c : cases) EXPECT_EQ(gnnrepro::ToFixed(c.first), c.second) << c.first;
   for (double v : {std::nan(""), 9223372036854775808.0, -1e300, std::numeric_limits<double>::infinity()}) EXPECT_EQ(gnnrepro::ToFixed(v), INT64_MIN) << v;
-  /* the maximum the bounds take: NaN leaves it alone, as std::max(m, |v|) does */
-  EXPECT_EQ(gnnk::MaxAbs(2.0, std::nan("")), 2.0);
+  /* the maximum the bounds take: a NaN term makes it NaN and keeps it so (the GPU's atomic maximum
+     of the bit patterns does the same), so that its column's sum comes out NaN */
+  EXPECT_TRUE(std::isnan(gnnk::MaxAbs(2.0, std::nan(""))));
+  EXPECT_TRUE(std::isnan(gnnk::MaxAbs(std::nan(""), 2.0)));
+  EXPECT_EQ(gnnrepro::BoundExponent(std::nan("")), gnnrepro::kNonFinite);
+  EXPECT_EQ(gnnrepro::BoundExponent(-std::numeric_limits<double>::infinity()), gnnrepro::kNonFinite);
   EXPECT_EQ(gnnk::MaxAbs(2.0, -3.0), 3.0);
   EXPECT_EQ(gnnk::MaxAbs(0.0, -0.0), 0.0);
+}
+
+/* A non-finite term (a NaN gradient entry, an Inf input) makes the reproducible sums it enters
+   non-finite, as it would make the ordinary sums, and leaves every other sum's bits alone: its
+   integer would otherwise be a finite number (x86's INT64_MIN) that the non-finite check of the
+   training step could not see. The CPU kernels and the GPU's bodies (its chunk bounds). */
+TYPED_TEST(KernelBodies, ReproducibleSumsKeepNonFiniteTerms)
+{
+  using T          = TypeParam;
+  const auto dtype = Types<T>::dtype;
+  torch::manual_seed(9);
+  const int64_t M = 300, K = 20, N = 20, bad = 3;
+  auto          x = Random({M, K}, dtype), W = Random({N, K}, dtype, 0.3), g = Random({M, N}, dtype, 1e-3);
+  FakeRanks     r0, r1, r2;
+  torch::Tensor dX, dW, db, dWg, dbg, dWx, dbx;
+  GNNKernelLinearBackward(g, torch::Tensor(), x, W, false, dX, dW, db, &r0.rr);
+  auto gn = g.clone(), xi = x.clone();
+  gn[5][bad] = std::numeric_limits<double>::quiet_NaN();
+  xi[7][bad] = std::numeric_limits<double>::infinity();
+  GNNKernelLinearBackward(gn, torch::Tensor(), x, W, false, dX, dWg, dbg, &r1.rr);
+  GNNKernelLinearBackward(g, torch::Tensor(), xi, W, false, dX, dWx, dbx, &r2.rr);
+  const auto w = Vec<T>(dW), wg = Vec<T>(dWg), wx = Vec<T>(dWx), b = Vec<T>(db), bg = Vec<T>(dbg), bx = Vec<T>(dbx);
+  for (int64_t n = 0; n < N; n++) {
+    for (int64_t k = 0; k < K; k++) {
+      const int64_t q = n * K + k;
+      if (n == bad) EXPECT_TRUE(std::isnan(wg[q])) << "dW (" << n << ", " << k << ") with a NaN in ge column " << bad << ": " << wg[q];
+      else EXPECT_EQ(std::memcmp(&wg[q], &w[q], sizeof(T)), 0) << "dW (" << n << ", " << k << ") changed by a NaN in another column";
+      if (k == bad) EXPECT_FALSE(std::isfinite(wx[q])) << "dW (" << n << ", " << k << ") with an Inf in x column " << bad << ": " << wx[q];
+      else EXPECT_EQ(std::memcmp(&wx[q], &w[q], sizeof(T)), 0) << "dW (" << n << ", " << k << ") changed by an Inf in another column";
+    }
+    if (n == bad) EXPECT_TRUE(std::isnan(bg[n])) << "db " << n;
+    else EXPECT_EQ(std::memcmp(&bg[n], &b[n], sizeof(T)), 0) << "db " << n;
+    EXPECT_EQ(std::memcmp(&bx[n], &b[n], sizeof(T)), 0) << "db " << n << " does not depend on x";
+  }
+  /* the GPU's chunk bounds carry the NaN to the agreed exponent */
+  auto          gv = Vec<T>(gn);
+  const int64_t chunks = gnnk::OuterChunks(M), rows = gnnk::OuterChunkRows(M);
+  double        m = 0;
+  for (int64_t c = 0; c < chunks; c++) m = gnnk::MaxAbs(m, gnnk::OuterBoundChunkAt(gv.data(), M, N, x.template data_ptr<T>(), K, rows, c, bad));
+  EXPECT_EQ(gnnrepro::BoundExponent(m), gnnrepro::kNonFinite);
+  EXPECT_EQ(r1.agreed[1 + bad], gnnrepro::kNonFinite);
+  /* LayerNorm: a NaN gradient entry in feature bad makes dgamma and dbeta of that feature NaN */
+  torch::Tensor mean, rstd, dx, dgamma, dbeta;
+  auto          gamma = Random({K}, dtype), beta = Random({K}, dtype), gl = Random({M, K}, dtype, 1e-2);
+  GNNKernelLayerNormForward(x, gamma, beta, 1e-5, mean, rstd);
+  gl[11][bad] = std::numeric_limits<double>::quiet_NaN();
+  FakeRanks r3;
+  GNNKernelLayerNormBackward(gl, x, mean, rstd, gamma, false, dx, dgamma, dbeta, &r3.rr);
+  const auto dg = Vec<T>(dgamma), dbt = Vec<T>(dbeta);
+  for (int64_t e = 0; e < K; e++) {
+    EXPECT_EQ((bool)std::isnan(dg[e]), e == bad) << "dgamma " << e << ": " << dg[e];
+    EXPECT_EQ((bool)std::isnan(dbt[e]), e == bad) << "dbeta " << e << ": " << dbt[e];
+  }
 }
 
 /* Accuracy: the reproducible sums against today's sums, both against the float64 sum of the same

@@ -469,6 +469,19 @@ TEST(NonFinite, ErrorStopsEveryRank)
   if (Rank() == 0) std::printf("  error: %s\n", r.message.c_str());
 }
 
+/* the same with -gnn_train_reproducible: the loss and the gradients are then fixed-point sums, in
+   which a non-finite term must stay non-finite (not turn into a finite integer), so that the check
+   sees it as in the default sums */
+TEST(NonFinite, ReproducibleSumsKeepItNonFinite)
+{
+  NonFiniteRun r = TrainNonFinite(PETSC_COMM_WORLD, "-gnn_train_reproducible", 4, false);
+  EXPECT_EQ(r.ierr.size(), 2u) << "rank " << Rank();
+  EXPECT_EQ(r.ierr.back(), PETSC_ERR_FP) << "rank " << Rank();
+  EXPECT_NE(r.message.find("Training step 1 (sample 1): the loss (nan)"), std::string::npos) << r.message;
+  EXPECT_TRUE(r.finite);
+  if (Rank() == 0) std::printf("  reproducible: %s\n", r.message.c_str());
+}
+
 /* skip: steps 1, 5 and 9 leave the weights bitwise as they were, every other step changes them;
    the losses of the skipped steps are the non-finite ones; with at most 1 skip in a row allowed,
    the run goes on because the count restarts after each good step */

@@ -266,11 +266,7 @@ GNN_HD T OuterSumAt(const T *work, int64_t chunks, int64_t NKN, int64_t e)
 
 /* a running maximum of |v|, as std::max(m, |v|) folds it: a NaN leaves m alone, so the maximum
    does not depend on the order of the rows (m starts from 0) */
-GNN_HD double MaxAbs(double m, double v)
-{
-  const double a = v < 0 ? -v : v;
-  return m < a ? a : m;
-}
+GNN_HD double MaxAbs(double m, double v) { return gnnrepro::MaxAbs(m, v); }
 
 /* a factor of a term on its agreed scale (a power of two: exact) */
 template <typename T>

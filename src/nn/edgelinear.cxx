@@ -45,7 +45,7 @@ torch::Tensor SenderSumFixed(const torch::Tensor &ge, const GraphTensors &g, con
   auto          f = torch::empty({H}, torch::kFloat64), finv = torch::empty({H}, torch::kFloat64);
   for (int64_t n = 0; n < H; n++) {
     f.data_ptr<double>()[n]    = gnnrepro::Pow2(room - ag[1 + n]);
-    finv.data_ptr<double>()[n] = gnnrepro::Pow2(ag[1 + n] - room);
+    finv.data_ptr<double>()[n] = ag[1 + n] == gnnrepro::kNonFinite ? std::nan("") : gnnrepro::Pow2(ag[1 + n] - room); /* a NaN or Inf in the column: its sums NaN, as the default sums' */
   }
   auto q = torch::round(ge.to(torch::kFloat64) * f.to(ge.device())); /* half to even */
   return GNNKernelSegmentSum(q, g.sendptr, g.sendperm) * finv.to(ge.device());

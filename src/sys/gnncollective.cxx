@@ -144,7 +144,7 @@ PetscErrorCode GNNSumReproducible(MPI_Comm comm, PetscInt m, PetscInt ncols, con
 
   PetscFunctionBegin;
   for (PetscInt i = 0; i < m; i++)
-    for (PetscInt c = 0; c < ncols; c++) mx[c] = std::max(mx[c], std::fabs(terms[i * ncols + c]));
+    for (PetscInt c = 0; c < ncols; c++) mx[c] = gnnrepro::MaxAbs(mx[c], terms[i * ncols + c]);
   ag[0] = m;
   for (PetscInt c = 0; c < ncols; c++) ag[1 + c] = gnnrepro::BoundExponent(mx[c]);
   PetscCall(Agree(comm, ag.data(), (PetscMPIInt)(1 + ncols)));
@@ -153,6 +153,6 @@ PetscErrorCode GNNSumReproducible(MPI_Comm comm, PetscInt m, PetscInt ncols, con
   for (PetscInt i = 0; i < m; i++)
     for (PetscInt c = 0; c < ncols; c++) s[c] += gnnrepro::ToFixed(terms[i * ncols + c] * f[c]);
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, s.data(), (PetscMPIInt)ncols, MPI_INT64_T, MPI_SUM, comm));
-  for (PetscInt c = 0; c < ncols; c++) sums[c] = std::ldexp((double)s[c], (int)(ag[1 + c] - room));
+  for (PetscInt c = 0; c < ncols; c++) sums[c] = gnnrepro::FromFixed(s[c], ag[1 + c] - room, ag[1 + c] == gnnrepro::kNonFinite);
   PetscFunctionReturn(0);
 }

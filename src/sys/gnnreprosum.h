@@ -43,14 +43,33 @@ namespace gnnrepro {
 constexpr int kFixedBits = 62;
 
 /* e with |a| < 2^e (frexp's exponent). 0 bounds nothing: it gets an exponent below every other, so
-   that a rank whose terms are all zero (or that has none) leaves the maximum over the ranks alone */
-constexpr int64_t kNoBound = -(int64_t(1) << 20);
+   that a rank whose terms are all zero (or that has none) leaves the maximum over the ranks alone.
+   A non-finite bound (a NaN or Inf term) gets one above every other, so that it wins the maximum
+   over the ranks and the sum of its column is converted back to NaN (FromFixed): its terms'
+   integers (INT64_MIN) would otherwise add up to a finite number that no non-finite check sees. */
+constexpr int64_t kNoBound   = -(int64_t(1) << 20);
+constexpr int64_t kNonFinite = int64_t(1) << 40;
 inline int64_t    BoundExponent(double a)
 {
   int e;
   if (a == 0) return kNoBound;
+  if (!std::isfinite(a)) return kNonFinite;
   (void)std::frexp(a, &e);
   return e;
+}
+
+/* max(m, |v|) for the bounds, with NaN sticky (std::max would drop it): the host's fold, the CPU
+   kernels' and the GPU bodies' (the GPU's atomic maximum of bit patterns keeps NaN too) */
+GNNREPRO_HD double MaxAbs(double m, double v)
+{
+  const double a = v < 0 ? -v : v;
+  return (m < a || a != a) ? a : m;
+}
+
+/* an integer sum s of terms scaled by 2^-e back to a double: s 2^e, NaN if a bound was not finite */
+inline double FromFixed(int64_t s, int64_t e, bool nonfinite)
+{
+  return nonfinite ? std::nan("") : std::ldexp((double)s, (int)e);
 }
 
 /* the bit length of m >= 0: m < 2^BitLength(m) */
@@ -131,8 +150,9 @@ void OuterFromFixed(const GNNReproReduce *rr, const OuterScales &s, int64_t *acc
   const int64_t N = s.N, K = s.K;
   rr->sum(rr->ctx, acc, N * K + N);
   for (int64_t n = 0; n < N; n++) {
-    for (int64_t k = 0; k < K; k++) dW[n * K + k] = (T)std::ldexp((double)acc[n * K + k], (int)(s.ag[1 + n] + s.ag[1 + N + k] - s.room));
-    db[n] = (T)std::ldexp((double)acc[N * K + n], (int)(s.ag[1 + n] - s.room));
+    const bool badg = s.ag[1 + n] == kNonFinite;
+    for (int64_t k = 0; k < K; k++) dW[n * K + k] = (T)FromFixed(acc[n * K + k], s.ag[1 + n] + s.ag[1 + N + k] - s.room, badg || s.ag[1 + N + k] == kNonFinite);
+    db[n] = (T)FromFixed(acc[N * K + n], s.ag[1 + n] - s.room, badg);
   }
 }
 
@@ -163,7 +183,7 @@ template <typename T>
 void ColumnsFromFixed(const GNNReproReduce *rr, const ColumnScales &s, int64_t *acc, T *sums)
 {
   rr->sum(rr->ctx, acc, s.ncols);
-  for (int64_t c = 0; c < s.ncols; c++) sums[c] = (T)std::ldexp((double)acc[c], (int)(s.ag[1 + c] - s.room));
+  for (int64_t c = 0; c < s.ncols; c++) sums[c] = (T)FromFixed(acc[c], s.ag[1 + c] - s.room, s.ag[1 + c] == kNonFinite);
 }
 
 } // namespace gnnrepro
