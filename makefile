@@ -114,7 +114,7 @@ test: build
 # ASAN_TESTS (a CTest regex) and ASAN_TARGETS choose other tests.
 ASAN_BUILD   ?= build-asan
 ASAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-ASAN_TARGETS ?= test_graph test_training test_nekrs ex1 ex2
+ASAN_TARGETS ?= test_graph test_training test_nekrs ex1 ex2 ex3 ex4
 ASAN_TESTS   ?= ^(test_graph|test_training|test_nekrs)_np[12]$$|^errors$$|^checkpoint_resume$$
 test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS="$(ASAN_FLAGS)" \

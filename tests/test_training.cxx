@@ -378,6 +378,7 @@ TEST(Data, NaturalOrderFilesAreRankCountIndependent)
   if (Rank() == 0) {
     EXPECT_TRUE(ReadsBack(PETSC_COMM_SELF, file));
     remove(file);
+    remove((std::string(file) + ".info").c_str()); /* the binary viewer's block size */
   }
 }
 

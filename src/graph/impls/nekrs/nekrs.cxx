@@ -383,7 +383,6 @@ static PetscErrorCode GNNGraphBuildAdjacency_NekRS(GNNGraph graph, Mat *Aout, Ve
     Mat                                        A;
     Vec                                        coords;
     PetscScalar                               *c;
-    PetscContainer                             container;
 
     for (size_t k = 0; k < pieces.size(); k++) {
       const std::vector<int> &E = pieces[k].edges;
