@@ -37,8 +37,9 @@ CASE ?= tgv
 CASE_OPTS_tgv =
 CASE_OPTS_cylinder = -flow_case cylinder -dm_plex_filename $(CURDIR)/share/meshes/cylinder-coarse.msh -flow_dt 0.02 \
   -snes_lag_jacobian 4 -snes_lag_jacobian_persists -insitu_solver_warmup 300 -insitu_every 1 \
-  -insitu_train_samples 60 -insitu_train_per_sample 250 -insitu_rollout_samples 60 \
-  -gnn_mlp_hidden_layers 2 -gnn_train_clip 1 -gnn_train_noise 0.02 -gnn_train_pushforward 0.3 -gnn_train_monitor_every 1000
+  -insitu_train_samples 60 -insitu_train_per_sample 500 -insitu_rollout_samples 60 \
+  -gnn_mlp_hidden_layers 2 -gnn_train_lr 2e-3 -gnn_train_clip 1 -gnn_train_noise 0.0075 -gnn_train_pushforward 0.5 \
+  -gnn_train_monitor_every 1000
 run: build
 	@test -n "$(filter $(CASE),tgv cylinder)" || { echo "CASE must be tgv or cylinder"; exit 1; }
 	@mkdir -p output
