@@ -247,6 +247,13 @@ prog=$ex2;                         NP=1 expect_error ex2_option_wraps "Option -g
 prog="$build/examples/insitu/ex4"; NP=1 expect_error ex4_option_wraps "Option -insitu_every 4294967297 is out of the range of PetscInt" -insitu_every 4294967297
 prog="$build/examples/flow/ex3";   NP=1 expect_error ex3_flow_option_wraps "Option -flow_vel_degree 4294967298 is out of the range of PetscInt" -flow_vel_degree 4294967298
                                    NP=1 expect_error ex3_option_wraps "Option -ex3_chunks -4294967295 is out of the range of PetscInt" -ex3_chunks -4294967295 -flow_steps 1
+# example 3's wake-signal CSV is written atomically: a missing folder and a write past the file size
+# limit (80 steps: about 3 KiB) are errors on every rank, and leave nothing behind
+cyl="-flow_case cylinder -dm_plex_filename $src/share/meshes/cylinder-coarse.msh -flow_dt 0.02"
+expect_error ex3_signal_no_folder "Cannot write the signal CSV .*/missing/s.csv" $cyl -flow_steps 2 -ex3_signal_csv "$tmp/missing/s.csv"
+mkdir -p "$tmp/sigfull"
+prog="$tmp/fsize.sh" expect_error ex3_signal_write_full "Cannot write the signal CSV .*sigfull/s.csv" "$build/examples/flow/ex3" $cyl -flow_steps 80 -ex3_signal_csv "$tmp/sigfull/s.csv"
+if [ -z "$(ls -A "$tmp/sigfull")" ]; then echo "ok   ex3_signal_leaves_nothing"; passed=$((passed+1)); else echo "FAIL ex3_signal_leaves_nothing: $(ls -A "$tmp/sigfull")"; failed=$((failed+1)); fi
 
 # Unused options (a misspelt -gnn_hiden 64 is otherwise ignored without a word): the examples warn
 # at the end of a run that succeeds; -options_left gives PETSc's own report instead, -options_left 0

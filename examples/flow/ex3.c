@@ -16,6 +16,7 @@ static const char help[] = "Example 3: the unsteady incompressible Navier-Stokes
 #include "flow.h"
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 #include "../exoptions.h"
 
 static PetscErrorCode coord_u(PetscInt dim, PetscReal t, const PetscReal x[], PetscInt Nc, PetscScalar *u, void *ctx)
@@ -176,17 +177,31 @@ int main(int argc, char **argv)
     if (signal[0]) {
       const PetscReal *ts_, *S;
       PetscMPIInt      rank;
+      int              written = 0;
 
       PetscCall(FlowGetSignalHistory(flow, &nh, &ts_, &S));
       PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+      /* atomically: FILE.tmp, synced, renamed to FILE, so that a full disk or a killed run never
+         leaves a fragment; the outcome is every rank's error */
       if (!rank) {
-        FILE *fp = fopen(signal, "w");
+        char  tmp[PETSC_MAX_PATH_LEN + 8];
+        FILE *fp;
 
-        PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot open %s", signal);
-        fprintf(fp, "t,E,S\n");
-        for (PetscInt i = 0; i < nh; ++i) fprintf(fp, "%.10g,%.10g,%.10g\n", (double)ts_[i], (double)Eh[i], (double)S[i]);
-        fclose(fp);
+        PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp", signal));
+        fp = fopen(tmp, "w");
+        if (fp) {
+          fprintf(fp, "t,E,S\n");
+          for (PetscInt i = 0; i < nh; ++i) fprintf(fp, "%.10g,%.10g,%.10g\n", (double)ts_[i], (double)Eh[i], (double)S[i]);
+          written = !ferror(fp);
+          written = fflush(fp) == 0 && written;
+          written = fsync(fileno(fp)) == 0 && written;
+          written = fclose(fp) == 0 && written;
+          written = written && rename(tmp, signal) == 0;
+          if (!written) remove(tmp);
+        }
       }
+      PetscCallMPI(MPI_Bcast(&written, 1, MPI_INT, 0, PETSC_COMM_WORLD));
+      PetscCheck(written, PETSC_COMM_WORLD, PETSC_ERR_FILE_WRITE, "Cannot write the signal CSV %s", signal);
     }
     PetscCall(FlowDestroy(&flow));
     PetscCall(PetscFinalize());
