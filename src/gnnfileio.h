@@ -30,7 +30,8 @@ PETSC_INTERN PetscErrorCode GNNCheckWritten_Private(MPI_Comm, int, int, const ch
 /* Collective writers (PETSc viewers that every rank calls) open the temporary file by name
    themselves: write(FILE.tmp) runs on every rank. A rank on which it fails (a full disk in
    VecView) removes FILE.tmp and FILE.tmp.info (the binary viewer's) and returns the writer's error
-   at once (the writer itself returns without closing its viewer: closing is collective too) (the others may be waiting inside PETSc's viewer for it: no collective check can follow).
+   at once (the others may be waiting inside PETSc's viewer for it: no collective check can follow;
+   the writer itself returns without closing its viewer, since closing is collective too).
    On success, after a barrier, FILE.tmp is complete: the caller commits it (GNNAtomicCommit_Private).
    what names the file in messages. */
 PETSC_INTERN PetscErrorCode GNNAtomicWriteCollective_Private(MPI_Comm, const char[], const char[], const std::function<PetscErrorCode(const char[])> &);

@@ -264,9 +264,9 @@ GNN_HD T OuterSumAt(const T *work, int64_t chunks, int64_t NKN, int64_t e)
 /* ---- reproducible (fixed-point) sums over rows (src/sys/gnnreprosum.h): the terms, their bounds
    and one chunk's integer sums, the same on the CPU (src/kernels/cpu) and the GPU ---- */
 
-/* a running maximum of |v|, as std::max(m, |v|) folds it: a NaN leaves m alone, so the maximum
-   does not depend on the order of the rows (m starts from 0) */
-GNN_HD double MaxAbs(double m, double v) { return gnnrepro::MaxAbs(m, v); }
+/* a running maximum of |v| (m starts from 0): gnnrepro's, whose NaN is sticky, so that a NaN term
+   makes its bound, and then its sum, NaN in whatever order the rows are folded */
+using gnnrepro::MaxAbs;
 
 /* a factor of a term on its agreed scale (a power of two: exact) */
 template <typename T>
