@@ -1,9 +1,9 @@
 """The "levers" section of make bench (issue 11, the GPU speed and size work, measured on the CPU):
-what -gnn_recompute layers costs and saves in training, and what the fused MLP forward
+what -gnn_recompute layers and mlp (the fused MLP backward) cost and save in training, and what the fused MLP forward
 (GNNKernelMLPForward) gives in inference against the same layers run one at a time
 (PETSCGNN_MLP=layers). Numbers, never asserts. Driven by bench/run_bench.py (Bench.levers); every
 process is `bench -bench_mode train -bench_infer R`, with the live-memory meter preloaded and the
-tensor cache off (so the meter counts live tensors only), the three variants alternating over rounds.
+tensor cache off (so the meter counts live tensors only), the variants alternating over rounds.
 """
 
 import statistics
@@ -12,6 +12,7 @@ ROUNDS = 2
 VARIANTS = [  # (name, extra options, extra environment)
     ("keep every activation, fused inference", ["-gnn_recompute", "none"], {}),
     ("recompute layers, fused inference", ["-gnn_recompute", "layers"], {}),
+    ("recompute MLPs (fused backward), fused inference", ["-gnn_recompute", "mlp"], {}),
     ("keep every activation, inference layer by layer", ["-gnn_recompute", "none"], {"PETSCGNN_MLP": "layers"}),
 ]
 
@@ -42,14 +43,16 @@ def analyse(S):
 
 def report(S, A, w):
     n = S["nodes3"]
-    keep, rec, lay = (A[v[0]] for v in VARIANTS)
+    keep, rec, mlp, lay = (A[v[0]] for v in VARIANTS)
     w("## GPU levers measured on the CPU (issue 11)")
     w("")
     w(f"{n[0]}^3 = {keep['nodes']:,} nodes, 1 rank x {S['threads']} threads, the reference model in float32, "
-      "tensor cache off (the live-memory meter then counts live tensors only), the three variants alternating over "
+      "tensor cache off (the live-memory meter then counts live tensors only), the variants alternating over "
       f"{ROUNDS} rounds; medians [min]. Training step: `GNNTrainerStep`; inference: `GNNApply` (`bench -bench_infer`). "
       "`-gnn_recompute layers` keeps only each processor layer's inputs and runs the layer again in backward (same "
-      "gradients, bit for bit); inference runs each MLP as one fused kernel (`GNNKernelMLPForward`) unless "
+      "gradients, bit for bit); `-gnn_recompute mlp` keeps only each MLP's input and the fused backward "
+      "(`GNNKernelMLPBackward`) computes its activations again, 96 rows at a time in the cache (the same gradients; "
+      "on the GPU a block's tile in shared memory); inference runs each MLP as one fused kernel (`GNNKernelMLPForward`) unless "
       "`PETSCGNN_MLP=layers` (same outputs, bit for bit). On the GPU the fused kernel keeps a row's activations in "
       "registers; here it keeps 96 rows in the cache. GPU figures: [gpu.md](gpu.md).")
     w("")
@@ -63,6 +66,7 @@ def report(S, A, w):
     w("")
     if keep["live_kib_node"] and rec["live_kib_node"]:
         w(f"Recomputing the layers holds {rec['live_kib_node'] / keep['live_kib_node']:.2f}x the memory per node for "
-          f"{rec['step'] / keep['step']:.2f}x the step time. The fused inference takes "
+          f"{rec['step'] / keep['step']:.2f}x the step time; recomputing the MLPs {mlp['live_kib_node'] / keep['live_kib_node']:.2f}x "
+          f"for {mlp['step'] / keep['step']:.2f}x. The fused inference takes "
           f"{keep['infer'] / lay['infer']:.2f}x the time of the layers one at a time.")
         w("")

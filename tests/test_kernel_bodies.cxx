@@ -110,6 +110,32 @@ TYPED_TEST(KernelBodies, EdgeLayerForward)
   }
 }
 
+/* An MLP's parameters as the fused GPU kernels take them (src/kernels/kernels.cxx builds the same
+   on the device): every W^T concatenated in P, the biases then gamma and beta in bias */
+template <typename T>
+void FusedParams(const std::vector<int64_t> &dims, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, bool ln, gnnk::MLPShape &s, std::vector<T> &P, std::vector<T> &bias)
+{
+  const int nl = (int)dims.size() - 1;
+  s.nl         = nl;
+  for (int l = 0; l <= nl; l++) s.dims[l] = dims[l];
+  for (int l = 0; l < nl; l++) {
+    s.poff[l] = (int64_t)P.size();
+    auto Wt   = Vec<T>(W[l].t());
+    P.insert(P.end(), Wt.begin(), Wt.end());
+    s.boff[l] = b[l].defined() ? (int64_t)bias.size() : -1;
+    if (b[l].defined()) {
+      auto bv = Vec<T>(b[l]);
+      bias.insert(bias.end(), bv.begin(), bv.end());
+    }
+  }
+  s.lnoff = ln ? (int64_t)bias.size() : -1;
+  s.eps   = 1e-5;
+  for (auto &t : {gamma, beta}) {
+    auto v = Vec<T>(t);
+    bias.insert(bias.end(), v.begin(), v.end());
+  }
+}
+
 /* The fused MLP forward (one pass, nothing kept) against the layers one at a time, bitwise, on the
    CPU and as the GPU thread's body (MLPRowAt) in a host loop: the paper's MLP (3 -> 32 x 6 -> 3),
    masked widths, the split first edge layer, a single layer, one row and no row */
@@ -146,27 +172,10 @@ TYPED_TEST(KernelBodies, FusedMLPForward)
       if (ln) h = GNNKernelLayerNormForward(h, gamma, beta, 1e-5, mean, rstd);
       auto fused = ln ? GNNKernelMLPForward(x, W, b, st, gamma, beta, 1e-5) : GNNKernelMLPForward(x, W, b, st);
       EXPECT_TRUE(SameBits(Vec<T>(h), Vec<T>(fused))) << "fused vs layers, dims[0] " << c.dims[0] << " layers " << nl << " M " << c.M << " edge " << c.edge << " ln " << ln;
-      /* the GPU kernel's work: every W^T and bias concatenated (then gamma, beta), one row per thread */
+      /* the GPU kernel's work: one row per thread */
       gnnk::MLPShape s;
       std::vector<T> P, bias;
-      s.nl = nl;
-      for (int l = 0; l <= nl; l++) s.dims[l] = c.dims[l];
-      for (int l = 0; l < nl; l++) {
-        s.poff[l] = (int64_t)P.size();
-        auto Wt   = Vec<T>(W[l].t());
-        P.insert(P.end(), Wt.begin(), Wt.end());
-        s.boff[l] = b[l].defined() ? (int64_t)bias.size() : -1;
-        if (b[l].defined()) {
-          auto bv = Vec<T>(b[l]);
-          bias.insert(bias.end(), bv.begin(), bv.end());
-        }
-      }
-      s.lnoff = ln ? (int64_t)bias.size() : -1;
-      s.eps   = 1e-5;
-      for (auto &t : {gamma, beta}) {
-        auto v = Vec<T>(t);
-        bias.insert(bias.end(), v.begin(), v.end());
-      }
+      FusedParams<T>(c.dims, W, b, gamma, beta, ln, s, P, bias);
       /* both register bounds the GPU launcher picks from */
       const bool     narrow = *std::max_element(c.dims.begin(), c.dims.end()) <= 32;
       std::vector<T> yb(c.M * c.dims[nl]), yb32(c.M * c.dims[nl]);
@@ -178,6 +187,119 @@ TYPED_TEST(KernelBodies, FusedMLPForward)
       if (narrow) EXPECT_TRUE(SameBits(Vec<T>(h), yb32)) << "MLPRowAt<32> vs layers, dims[0] " << c.dims[0] << " M " << c.M << " edge " << c.edge << " ln " << ln;
     }
   }
+}
+
+/* The fused MLP backward (nothing of the forward kept: activations computed again chunk by chunk)
+   against the layer-by-layer backward. The GPU block's body (MLPBackwardChunk, run by a serial
+   team) against the layers' GPU bodies in host loops (RowProductAt, EluGrad, OuterChunkAt,
+   LayerNorm's rows and chunks): every output bitwise, for tiles of 1, 7 and 64 rows. The CPU's fused
+   backward (GNNKernelMLPBackward) against the CPU's layer kernels: dX, dW, db bitwise, dgamma and
+   dbeta to rounding. The paper's MLP, the node MLP's 2H input, masked and the widest widths, many
+   chunks, one row and no row, with and without LayerNorm. */
+TYPED_TEST(KernelBodies, FusedMLPBackward)
+{
+  using T          = TypeParam;
+  const auto dtype = Types<T>::dtype;
+  torch::manual_seed(12);
+  struct Case {
+    std::vector<int64_t> dims;
+    int64_t              M;
+  };
+  const std::vector<Case> cases = {{{3, 32, 32, 32, 32, 32, 32, 3}, 1000}, {{64, 32, 32, 32, 32, 32, 32, 32}, 1500}, {{32, 32, 32, 32, 32, 32, 32}, 20000},
+                                   {{20, 20, 20, 7}, 517},                 {{5, 7}, 1},                               {{32, 32, 32}, 0},
+                                   {{64, 48, 64, 3}, 123}};
+  for (const Case &c : cases)
+    for (bool ln : {false, true}) {
+      const int                  nl = (int)c.dims.size() - 1;
+      const int64_t              M = c.M, H = c.dims[nl];
+      std::vector<torch::Tensor> W, b;
+      for (int l = 0; l < nl; l++) {
+        W.push_back(Random({c.dims[l + 1], c.dims[l]}, dtype, 0.3));
+        b.push_back(Random({c.dims[l + 1]}, dtype));
+      }
+      auto        x = Random({M, c.dims[0]}, dtype), g = Random({M, H}, dtype), gamma = Random({H}, dtype), beta = Random({H}, dtype);
+      std::string what = "dims[0] " + std::to_string(c.dims[0]) + " layers " + std::to_string(nl) + " M " + std::to_string(M) + " ln " + std::to_string(ln);
+
+      /* the layers' GPU bodies in host loops */
+      const int64_t               chunks = gnnk::OuterChunks(M), rows = gnnk::OuterChunkRows(M);
+      std::vector<std::vector<T>> a(nl + 1);
+      a[0] = Vec<T>(x);
+      for (int l = 0; l < nl; l++) {
+        auto Wt = Vec<T>(W[l].t());
+        a[l + 1].resize(M * c.dims[l + 1]);
+        for (int64_t idx = 0; idx < M * c.dims[l + 1]; idx++) a[l + 1][idx] = gnnk::RowProductAt<T>(a[l].data(), c.dims[l], Wt.data(), b[l].template data_ptr<T>(), c.dims[l + 1], l + 1 < nl, nullptr, nullptr, nullptr, nullptr, idx);
+      }
+      std::vector<T> cur = Vec<T>(g), ref; /* ref: the gradient entries in MLPGradEntries' order */
+      std::vector<T> lnref;
+      if (ln) {
+        std::vector<T> mb(M), rb(M), dz(M * H), work(chunks * 2 * H);
+        const T       *gp = g.template data_ptr<T>(), *gm = gamma.template data_ptr<T>();
+        for (int64_t i = 0; i < M; i++) {
+          gnnk::LayerNormStats(a[nl].data() + i * H, H, T(1e-5), mb[i], rb[i]);
+          gnnk::LayerNormBackwardRow(gp + i * H, a[nl].data() + i * H, H, mb[i], rb[i], gm, dz.data() + i * H);
+        }
+        for (int64_t ch = 0; ch < chunks; ch++)
+          for (int64_t e = 0; e < 2 * H; e++) work[ch * 2 * H + e] = gnnk::LayerNormParamChunkAt(gp, a[nl].data(), mb.data(), rb.data(), M, H, rows, ch, e);
+        for (int64_t e = 0; e < 2 * H; e++) lnref.push_back(gnnk::OuterSumAt(work.data(), chunks, 2 * H, e));
+        cur = dz;
+      }
+      std::vector<std::vector<T>> layerref(nl);
+      for (int l = nl - 1; l >= 0; l--) {
+        const int64_t K = c.dims[l], N = c.dims[l + 1], NKN = N * K + N;
+        if (l + 1 < nl)
+          for (int64_t q = 0; q < M * N; q++) cur[q] = gnnk::EluGrad(cur[q], a[l + 1][q]);
+        std::vector<T> work(chunks * NKN), next(M * K);
+        for (int64_t ch = 0; ch < chunks; ch++)
+          for (int64_t e = 0; e < NKN; e++) work[ch * NKN + e] = gnnk::OuterChunkAt<T>(cur.data(), M, N, a[l].data(), K, rows, ch, e);
+        for (int64_t e = 0; e < NKN; e++) layerref[l].push_back(gnnk::OuterSumAt<T>(work.data(), chunks, NKN, e));
+        for (int64_t idx = 0; idx < M * K; idx++) next[idx] = gnnk::RowProductAt<T>(cur.data(), N, W[l].template data_ptr<T>(), nullptr, K, false, nullptr, nullptr, nullptr, nullptr, idx);
+        cur = next;
+      }
+      for (int l = 0; l < nl; l++) ref.insert(ref.end(), layerref[l].begin(), layerref[l].end());
+      ref.insert(ref.end(), lnref.begin(), lnref.end());
+      const std::vector<T> dXref = cur;
+
+      /* the GPU block's body, by a serial team, for three tile heights */
+      gnnk::MLPShape s;
+      std::vector<T> P, bias;
+      FusedParams<T>(c.dims, W, b, gamma, beta, ln, s, P, bias);
+      const int64_t nacc = gnnk::MLPGradEntries(s);
+      ASSERT_EQ(nacc, (int64_t)ref.size()) << what;
+      for (int64_t R : {1, 7, 64}) {
+        std::vector<T> scratch(gnnk::MLPBackwardScratch(s, R)), work(chunks * nacc), dX(M * c.dims[0]), sums(nacc);
+        for (int64_t ch = 0; ch < chunks; ch++) gnnk::MLPBackwardChunk(gnnk::SerialTeam(), s, P.data(), bias.data(), x.template data_ptr<T>(), g.template data_ptr<T>(), M, rows, ch, R, scratch.data(), work.data() + ch * nacc, dX.data());
+        for (int64_t e = 0; e < nacc; e++) sums[e] = gnnk::OuterSumAt(work.data(), chunks, nacc, e);
+        EXPECT_TRUE(SameBits(dXref, dX)) << "body dX, R " << R << ", " << what;
+        EXPECT_TRUE(SameBits(ref, sums)) << "body gradients, R " << R << ", " << what;
+      }
+
+      /* the CPU's fused backward against the CPU's layer kernels */
+      std::vector<torch::Tensor> acts = {x}, dW, db, dWl(nl), dbl(nl);
+      for (int l = 0; l < nl; l++) acts.push_back(GNNKernelLinearForward(acts[l], W[l], b[l], l + 1 < nl, nullptr));
+      torch::Tensor gl = g, mean, rstd, dgl, dbl2, dX, dgamma, dbeta;
+      if (ln) {
+        GNNKernelLayerNormForward(acts[nl], gamma, beta, 1e-5, mean, rstd);
+        torch::Tensor dz;
+        GNNKernelLayerNormBackward(g, acts[nl], mean, rstd, gamma, true, dz, dgl, dbl2);
+        gl = dz;
+      }
+      for (int l = nl - 1; l >= 0; l--) {
+        torch::Tensor dIn;
+        GNNKernelLinearBackward(gl, l + 1 < nl ? acts[l + 1] : torch::Tensor(), acts[l], W[l], true, dIn, dWl[l], dbl[l]);
+        gl = dIn;
+      }
+      GNNKernelMLPBackward(x, W, b, ln ? gamma : torch::Tensor(), ln ? beta : torch::Tensor(), 1e-5, g, true, dX, dW, db, dgamma, dbeta);
+      EXPECT_TRUE(SameBits(Vec<T>(gl), Vec<T>(dX))) << "CPU dX, " << what;
+      EXPECT_TRUE(SameBits(dXref, Vec<T>(dX))) << "CPU dX vs the bodies, " << what;
+      for (int l = 0; l < nl; l++) {
+        EXPECT_TRUE(SameBits(Vec<T>(dWl[l]), Vec<T>(dW[l]))) << "CPU dW of layer " << l << ", " << what;
+        EXPECT_TRUE(SameBits(Vec<T>(dbl[l]), Vec<T>(db[l]))) << "CPU db of layer " << l << ", " << what;
+      }
+      if (ln) {
+        EXPECT_LE(RelErr(Vec<T>(dgl), Vec<T>(dgamma)), Types<T>::tol) << "CPU dgamma, " << what;
+        EXPECT_LE(RelErr(Vec<T>(dbl2), Vec<T>(dbeta)), Types<T>::tol) << "CPU dbeta, " << what;
+      }
+    }
 }
 
 TYPED_TEST(KernelBodies, LayerNorm)

@@ -484,6 +484,137 @@ GNN_HD int64_t OuterChunks(int64_t M)
   return rows > 0 ? (M + rows - 1) / rows : 0;
 }
 
+/* ---- the backward of an MLP per chunk of rows, its activations recomputed (the fused backward) ---- */
+
+/* A team runs a step of a chunk's work on indices 0 .. n-1 (run) and waits for all of it (sync):
+   the threads of a GPU block (src/kernels/gpu), or one host thread in order (SerialTeam, what the
+   tests run the body with). The body's result does not depend on how a team splits a step. */
+struct SerialTeam {
+  template <typename F>
+  GNN_HD void run(int64_t n, F &&f) const
+  {
+    for (int64_t i = 0; i < n; i++) f(i);
+  }
+  GNN_HD void sync() const { }
+};
+
+/* The scratch of one chunk's team for tiles of R rows of an MLP of shape s, in values of T:
+   every layer's input and output rows (layer l's [R, dims[l]]), two gradient tiles [R, widest]
+   and the rows' LayerNorm statistics [2 R] */
+GNN_HD int64_t MLPBackwardScratch(const MLPShape &s, int64_t R)
+{
+  int64_t sum = 0, width = 0;
+  for (int l = 0; l <= s.nl; l++) {
+    sum += s.dims[l];
+    width = s.dims[l] > width ? s.dims[l] : width;
+  }
+  return R * (sum + 2 * width + 2);
+}
+
+/* The gradient entries of one chunk, in this order: per layer dW [N K] then db [N], then dgamma
+   and dbeta [2 N_out] when s.lnoff >= 0 */
+GNN_HD int64_t MLPGradEntries(const MLPShape &s)
+{
+  int64_t n = 0;
+  for (int l = 0; l < s.nl; l++) n += s.dims[l + 1] * s.dims[l] + s.dims[l + 1];
+  return n + (s.lnoff >= 0 ? 2 * s.dims[s.nl] : 0);
+}
+
+/* Chunk c (rows = OuterChunkRows(M) rows) of the backward of an MLP (MLPRowAt's layers, P = the
+   layers' W^T, no edge start) from g = dL/dy [M, N_out] and the MLP's input x [M, dims[0]], with
+   nothing of its forward kept: tile by tile of R rows, the tile's activations are computed again
+   (RowProductAt's operations, so the forward's bits), then back-propagated (LayerNormBackwardRow,
+   EluGrad, dX = ge W as RowProductAt computes it) into dX [M, dims[0]] (when dX), while the
+   chunk's gradient entries acc (MLPGradEntries of them, zeroed here) continue the fma chains of
+   OuterChunkAt and LayerNormParamChunkAt row by row. So every output, and after OuterSumAt over
+   the chunks every parameter gradient, is bitwise that of the layer-by-layer backward on the GPU
+   (GNNKernelLinearBackward, GNNKernelLayerNormBackward), whatever R. scratch: MLPBackwardScratch(s, R). */
+template <typename T, typename Team>
+GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, const T *bias, const T *x, const T *g, int64_t M, int64_t rows, int64_t c, int64_t R, T *scratch, T *acc, T *dX)
+{
+  const int     nl = s.nl;
+  const int64_t i0 = c * rows, i1 = i0 + rows < M ? i0 + rows : M, K0 = s.dims[0], H = s.dims[nl], nacc = MLPGradEntries(s);
+  int64_t       width = 0, actoff[kFusedMaxLayers + 1], off = 0;
+  for (int l = 0; l <= nl; l++) {
+    actoff[l] = off;
+    off += R * s.dims[l];
+    width = s.dims[l] > width ? s.dims[l] : width;
+  }
+  T *gbuf[2] = {scratch + off, scratch + off + R * width}, *mean = scratch + off + 2 * R * width, *rstd = mean + R;
+  team.run(nacc, [&](int64_t e) { acc[e] = T(0); });
+  team.sync();
+  for (int64_t t0 = i0; t0 < i1; t0 += R) {
+    const int64_t m = i1 - t0 < R ? i1 - t0 : R;
+    /* the forward of the tile, layer by layer */
+    T *a0 = scratch + actoff[0];
+    team.run(m * K0, [&](int64_t idx) { a0[idx] = x[t0 * K0 + idx]; });
+    team.sync();
+    for (int l = 0; l < nl; l++) {
+      const int64_t K = s.dims[l], N = s.dims[l + 1];
+      const T      *in = scratch + actoff[l], *p = P + s.poff[l];
+      T            *out = scratch + actoff[l + 1];
+      const bool    last = l + 1 == nl;
+      team.run(m * N, [&](int64_t idx) {
+        const int64_t r = idx / N, j = idx - r * N;
+        const T       v = RowDot(in + r * K, p + j, N, K, s.boff[l] >= 0 ? bias[s.boff[l] + j] : T(0));
+        out[idx]        = last ? v : EluScalar(v);
+      });
+      team.sync();
+    }
+    /* the gradient at the last layer's output: through the LayerNorm, or g itself */
+    const T *z   = scratch + actoff[nl];
+    T       *cur = gbuf[0];
+    if (s.lnoff >= 0) {
+      const T *gamma = bias + s.lnoff;
+      T       *la    = acc + nacc - 2 * H;
+      team.run(m, [&](int64_t r) { LayerNormStats(z + r * H, H, T(s.eps), mean[r], rstd[r]); });
+      team.sync();
+      team.run(2 * H, [&](int64_t e) {
+        T a = la[e];
+        if (e < H)
+          for (int64_t r = 0; r < m; r++) a = Fma(g[(t0 + r) * H + e], (z[r * H + e] - mean[r]) * rstd[r], a);
+        else
+          for (int64_t r = 0; r < m; r++) a += g[(t0 + r) * H + e - H];
+        la[e] = a;
+      });
+      team.run(m, [&](int64_t r) { LayerNormBackwardRow(g + (t0 + r) * H, z + r * H, H, mean[r], rstd[r], gamma, cur + r * H); });
+    } else team.run(m * H, [&](int64_t idx) { cur[idx] = g[t0 * H + idx]; });
+    team.sync();
+    /* the layers backwards: ge = g ELU'(y), its dW and db terms, and dX = ge W for the layer below */
+    int64_t ao = nacc - (s.lnoff >= 0 ? 2 * H : 0);
+    for (int l = nl - 1; l >= 0; l--) {
+      const int64_t K = s.dims[l], N = s.dims[l + 1], NK = N * K;
+      const T      *in = scratch + actoff[l], *y = scratch + actoff[l + 1], *p = P + s.poff[l];
+      T            *next = cur == gbuf[0] ? gbuf[1] : gbuf[0];
+      ao -= NK + N;
+      if (l + 1 < nl) {
+        team.run(m * N, [&](int64_t idx) { cur[idx] = EluGrad(cur[idx], y[idx]); });
+        team.sync();
+      }
+      T *la = acc + ao;
+      team.run(NK + N, [&](int64_t e) {
+        T a = la[e];
+        if (e < NK) {
+          const int64_t n = e / K, k = e - n * K;
+          for (int64_t r = 0; r < m; r++) a = Fma(cur[r * N + n], in[r * K + k], a);
+        } else
+          for (int64_t r = 0; r < m; r++) a += cur[r * N + e - NK];
+        la[e] = a;
+      });
+      if (l > 0 || dX) {
+        T *dst = l > 0 ? next : dX + t0 * K0;
+        /* W[n][k] = P[k N + n]: the k-th column of W, as RowProductAt reads it from W */
+        team.run(m * K, [&](int64_t idx) {
+          const int64_t r = idx / K, k = idx - r * K;
+          dst[idx]        = RowDot(cur + r * N, p + k * N, 1, N, T(0));
+        });
+      }
+      team.sync();
+      cur = next;
+    }
+  }
+}
+
 } // namespace gnnk
 
 #endif

@@ -20,6 +20,34 @@ const T *Ptr(const torch::Tensor &t)
 {
   return t.defined() ? t.data_ptr<T>() : nullptr;
 }
+
+/* An MLP's parameters as the fused GPU kernels take them: every layer's W^T in one array (P), the
+   biases, then gamma and beta, in another (bias), with the offsets (boff[l] < 0: no bias) */
+struct GpuMLPParams {
+  torch::Tensor        P, bias;
+  std::vector<int64_t> boff;
+  int64_t              lnoff = -1;
+  GpuMLPParams(const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, const torch::TensorOptions &opts)
+  {
+    std::vector<torch::Tensor> Pt, bt;
+    int64_t                    nb = 0;
+    for (size_t l = 0; l < W.size(); l++) {
+      Pt.push_back(W[l].t().contiguous().view({-1}));
+      boff.push_back(b[l].defined() ? nb : -1);
+      if (b[l].defined()) {
+        bt.push_back(b[l]);
+        nb += b[l].numel();
+      }
+    }
+    if (gamma.defined()) {
+      lnoff = nb;
+      bt.push_back(gamma);
+      bt.push_back(beta);
+    }
+    P    = torch::cat(Pt);
+    bias = bt.empty() ? torch::zeros({1}, opts) : torch::cat(bt);
+  }
+};
 } // namespace
 
 torch::Tensor GNNKernelLinearForward(const torch::Tensor &x, const torch::Tensor &W, const torch::Tensor &b, bool elu, const GNNEdgeStart *start)
@@ -64,25 +92,9 @@ torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torc
   if (kFusedMLP) AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "GNNKernelMLPForward", [&] {
     using T = scalar_t;
     if (xc.is_cuda()) {
-      c10::DeviceGuard           guard(xc.device());
-      std::vector<torch::Tensor> Pt, bt;
-      std::vector<int64_t>       boff;
-      int64_t                    nb = 0;
-      for (int l = 0; l < nl; l++) {
-        Pt.push_back(Wc[l].t().contiguous().view({-1}));
-        boff.push_back(bc[l].defined() ? nb : -1);
-        if (bc[l].defined()) {
-          bt.push_back(bc[l]);
-          nb += bc[l].numel();
-        }
-      }
-      const int64_t lnoff = ln ? nb : -1;
-      if (ln) {
-        bt.push_back(gc);
-        bt.push_back(bc2);
-      }
-      auto P = torch::cat(Pt), bias = bt.empty() ? torch::zeros({1}, xc.options()) : torch::cat(bt);
-      done = GNNGpuMLPForward<T>(Ptr<T>(xc), M, nl, dims.data(), Ptr<T>(P), Ptr<T>(bias), boff.data(), lnoff, eps, y.data_ptr<T>(), Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib));
+      c10::DeviceGuard guard(xc.device());
+      GpuMLPParams     pp(Wc, bc, gc, bc2, xc.options());
+      done = GNNGpuMLPForward<T>(Ptr<T>(xc), M, nl, dims.data(), Ptr<T>(pp.P), Ptr<T>(pp.bias), pp.boff.data(), pp.lnoff, eps, y.data_ptr<T>(), Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib));
     } else {
       std::vector<const T *> Wp, bp;
       for (int l = 0; l < nl; l++) {
@@ -103,6 +115,84 @@ torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torc
     h = GNNKernelLayerNormForward(h, gc, bc2, eps, mean, rstd);
   }
   return h;
+}
+
+void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta)
+{
+  const bool                 ln = gamma.defined();
+  const int                  nl = (int)W.size();
+  auto                       xc = x.contiguous(), gc = g.contiguous(), gm = ln ? gamma.contiguous() : gamma, bt = ln ? beta.contiguous() : beta;
+  std::vector<torch::Tensor> Wc, bc;
+  std::vector<int64_t>       dims = {xc.size(1)};
+  int64_t                    entries = 0;
+  for (int l = 0; l < nl; l++) {
+    Wc.push_back(W[l].contiguous());
+    bc.push_back(b[l].defined() ? b[l].contiguous() : b[l]);
+    dims.push_back(Wc[l].size(0));
+    entries += dims[l + 1] * dims[l] + dims[l + 1];
+  }
+  const int64_t M = xc.size(0), H = dims[nl];
+  dX = wantDx ? torch::empty_like(xc) : torch::Tensor();
+  dW.clear();
+  db.clear();
+  bool done = false;
+  AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "GNNKernelMLPBackward", [&] {
+    using T = scalar_t;
+    T *dXp  = wantDx ? dX.data_ptr<T>() : nullptr;
+    if (xc.is_cuda()) {
+      c10::DeviceGuard guard(xc.device());
+      GpuMLPParams     pp(Wc, bc, gm, bt, xc.options());
+      auto             grads = torch::empty({entries + (ln ? 2 * H : 0)}, xc.options());
+      auto             work  = torch::empty({GNNGpuMLPBackwardWorkspace(M, grads.numel())}, xc.options());
+      if (!GNNGpuMLPBackward<T>(Ptr<T>(xc), Ptr<T>(gc), M, nl, dims.data(), Ptr<T>(pp.P), Ptr<T>(pp.bias), pp.boff.data(), pp.lnoff, eps, dXp, grads.data_ptr<T>(), work.data_ptr<T>())) return;
+      int64_t o = 0;
+      for (int l = 0; l < nl; l++) {
+        const int64_t N = dims[l + 1], K = dims[l];
+        dW.push_back(grads.narrow(0, o, N * K).view({N, K}));
+        db.push_back(grads.narrow(0, o + N * K, N));
+        o += N * K + N;
+      }
+      if (ln) {
+        dgamma = grads.narrow(0, o, H);
+        dbeta  = grads.narrow(0, o + H, H);
+      }
+    } else {
+      std::vector<const T *> Wp, bp;
+      std::vector<T *>       dWp, dbp;
+      for (int l = 0; l < nl; l++) {
+        dW.push_back(torch::empty_like(Wc[l]));
+        db.push_back(torch::empty({dims[l + 1]}, Wc[l].options()));
+        Wp.push_back(Ptr<T>(Wc[l]));
+        bp.push_back(Ptr<T>(bc[l]));
+        dWp.push_back(dW[l].data_ptr<T>());
+        dbp.push_back(db[l].data_ptr<T>());
+      }
+      if (ln) {
+        dgamma = torch::empty({H}, xc.options());
+        dbeta  = torch::empty({H}, xc.options());
+      }
+      GNNMLPBackwardRows<T>(Ptr<T>(xc), Ptr<T>(gc), M, nl, dims.data(), Wp.data(), bp.data(), Ptr<T>(gm), (T)eps, dXp, dWp.data(), dbp.data(), ln ? dgamma.data_ptr<T>() : nullptr, ln ? dbeta.data_ptr<T>() : nullptr);
+    }
+    done = true;
+  });
+  if (done) return;
+  /* beyond the fused GPU kernels' bounds: the forward again layer by layer, kept, then the
+     layers' own backward (the same bits as the fused kernels') */
+  std::vector<torch::Tensor> a = {xc};
+  for (int l = 0; l < nl; l++) a.push_back(GNNKernelLinearForward(a[l], Wc[l], bc[l], l + 1 < nl, nullptr));
+  torch::Tensor cur = gc, mean, rstd, unused;
+  dW.assign(nl, torch::Tensor());
+  db.assign(nl, torch::Tensor());
+  if (ln) {
+    GNNKernelLayerNormForward(a[nl], gm, bt, eps, mean, rstd);
+    GNNKernelLayerNormBackward(gc, a[nl], mean, rstd, gm, true, cur, dgamma, dbeta);
+  }
+  for (int l = nl - 1; l >= 0; l--) {
+    torch::Tensor dIn;
+    GNNKernelLinearBackward(cur, l + 1 < nl ? a[l + 1] : torch::Tensor(), a[l], Wc[l], l > 0 || wantDx, dIn, dW[l], db[l]);
+    cur = dIn;
+  }
+  if (wantDx) dX = cur;
 }
 
 void GNNKernelLinearBackward(const torch::Tensor &g, const torch::Tensor &y, const torch::Tensor &x, const torch::Tensor &W, bool wantDx, torch::Tensor &dX, torch::Tensor &dW, torch::Tensor &db, const GNNReproReduce *rr)

@@ -60,6 +60,12 @@ std::vector<torch::Tensor> ProcessorLayerImpl::forward(const GraphTensors &g, to
   return {h, e};
 }
 
+void MeshGraphNetImpl::setRecomputeMLPs(bool on)
+{
+  for (auto &m : modules(/*include_self=*/false))
+    if (auto mlp = std::dynamic_pointer_cast<MLPImpl>(m)) mlp->recompute = on;
+}
+
 torch::Tensor MeshGraphNetImpl::forward(const GraphTensors &g, torch::Tensor x)
 {
   torch::Tensor h, e;
@@ -68,7 +74,7 @@ torch::Tensor MeshGraphNetImpl::forward(const GraphTensors &g, torch::Tensor x)
     h = node_encoder->forward((x - input_mean) / input_std);
     /* the edge features are fixed: recompute the edge encoder in backward rather than keep its
        activations (an [E, H] tensor per layer, about 5 KiB per node on a hex lattice) */
-    e = torch::GradMode::is_enabled() ? GNNRecomputeMLP(*edge_encoder, g.edgeFeatures) : edge_encoder->forward(g.edgeFeatures);
+    e = torch::GradMode::is_enabled() && !edge_encoder->recompute ? GNNRecomputeMLP(*edge_encoder, g.edgeFeatures) : edge_encoder->forward(g.edgeFeatures);
   }
   for (size_t l = 0; l < processor->size(); l++) {
     auto layer = processor[l]->as<ProcessorLayerImpl>();

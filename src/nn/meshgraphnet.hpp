@@ -35,6 +35,9 @@ struct MeshGraphNetImpl : torch::nn::Module {
   /* training keeps only each processor layer's inputs and recomputes the layer in backward
      (src/nn/recompute.hpp): a setting of the run, not of the model */
   bool          recomputeLayers = false;
+  /* ... or every MLP keeps only its input and recomputes its activations in the fused backward
+     (MLPImpl::recompute) */
+  void          setRecomputeMLPs(bool on);
 };
 TORCH_MODULE(MeshGraphNet);
 

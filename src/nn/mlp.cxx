@@ -1,6 +1,7 @@
 #include "nn/mlp.hpp"
 #include "nn/linear.hpp"
 #include "nn/layernorm.hpp"
+#include "sys/gnncollective.hpp"
 
 MLPImpl::MLPImpl(int64_t in, int64_t hidden, int64_t out, int64_t nHidden, bool layerNorm)
 {
@@ -16,19 +17,103 @@ torch::Tensor MLPImpl::forward(torch::Tensor x)
   return torch::GradMode::is_enabled() ? forward_from(x, 0) : forward_fused(x);
 }
 
+void MLPImpl::fused_params(size_t first, std::vector<torch::Tensor> &W, std::vector<torch::Tensor> &b, torch::Tensor &gamma, torch::Tensor &beta)
+{
+  for (size_t k = first; k < linear->size(); k++) {
+    auto lin = linear[k]->as<torch::nn::Linear>();
+    W.push_back(lin->weight);
+    b.push_back(lin->bias);
+  }
+  gamma = norm ? norm->weight : torch::Tensor();
+  beta  = norm ? norm->bias : torch::Tensor();
+}
+
 torch::Tensor MLPImpl::forward_fused(torch::Tensor x, const torch::Tensor &W0, const GNNEdgeStart *start)
 {
   std::vector<torch::Tensor> W, b;
-  for (size_t k = 0; k < linear->size(); k++) {
-    auto lin = linear[k]->as<torch::nn::Linear>();
-    W.push_back(k == 0 && W0.defined() ? W0 : lin->weight);
-    b.push_back(k == 0 && start ? torch::Tensor() : lin->bias);
-  }
+  torch::Tensor              gamma, beta;
+  fused_params(0, W, b, gamma, beta);
+  if (W0.defined()) W[0] = W0;
+  if (start) b[0] = torch::Tensor();
   /* the LayerNorm in the same pass: the same bits as GNNLayerNorm after it */
-  return norm ? GNNKernelMLPForward(x, W, b, start, norm->weight, norm->bias, norm->options.eps()) : GNNKernelMLPForward(x, W, b, start);
+  return GNNKernelMLPForward(x, W, b, start, gamma, beta, norm ? norm->options.eps() : 0.0);
 }
 
+namespace {
+
+/* forward_from(x, first) keeping only x: the fused forward, and in backward GNNKernelMLPBackward,
+   which computes the activations again chunk by chunk of rows. Its gradients are those of the
+   layer-by-layer autograd graph (bitwise but for the LayerNorm parameters' on the CPU, see
+   GNNKernelMLPBackward). While reproducible sums are in force (GNNReproCurrent) the layers run
+   again with autograd instead, so that their gradients are the layers' own fixed-point sums. */
+class FusedBackwardFunction : public torch::autograd::Function<FusedBackwardFunction> {
+public:
+  /* params: the parameters of the layers from first on and of the LayerNorm (fused_params' order) */
+  static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor x, at::TensorList params, int64_t mlpptr, int64_t first)
+  {
+    (void)params;
+    MLPImpl                   *mlp = reinterpret_cast<MLPImpl *>(mlpptr);
+    std::vector<torch::Tensor> W, b;
+    torch::Tensor              gamma, beta;
+    mlp->fused_params((size_t)first, W, b, gamma, beta);
+    ctx->save_for_backward({x});
+    ctx->saved_data["mlp"]   = mlpptr;
+    ctx->saved_data["first"] = first;
+    return GNNKernelMLPForward(x, W, b, nullptr, gamma, beta, mlp->norm ? mlp->norm->options.eps() : 0.0);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::variable_list grads)
+  {
+    auto                       x     = ctx->get_saved_variables()[0];
+    MLPImpl                   *mlp   = reinterpret_cast<MLPImpl *>(ctx->saved_data["mlp"].toInt());
+    const size_t               first = (size_t)ctx->saved_data["first"].toInt();
+    std::vector<torch::Tensor> W, b, dW, db;
+    torch::Tensor              gamma, beta, dX, dgamma, dbeta;
+    mlp->fused_params(first, W, b, gamma, beta);
+    torch::autograd::variable_list out;
+    if (GNNReproCurrent()) {
+      std::vector<torch::Tensor> params;
+      for (size_t k = 0; k < W.size(); k++) params.insert(params.end(), {W[k], b[k]});
+      if (gamma.defined()) params.insert(params.end(), {gamma, beta});
+      auto          xd = x.detach().requires_grad_(ctx->needs_input_grad(0));
+      torch::Tensor y;
+      {
+        torch::AutoGradMode on(true);
+        y = mlp->forward_layers(xd, first);
+      }
+      torch::autograd::variable_list inputs = params;
+      if (ctx->needs_input_grad(0)) inputs.insert(inputs.begin(), xd);
+      auto gi = torch::autograd::grad({y}, inputs, {grads[0]});
+      out.push_back(ctx->needs_input_grad(0) ? gi[0] : torch::Tensor());
+      out.insert(out.end(), gi.begin() + (ctx->needs_input_grad(0) ? 1 : 0), gi.end());
+    } else {
+      GNNKernelMLPBackward(x, W, b, gamma, beta, mlp->norm ? mlp->norm->options.eps() : 0.0, grads[0], ctx->needs_input_grad(0), dX, dW, db, dgamma, dbeta);
+      out.push_back(dX);
+      for (size_t k = 0; k < W.size(); k++) out.insert(out.end(), {dW[k], db[k]});
+      if (gamma.defined()) out.insert(out.end(), {dgamma, dbeta});
+    }
+    out.push_back(torch::Tensor());
+    out.push_back(torch::Tensor());
+    return out;
+  }
+};
+
+} // namespace
+
 torch::Tensor MLPImpl::forward_from(torch::Tensor x, size_t first)
+{
+  if (recompute && torch::GradMode::is_enabled()) {
+    std::vector<torch::Tensor> W, b, params;
+    torch::Tensor              gamma, beta;
+    fused_params(first, W, b, gamma, beta);
+    for (size_t k = 0; k < W.size(); k++) params.insert(params.end(), {W[k], b[k]});
+    if (gamma.defined()) params.insert(params.end(), {gamma, beta});
+    return FusedBackwardFunction::apply(x, at::TensorList(params), reinterpret_cast<int64_t>(this), (int64_t)first);
+  }
+  return forward_layers(x, first);
+}
+
+torch::Tensor MLPImpl::forward_layers(torch::Tensor x, size_t first)
 {
   const size_t n = linear->size();
   for (size_t k = first; k < n; k++) {

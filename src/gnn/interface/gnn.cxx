@@ -12,7 +12,7 @@
 
 const char *const GNNPrecisions[] = {"float32", "float64", "GNNPrecision", "GNN_PRECISION_", NULL};
 const char *const GNNDevices[]    = {"cpu", "cuda", "hip", "GNNDevice", "GNN_DEVICE_", NULL};
-const char *const GNNRecomputes[] = {"none", "layers", "GNNRecompute", "GNN_RECOMPUTE_", NULL};
+const char *const GNNRecomputes[] = {"none", "layers", "mlp", "GNNRecompute", "GNN_RECOMPUTE_", NULL};
 
 static PetscErrorCode GNNSelectDevice_Private(GNN);
 
@@ -229,18 +229,24 @@ PetscErrorCode GNNGetDevice(GNN gnn, GNNDevice *device)
 
 /*@C
   GNNSetRecompute - What training keeps for backward: GNN_RECOMPUTE_NONE (every activation, the
-  default) or GNN_RECOMPUTE_LAYERS (each processor layer's inputs only; the layer, its halo
-  exchange included, runs again in backward). The gradients are the same bit for bit; the second
-  needs about a third of the memory per node and one more forward of the processor per step. May
-  be changed at any time.
+  default), GNN_RECOMPUTE_LAYERS (each processor layer's inputs only; the layer, its halo
+  exchange included, runs again in backward) or GNN_RECOMPUTE_MLP (each MLP's input only; the
+  fused backward computes its activations again, chunk by chunk of rows, on chip). The gradients
+  are the same: bit for bit with layers; with mlp bit for bit on a GPU and to rounding on the
+  CPU's LayerNorm parameters. layers needs about a third of the memory per node and one more
+  forward of the processor per step; mlp needs less than layers and one more forward of each MLP,
+  without a second halo exchange. May be changed at any time.
 @*/
 PetscErrorCode GNNSetRecompute(GNN gnn, GNNRecompute recompute)
 {
   PetscFunctionBegin;
   PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
-  PetscCheck(recompute >= GNN_RECOMPUTE_NONE && recompute <= GNN_RECOMPUTE_LAYERS, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "Unknown recompute mode %d", (int)recompute);
+  PetscCheck(recompute >= GNN_RECOMPUTE_NONE && recompute <= GNN_RECOMPUTE_MLP, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "Unknown recompute mode %d", (int)recompute);
   gnn->recompute = recompute;
-  if (gnn->torch && gnn->torch->net) gnn->torch->net->recomputeLayers = recompute == GNN_RECOMPUTE_LAYERS;
+  if (gnn->torch && gnn->torch->net) {
+    gnn->torch->net->recomputeLayers = recompute == GNN_RECOMPUTE_LAYERS;
+    gnn->torch->net->setRecomputeMLPs(recompute == GNN_RECOMPUTE_MLP);
+  }
   PetscFunctionReturn(0);
 }
 
@@ -351,7 +357,7 @@ PetscErrorCode GNNAppendOptionsPrefix(GNN gnn, const char prefix[])
 . -gnn_node_types <v1,v2,...>   - the label values, one feature each (a node in the closure of a point of value v_k has feature k = 1)
 . -gnn_precision <float32,float64> - arithmetic of the network
 . -gnn_device <cpu,cuda,hip>    - where the model runs (GPU: a build with -DGNN_GPU=cuda or hip)
-. -gnn_recompute <none,layers> - what training keeps for backward (layers: each processor layer's inputs only, about a third of the memory, same gradients)
+. -gnn_recompute <none,layers,mlp> - what training keeps for backward (layers: each processor layer's inputs only, about a third of the memory, same gradients; mlp: each MLP's input only, the fused backward recomputes its activations on chip)
 . -gnn_halo_overlap <true>      - compute the edges while the halo exchange is in flight (same results)
 . -gnn_seed <12>                - seed of the initial weights (independent of the rank count)
 . -gnn_threads <1>              - LibTorch threads per rank
@@ -399,7 +405,7 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   PetscCall(GNNSetPrecision(gnn, prec));
   PetscCall(PetscOptionsEnum("-gnn_device", "Where the model runs (parameters, activations, kernels)", "GNNSetDevice", GNNDevices, (PetscEnum)gnn->device, (PetscEnum *)&dev, NULL));
   PetscCall(GNNSetDevice(gnn, dev));
-  PetscCall(PetscOptionsEnum("-gnn_recompute", "What training keeps for backward: none (every activation) or layers (each processor layer's inputs; the layer runs again in backward)", "GNNSetRecompute", GNNRecomputes, (PetscEnum)gnn->recompute, (PetscEnum *)&rec, NULL));
+  PetscCall(PetscOptionsEnum("-gnn_recompute", "What training keeps for backward: none (every activation), layers (each processor layer's inputs; the layer runs again in backward) or mlp (each MLP's input; the fused backward recomputes its activations)", "GNNSetRecompute", GNNRecomputes, (PetscEnum)gnn->recompute, (PetscEnum *)&rec, NULL));
   PetscCall(GNNSetRecompute(gnn, rec));
   PetscCall(PetscOptionsBool("-gnn_halo_overlap", "Compute the edges while the halo exchange is in flight, redo those with a ghost sender after it (the same results bit for bit)", "GNNSetHaloOverlap", gnn->haloOverlap, &ov, NULL));
   PetscCall(GNNSetHaloOverlap(gnn, ov));
@@ -497,6 +503,7 @@ PetscErrorCode GNNTorchCreate_Private(GNN gnn)
     t->net = MeshGraphNet(o);
     t->net->to(t->device, t->dtype); /* initial weights drawn on the CPU: the same on every device */
     t->net->recomputeLayers = gnn->recompute == GNN_RECOMPUTE_LAYERS;
+    t->net->setRecomputeMLPs(gnn->recompute == GNN_RECOMPUTE_MLP);
     for (auto &kv : t->net->named_parameters()) {
       t->params.emplace_back(kv.key(), kv.value());
       t->numel += kv.value().numel();

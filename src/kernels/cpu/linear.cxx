@@ -501,6 +501,94 @@ void LinearBackwardFixed(const T *g, const T *y, const T *x, int64_t M, int64_t 
   gnnrepro::OuterFromFixed(rr, s, sum.data(), dW, db);
 }
 
+/* The backward of an MLP (MLPForward's layers, no edge start) with nothing of its forward kept:
+   ForEachBackwardChunk's walk (the same chunks per thread), where each chunk of rows first runs the
+   forward again (MLPForward's Rows calls: the forward's bits) keeping every layer's output in the
+   cache, then goes back through the LayerNorm (the bodies of GNNLayerNormBackwardRows), the ELUs,
+   dX = ge W and the thread's partial dW, db layer by layer, as LinearBackward does each layer:
+   dX and every dW and db are bitwise those of the layer-by-layer backward. dgamma and dbeta are
+   per-thread partials here (the layer-by-layer LayerNorm sums the GPU's chunks): they agree to rounding. */
+template <typename T>
+void MLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, const T *gamma, T eps, T *dX, T *const *dW, T *const *db, T *dgamma, T *dbeta)
+{
+  std::vector<Packed<T>> pf, pb;
+  int64_t                width = 0, nacc = 0;
+  std::vector<int64_t>   aoff;
+  for (int l = 0; l < nl; l++) {
+    pf.push_back(Pack(W[l], dims[l + 1], dims[l], true, b[l]));
+    pb.push_back(Pack(W[l], dims[l + 1], dims[l], false, (const T *)nullptr));
+    aoff.push_back(nacc);
+    nacc += dims[l + 1] * dims[l] + dims[l + 1];
+  }
+  for (int l = 0; l <= nl; l++) width = std::max(width, dims[l]);
+  const int64_t               H = dims[nl], lnoff = nacc;
+  const int                   nt = at::get_num_threads();
+  const int64_t               nc = (M + kChunk - 1) / kChunk, per = (nc + nt - 1) / nt;
+  std::vector<std::vector<T>> part(nt, std::vector<T>(nacc + (gamma ? 2 * H : 0), T(0)));
+  at::parallel_for(0, nt, 1, [&](int64_t tb, int64_t te) {
+    std::vector<T> act(nl * kChunk * width), gb(2 * kChunk * width), st(2 * kChunk);
+    for (int64_t t = tb; t < te; t++)
+      for (int64_t c = t * per; c < std::min(nc, (t + 1) * per); c++) {
+        const int64_t i0 = c * kChunk, m = std::min(kChunk, M - i0);
+        /* a[l]: the input of layer l (a[0] = the chunk's rows of x), a[nl] the last output */
+        std::vector<const T *> a(nl + 1);
+        a[0] = x + i0 * dims[0];
+        for (int l = 0; l < nl; l++) {
+          T *out = act.data() + l * kChunk * width;
+          Rows(a[l], m, dims[l], pf[l], (const T *)nullptr, out, dims[l + 1], l + 1 < nl);
+          a[l + 1] = out;
+        }
+        T       *pt  = part[t].data();
+        const T *cur = g + i0 * H;
+        if (gamma) {
+          T *dz = gb.data(), *mean = st.data(), *rstd = mean + kChunk;
+          for (int64_t i = 0; i < m; i++) {
+            const T *z = a[nl] + i * H, *gi = cur + i * H;
+            gnnk::LayerNormStats(z, H, eps, mean[i], rstd[i]);
+            for (int64_t e = 0; e < H; e++) {
+              pt[lnoff + e] = gnnk::Fma(gi[e], (z[e] - mean[i]) * rstd[i], pt[lnoff + e]);
+              pt[lnoff + H + e] += gi[e];
+            }
+            gnnk::LayerNormBackwardRow(gi, z, H, mean[i], rstd[i], gamma, dz + i * H);
+          }
+          cur = dz;
+        }
+        for (int l = nl - 1; l >= 0; l--) {
+          const int64_t K = dims[l], N = dims[l + 1];
+          /* the two gradient tiles in turn: ge overwrites the gradient it comes from */
+          T *ge = cur == gb.data() ? gb.data() : cur == gb.data() + kChunk * width ? gb.data() + kChunk * width : gb.data();
+          if (l + 1 < nl) {
+            EluBackward(cur, a[l + 1], m * N, ge);
+            cur = ge;
+          }
+          T *other = cur == gb.data() ? gb.data() + kChunk * width : gb.data();
+          T *dst   = l > 0 ? other : (dX ? dX + i0 * dims[0] : nullptr);
+          if (dst) Rows(cur, m, N, pb[l], (const T *)nullptr, dst, K, false);
+          Outer(cur, m, N, a[l], K, pt + aoff[l], pt + aoff[l] + N * K);
+          cur = dst;
+        }
+      }
+  });
+  /* the threads' partials added in thread order from 0, as LinearBackward's */
+  for (int l = 0; l < nl; l++) {
+    const int64_t N = dims[l + 1], K = dims[l];
+    for (int64_t j = 0; j < N * K; j++) dW[l][j] = 0;
+    for (int64_t j = 0; j < N; j++) db[l][j] = 0;
+    for (int t = 0; t < nt; t++) {
+      for (int64_t j = 0; j < N * K; j++) dW[l][j] += part[t][aoff[l] + j];
+      for (int64_t j = 0; j < N; j++) db[l][j] += part[t][aoff[l] + N * K + j];
+    }
+  }
+  if (gamma) {
+    for (int64_t e = 0; e < H; e++) dgamma[e] = dbeta[e] = 0;
+    for (int t = 0; t < nt; t++)
+      for (int64_t e = 0; e < H; e++) {
+        dgamma[e] += part[t][lnoff + e];
+        dbeta[e] += part[t][lnoff + H + e];
+      }
+  }
+}
+
 } // namespace
 
 template <typename T>
@@ -513,6 +601,12 @@ template <typename T>
 void GNNMLPForwardRows(const T *x, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, T *y, const GNNRowInit<T> *init, const T *gamma, const T *beta, T eps)
 {
   MLPForward(x, M, nl, dims, W, b, y, init, gamma, beta, eps);
+}
+
+template <typename T>
+void GNNMLPBackwardRows(const T *x, const T *g, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, const T *gamma, T eps, T *dX, T *const *dW, T *const *db, T *dgamma, T *dbeta)
+{
+  MLPBackward(x, g, M, nl, dims, W, b, gamma, eps, dX, dW, db, dgamma, dbeta);
 }
 
 template <typename T>
@@ -531,6 +625,7 @@ void GNNEluBackwardRows(const T *g, const T *y, int64_t n, T *out)
 #define GNN_LINEAR_INSTANTIATE(T) \
   template void GNNLinearForwardRows<T>(const T *, int64_t, int64_t, const T *, const T *, int64_t, T *, bool, const GNNRowInit<T> *); \
   template void GNNMLPForwardRows<T>(const T *, int64_t, int, const int64_t *, const T *const *, const T *const *, T *, const GNNRowInit<T> *, const T *, const T *, T); \
+  template void GNNMLPBackwardRows<T>(const T *, const T *, int64_t, int, const int64_t *, const T *const *, const T *const *, const T *, T, T *, T *const *, T *const *, T *, T *); \
   template void GNNLinearBackwardRows<T>(const T *, const T *, const T *, int64_t, int64_t, const T *, int64_t, T *, T *, T *, const GNNReproReduce *); \
   template void GNNEluBackwardRows<T>(const T *, const T *, int64_t, T *);
 GNN_LINEAR_INSTANTIATE(float)

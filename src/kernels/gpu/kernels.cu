@@ -71,6 +71,35 @@ __global__ void MLPKernel(const T *x, int64_t M, gnnk::MLPShape s, const T *P, i
   GNN_GRID_STRIDE(i, M) gnnk::MLPRowAt<T, MAXW>(x, s, p, bb, A, B, ia, ib, i, y);
 }
 
+/* The threads of a block as the team of gnnk::MLPBackwardChunk */
+struct BlockTeam {
+  template <typename F>
+  GNN_HD void run(int64_t n, F &&f) const
+  {
+#ifdef GNN_DEVICE_CODE
+    for (int64_t i = threadIdx.x; i < n; i += blockDim.x) f(i);
+#else
+    (void)n;
+    (void)f;
+#endif
+  }
+  GNN_HD void sync() const
+  {
+#ifdef GNN_DEVICE_CODE
+    __syncthreads();
+#endif
+  }
+};
+
+/* the fused MLP backward: one block per chunk of rows, its tiles of R rows in shared memory; the
+   chunk's gradient entries in its row of work */
+template <typename T>
+__global__ void MLPBackwardKernel(gnnk::MLPShape s, const T *P, const T *bias, const T *x, const T *g, int64_t M, int64_t rows, int64_t R, T *work, int64_t nacc, T *dX)
+{
+  extern __shared__ double smem[];
+  gnnk::MLPBackwardChunk(BlockTeam(), s, P, bias, x, g, M, rows, (int64_t)blockIdx.x, R, reinterpret_cast<T *>(smem), work + blockIdx.x * nacc, dX);
+}
+
 template <typename T>
 __global__ void EluBackwardKernel(const T *g, const T *y, int64_t n, T *out)
 {
@@ -174,15 +203,15 @@ void GNNGpuLinearForward(const T *x, int64_t M, int64_t K, const T *Wt, const T 
   RowProduct(x, M, K, Wt, b, N, y, elu, A, B, ia, ib);
 }
 
-template <typename T>
-bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *P, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *y, const T *A, const T *B, const int64_t *ia, const int64_t *ib)
+/* an MLP's shape for the fused kernels (GNNGpuMLPForward's arguments); false beyond their bounds.
+   nP, nb: the values of P and bias, width: the widest layer */
+static bool MLPShapeOf(int nl, const int64_t *dims, const int64_t *boff, int64_t lnoff, double eps, gnnk::MLPShape &s, int64_t &nP, int64_t &nb, int64_t &width)
 {
-  gnnk::MLPShape s;
   if (nl < 1 || nl > gnnk::kFusedMaxLayers) return false;
-  s.nl        = nl;
-  s.lnoff     = lnoff;
-  s.eps       = eps;
-  int64_t nP = 0, nb = 0, width = 0;
+  s.nl    = nl;
+  s.lnoff = lnoff;
+  s.eps   = eps;
+  nP = nb = width = 0;
   for (int l = 0; l <= nl; l++) {
     if (dims[l] > gnnk::kFusedMaxWidth) return false;
     s.dims[l] = dims[l];
@@ -195,6 +224,15 @@ bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const 
     if (boff[l] >= 0) nb = std::max(nb, boff[l] + dims[l + 1]);
   }
   if (lnoff >= 0) nb = std::max(nb, lnoff + 2 * dims[nl]);
+  return true;
+}
+
+template <typename T>
+bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *P, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *y, const T *A, const T *B, const int64_t *ia, const int64_t *ib)
+{
+  gnnk::MLPShape s;
+  int64_t        nP, nb, width;
+  if (!MLPShapeOf(nl, dims, boff, lnoff, eps, s, nP, nb, width)) return false;
   if (M == 0) return true;
   const int64_t bytes  = (nP + nb) * (int64_t)sizeof(T);
   const bool    shared = bytes <= kSharedBytes;
@@ -202,6 +240,28 @@ bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const 
   if (width <= 32) MLPKernel<T, 32><<<Blocks(M), kThreads, shared ? (size_t)bytes : 0>>>(x, M, s, P, nP, bias, nb, y, A, B, ia, ib, shared);
   else MLPKernel<T, gnnk::kFusedMaxWidth><<<Blocks(M), kThreads, shared ? (size_t)bytes : 0>>>(x, M, s, P, nP, bias, nb, y, A, B, ia, ib, shared);
   Check("fused MLP");
+  return true;
+}
+
+int64_t GNNGpuMLPBackwardWorkspace(int64_t M, int64_t entries) { return std::max<int64_t>(1, gnnk::OuterChunks(M) * entries); }
+
+template <typename T>
+bool GNNGpuMLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims, const T *P, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *dX, T *grads, T *work)
+{
+  gnnk::MLPShape s;
+  int64_t        nP, nb, width;
+  if (!MLPShapeOf(nl, dims, boff, lnoff, eps, s, nP, nb, width)) return false;
+  /* tiles as tall as the shared memory holds (the result does not depend on it), at most 64 rows */
+  const int64_t perRow = gnnk::MLPBackwardScratch(s, 1) * (int64_t)sizeof(T), R = std::min<int64_t>(64, kSharedBytes / perRow);
+  if (R < 1) return false;
+  const int64_t chunks = gnnk::OuterChunks(M), nacc = gnnk::MLPGradEntries(s);
+  if (chunks > 0) {
+    MLPBackwardKernel<T><<<(unsigned)chunks, kThreads, (size_t)(R * perRow)>>>(s, P, bias, x, g, M, gnnk::OuterChunkRows(M), R, work, nacc, dX);
+    Check("fused MLP backward");
+  }
+  /* the chunks in order (the weight-gradient sum with every entry a "dW" entry) */
+  OuterSumKernel<T><<<Blocks(nacc), kThreads>>>(work, chunks, nacc, 0, grads, (T *)nullptr);
+  Check("fused MLP backward sum");
   return true;
 }
 
