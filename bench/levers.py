@@ -52,7 +52,7 @@ def report(S, A, w):
       "`-gnn_recompute layers` keeps only each processor layer's inputs and runs the layer again in backward (same "
       "gradients, bit for bit); `-gnn_recompute mlp` keeps only each MLP's input and the fused backward "
       "(`GNNKernelMLPBackward`) computes its activations again, 96 rows at a time in the cache (the same gradients; "
-      "on the GPU a block's tile in shared memory); inference runs each MLP as one fused kernel (`GNNKernelMLPForward`) unless "
+      "on the GPU a block's tile in shared memory; the edge MLP from its edge start); inference runs each MLP as one fused kernel (`GNNKernelMLPForward`) unless "
       "`PETSCGNN_MLP=layers` (same outputs, bit for bit). On the GPU the fused kernel keeps a row's activations in "
       "registers; here it keeps 96 rows in the cache. GPU figures: [gpu.md](gpu.md).")
     w("")

@@ -39,10 +39,9 @@ PETSC_EXTERN const char *const GNNDevices[];
 
 /* What training keeps for backward: every activation (GNN_RECOMPUTE_NONE), or only each processor
    layer's inputs, the layer being run again in backward (GNN_RECOMPUTE_LAYERS: about a third of
-   the memory for one more forward of the processor; the gradients are the same, bit for bit), or
-   only each MLP's input, its activations computed again on chip by the fused backward
-   (GNN_RECOMPUTE_MLP: no second halo exchange; the same gradients, to rounding on the CPU's
-   LayerNorm parameters) */
+   the memory for one more forward of the processor), or only each MLP's input, its activations
+   computed again on chip by the fused backward (GNN_RECOMPUTE_MLP, the default: less memory than
+   layers, no second halo exchange). The gradients are the same, bit for bit. */
 typedef enum {
   GNN_RECOMPUTE_NONE,
   GNN_RECOMPUTE_LAYERS,

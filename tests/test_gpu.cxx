@@ -8,6 +8,7 @@
 #include "gnntest.hpp"
 #include "kernels/gpu/gpukernels.h"
 #include "kernels/kernels.hpp"
+#include "mlplayers.hpp"
 #include <cstdio>
 
 namespace {
@@ -102,6 +103,60 @@ void FusedMLPBitwise(torch::Dtype dtype)
       }
 }
 
+/* The fused MLP backward on the GPU (activations computed again per chunk of rows, in shared
+   memory) against the layers' own GPU backward: every output bitwise; against the CPU's fused
+   backward: dX, dgamma, dbeta bitwise, dW and db to rounding (the CPU sums them per thread). The
+   paper's edge MLP (after its split first layer, and whole from its edge start), its node MLP (2H
+   input), decoder, masked widths, and a width beyond the fused kernels (the layer-by-layer
+   fallback), with and without LayerNorm. */
+template <typename T>
+void FusedMLPBackward(torch::Dtype dtype)
+{
+  const torch::Device gpu(torch::kCUDA);
+  torch::manual_seed(10);
+  const double tol = dtype == torch::kFloat64 ? 1e-12 : 1e-4;
+  for (std::vector<int64_t> dims : {std::vector<int64_t>{32, 32, 32, 32, 32, 32, 32}, {64, 32, 32, 32, 32, 32, 32, 32}, {32, 32, 32, 32, 32, 32, 32, 3}, {20, 20, 20, 7}, {96, 80, 20}})
+    for (int64_t M : {100000, 333, 0})
+      for (bool ln : {false, true})
+        for (bool edge : {false, true}) { /* edge: layer 0 from an edge start, its gradient dStart */
+          const int                  nl = (int)dims.size() - 1;
+          std::vector<torch::Tensor> W, b, Wg, bg;
+          for (int l = 0; l < nl; l++) {
+            W.push_back(torch::randn({dims[l + 1], dims[l]}, dtype) * 0.2);
+            b.push_back(edge && l == 0 ? torch::Tensor() : torch::randn({dims[l + 1]}, dtype));
+            Wg.push_back(W[l].to(gpu));
+            bg.push_back(b[l].defined() ? b[l].to(gpu) : b[l]);
+          }
+          const int64_t  n = M / 6 + 1;
+          auto           x = torch::randn({M, dims[0]}, dtype), g = torch::randn({M, dims[nl]}, dtype), A = torch::randn({n, dims[1]}, dtype), B = torch::randn({n, dims[1]}, dtype);
+          auto           ia = torch::randint(0, n, {M}, torch::kInt64), ib = torch::randint(0, n, {M}, torch::kInt64);
+          GNNEdgeStart   sc = {A, B, ia, ib}, sg = {A.to(gpu), B.to(gpu), ia.to(gpu), ib.to(gpu)};
+          auto           gamma = ln ? torch::randn({dims[nl]}, dtype) : torch::Tensor(), beta = ln ? torch::randn({dims[nl]}, dtype) : torch::Tensor();
+          auto           gammag = ln ? gamma.to(gpu) : gamma, betag = ln ? beta.to(gpu) : beta;
+          const MLPGrads lay = MLPBackwardLayers(x.to(gpu), Wg, bg, gammag, betag, g.to(gpu), edge ? &sg : nullptr), fu = MLPBackwardFused(x.to(gpu), Wg, bg, gammag, betag, g.to(gpu), edge ? &sg : nullptr);
+          const MLPGrads cpu = MLPBackwardFused(x, W, b, gamma, beta, g, edge ? &sc : nullptr);
+          const std::string what = "dims[0] " + std::to_string(dims[0]) + " layers " + std::to_string(nl) + " M " + std::to_string(M) + " ln " + std::to_string(ln) + " edge " + std::to_string(edge);
+          EXPECT_TRUE(SameBits<T>(lay.dX, fu.dX)) << "dX, " << what << " rel " << Rel(lay.dX, fu.dX);
+          EXPECT_TRUE(SameBits<T>(cpu.dX, fu.dX)) << "dX vs CPU, " << what << " rel " << Rel(cpu.dX, fu.dX);
+          for (int l = 0; l < nl; l++) {
+            EXPECT_TRUE(SameBits<T>(lay.dW[l], fu.dW[l])) << "dW of layer " << l << ", " << what << " rel " << Rel(lay.dW[l], fu.dW[l]);
+            EXPECT_TRUE(SameBits<T>(lay.db[l], fu.db[l])) << "db of layer " << l << ", " << what << " rel " << Rel(lay.db[l], fu.db[l]);
+            EXPECT_LE(Rel(cpu.dW[l], fu.dW[l]), tol) << "dW vs CPU of layer " << l << ", " << what;
+            EXPECT_LE(Rel(cpu.db[l], fu.db[l]), tol) << "db vs CPU of layer " << l << ", " << what;
+          }
+          if (ln) {
+            EXPECT_TRUE(SameBits<T>(lay.dgamma, fu.dgamma)) << "dgamma, " << what;
+            EXPECT_TRUE(SameBits<T>(lay.dbeta, fu.dbeta)) << "dbeta, " << what;
+            EXPECT_TRUE(SameBits<T>(cpu.dgamma, fu.dgamma)) << "dgamma vs CPU, " << what;
+            EXPECT_TRUE(SameBits<T>(cpu.dbeta, fu.dbeta)) << "dbeta vs CPU, " << what;
+          }
+          if (edge) {
+            EXPECT_TRUE(SameBits<T>(lay.dStart, fu.dStart)) << "dStart, " << what;
+            EXPECT_TRUE(SameBits<T>(cpu.dStart, fu.dStart)) << "dStart vs CPU, " << what;
+          }
+        }
+}
+
 /* the library's LayerNorm on the GPU against the CPU's: every output bitwise */
 template <typename T>
 void LayerNormBitwise(torch::Dtype dtype)
@@ -169,6 +224,9 @@ TEST(GpuKernels, ReproducibleFloat64) { ReproducibleBitwise<double>(torch::kFloa
 
 TEST(GpuKernels, LayerNormFloat32) { LayerNormBitwise<float>(torch::kFloat32); }
 TEST(GpuKernels, LayerNormFloat64) { LayerNormBitwise<double>(torch::kFloat64); }
+
+TEST(GpuKernels, FusedMLPBackwardFloat32) { FusedMLPBackward<float>(torch::kFloat32); }
+TEST(GpuKernels, FusedMLPBackwardFloat64) { FusedMLPBackward<double>(torch::kFloat64); }
 
 TEST(GpuKernels, FusedMLPFloat32) { FusedMLPBitwise<float>(torch::kFloat32); }
 TEST(GpuKernels, FusedMLPFloat64) { FusedMLPBitwise<double>(torch::kFloat64); }
@@ -245,6 +303,21 @@ TEST(GpuTraining, ReproducibleBitwise)
       EXPECT_TRUE(SameDoubles(one.params, gpu.params)) << prec << ": GPU, " << Size() << " ranks vs 1: weights rel " << RelDiff(one.params, gpu.params);
       EXPECT_TRUE(SameDoubles(one.history, gpu.history)) << prec << ": GPU, " << Size() << " ranks vs 1: history rel " << RelDiff(one.history, gpu.history);
     }
+  }
+}
+
+/* -gnn_recompute on the GPU: none, layers and mlp (the fused backward) give the same run bit for
+   bit, float32 with LayerNorm, normalisation and noise */
+TEST(GpuTraining, RecomputeIsBitwiseTheSame)
+{
+  const std::string opts = kQuad + "-gnn_precision float32 -gnn_train_steps 10 -gnn_train_lr 1e-3 -gnn_train_normalize -gnn_train_noise 0.02 -gnn_device " + Device();
+  TrainResult       none = GNNTestTrain(PETSC_COMM_WORLD, opts + " -gnn_recompute none");
+  for (const std::string mode : {std::string("layers"), std::string("mlp")}) {
+    TrainResult re = GNNTestTrain(PETSC_COMM_WORLD, opts + " -gnn_recompute " + mode);
+    const bool  h = SameDoubles(none.history, re.history), w = SameDoubles(none.params, re.params);
+    if (Rank() == 0) std::printf("  GPU training, recompute %s vs none: history %s, weights %s (rel %.3e)\n", mode.c_str(), h ? "bitwise" : "DIFFER", w ? "bitwise" : "DIFFER", RelDiff(none.params, re.params));
+    EXPECT_TRUE(h) << mode << ": loss history";
+    EXPECT_TRUE(w) << mode << ": final weights";
   }
 }
 

@@ -6,7 +6,9 @@
    tested on every machine; share/gpu/check.sh runs the same comparisons on a GPU. */
 #include "kernels/gnnkernelbodies.h"
 #include "kernels/kernels.hpp"
+#include "mlplayers.hpp"
 #include <gtest/gtest.h>
+#include <ATen/Parallel.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -193,9 +195,11 @@ TYPED_TEST(KernelBodies, FusedMLPForward)
    against the layer-by-layer backward. The GPU block's body (MLPBackwardChunk, run by a serial
    team) against the layers' GPU bodies in host loops (RowProductAt, EluGrad, OuterChunkAt,
    LayerNorm's rows and chunks): every output bitwise, for tiles of 1, 7 and 64 rows. The CPU's fused
-   backward (GNNKernelMLPBackward) against the CPU's layer kernels: dX, dW, db bitwise, dgamma and
-   dbeta to rounding. The paper's MLP, the node MLP's 2H input, masked and the widest widths, many
-   chunks, one row and no row, with and without LayerNorm. */
+   backward (GNNKernelMLPBackward) against the CPU's layer kernels: every output bitwise (dW and db
+   at the same thread count: they are per-thread partial sums), dX and the LayerNorm's dgamma and
+   dbeta also against the bodies. The paper's MLP, the node MLP's 2H input, masked and the widest
+   widths, many chunks, one row and no row, with and without LayerNorm, and the edge MLP from its
+   start (layer 0's pre-activation gradient, dStart, against the layers' ELU backward). */
 TYPED_TEST(KernelBodies, FusedMLPBackward)
 {
   using T          = TypeParam;
@@ -204,10 +208,11 @@ TYPED_TEST(KernelBodies, FusedMLPBackward)
   struct Case {
     std::vector<int64_t> dims;
     int64_t              M;
+    bool                 edge; /* layer 0 from an edge start: dStart */
   };
-  const std::vector<Case> cases = {{{3, 32, 32, 32, 32, 32, 32, 3}, 1000}, {{64, 32, 32, 32, 32, 32, 32, 32}, 1500}, {{32, 32, 32, 32, 32, 32, 32}, 20000},
-                                   {{20, 20, 20, 7}, 517},                 {{5, 7}, 1},                               {{32, 32, 32}, 0},
-                                   {{64, 48, 64, 3}, 123}};
+  const std::vector<Case> cases = {{{3, 32, 32, 32, 32, 32, 32, 3}, 1000, false}, {{64, 32, 32, 32, 32, 32, 32, 32}, 1500, false}, {{32, 32, 32, 32, 32, 32, 32}, 20000, false},
+                                   {{32, 32, 32, 32, 32, 32, 32, 32}, 3000, true}, {{20, 20, 20, 7}, 517, false},                   {{20, 20, 20}, 99, true},
+                                   {{5, 7}, 1, false},                             {{32, 32, 32}, 0, false},                        {{64, 48, 64, 3}, 123, false}};
   for (const Case &c : cases)
     for (bool ln : {false, true}) {
       const int                  nl = (int)c.dims.size() - 1;
@@ -215,10 +220,16 @@ TYPED_TEST(KernelBodies, FusedMLPBackward)
       std::vector<torch::Tensor> W, b;
       for (int l = 0; l < nl; l++) {
         W.push_back(Random({c.dims[l + 1], c.dims[l]}, dtype, 0.3));
-        b.push_back(Random({c.dims[l + 1]}, dtype));
+        b.push_back(c.edge && l == 0 ? torch::Tensor() : Random({c.dims[l + 1]}, dtype));
       }
-      auto        x = Random({M, c.dims[0]}, dtype), g = Random({M, H}, dtype), gamma = Random({H}, dtype), beta = Random({H}, dtype);
-      std::string what = "dims[0] " + std::to_string(c.dims[0]) + " layers " + std::to_string(nl) + " M " + std::to_string(M) + " ln " + std::to_string(ln);
+      auto          x = Random({M, c.dims[0]}, dtype), g = Random({M, H}, dtype), gamma = Random({H}, dtype), beta = Random({H}, dtype);
+      const int64_t n = M / 5 + 1;
+      auto          A = Random({n, c.dims[1]}, dtype), B = Random({n + 3, c.dims[1]}, dtype);
+      auto          ia = torch::randint(0, n, {M}, torch::kInt64), ib = torch::randint(0, n + 3, {M}, torch::kInt64);
+      GNNEdgeStart  start = {A, B, ia, ib};
+      const T      *Ap = c.edge ? A.template data_ptr<T>() : nullptr, *Bp = B.template data_ptr<T>();
+      const int64_t *iap = ia.template data_ptr<int64_t>(), *ibp = ib.template data_ptr<int64_t>();
+      std::string   what = "dims[0] " + std::to_string(c.dims[0]) + " layers " + std::to_string(nl) + " M " + std::to_string(M) + " ln " + std::to_string(ln) + " edge " + std::to_string(c.edge);
 
       /* the layers' GPU bodies in host loops */
       const int64_t               chunks = gnnk::OuterChunks(M), rows = gnnk::OuterChunkRows(M);
@@ -227,7 +238,7 @@ TYPED_TEST(KernelBodies, FusedMLPBackward)
       for (int l = 0; l < nl; l++) {
         auto Wt = Vec<T>(W[l].t());
         a[l + 1].resize(M * c.dims[l + 1]);
-        for (int64_t idx = 0; idx < M * c.dims[l + 1]; idx++) a[l + 1][idx] = gnnk::RowProductAt<T>(a[l].data(), c.dims[l], Wt.data(), b[l].template data_ptr<T>(), c.dims[l + 1], l + 1 < nl, nullptr, nullptr, nullptr, nullptr, idx);
+        for (int64_t idx = 0; idx < M * c.dims[l + 1]; idx++) a[l + 1][idx] = gnnk::RowProductAt<T>(a[l].data(), c.dims[l], Wt.data(), b[l].defined() ? b[l].template data_ptr<T>() : nullptr, c.dims[l + 1], l + 1 < nl, l == 0 ? Ap : nullptr, Bp, iap, ibp, idx);
       }
       std::vector<T> cur = Vec<T>(g), ref; /* ref: the gradient entries in MLPGradEntries' order */
       std::vector<T> lnref;
@@ -244,10 +255,12 @@ TYPED_TEST(KernelBodies, FusedMLPBackward)
         cur = dz;
       }
       std::vector<std::vector<T>> layerref(nl);
+      std::vector<T>              dStartref;
       for (int l = nl - 1; l >= 0; l--) {
         const int64_t K = c.dims[l], N = c.dims[l + 1], NKN = N * K + N;
         if (l + 1 < nl)
           for (int64_t q = 0; q < M * N; q++) cur[q] = gnnk::EluGrad(cur[q], a[l + 1][q]);
+        if (l == 0) dStartref = cur;
         std::vector<T> work(chunks * NKN), next(M * K);
         for (int64_t ch = 0; ch < chunks; ch++)
           for (int64_t e = 0; e < NKN; e++) work[ch * NKN + e] = gnnk::OuterChunkAt<T>(cur.data(), M, N, a[l].data(), K, rows, ch, e);
@@ -266,38 +279,39 @@ TYPED_TEST(KernelBodies, FusedMLPBackward)
       const int64_t nacc = gnnk::MLPGradEntries(s);
       ASSERT_EQ(nacc, (int64_t)ref.size()) << what;
       for (int64_t R : {1, 7, 64}) {
-        std::vector<T> scratch(gnnk::MLPBackwardScratch(s, R)), work(chunks * nacc), dX(M * c.dims[0]), sums(nacc);
-        for (int64_t ch = 0; ch < chunks; ch++) gnnk::MLPBackwardChunk(gnnk::SerialTeam(), s, P.data(), bias.data(), x.template data_ptr<T>(), g.template data_ptr<T>(), M, rows, ch, R, scratch.data(), work.data() + ch * nacc, dX.data());
+        std::vector<T> scratch(gnnk::MLPBackwardScratch(s, R)), work(chunks * nacc), dX(M * c.dims[0]), sums(nacc), dS(M * c.dims[1]);
+        for (int64_t ch = 0; ch < chunks; ch++) gnnk::MLPBackwardChunk(gnnk::SerialTeam(), s, P.data(), bias.data(), x.template data_ptr<T>(), g.template data_ptr<T>(), M, rows, ch, R, scratch.data(), work.data() + ch * nacc, dX.data(), Ap, Bp, iap, ibp, c.edge ? dS.data() : nullptr);
         for (int64_t e = 0; e < nacc; e++) sums[e] = gnnk::OuterSumAt(work.data(), chunks, nacc, e);
         EXPECT_TRUE(SameBits(dXref, dX)) << "body dX, R " << R << ", " << what;
         EXPECT_TRUE(SameBits(ref, sums)) << "body gradients, R " << R << ", " << what;
+        if (c.edge) EXPECT_TRUE(SameBits(dStartref, dS)) << "body dStart, R " << R << ", " << what;
       }
 
-      /* the CPU's fused backward against the CPU's layer kernels */
-      std::vector<torch::Tensor> acts = {x}, dW, db, dWl(nl), dbl(nl);
-      for (int l = 0; l < nl; l++) acts.push_back(GNNKernelLinearForward(acts[l], W[l], b[l], l + 1 < nl, nullptr));
-      torch::Tensor gl = g, mean, rstd, dgl, dbl2, dX, dgamma, dbeta;
-      if (ln) {
-        GNNKernelLayerNormForward(acts[nl], gamma, beta, 1e-5, mean, rstd);
-        torch::Tensor dz;
-        GNNKernelLayerNormBackward(g, acts[nl], mean, rstd, gamma, true, dz, dgl, dbl2);
-        gl = dz;
-      }
-      for (int l = nl - 1; l >= 0; l--) {
-        torch::Tensor dIn;
-        GNNKernelLinearBackward(gl, l + 1 < nl ? acts[l + 1] : torch::Tensor(), acts[l], W[l], true, dIn, dWl[l], dbl[l]);
-        gl = dIn;
-      }
-      GNNKernelMLPBackward(x, W, b, ln ? gamma : torch::Tensor(), ln ? beta : torch::Tensor(), 1e-5, g, true, dX, dW, db, dgamma, dbeta);
-      EXPECT_TRUE(SameBits(Vec<T>(gl), Vec<T>(dX))) << "CPU dX, " << what;
-      EXPECT_TRUE(SameBits(dXref, Vec<T>(dX))) << "CPU dX vs the bodies, " << what;
-      for (int l = 0; l < nl; l++) {
-        EXPECT_TRUE(SameBits(Vec<T>(dWl[l]), Vec<T>(dW[l]))) << "CPU dW of layer " << l << ", " << what;
-        EXPECT_TRUE(SameBits(Vec<T>(dbl[l]), Vec<T>(db[l]))) << "CPU db of layer " << l << ", " << what;
-      }
-      if (ln) {
-        EXPECT_LE(RelErr(Vec<T>(dgl), Vec<T>(dgamma)), Types<T>::tol) << "CPU dgamma, " << what;
-        EXPECT_LE(RelErr(Vec<T>(dbl2), Vec<T>(dbeta)), Types<T>::tol) << "CPU dbeta, " << what;
+      /* the CPU's fused backward against the CPU's layer kernels (at the test's thread count) */
+      const int      nthreads = at::get_num_threads();
+      const MLPGrads lay = MLPBackwardLayers(x, W, b, ln ? gamma : torch::Tensor(), beta, g, c.edge ? &start : nullptr);
+      for (int threads : {nthreads, 1, 3}) { /* 3: chunks of the LayerNorm sums that straddle two threads' rows */
+        at::set_num_threads(threads);
+        const MLPGrads fu = MLPBackwardFused(x, W, b, ln ? gamma : torch::Tensor(), beta, g, c.edge ? &start : nullptr);
+        at::set_num_threads(nthreads);
+        const std::string tw = what + " threads " + std::to_string(threads);
+        EXPECT_TRUE(SameBits(Vec<T>(lay.dX), Vec<T>(fu.dX))) << "CPU dX, " << tw;
+        EXPECT_TRUE(SameBits(dXref, Vec<T>(fu.dX))) << "CPU dX vs the bodies, " << tw;
+        if (c.edge) {
+          EXPECT_TRUE(SameBits(Vec<T>(lay.dStart), Vec<T>(fu.dStart))) << "CPU dStart, " << tw;
+          EXPECT_TRUE(SameBits(dStartref, Vec<T>(fu.dStart))) << "CPU dStart vs the bodies, " << tw;
+        }
+        if (threads == nthreads) /* the layers' own partial sums are per thread */
+          for (int l = 0; l < nl; l++) {
+            EXPECT_TRUE(SameBits(Vec<T>(lay.dW[l]), Vec<T>(fu.dW[l]))) << "CPU dW of layer " << l << ", " << tw;
+            EXPECT_TRUE(SameBits(Vec<T>(lay.db[l]), Vec<T>(fu.db[l]))) << "CPU db of layer " << l << ", " << tw;
+          }
+        for (int l = 0; l < nl; l++) EXPECT_LE(RelErr(Vec<T>(lay.dW[l]), Vec<T>(fu.dW[l])), Types<T>::tol) << "CPU dW of layer " << l << ", " << tw;
+        if (ln) {
+          EXPECT_TRUE(SameBits(Vec<T>(lay.dgamma), Vec<T>(fu.dgamma))) << "CPU dgamma, " << tw;
+          EXPECT_TRUE(SameBits(Vec<T>(lay.dbeta), Vec<T>(fu.dbeta))) << "CPU dbeta, " << tw;
+          EXPECT_TRUE(SameBits(std::vector<T>(ref.end() - 2 * H, ref.end() - H), Vec<T>(fu.dgamma))) << "CPU dgamma vs the bodies, " << tw;
+        }
       }
     }
 }

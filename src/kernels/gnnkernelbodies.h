@@ -521,7 +521,9 @@ GNN_HD int64_t MLPGradEntries(const MLPShape &s)
 }
 
 /* Chunk c (rows = OuterChunkRows(M) rows) of the backward of an MLP (MLPRowAt's layers, P = the
-   layers' W^T, no edge start) from g = dL/dy [M, N_out] and the MLP's input x [M, dims[0]], with
+   layers' W^T; with A, layer 0 starts from A[ia[i]] + B[ib[i]] instead of its bias, and its
+   pre-activation gradient ge goes to dStart [M, dims[1]]: what the split first edge layer's node
+   parts need) from g = dL/dy [M, N_out] and the MLP's input x [M, dims[0]], with
    nothing of its forward kept: tile by tile of R rows, the tile's activations are computed again
    (RowProductAt's operations, so the forward's bits), then back-propagated (LayerNormBackwardRow,
    EluGrad, dX = ge W as RowProductAt computes it) into dX [M, dims[0]] (when dX), while the
@@ -530,7 +532,7 @@ GNN_HD int64_t MLPGradEntries(const MLPShape &s)
    the chunks every parameter gradient, is bitwise that of the layer-by-layer backward on the GPU
    (GNNKernelLinearBackward, GNNKernelLayerNormBackward), whatever R. scratch: MLPBackwardScratch(s, R). */
 template <typename T, typename Team>
-GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, const T *bias, const T *x, const T *g, int64_t M, int64_t rows, int64_t c, int64_t R, T *scratch, T *acc, T *dX)
+GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, const T *bias, const T *x, const T *g, int64_t M, int64_t rows, int64_t c, int64_t R, T *scratch, T *acc, T *dX, const T *A = nullptr, const T *B = nullptr, const int64_t *ia = nullptr, const int64_t *ib = nullptr, T *dStart = nullptr)
 {
   const int     nl = s.nl;
   const int64_t i0 = c * rows, i1 = i0 + rows < M ? i0 + rows : M, K0 = s.dims[0], H = s.dims[nl], nacc = MLPGradEntries(s);
@@ -554,10 +556,12 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
       const T      *in = scratch + actoff[l], *p = P + s.poff[l];
       T            *out = scratch + actoff[l + 1];
       const bool    last = l + 1 == nl;
+      const bool    start = l == 0 && A;
       team.run(m * N, [&](int64_t idx) {
         const int64_t r = idx / N, j = idx - r * N;
-        const T       v = RowDot(in + r * K, p + j, N, K, s.boff[l] >= 0 ? bias[s.boff[l] + j] : T(0));
-        out[idx]        = last ? v : EluScalar(v);
+        const T       a0 = start ? EdgeStart(A, B, ia[t0 + r], ib[t0 + r], N, j) : (s.boff[l] >= 0 ? bias[s.boff[l] + j] : T(0));
+        const T       v  = RowDot(in + r * K, p + j, N, K, a0);
+        out[idx]         = last ? v : EluScalar(v);
       });
       team.sync();
     }
@@ -592,6 +596,7 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
         team.sync();
       }
       T *la = acc + ao;
+      if (l == 0 && dStart) team.run(m * N, [&](int64_t idx) { dStart[t0 * N + idx] = cur[idx]; });
       team.run(NK + N, [&](int64_t e) {
         T a = la[e];
         if (e < NK) {

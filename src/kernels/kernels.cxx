@@ -117,7 +117,7 @@ torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torc
   return h;
 }
 
-void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta)
+void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start, torch::Tensor *dStart)
 {
   const bool                 ln = gamma.defined();
   const int                  nl = (int)W.size();
@@ -127,24 +127,27 @@ void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tenso
   int64_t                    entries = 0;
   for (int l = 0; l < nl; l++) {
     Wc.push_back(W[l].contiguous());
-    bc.push_back(b[l].defined() ? b[l].contiguous() : b[l]);
+    bc.push_back(b[l].defined() && !(l == 0 && start) ? b[l].contiguous() : torch::Tensor());
     dims.push_back(Wc[l].size(0));
     entries += dims[l + 1] * dims[l] + dims[l + 1];
   }
+  GNNEdgeStart s;
+  if (start) s = {start->A.contiguous(), start->B.contiguous(), start->ia.contiguous(), start->ib.contiguous()};
   const int64_t M = xc.size(0), H = dims[nl];
   dX = wantDx ? torch::empty_like(xc) : torch::Tensor();
+  if (start) *dStart = torch::empty({M, dims[1]}, xc.options());
   dW.clear();
   db.clear();
   bool done = false;
   AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "GNNKernelMLPBackward", [&] {
     using T = scalar_t;
-    T *dXp  = wantDx ? dX.data_ptr<T>() : nullptr;
+    T *dXp  = wantDx ? dX.data_ptr<T>() : nullptr, *dSp = start ? dStart->data_ptr<T>() : nullptr;
     if (xc.is_cuda()) {
       c10::DeviceGuard guard(xc.device());
       GpuMLPParams     pp(Wc, bc, gm, bt, xc.options());
       auto             grads = torch::empty({entries + (ln ? 2 * H : 0)}, xc.options());
       auto             work  = torch::empty({GNNGpuMLPBackwardWorkspace(M, grads.numel())}, xc.options());
-      if (!GNNGpuMLPBackward<T>(Ptr<T>(xc), Ptr<T>(gc), M, nl, dims.data(), Ptr<T>(pp.P), Ptr<T>(pp.bias), pp.boff.data(), pp.lnoff, eps, dXp, grads.data_ptr<T>(), work.data_ptr<T>())) return;
+      if (!GNNGpuMLPBackward<T>(Ptr<T>(xc), Ptr<T>(gc), M, nl, dims.data(), Ptr<T>(pp.P), Ptr<T>(pp.bias), pp.boff.data(), pp.lnoff, eps, dXp, grads.data_ptr<T>(), work.data_ptr<T>(), Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib), dSp)) return;
       int64_t o = 0;
       for (int l = 0; l < nl; l++) {
         const int64_t N = dims[l + 1], K = dims[l];
@@ -171,7 +174,8 @@ void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tenso
         dgamma = torch::empty({H}, xc.options());
         dbeta  = torch::empty({H}, xc.options());
       }
-      GNNMLPBackwardRows<T>(Ptr<T>(xc), Ptr<T>(gc), M, nl, dims.data(), Wp.data(), bp.data(), Ptr<T>(gm), (T)eps, dXp, dWp.data(), dbp.data(), ln ? dgamma.data_ptr<T>() : nullptr, ln ? dbeta.data_ptr<T>() : nullptr);
+      GNNRowInit<T> init = {Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib)};
+      GNNMLPBackwardRows<T>(Ptr<T>(xc), Ptr<T>(gc), M, nl, dims.data(), Wp.data(), bp.data(), Ptr<T>(gm), (T)eps, dXp, dWp.data(), dbp.data(), ln ? dgamma.data_ptr<T>() : nullptr, ln ? dbeta.data_ptr<T>() : nullptr, start ? &init : nullptr, dSp);
     }
     done = true;
   });
@@ -179,8 +183,8 @@ void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tenso
   /* beyond the fused GPU kernels' bounds: the forward again layer by layer, kept, then the
      layers' own backward (the same bits as the fused kernels') */
   std::vector<torch::Tensor> a = {xc};
-  for (int l = 0; l < nl; l++) a.push_back(GNNKernelLinearForward(a[l], Wc[l], bc[l], l + 1 < nl, nullptr));
-  torch::Tensor cur = gc, mean, rstd, unused;
+  for (int l = 0; l < nl; l++) a.push_back(GNNKernelLinearForward(a[l], Wc[l], bc[l], l + 1 < nl, l == 0 && start ? &s : nullptr));
+  torch::Tensor cur = gc, mean, rstd;
   dW.assign(nl, torch::Tensor());
   db.assign(nl, torch::Tensor());
   if (ln) {
@@ -189,7 +193,10 @@ void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tenso
   }
   for (int l = nl - 1; l >= 0; l--) {
     torch::Tensor dIn;
-    GNNKernelLinearBackward(cur, l + 1 < nl ? a[l + 1] : torch::Tensor(), a[l], Wc[l], l > 0 || wantDx, dIn, dW[l], db[l]);
+    if (l == 0 && start) { /* the pre-activation gradient first, kept for the start's parts */
+      *dStart = nl > 1 ? GNNKernelEluBackward(cur, a[1]) : cur;
+      GNNKernelLinearBackward(*dStart, torch::Tensor(), a[0], Wc[0], wantDx, dIn, dW[0], db[0]);
+    } else GNNKernelLinearBackward(cur, l + 1 < nl ? a[l + 1] : torch::Tensor(), a[l], Wc[l], l > 0 || wantDx, dIn, dW[l], db[l]);
     cur = dIn;
   }
   if (wantDx) dX = cur;

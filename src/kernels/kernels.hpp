@@ -23,13 +23,15 @@ torch::Tensor GNNKernelLinearForward(const torch::Tensor &x, const torch::Tensor
    (each row's activations stay in the cache or the GPU thread), and it is bitwise that of
    GNNKernelLinearForward layer by layer. */
 torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const GNNEdgeStart *start, const torch::Tensor &gamma = {}, const torch::Tensor &beta = {}, double eps = 0);
-/* The backward of GNNKernelMLPForward (without start) from g = dL/dy, with nothing of its forward
-   kept: the activations are computed again chunk by chunk of rows, on chip, and back-propagated
-   (the fused backward). dX (when wantDx), dW[l] and db[l] (one per layer, b[l] defined or not) and,
-   with gamma, dgamma and dbeta are those of the layers' own backward (GNNKernelLinearBackward,
-   GNNKernelLayerNormBackward) after a forward that kept every activation: bitwise on a GPU; on the
-   CPU bitwise but for dgamma and dbeta, which agree to rounding. Not for reproducible sums. */
-void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta);
+/* The backward of GNNKernelMLPForward from g = dL/dy, with nothing of its forward kept: the
+   activations are computed again chunk by chunk of rows, on chip, and back-propagated (the fused
+   backward). dX (when wantDx), dW[l] and db[l] (one per layer, b[l] defined or not) and, with
+   gamma, dgamma and dbeta are those of the layers' own backward (GNNKernelLinearBackward,
+   GNNKernelLayerNormBackward) after a forward that kept every activation, bit for bit, on either
+   device. With start, layer 0 starts from it (db[0] is then the sum of what dStart holds) and
+   dStart is set to layer 0's pre-activation gradient ge [M, N_1], what the start's parts need
+   (GNNKernelEluBackward's bits). Not for reproducible sums. */
+void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start = nullptr, torch::Tensor *dStart = nullptr);
 /* Gradients of y = act(x W^T + b) from g = dL/dy: y is the forward's output when act is ELU,
    undefined when act is the identity. dX (only when wantDx) is bitwise the same on CPU and GPU;
    dW and db are sums over the rows and agree to rounding. With rr, dW and db are reproducible sums over

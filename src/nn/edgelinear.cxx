@@ -1,4 +1,5 @@
 #include "nn/edgelinear.hpp"
+#include "nn/mlp.hpp"
 #include "nn/graphtensors.hpp"
 #include "sys/gnncollective.hpp"
 
@@ -51,6 +52,33 @@ torch::Tensor SenderSumFixed(const torch::Tensor &ge, const GraphTensors &g, con
   return GNNKernelSegmentSum(q, g.sendptr, g.sendperm) * finv.to(ge.device());
 }
 
+/* The backward of the node parts of the first edge layer from ge, the gradient of its
+   pre-activation on every local edge: the sums of ge by sender (fixed point while reproducible),
+   the ghosts' rows to their owners (in flight during eBackward(), the e part's backward, with
+   overlap), by receiver into dA, through W_i (dWi, db) and, over the owned rows' whole dB, through
+   W_j (dWj); dh = the sum of both parts. */
+void EdgeStartBackward(const GraphTensors &g, const torch::Tensor &h, const torch::Tensor &W, const torch::Tensor &ge, const GNNReproReduce *rr, const std::function<void()> &eBackward, torch::Tensor &dh, torch::Tensor &dWj, torch::Tensor &dWi, torch::Tensor &db)
+{
+  const GNNHaloPlan &p = *g.halo;
+  const int64_t      H = h.size(1);
+  auto               Wj = W.narrow(1, 0, H), Wi = W.narrow(1, H, H);
+  torch::Tensor      dhA, dhB, unused;
+  auto               dBall = rr ? SenderSumFixed(ge, g, rr) : GNNKernelSegmentSum(ge, g.sendptr, g.sendperm);
+  auto               dBg   = dBall.narrow(0, p.nOwned, p.nGhost);
+  std::unique_ptr<GNNHaloReverse> reverse;
+  if (p.overlap) reverse.reset(new GNNHaloReverse(p, dBg));
+  eBackward();
+  auto dA = GNNKernelSegmentSum(ge, g.rowptr, torch::Tensor()); /* by receiver: owned, whole rows */
+  GNNKernelLinearBackward(dA, torch::Tensor(), h, Wi, true, dhA, dWi, db, rr);
+  if (!reverse) reverse.reset(new GNNHaloReverse(p, dBg));
+  /* the owned rows' whole dB: one addition of the ghosts' sums each (exact in fixed point),
+     rounded once to the model's precision, then through W_j over the owned rows only */
+  auto dB = dBall.narrow(0, 0, p.nOwned).to(torch::kFloat64, /*non_blocking=*/false, /*copy=*/true);
+  reverse->AddInto(dB);
+  GNNKernelLinearBackward(dB.to(h.scalar_type()), torch::Tensor(), h, Wj, true, dhB, dWj, unused, rr);
+  dh = dhA + dhB;
+}
+
 class EdgeLinearFunction : public torch::autograd::Function<EdgeLinearFunction> {
 public:
   static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor h, torch::Tensor W, torch::Tensor b, torch::Tensor e, int64_t graphptr)
@@ -69,32 +97,93 @@ public:
     auto                  saved = ctx->get_saved_variables();
     auto                  h = saved[0], e = saved[1], W = saved[2], y = saved[3];
     const GraphTensors   *g  = reinterpret_cast<const GraphTensors *>(ctx->saved_data["graph"].toInt());
-    const GNNHaloPlan    &p  = *g->halo;
     const GNNReproReduce *rr = GNNReproCurrent();
-    const int64_t         H  = h.size(1);
-    auto                  Wj = W.narrow(1, 0, H), Wi = W.narrow(1, H, H), We = W.narrow(1, 2 * H, e.size(1));
-    torch::Tensor         de, dWe, dWj, dWi, db, dhA, dhB, unused;
+    auto                  We = W.narrow(1, 2 * h.size(1), e.size(1));
+    torch::Tensor         de, dWe, dWj, dWi, db, dh, unused;
     auto                  ge = GNNKernelEluBackward(grads[0], y);
-    /* the sums by sender of every local node (fixed point while reproducible), then the ghosts'
-       rows to their owners: in flight during the backward of We, W_i and b with overlap */
-    auto dBall = rr ? SenderSumFixed(ge, *g, rr) : GNNKernelSegmentSum(ge, g->sendptr, g->sendperm);
-    auto dBg   = dBall.narrow(0, p.nOwned, p.nGhost);
-    std::unique_ptr<GNNHaloReverse> reverse;
-    if (p.overlap) reverse.reset(new GNNHaloReverse(p, dBg));
-    GNNKernelLinearBackward(ge, torch::Tensor(), e, We, ctx->needs_input_grad(3), de, dWe, unused, rr);
-    auto dA = GNNKernelSegmentSum(ge, g->rowptr, torch::Tensor()); /* by receiver: owned, whole rows */
-    GNNKernelLinearBackward(dA, torch::Tensor(), h, Wi, true, dhA, dWi, db, rr);
-    if (!reverse) reverse.reset(new GNNHaloReverse(p, dBg));
-    /* the owned rows' whole dB: one addition of the ghosts' sums each (exact in fixed point),
-       rounded once to the model's precision, then through W_j over the owned rows only */
-    auto dB = dBall.narrow(0, 0, p.nOwned).to(torch::kFloat64, /*non_blocking=*/false, /*copy=*/true);
-    reverse->AddInto(dB);
-    GNNKernelLinearBackward(dB.to(h.scalar_type()), torch::Tensor(), h, Wj, true, dhB, dWj, unused, rr);
-    return {dhA + dhB, torch::cat({dWj, dWi, dWe}, 1), db, de, torch::Tensor()};
+    EdgeStartBackward(*g, h, W, ge, rr, [&] { GNNKernelLinearBackward(ge, torch::Tensor(), e, We, ctx->needs_input_grad(3), de, dWe, unused, rr); }, dh, dWj, dWi, db);
+    return {dh, torch::cat({dWj, dWi, dWe}, 1), db, de, torch::Tensor()};
+  }
+};
+
+/* The whole edge MLP keeping only h, e and the start's node parts A, B (per node): forward as
+   inference does it (GNNEdgeRowsWithHalo, the fused MLP with the edge start); backward the fused
+   MLP backward with the start (GNNKernelMLPBackward: every layer's activations computed again, the
+   first layer's pre-activation gradient ge returned), then the node parts' own backward from ge
+   (EdgeStartBackward). The operations and sums are those of GNNEdgeLinear followed by the layers'
+   autograd nodes, so the gradients are theirs bit for bit. While reproducible sums are in force,
+   the edge MLP runs again with autograd (its halo exchange included) for the layers' fixed-point
+   sums. */
+class EdgeMLPFunction : public torch::autograd::Function<EdgeMLPFunction> {
+public:
+  /* params: the edge MLP's (MLPImpl::fused_param_list(0)) */
+  static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor h, torch::Tensor e, at::TensorList params, int64_t mlpptr, int64_t graphptr)
+  {
+    (void)params;
+    MLPImpl                   *mlp = reinterpret_cast<MLPImpl *>(mlpptr);
+    const GraphTensors        *g   = reinterpret_cast<const GraphTensors *>(graphptr);
+    std::vector<torch::Tensor> W, b;
+    torch::Tensor              gamma, beta, A, B;
+    mlp->fused_params(0, W, b, gamma, beta);
+    const int64_t H  = h.size(1);
+    auto          We = W[0].narrow(1, 2 * H, e.size(1));
+    /* the last call's start holds the final A and B (with overlap, B's ghost rows are filled in place before it) */
+    auto y = GNNEdgeRowsWithHalo(*g, h, W[0].narrow(1, H, H), b[0], W[0].narrow(1, 0, H), e, [&](const torch::Tensor &x, const GNNEdgeStart &start) {
+      A = start.A;
+      B = start.B;
+      return mlp->forward_fused(x, We, &start);
+    });
+    ctx->save_for_backward({h, e, A, B});
+    ctx->saved_data["mlp"]   = mlpptr;
+    ctx->saved_data["graph"] = graphptr;
+    return y;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::variable_list grads)
+  {
+    auto                       saved = ctx->get_saved_variables();
+    auto                       h = saved[0], e = saved[1], A = saved[2], B = saved[3];
+    MLPImpl                   *mlp = reinterpret_cast<MLPImpl *>(ctx->saved_data["mlp"].toInt());
+    const GraphTensors        *g   = reinterpret_cast<const GraphTensors *>(ctx->saved_data["graph"].toInt());
+    std::vector<torch::Tensor> W, b, dW, db;
+    torch::Tensor              gamma, beta, de, dgamma, dbeta, ge, dh, dWj, dWi, db0;
+    mlp->fused_params(0, W, b, gamma, beta);
+    torch::autograd::variable_list out;
+    if (GNNReproCurrent()) {
+      auto params = mlp->fused_param_list(0);
+      auto hd = h.detach().requires_grad_(true), ed = e.detach().requires_grad_(true);
+      torch::Tensor y;
+      {
+        torch::AutoGradMode on(true);
+        y = mlp->forward_layers(GNNEdgeLinear(*g, hd, W[0], b[0], ed), 1);
+      }
+      torch::autograd::variable_list inputs = {hd, ed};
+      inputs.insert(inputs.end(), params.begin(), params.end());
+      out = torch::autograd::grad({y}, inputs, {grads[0]});
+    } else {
+      const int64_t H  = h.size(1);
+      auto          Wf = W;
+      Wf[0]            = W[0].narrow(1, 2 * H, e.size(1));
+      GNNEdgeStart  st = {A, B, g->receivers, g->senders};
+      GNNKernelMLPBackward(e, Wf, b, gamma, beta, mlp->norm ? mlp->norm->options.eps() : 0.0, grads[0], ctx->needs_input_grad(1), de, dW, db, dgamma, dbeta, &st, &ge);
+      EdgeStartBackward(*g, h, W[0], ge, nullptr, [] {}, dh, dWj, dWi, db0);
+      out = {dh, de, torch::cat({dWj, dWi, dW[0]}, 1), db0};
+      for (size_t k = 1; k < W.size(); k++) out.insert(out.end(), {dW[k], db[k]});
+      if (gamma.defined()) out.insert(out.end(), {dgamma, dbeta});
+    }
+    out.push_back(torch::Tensor());
+    out.push_back(torch::Tensor());
+    return out;
   }
 };
 
 } // namespace
+
+torch::Tensor GNNEdgeMLP(const GraphTensors &g, const torch::Tensor &h, MLPImpl &mlp, const torch::Tensor &e)
+{
+  auto params = mlp.fused_param_list(0);
+  return EdgeMLPFunction::apply(h, e, at::TensorList(params), reinterpret_cast<int64_t>(&mlp), reinterpret_cast<int64_t>(&g));
+}
 
 torch::Tensor GNNEdgeLinear(const GraphTensors &g, const torch::Tensor &h, const torch::Tensor &W, const torch::Tensor &b, const torch::Tensor &e)
 {

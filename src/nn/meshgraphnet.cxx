@@ -41,7 +41,7 @@ std::vector<torch::Tensor> ProcessorLayerImpl::forward(const GraphTensors &g, to
     /* the first layer on [h_j, h_i, e_ji], W = [W_j, W_i, We]: the node parts once per node, the
        ghost rows of h W_j received meanwhile (src/nn/edgelinear) */
     auto first = edge_mlp->linear[0]->as<torch::nn::Linear>();
-    if (torch::GradMode::is_enabled()) e = e + edge_mlp->forward_from(GNNEdgeLinear(g, h, first->weight, first->bias, e), 1);
+    if (torch::GradMode::is_enabled()) e = e + (edge_mlp->recompute ? GNNEdgeMLP(g, h, *edge_mlp, e) : edge_mlp->forward_from(GNNEdgeLinear(g, h, first->weight, first->bias, e), 1));
     else { /* nothing kept: the whole edge MLP in one fused pass, during the exchange */
       const int64_t H  = h.size(1);
       auto          We = first->weight.narrow(1, 2 * H, e.size(1));

@@ -28,6 +28,16 @@ void MLPImpl::fused_params(size_t first, std::vector<torch::Tensor> &W, std::vec
   beta  = norm ? norm->bias : torch::Tensor();
 }
 
+std::vector<torch::Tensor> MLPImpl::fused_param_list(size_t first)
+{
+  std::vector<torch::Tensor> W, b, params;
+  torch::Tensor              gamma, beta;
+  fused_params(first, W, b, gamma, beta);
+  for (size_t k = 0; k < W.size(); k++) params.insert(params.end(), {W[k], b[k]});
+  if (gamma.defined()) params.insert(params.end(), {gamma, beta});
+  return params;
+}
+
 torch::Tensor MLPImpl::forward_fused(torch::Tensor x, const torch::Tensor &W0, const GNNEdgeStart *start)
 {
   std::vector<torch::Tensor> W, b;
@@ -43,8 +53,7 @@ namespace {
 
 /* forward_from(x, first) keeping only x: the fused forward, and in backward GNNKernelMLPBackward,
    which computes the activations again chunk by chunk of rows. Its gradients are those of the
-   layer-by-layer autograd graph (bitwise but for the LayerNorm parameters' on the CPU, see
-   GNNKernelMLPBackward). While reproducible sums are in force (GNNReproCurrent) the layers run
+   layer-by-layer autograd graph, bit for bit. While reproducible sums are in force (GNNReproCurrent) the layers run
    again with autograd instead, so that their gradients are the layers' own fixed-point sums. */
 class FusedBackwardFunction : public torch::autograd::Function<FusedBackwardFunction> {
 public:
@@ -72,9 +81,7 @@ public:
     mlp->fused_params(first, W, b, gamma, beta);
     torch::autograd::variable_list out;
     if (GNNReproCurrent()) {
-      std::vector<torch::Tensor> params;
-      for (size_t k = 0; k < W.size(); k++) params.insert(params.end(), {W[k], b[k]});
-      if (gamma.defined()) params.insert(params.end(), {gamma, beta});
+      auto          params = mlp->fused_param_list(first);
       auto          xd = x.detach().requires_grad_(ctx->needs_input_grad(0));
       torch::Tensor y;
       {
@@ -103,11 +110,7 @@ public:
 torch::Tensor MLPImpl::forward_from(torch::Tensor x, size_t first)
 {
   if (recompute && torch::GradMode::is_enabled()) {
-    std::vector<torch::Tensor> W, b, params;
-    torch::Tensor              gamma, beta;
-    fused_params(first, W, b, gamma, beta);
-    for (size_t k = 0; k < W.size(); k++) params.insert(params.end(), {W[k], b[k]});
-    if (gamma.defined()) params.insert(params.end(), {gamma, beta});
+    auto params = fused_param_list(first);
     return FusedBackwardFunction::apply(x, at::TensorList(params), reinterpret_cast<int64_t>(this), (int64_t)first);
   }
   return forward_layers(x, first);

@@ -21,6 +21,9 @@ struct MLPImpl : torch::nn::Module {
   /* the layers from linear[first] on and the LayerNorm, as the fused kernels take them: weights,
      biases, gamma and beta (undefined without LayerNorm) */
   void fused_params(size_t first, std::vector<torch::Tensor> &W, std::vector<torch::Tensor> &b, torch::Tensor &gamma, torch::Tensor &beta);
+  /* ... as one list in that order (W, b per layer, then gamma, beta): the inputs of the fused
+     backward's autograd functions */
+  std::vector<torch::Tensor> fused_param_list(size_t first);
 
   /* training keeps only the input of forward_from and computes the activations again in backward,
      on chip (GNNKernelMLPBackward, src/nn/mlp.cxx): a setting of the run, not of the model */

@@ -7,12 +7,13 @@
    hexahedral lattice), the tensor cache on: 34.3 KiB keeping every activation (make bench's large
    tensor blocks at the peak, bench/livepeak.c, 32^3), 15.5 KiB recomputing each processor layer in
    backward (13.4 KiB of live tensors in make bench, plus what the heap keeps: fitted to the peak
-   resident growth of example 2, below). Checked on example 2, 24^3 hexahedra (15,625 nodes), 1
+   resident growth of example 2, below), 9.0 KiB with the fused MLP backward (10.0 KiB of live
+   tensors in make bench; fitted likewise). Checked on example 2, 24^3 hexahedra (15,625 nodes), 1
    rank, 3 steps, growth of VmHWM over a run without steps: none 506 MiB (estimate 511), layers
-   236 MiB (estimate 234). They scale with the width, the bytes per number, the edges per node
+   236 MiB (estimate 234); again on 2026-12-01: none 515, layers 231, mlp 138 MiB (estimate 138). They scale with the width, the bytes per number, the edges per node
    (edge activations dominate) and the layers (plus the encoders and decoder, about one layer's
    worth). */
-static const double kPerNodeNone = 34.3 * 1024, kPerNodeLayers = 15.5 * 1024;
+static const double kPerNodeNone = 34.3 * 1024, kPerNodeLayers = 15.5 * 1024, kPerNodeMLP = 9.0 * 1024;
 
 /*@C
   GNNGetMemoryEstimate - An estimate of the memory this rank needs to train the model: the
@@ -34,7 +35,7 @@ PetscErrorCode GNNGetMemoryEstimate(GNN gnn, PetscLogDouble *bytes)
   const double nodes   = (double)(nOwned + nGhost);
   const double epn     = nOwned > 0 ? (double)nEdges / (double)nOwned : 6.0;
   const double real    = gnn->precision == GNN_PRECISION_FLOAT64 ? 8.0 : 4.0;
-  const double perNode = (gnn->recompute == GNN_RECOMPUTE_LAYERS ? kPerNodeLayers : kPerNodeNone) * ((double)gnn->hidden / 32.0) * (real / 4.0) * ((1.0 + epn) / 7.0) * ((double)gnn->layers + 1.0) / 5.0;
+  const double perNode = (gnn->recompute == GNN_RECOMPUTE_LAYERS ? kPerNodeLayers : gnn->recompute == GNN_RECOMPUTE_MLP ? kPerNodeMLP : kPerNodeNone) * ((double)gnn->hidden / 32.0) * (real / 4.0) * ((1.0 + epn) / 7.0) * ((double)gnn->layers + 1.0) / 5.0;
   const double graph   = nodes * (3 * 8 + 3 * sizeof(PetscInt)) + (double)nEdges * 3 * sizeof(PetscInt);
   const double model   = (double)np * (4 * 8 + 3 * real); /* flat p, g, m, v; tensors and their gradients */
   *bytes               = (PetscLogDouble)(nodes * perNode + graph + model);

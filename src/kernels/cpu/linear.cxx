@@ -501,15 +501,19 @@ void LinearBackwardFixed(const T *g, const T *y, const T *x, int64_t M, int64_t 
   gnnrepro::OuterFromFixed(rr, s, sum.data(), dW, db);
 }
 
-/* The backward of an MLP (MLPForward's layers, no edge start) with nothing of its forward kept:
+/* The backward of an MLP (MLPForward's layers; with ri, layer 0 starts from the edge start and its
+   pre-activation gradient ge goes to dStart) with nothing of its forward kept:
    ForEachBackwardChunk's walk (the same chunks per thread), where each chunk of rows first runs the
    forward again (MLPForward's Rows calls: the forward's bits) keeping every layer's output in the
-   cache, then goes back through the LayerNorm (the bodies of GNNLayerNormBackwardRows), the ELUs,
-   dX = ge W and the thread's partial dW, db layer by layer, as LinearBackward does each layer:
-   dX and every dW and db are bitwise those of the layer-by-layer backward. dgamma and dbeta are
-   per-thread partials here (the layer-by-layer LayerNorm sums the GPU's chunks): they agree to rounding. */
+   cache, then goes back through the LayerNorm (GNNLayerNormBackwardRows' bodies), the ELUs,
+   dX = ge W and the thread's partial dW, db layer by layer, as LinearBackward does each layer. So
+   dX, every dW and db are bitwise those of the layer-by-layer backward. dgamma and dbeta too: they
+   are the fma chains of the GPU's chunks of rows (gnnk::OuterChunkRows, LayerNormParamChunkAt), each
+   chunk's chain run by the thread that holds its first row; the rows of a chunk that the next
+   threads hold (at the start of their runs) keep their normalised values, and their part of the
+   chain is run after the threads, in row order. */
 template <typename T>
-void MLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, const T *gamma, T eps, T *dX, T *const *dW, T *const *db, T *dgamma, T *dbeta)
+void MLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, const T *gamma, T eps, T *dX, T *const *dW, T *const *db, T *dgamma, T *dbeta, const GNNRowInit<T> *ri, T *dStart)
 {
   std::vector<Packed<T>> pf, pb;
   int64_t                width = 0, nacc = 0;
@@ -521,21 +525,26 @@ void MLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims,
     nacc += dims[l + 1] * dims[l] + dims[l + 1];
   }
   for (int l = 0; l <= nl; l++) width = std::max(width, dims[l]);
-  const int64_t               H = dims[nl], lnoff = nacc;
+  const int64_t               H = dims[nl];
   const int                   nt = at::get_num_threads();
   const int64_t               nc = (M + kChunk - 1) / kChunk, per = (nc + nt - 1) / nt;
-  std::vector<std::vector<T>> part(nt, std::vector<T>(nacc + (gamma ? 2 * H : 0), T(0)));
+  const int64_t               lnChunks = gnnk::OuterChunks(M), lnRows = gnnk::OuterChunkRows(M);
+  std::vector<std::vector<T>> part(nt, std::vector<T>(nacc, T(0)));
+  std::vector<T>              lnwork(gamma ? lnChunks * 2 * H : 0, T(0)); /* [chunk][dgamma H, dbeta H] */
+  std::vector<std::vector<T>> lnhead(nt); /* xhat of a thread's rows before its first chunk start */
   at::parallel_for(0, nt, 1, [&](int64_t tb, int64_t te) {
-    std::vector<T> act(nl * kChunk * width), gb(2 * kChunk * width), st(2 * kChunk);
-    for (int64_t t = tb; t < te; t++)
+    std::vector<T> act(nl * kChunk * width), gb(2 * kChunk * width), st(2 * kChunk), init(ri ? kChunk * pf[0].Npad : 0, T(0));
+    for (int64_t t = tb; t < te; t++) {
+      const int64_t r0 = std::min(M, t * per * kChunk), head = std::min(std::min(M, (t + 1) * per * kChunk), (r0 + lnRows - 1) / lnRows * lnRows);
       for (int64_t c = t * per; c < std::min(nc, (t + 1) * per); c++) {
         const int64_t i0 = c * kChunk, m = std::min(kChunk, M - i0);
         /* a[l]: the input of layer l (a[0] = the chunk's rows of x), a[nl] the last output */
         std::vector<const T *> a(nl + 1);
         a[0] = x + i0 * dims[0];
+        if (ri) EdgeStartChunk(*ri, i0, m, dims[1], pf[0].Npad, init.data());
         for (int l = 0; l < nl; l++) {
           T *out = act.data() + l * kChunk * width;
-          Rows(a[l], m, dims[l], pf[l], (const T *)nullptr, out, dims[l + 1], l + 1 < nl);
+          Rows(a[l], m, dims[l], pf[l], (l == 0 && ri) ? init.data() : (const T *)nullptr, out, dims[l + 1], l + 1 < nl);
           a[l + 1] = out;
         }
         T       *pt  = part[t].data();
@@ -543,11 +552,17 @@ void MLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims,
         if (gamma) {
           T *dz = gb.data(), *mean = st.data(), *rstd = mean + kChunk;
           for (int64_t i = 0; i < m; i++) {
-            const T *z = a[nl] + i * H, *gi = cur + i * H;
+            const int64_t row = i0 + i;
+            const T      *z = a[nl] + i * H, *gi = cur + i * H;
             gnnk::LayerNormStats(z, H, eps, mean[i], rstd[i]);
-            for (int64_t e = 0; e < H; e++) {
-              pt[lnoff + e] = gnnk::Fma(gi[e], (z[e] - mean[i]) * rstd[i], pt[lnoff + e]);
-              pt[lnoff + H + e] += gi[e];
+            if (row < head)
+              for (int64_t e = 0; e < H; e++) lnhead[t].push_back((z[e] - mean[i]) * rstd[i]);
+            else {
+              T *w = lnwork.data() + row / lnRows * 2 * H;
+              for (int64_t e = 0; e < H; e++) {
+                w[e] = gnnk::Fma(gi[e], (z[e] - mean[i]) * rstd[i], w[e]);
+                w[H + e] += gi[e];
+              }
             }
             gnnk::LayerNormBackwardRow(gi, z, H, mean[i], rstd[i], gamma, dz + i * H);
           }
@@ -555,19 +570,20 @@ void MLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims,
         }
         for (int l = nl - 1; l >= 0; l--) {
           const int64_t K = dims[l], N = dims[l + 1];
-          /* the two gradient tiles in turn: ge overwrites the gradient it comes from */
-          T *ge = cur == gb.data() ? gb.data() : cur == gb.data() + kChunk * width ? gb.data() + kChunk * width : gb.data();
-          if (l + 1 < nl) {
+          T            *g0 = gb.data(), *g1 = gb.data() + kChunk * width;
+          if (l + 1 < nl) { /* ge overwrites the gradient tile it comes from (cur is one of ours here) */
+            T *ge = cur == g1 ? g1 : g0;
             EluBackward(cur, a[l + 1], m * N, ge);
             cur = ge;
           }
-          T *other = cur == gb.data() ? gb.data() + kChunk * width : gb.data();
-          T *dst   = l > 0 ? other : (dX ? dX + i0 * dims[0] : nullptr);
+          if (l == 0 && dStart) std::memcpy(dStart + i0 * N, cur, sizeof(T) * m * N);
+          T *dst = l > 0 ? (cur == g0 ? g1 : g0) : (dX ? dX + i0 * dims[0] : nullptr);
           if (dst) Rows(cur, m, N, pb[l], (const T *)nullptr, dst, K, false);
           Outer(cur, m, N, a[l], K, pt + aoff[l], pt + aoff[l] + N * K);
           cur = dst;
         }
       }
+    }
   });
   /* the threads' partials added in thread order from 0, as LinearBackward's */
   for (int l = 0; l < nl; l++) {
@@ -579,13 +595,22 @@ void MLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims,
       for (int64_t j = 0; j < N; j++) db[l][j] += part[t][aoff[l] + N * K + j];
     }
   }
-  if (gamma) {
-    for (int64_t e = 0; e < H; e++) dgamma[e] = dbeta[e] = 0;
-    for (int t = 0; t < nt; t++)
+  if (!gamma) return;
+  /* the chains of the chunks that run on into the next threads' rows, in row order */
+  for (int t = 0; t < nt; t++) {
+    const int64_t r0 = std::min(M, t * per * kChunk), n = (int64_t)lnhead[t].size() / H;
+    for (int64_t i = 0; i < n; i++) {
+      const int64_t row = r0 + i;
+      T            *w   = lnwork.data() + row / lnRows * 2 * H;
       for (int64_t e = 0; e < H; e++) {
-        dgamma[e] += part[t][lnoff + e];
-        dbeta[e] += part[t][lnoff + H + e];
+        w[e] = gnnk::Fma(g[row * H + e], lnhead[t][i * H + e], w[e]);
+        w[H + e] += g[row * H + e];
       }
+    }
+  }
+  for (int64_t e = 0; e < H; e++) {
+    dgamma[e] = gnnk::OuterSumAt(lnwork.data(), lnChunks, 2 * H, e);
+    dbeta[e]  = gnnk::OuterSumAt(lnwork.data(), lnChunks, 2 * H, H + e);
   }
 }
 
@@ -604,9 +629,9 @@ void GNNMLPForwardRows(const T *x, int64_t M, int nl, const int64_t *dims, const
 }
 
 template <typename T>
-void GNNMLPBackwardRows(const T *x, const T *g, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, const T *gamma, T eps, T *dX, T *const *dW, T *const *db, T *dgamma, T *dbeta)
+void GNNMLPBackwardRows(const T *x, const T *g, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, const T *gamma, T eps, T *dX, T *const *dW, T *const *db, T *dgamma, T *dbeta, const GNNRowInit<T> *init, T *dStart)
 {
-  MLPBackward(x, g, M, nl, dims, W, b, gamma, eps, dX, dW, db, dgamma, dbeta);
+  MLPBackward(x, g, M, nl, dims, W, b, gamma, eps, dX, dW, db, dgamma, dbeta, init, dStart);
 }
 
 template <typename T>
@@ -625,7 +650,7 @@ void GNNEluBackwardRows(const T *g, const T *y, int64_t n, T *out)
 #define GNN_LINEAR_INSTANTIATE(T) \
   template void GNNLinearForwardRows<T>(const T *, int64_t, int64_t, const T *, const T *, int64_t, T *, bool, const GNNRowInit<T> *); \
   template void GNNMLPForwardRows<T>(const T *, int64_t, int, const int64_t *, const T *const *, const T *const *, T *, const GNNRowInit<T> *, const T *, const T *, T); \
-  template void GNNMLPBackwardRows<T>(const T *, const T *, int64_t, int, const int64_t *, const T *const *, const T *const *, const T *, T, T *, T *const *, T *const *, T *, T *); \
+  template void GNNMLPBackwardRows<T>(const T *, const T *, int64_t, int, const int64_t *, const T *const *, const T *const *, const T *, T, T *, T *const *, T *const *, T *, T *, const GNNRowInit<T> *, T *); \
   template void GNNLinearBackwardRows<T>(const T *, const T *, const T *, int64_t, int64_t, const T *, int64_t, T *, T *, T *, const GNNReproReduce *); \
   template void GNNEluBackwardRows<T>(const T *, const T *, int64_t, T *);
 GNN_LINEAR_INSTANTIATE(float)
