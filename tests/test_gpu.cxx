@@ -70,6 +70,30 @@ void KernelsBitwise(torch::Dtype dtype)
     }
 }
 
+/* A random MLP on both devices (weights 0.2 randn; with edge, layer 0 has no bias and an edge
+   start over M rows), its input x [M, dims[0]] */
+struct RandomMLP {
+  std::vector<torch::Tensor> W, b, Wg, bg;
+  torch::Tensor              x;
+  GNNEdgeStart               sc, sg;
+  RandomMLP(const std::vector<int64_t> &dims, int64_t M, bool edge, torch::Dtype dtype)
+  {
+    const torch::Device gpu(torch::kCUDA);
+    for (size_t l = 0; l + 1 < dims.size(); l++) {
+      W.push_back(torch::randn({dims[l + 1], dims[l]}, dtype) * 0.2);
+      b.push_back(edge && l == 0 ? torch::Tensor() : torch::randn({dims[l + 1]}, dtype));
+      Wg.push_back(W[l].to(gpu));
+      bg.push_back(b[l].defined() ? b[l].to(gpu) : b[l]);
+    }
+    const int64_t n = M / 6 + 1;
+    x               = torch::randn({M, dims[0]}, dtype);
+    auto A = torch::randn({n, dims[1]}, dtype), B = torch::randn({n, dims[1]}, dtype);
+    auto ia = torch::randint(0, n, {M}, torch::kInt64), ib = torch::randint(0, n, {M}, torch::kInt64);
+    sc      = {A, B, ia, ib};
+    sg      = {A.to(gpu), B.to(gpu), ia.to(gpu), ib.to(gpu)};
+  }
+};
+
 /* the fused MLP forward on the GPU against the CPU's, bitwise: the paper's edge MLP (split first
    layer), a node encoder, masked widths, and a width beyond the fused kernel (the layer-by-layer
    fallback) */
@@ -81,18 +105,11 @@ void FusedMLPBitwise(torch::Dtype dtype)
   for (std::vector<int64_t> dims : {std::vector<int64_t>{32, 32, 32, 32, 32, 32, 32, 32}, {3, 32, 32, 32, 32, 32, 32, 3}, {20, 20, 20, 7}, {96, 80, 20}})
     for (int64_t M : {100000, 333, 0})
       for (bool edge : {false, true}) {
-        const int                  nl = (int)dims.size() - 1;
-        std::vector<torch::Tensor> W, b, Wg, bg;
-        for (int l = 0; l < nl; l++) {
-          W.push_back(torch::randn({dims[l + 1], dims[l]}, dtype) * 0.2);
-          b.push_back(edge && l == 0 ? torch::Tensor() : torch::randn({dims[l + 1]}, dtype));
-          Wg.push_back(W[l].to(gpu));
-          bg.push_back(b[l].defined() ? b[l].to(gpu) : b[l]);
-        }
-        const int64_t n = M / 6 + 1;
-        auto          x = torch::randn({M, dims[0]}, dtype), A = torch::randn({n, dims[1]}, dtype), B = torch::randn({n, dims[1]}, dtype);
-        auto          ia = torch::randint(0, n, {M}, torch::kInt64), ib = torch::randint(0, n, {M}, torch::kInt64);
-        GNNEdgeStart  sc = {A, B, ia, ib}, sg = {A.to(gpu), B.to(gpu), ia.to(gpu), ib.to(gpu)};
+        const int  nl = (int)dims.size() - 1;
+        RandomMLP  r(dims, M, edge, dtype);
+        const auto &W = r.W, &b = r.b, &Wg = r.Wg, &bg = r.bg;
+        const auto &x = r.x;
+        auto       &sc = r.sc, &sg = r.sg;
         auto          yc = GNNKernelMLPForward(x, W, b, edge ? &sc : nullptr), yg = GNNKernelMLPForward(x.to(gpu), Wg, bg, edge ? &sg : nullptr);
         EXPECT_TRUE(SameBits<T>(yc, yg)) << "fused MLP dims[0] " << dims[0] << " M " << M << " edge " << edge << " rel " << Rel(yc, yg);
         /* with the LayerNorm in the same pass */
@@ -119,18 +136,12 @@ void FusedMLPBackward(torch::Dtype dtype)
     for (int64_t M : {100000, 333, 0})
       for (bool ln : {false, true})
         for (bool edge : {false, true}) { /* edge: layer 0 from an edge start, its gradient dStart */
-          const int                  nl = (int)dims.size() - 1;
-          std::vector<torch::Tensor> W, b, Wg, bg;
-          for (int l = 0; l < nl; l++) {
-            W.push_back(torch::randn({dims[l + 1], dims[l]}, dtype) * 0.2);
-            b.push_back(edge && l == 0 ? torch::Tensor() : torch::randn({dims[l + 1]}, dtype));
-            Wg.push_back(W[l].to(gpu));
-            bg.push_back(b[l].defined() ? b[l].to(gpu) : b[l]);
-          }
-          const int64_t  n = M / 6 + 1;
-          auto           x = torch::randn({M, dims[0]}, dtype), g = torch::randn({M, dims[nl]}, dtype), A = torch::randn({n, dims[1]}, dtype), B = torch::randn({n, dims[1]}, dtype);
-          auto           ia = torch::randint(0, n, {M}, torch::kInt64), ib = torch::randint(0, n, {M}, torch::kInt64);
-          GNNEdgeStart   sc = {A, B, ia, ib}, sg = {A.to(gpu), B.to(gpu), ia.to(gpu), ib.to(gpu)};
+          const int   nl = (int)dims.size() - 1;
+          RandomMLP   r(dims, M, edge, dtype);
+          const auto &W = r.W, &b = r.b, &Wg = r.Wg, &bg = r.bg;
+          const auto &x = r.x;
+          auto       &sc = r.sc, &sg = r.sg;
+          auto        g = torch::randn({M, dims[nl]}, dtype);
           auto           gamma = ln ? torch::randn({dims[nl]}, dtype) : torch::Tensor(), beta = ln ? torch::randn({dims[nl]}, dtype) : torch::Tensor();
           auto           gammag = ln ? gamma.to(gpu) : gamma, betag = ln ? beta.to(gpu) : beta;
           const MLPGrads lay = MLPBackwardLayers(x.to(gpu), Wg, bg, gammag, betag, g.to(gpu), edge ? &sg : nullptr), fu = MLPBackwardFused(x.to(gpu), Wg, bg, gammag, betag, g.to(gpu), edge ? &sg : nullptr);

@@ -113,9 +113,9 @@ TYPED_TEST(KernelBodies, EdgeLayerForward)
 }
 
 /* An MLP's parameters as the fused GPU kernels take them (src/kernels/kernels.cxx builds the same
-   on the device): every W^T concatenated in P, the biases then gamma and beta in bias */
+   on the device): every W^T concatenated in P (and W in Pw), the biases then gamma and beta in bias */
 template <typename T>
-void FusedParams(const std::vector<int64_t> &dims, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, bool ln, gnnk::MLPShape &s, std::vector<T> &P, std::vector<T> &bias)
+void FusedParams(const std::vector<int64_t> &dims, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, bool ln, gnnk::MLPShape &s, std::vector<T> &P, std::vector<T> &bias, std::vector<T> *Pw = nullptr)
 {
   const int nl = (int)dims.size() - 1;
   s.nl         = nl;
@@ -124,6 +124,10 @@ void FusedParams(const std::vector<int64_t> &dims, const std::vector<torch::Tens
     s.poff[l] = (int64_t)P.size();
     auto Wt   = Vec<T>(W[l].t());
     P.insert(P.end(), Wt.begin(), Wt.end());
+    if (Pw) {
+      auto Wv = Vec<T>(W[l]);
+      Pw->insert(Pw->end(), Wv.begin(), Wv.end());
+    }
     s.boff[l] = b[l].defined() ? (int64_t)bias.size() : -1;
     if (b[l].defined()) {
       auto bv = Vec<T>(b[l]);
@@ -274,13 +278,13 @@ TYPED_TEST(KernelBodies, FusedMLPBackward)
 
       /* the GPU block's body, by a serial team, for three tile heights */
       gnnk::MLPShape s;
-      std::vector<T> P, bias;
-      FusedParams<T>(c.dims, W, b, gamma, beta, ln, s, P, bias);
+      std::vector<T> P, bias, Pw;
+      FusedParams<T>(c.dims, W, b, gamma, beta, ln, s, P, bias, &Pw);
       const int64_t nacc = gnnk::MLPGradEntries(s);
       ASSERT_EQ(nacc, (int64_t)ref.size()) << what;
       for (int64_t R : {1, 7, 64}) {
         std::vector<T> scratch(gnnk::MLPBackwardScratch(s, R)), work(chunks * nacc), dX(M * c.dims[0]), sums(nacc), dS(M * c.dims[1]);
-        for (int64_t ch = 0; ch < chunks; ch++) gnnk::MLPBackwardChunk(gnnk::SerialTeam(), s, P.data(), bias.data(), x.template data_ptr<T>(), g.template data_ptr<T>(), M, rows, ch, R, scratch.data(), work.data() + ch * nacc, dX.data(), Ap, Bp, iap, ibp, c.edge ? dS.data() : nullptr);
+        for (int64_t ch = 0; ch < chunks; ch++) gnnk::MLPBackwardChunk(gnnk::SerialTeam(), s, P.data(), Pw.data(), bias.data(), x.template data_ptr<T>(), g.template data_ptr<T>(), M, rows, ch, R, scratch.data(), work.data() + ch * nacc, dX.data(), Ap, Bp, iap, ibp, c.edge ? dS.data() : nullptr);
         for (int64_t e = 0; e < nacc; e++) sums[e] = gnnk::OuterSumAt(work.data(), chunks, nacc, e);
         EXPECT_TRUE(SameBits(dXref, dX)) << "body dX, R " << R << ", " << what;
         EXPECT_TRUE(SameBits(ref, sums)) << "body gradients, R " << R << ", " << what;

@@ -523,7 +523,8 @@ GNN_HD int64_t MLPGradEntries(const MLPShape &s)
 /* Chunk c (rows = OuterChunkRows(M) rows) of the backward of an MLP (MLPRowAt's layers, P = the
    layers' W^T; with A, layer 0 starts from A[ia[i]] + B[ib[i]] instead of its bias, and its
    pre-activation gradient ge goes to dStart [M, dims[1]]: what the split first edge layer's node
-   parts need) from g = dL/dy [M, N_out] and the MLP's input x [M, dims[0]], with
+   parts need; Pw: the layers' W at the same offsets, for dX) from g = dL/dy [M, N_out] and the
+   MLP's input x [M, dims[0]], with
    nothing of its forward kept: tile by tile of R rows, the tile's activations are computed again
    (RowProductAt's operations, so the forward's bits), then back-propagated (LayerNormBackwardRow,
    EluGrad, dX = ge W as RowProductAt computes it) into dX [M, dims[0]] (when dX), while the
@@ -532,7 +533,7 @@ GNN_HD int64_t MLPGradEntries(const MLPShape &s)
    the chunks every parameter gradient, is bitwise that of the layer-by-layer backward on the GPU
    (GNNKernelLinearBackward, GNNKernelLayerNormBackward), whatever R. scratch: MLPBackwardScratch(s, R). */
 template <typename T, typename Team>
-GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, const T *bias, const T *x, const T *g, int64_t M, int64_t rows, int64_t c, int64_t R, T *scratch, T *acc, T *dX, const T *A = nullptr, const T *B = nullptr, const int64_t *ia = nullptr, const int64_t *ib = nullptr, T *dStart = nullptr)
+GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, const T *Pw, const T *bias, const T *x, const T *g, int64_t M, int64_t rows, int64_t c, int64_t R, T *scratch, T *acc, T *dX, const T *A = nullptr, const T *B = nullptr, const int64_t *ia = nullptr, const int64_t *ib = nullptr, T *dStart = nullptr)
 {
   const int     nl = s.nl;
   const int64_t i0 = c * rows, i1 = i0 + rows < M ? i0 + rows : M, K0 = s.dims[0], H = s.dims[nl], nacc = MLPGradEntries(s);
@@ -588,7 +589,7 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
     int64_t ao = nacc - (s.lnoff >= 0 ? 2 * H : 0);
     for (int l = nl - 1; l >= 0; l--) {
       const int64_t K = s.dims[l], N = s.dims[l + 1], NK = N * K;
-      const T      *in = scratch + actoff[l], *y = scratch + actoff[l + 1], *p = P + s.poff[l];
+      const T      *in = scratch + actoff[l], *y = scratch + actoff[l + 1], *w = Pw + s.poff[l];
       T            *next = cur == gbuf[0] ? gbuf[1] : gbuf[0];
       ao -= NK + N;
       if (l + 1 < nl) {
@@ -608,10 +609,10 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
       });
       if (l > 0 || dX) {
         T *dst = l > 0 ? next : dX + t0 * K0;
-        /* W[n][k] = P[k N + n]: the k-th column of W, as RowProductAt reads it from W */
+        /* the k-th column of W, as RowProductAt reads it (neighbouring threads, neighbouring k) */
         team.run(m * K, [&](int64_t idx) {
           const int64_t r = idx / K, k = idx - r * K;
-          dst[idx]        = RowDot(cur + r * N, p + k * N, 1, N, T(0));
+          dst[idx]        = RowDot(cur + r * N, w + k, K, N, T(0));
         });
       }
       team.sync();

@@ -24,7 +24,7 @@ const T *Ptr(const torch::Tensor &t)
 /* An MLP's parameters as the fused GPU kernels take them: every layer's W^T in one array (P), the
    biases, then gamma and beta, in another (bias), with the offsets (boff[l] < 0: no bias) */
 struct GpuMLPParams {
-  torch::Tensor        P, bias;
+  torch::Tensor        P, bias, Pw; /* Pw: the layers' W as they are, at P's offsets (the fused backward's dX) */
   std::vector<int64_t> boff;
   int64_t              lnoff = -1;
   GpuMLPParams(const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, const torch::TensorOptions &opts)
@@ -46,6 +46,12 @@ struct GpuMLPParams {
     }
     P    = torch::cat(Pt);
     bias = bt.empty() ? torch::zeros({1}, opts) : torch::cat(bt);
+  }
+  void addW(const std::vector<torch::Tensor> &W)
+  {
+    std::vector<torch::Tensor> Pn;
+    for (auto &w : W) Pn.push_back(w.contiguous().view({-1}));
+    Pw = torch::cat(Pn);
   }
 };
 } // namespace
@@ -145,9 +151,10 @@ void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tenso
     if (xc.is_cuda()) {
       c10::DeviceGuard guard(xc.device());
       GpuMLPParams     pp(Wc, bc, gm, bt, xc.options());
+      pp.addW(Wc);
       auto             grads = torch::empty({entries + (ln ? 2 * H : 0)}, xc.options());
       auto             work  = torch::empty({GNNGpuMLPBackwardWorkspace(M, grads.numel())}, xc.options());
-      if (!GNNGpuMLPBackward<T>(Ptr<T>(xc), Ptr<T>(gc), M, nl, dims.data(), Ptr<T>(pp.P), Ptr<T>(pp.bias), pp.boff.data(), pp.lnoff, eps, dXp, grads.data_ptr<T>(), work.data_ptr<T>(), Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib), dSp)) return;
+      if (!GNNGpuMLPBackward<T>(Ptr<T>(xc), Ptr<T>(gc), M, nl, dims.data(), Ptr<T>(pp.P), Ptr<T>(pp.Pw), Ptr<T>(pp.bias), pp.boff.data(), pp.lnoff, eps, dXp, grads.data_ptr<T>(), work.data_ptr<T>(), Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib), dSp)) return;
       int64_t o = 0;
       for (int l = 0; l < nl; l++) {
         const int64_t N = dims[l + 1], K = dims[l];

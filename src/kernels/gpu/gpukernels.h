@@ -30,12 +30,13 @@ bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const 
    in shared memory (gnnk::MLPBackwardChunk). dX [M, dims[0]] (may be NULL) and grads (per layer dW
    [N K] then db [N], then dgamma and dbeta when lnoff >= 0: gnnk::MLPGradEntries values) are
    bitwise those of the layer-by-layer backward (GNNGpuLinearDx, GNNGpuOuter,
-   GNNGpuLayerNormBackward). With A (the edge start, as GNNGpuMLPForward's), layer 0's
+   GNNGpuLayerNormBackward). Pw: the layers' W (as P holds their W^T, at the same offsets), which
+   dX reads. With A (the edge start, as GNNGpuMLPForward's), layer 0's
    pre-activation gradient goes to dStart [M, dims[1]]. work holds GNNGpuMLPBackwardWorkspace(M,
    entries) values. False (nothing launched) beyond the fused kernels' bounds. */
 int64_t GNNGpuMLPBackwardWorkspace(int64_t M, int64_t entries);
 template <typename T>
-bool GNNGpuMLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims, const T *P, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *dX, T *grads, T *work, const T *A, const T *B, const int64_t *ia, const int64_t *ib, T *dStart);
+bool GNNGpuMLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims, const T *P, const T *Pw, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *dX, T *grads, T *work, const T *A, const T *B, const int64_t *ia, const int64_t *ib, T *dStart);
 /* out = g ELU'(y) on n values */
 template <typename T>
 void GNNGpuEluBackward(const T *g, const T *y, int64_t n, T *out);
@@ -81,7 +82,7 @@ void GNNGpuLayerNormParamsFixed(const T *g, const T *x, int64_t M, int64_t H, co
 #define GNN_GPU_INSTANTIATE(T) \
   template void GNNGpuLinearForward<T>(const T *, int64_t, int64_t, const T *, const T *, int64_t, T *, bool, const T *, const T *, const int64_t *, const int64_t *); \
   template bool GNNGpuMLPForward<T>(const T *, int64_t, int, const int64_t *, const T *, const T *, const int64_t *, int64_t, double, T *, const T *, const T *, const int64_t *, const int64_t *); \
-  template bool GNNGpuMLPBackward<T>(const T *, const T *, int64_t, int, const int64_t *, const T *, const T *, const int64_t *, int64_t, double, T *, T *, T *, const T *, const T *, const int64_t *, const int64_t *, T *); \
+  template bool GNNGpuMLPBackward<T>(const T *, const T *, int64_t, int, const int64_t *, const T *, const T *, const T *, const int64_t *, int64_t, double, T *, T *, T *, const T *, const T *, const int64_t *, const int64_t *, T *); \
   template void GNNGpuLinearDx<T>(const T *, int64_t, int64_t, const T *, int64_t, T *); \
   template void GNNGpuEluBackward<T>(const T *, const T *, int64_t, T *); \
   template void GNNGpuOuter<T>(const T *, int64_t, int64_t, const T *, int64_t, T *, T *, T *); \

@@ -94,10 +94,10 @@ struct BlockTeam {
 /* the fused MLP backward: one block per chunk of rows, its tiles of R rows in shared memory; the
    chunk's gradient entries in its row of work */
 template <typename T>
-__global__ void MLPBackwardKernel(gnnk::MLPShape s, const T *P, const T *bias, const T *x, const T *g, int64_t M, int64_t rows, int64_t R, T *work, int64_t nacc, T *dX, const T *A, const T *B, const int64_t *ia, const int64_t *ib, T *dStart)
+__global__ void MLPBackwardKernel(gnnk::MLPShape s, const T *P, const T *Pw, const T *bias, const T *x, const T *g, int64_t M, int64_t rows, int64_t R, T *work, int64_t nacc, T *dX, const T *A, const T *B, const int64_t *ia, const int64_t *ib, T *dStart)
 {
   extern __shared__ double smem[];
-  gnnk::MLPBackwardChunk(BlockTeam(), s, P, bias, x, g, M, rows, (int64_t)blockIdx.x, R, reinterpret_cast<T *>(smem), work + blockIdx.x * nacc, dX, A, B, ia, ib, dStart);
+  gnnk::MLPBackwardChunk(BlockTeam(), s, P, Pw, bias, x, g, M, rows, (int64_t)blockIdx.x, R, reinterpret_cast<T *>(smem), work + blockIdx.x * nacc, dX, A, B, ia, ib, dStart);
 }
 
 template <typename T>
@@ -246,7 +246,7 @@ bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const 
 int64_t GNNGpuMLPBackwardWorkspace(int64_t M, int64_t entries) { return std::max<int64_t>(1, gnnk::OuterChunks(M) * entries); }
 
 template <typename T>
-bool GNNGpuMLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims, const T *P, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *dX, T *grads, T *work, const T *A, const T *B, const int64_t *ia, const int64_t *ib, T *dStart)
+bool GNNGpuMLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims, const T *P, const T *Pw, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *dX, T *grads, T *work, const T *A, const T *B, const int64_t *ia, const int64_t *ib, T *dStart)
 {
   gnnk::MLPShape s;
   int64_t        nP, nb, width;
@@ -256,7 +256,7 @@ bool GNNGpuMLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t 
   if (R < 1) return false;
   const int64_t chunks = gnnk::OuterChunks(M), nacc = gnnk::MLPGradEntries(s);
   if (chunks > 0) {
-    MLPBackwardKernel<T><<<(unsigned)chunks, kThreads, (size_t)(R * perRow)>>>(s, P, bias, x, g, M, gnnk::OuterChunkRows(M), R, work, nacc, dX, A, B, ia, ib, dStart);
+    MLPBackwardKernel<T><<<(unsigned)chunks, kThreads, (size_t)(R * perRow)>>>(s, P, Pw, bias, x, g, M, gnnk::OuterChunkRows(M), R, work, nacc, dX, A, B, ia, ib, dStart);
     Check("fused MLP backward");
   }
   /* the chunks in order (the weight-gradient sum with every entry a "dW" entry) */
