@@ -1,5 +1,5 @@
 static const char help[] = "petscgnn benchmark driver (make bench runs it through bench/run_bench.py).\n\n"
-"  -bench_mode train|partition|peak|scale\n"
+"  -bench_mode train|partition|peak|scale|kernels\n"
 "    train      training steps (GNNTrainerStep: forward, loss, backward, gradient all-reduce,\n"
 "               Adam) on the Taylor-Green pair u(0) -> u(dt) of the mesh given by the -dm_plex_*\n"
 "               options; the model from the -gnn_* options. Prints one JSON object (rank 0):\n"
@@ -17,6 +17,17 @@ static const char help[] = "petscgnn benchmark driver (make bench runs it throug
 "               (GNNGraphWriteNodeFields xdmf+edges: nodes, fields, edges; with -bench_scale_vtk\n"
 "               also vtk, gathered on rank 0). JSON: per phase the slowest\n"
 "               rank's time and every rank's VmHWM and VmRSS (kB)\n"
+"    kernels    each of the library's kernels alone on one processor layer's edge MLP (the paper's:\n"
+"               H 32, 5 hidden layers, LayerNorm, the split first layer's edge start) over\n"
+"               -bench_kernels_m edges and -bench_kernels_n nodes, on -bench_device: the fused\n"
+"               forward and backward (GNNKernelMLPForward, GNNKernelMLPBackward) against the\n"
+"               layers one at a time, the receivers' segment sum and LayerNorm. Per kernel the\n"
+"               median time of -bench_reps calls (the device synchronised around each), GFLOP/s\n"
+"               and GB/s from the counts of the algorithm (each input read and output written once),\n"
+"               and their fraction of -bench_peak_gflops and -bench_peak_gbs when given\n"
+"  -bench_kernels_m <5253120> -bench_kernels_n <884736>  (kernels) edges and nodes (96^3 hex box)\n"
+"  -bench_device <cpu|cuda|hip>  (kernels) where;  -bench_kernels_float64  in double\n"
+"  -bench_peak_gflops, -bench_peak_gbs  (kernels) the device's peaks (H200: 66900, 4800)\n"
 "  -bench_scale_stop <phase>  (scale) stop after this phase (e.g. natural: set-up only)\n"
 "  -bench_scale_files PREFIX  (scale) where the data and output files go (removed at the end)\n"
 "  -bench_scale_vtk        (scale) also write the view as .vtu (gathered on rank 0)\n"
@@ -44,6 +55,9 @@ static const char help[] = "petscgnn benchmark driver (make bench runs it throug
 #include <torch/torch.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include "nn/linear.hpp" /* the library's forward kernel, timed alone in -bench_mode peak */
+#include "kernels/kernels.hpp" /* the kernel interface, timed alone in -bench_mode kernels */
+#include <torch/cuda.h>
+#include <functional>
 
 #include <algorithm>
 #include <cstdio>
@@ -797,6 +811,106 @@ static PetscErrorCode ModePeak(const char json[])
   PetscFunctionReturn(0);
 }
 
+/* -bench_mode kernels: the kernels of one edge MLP alone, fused and layer by layer */
+static PetscErrorCode ModeKernels(const char json[])
+{
+  PetscInt  m = 5253120, n = 884736, reps = 5, threads = 1;
+  PetscReal peakF = 0, peakB = 0;
+  PetscBool f64 = PETSC_FALSE;
+  char      dev[16] = "cpu";
+  Json      j;
+
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Benchmark options", "bench");
+  PetscCall(PetscOptionsInt("-bench_kernels_m", "Edges (rows of the edge MLP)", NULL, m, &m, NULL));
+  PetscCall(PetscOptionsInt("-bench_kernels_n", "Nodes (rows of the start's parts, segments of the sum)", NULL, n, &n, NULL));
+  PetscCall(PetscOptionsInt("-bench_reps", "Timed calls per kernel", NULL, reps, &reps, NULL));
+  PetscCall(PetscOptionsInt("-bench_threads", "LibTorch threads (CPU)", NULL, threads, &threads, NULL));
+  PetscCall(PetscOptionsString("-bench_device", "cpu, cuda or hip", NULL, dev, dev, sizeof(dev), NULL));
+  PetscCall(PetscOptionsBool("-bench_kernels_float64", "In double", NULL, f64, &f64, NULL));
+  PetscCall(PetscOptionsReal("-bench_peak_gflops", "The device's fp32 (or fp64) FMA peak, GFLOP/s", NULL, peakF, &peakF, NULL));
+  PetscCall(PetscOptionsReal("-bench_peak_gbs", "The device's memory bandwidth, GB/s", NULL, peakB, &peakB, NULL));
+  PetscOptionsEnd();
+  PetscCheck(m > 0 && n > 0 && reps > 0, PETSC_COMM_WORLD, PETSC_ERR_ARG_OUTOFRANGE, "-bench_kernels_m, -bench_kernels_n and -bench_reps must be positive");
+  try {
+    torch::NoGradGuard ng;
+    torch::set_num_threads((int)threads);
+    torch::manual_seed(0);
+    const bool    gpu = strcmp(dev, "cpu") != 0;
+    const auto    o   = torch::TensorOptions().dtype(f64 ? torch::kFloat64 : torch::kFloat32).device(gpu ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU));
+    const int64_t H = 32, nl = 7, sz = f64 ? 8 : 4; /* the edge MLP after its split: e W_e^T from the start, 5 hidden, output */
+    std::vector<torch::Tensor> W, b;
+    for (int64_t l = 0; l < nl; l++) {
+      W.push_back(torch::randn({H, H}, o) * 0.2);
+      b.push_back(l == 0 ? torch::Tensor() : torch::randn({H}, o) * 0.1);
+    }
+    auto x = torch::randn({m, H}, o), g = torch::randn({m, H}, o), A = torch::randn({n, H}, o), B = torch::randn({n, H}, o);
+    auto gamma = torch::randn({H}, o), beta = torch::randn({H}, o);
+    auto ia = std::get<0>(torch::randint(0, n, {m}, o.dtype(torch::kInt64)).sort()), ib = torch::randint(0, n, {m}, o.dtype(torch::kInt64));
+    auto ptr = torch::cat({torch::zeros({1}, ia.options()), torch::bincount(ia, {}, n).cumsum(0)});
+    GNNEdgeStart start = {A, B, ia, ib};
+    auto         sync  = [&] {
+      if (gpu) torch::cuda::synchronize();
+    };
+    /* name, flop, bytes, the call */
+    const double F = 2.0 * m * nl * H * H, rowB = (double)m * H * sz, startB = 2.0 * rowB + 16.0 * m;
+    struct K {
+      const char           *name;
+      double                flop, bytes;
+      std::function<void()> fn;
+    };
+    torch::Tensor              dX, dg, dbt, dS, mean, rstd;
+    std::vector<torch::Tensor> dW, db, act;
+    const std::vector<K>       ks = {
+      {"mlp_forward_fused", F, rowB * 2 + startB, [&] { (void)GNNKernelMLPForward(x, W, b, &start, gamma, beta, 1e-5); }},
+      {"mlp_forward_layers", F, rowB * 2 * nl + startB, [&] {
+         torch::Tensor h = x;
+         for (int64_t l = 0; l < nl; l++) h = GNNKernelLinearForward(h, W[l], b[l], l + 1 < nl, l == 0 ? &start : nullptr);
+         (void)GNNKernelLayerNormForward(h, gamma, beta, 1e-5, mean, rstd);
+       }},
+      /* recompute, dX and dW: 3 F; x, g in, dX, dStart out */
+      {"mlp_backward_fused", 3 * F, rowB * 4 + startB, [&] { GNNKernelMLPBackward(x, W, b, gamma, beta, 1e-5, g, true, dX, dW, db, dg, dbt, &start, &dS); }},
+      /* the forward kept, then every layer's backward (what training without the fused backward
+         does): 3 F; per layer its input and output written once and read back, its gradient in
+         and out */
+      {"mlp_backward_layers", 3 * F, rowB * (2 * nl + 4 * nl) + startB, [&] { GNNKernelMLPBackwardLayers(x, W, b, gamma, beta, 1e-5, g, true, dX, dW, db, dg, dbt, &start, &dS); }},
+      {"segment_sum", (double)m * H, rowB + (double)n * H * sz + 8.0 * n, [&] { (void)GNNKernelSegmentSum(x, ptr, torch::Tensor()); }},
+      {"layernorm_forward", 8.0 * m * H, 2 * rowB, [&] { (void)GNNKernelLayerNormForward(x, gamma, beta, 1e-5, mean, rstd); }},
+    };
+    j.str("mode", "kernels");
+    j.str("device", dev);
+    j.str("precision", f64 ? "float64" : "float32");
+    j.num("m", (double)m);
+    j.num("n", (double)n);
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "kernels of one edge MLP (H %d, %d Linear layers, LayerNorm), %" PetscInt_FMT " edges, %" PetscInt_FMT " nodes, %s, %s; median of %" PetscInt_FMT "\n", (int)H, (int)nl, m, n, dev, f64 ? "float64" : "float32", reps));
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "| kernel | time [ms] | GFLOP/s | of peak | GB/s | of peak |\n|---|---|---|---|---|---|\n"));
+    for (const K &k : ks) {
+      std::vector<double> t;
+      k.fn(); /* warm-up */
+      for (PetscInt r = 0; r < reps; r++) {
+        sync();
+        const double t0 = MPI_Wtime();
+        k.fn();
+        sync();
+        t.push_back(MPI_Wtime() - t0);
+      }
+      std::sort(t.begin(), t.end());
+      const double med = t[t.size() / 2], gf = k.flop / med / 1e9, gb = k.bytes / med / 1e9;
+      char         pf[32] = "-", pb[32] = "-";
+      if (peakF > 0) snprintf(pf, sizeof(pf), "%.1f %%", 100 * gf / peakF);
+      if (peakB > 0) snprintf(pb, sizeof(pb), "%.1f %%", 100 * gb / peakB);
+      PetscCall(PetscPrintf(PETSC_COMM_WORLD, "| %s | %.3f | %.1f | %s | %.1f | %s |\n", k.name, 1e3 * med, gf, pf, gb, pb));
+      j.num(std::string(k.name) + "_s", med);
+      j.num(std::string(k.name) + "_gflops", gf);
+      j.num(std::string(k.name) + "_gbs", gb);
+    }
+  } catch (const std::exception &e) {
+    SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_LIB, "%s", e.what());
+  }
+  PetscCall(EmitJson(PETSC_COMM_WORLD, j, json));
+  PetscFunctionReturn(0);
+}
+
 int main(int argc, char **argv)
 {
   char      mode[32] = "train", json[PETSC_MAX_PATH_LEN] = "";
@@ -808,13 +922,14 @@ int main(int argc, char **argv)
   PetscCall(PetscLogIsActive(&logOn));
   if (!logOn) PetscCall(PetscLogDefaultBegin()); /* the events are read back, -log_view or not */
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "Benchmark options", "bench");
-  PetscCall(PetscOptionsString("-bench_mode", "train, partition, peak or scale", NULL, mode, mode, sizeof(mode), NULL));
+  PetscCall(PetscOptionsString("-bench_mode", "train, partition, peak, scale or kernels", NULL, mode, mode, sizeof(mode), NULL));
   PetscCall(PetscOptionsString("-bench_json", "Also write the JSON to this file", NULL, json, json, sizeof(json), NULL));
   PetscOptionsEnd();
   if (!strcmp(mode, "train")) PetscCall(ModeTrain(json));
   else if (!strcmp(mode, "partition")) PetscCall(ModePartition(json));
   else if (!strcmp(mode, "peak")) PetscCall(ModePeak(json));
   else if (!strcmp(mode, "scale")) PetscCall(ModeScale(json));
+  else if (!strcmp(mode, "kernels")) PetscCall(ModeKernels(json));
   else SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "Unknown -bench_mode %s", mode);
   PetscCall(PetscFinalize());
   return 0;

@@ -17,7 +17,7 @@ VARIANTS = [  # (name, extra options, extra environment)
 ]
 
 
-def measure(b, quick):
+def measure(b, quick, run_json):
     n = (8, 8, 8) if quick else (32, 32, 32)
     reps, infer = (2, 2) if quick else (5, 6)
     runs = {name: [] for name, _, _ in VARIANTS}
@@ -26,7 +26,14 @@ def measure(b, quick):
         for name, opts, env in order:
             runs[name].append(b.ours(n, 1, 2, 2, reps, what=f"levers {n[0]}^3 {name} round {k}",
                                      extra=opts + ["-gnn_tensor_cache", "false", "-bench_infer", str(infer)], envx=env))
-    return {"nodes3": n, "threads": 2, "runs": runs}
+    # each kernel alone on one edge MLP of the same graph (6 edges per node), the fused ones against
+    # the layers one at a time, alternating over the rounds like the variants
+    kern = []
+    for k in range(ROUNDS):
+        kern.append(run_json(b.mpi(1) + [b.exe, "-bench_mode", "kernels", "-bench_threads", "2", "-bench_reps", "3" if quick else "5",
+                                         "-bench_kernels_m", str(6 * n[0] ** 3), "-bench_kernels_n", str(n[0] ** 3)], 2,
+                             what=f"levers kernels round {k}"))
+    return {"nodes3": n, "threads": 2, "runs": runs, "kernels": kern}
 
 
 def analyse(S):
@@ -38,6 +45,13 @@ def analyse(S):
         A[name] = {"step": statistics.median(steps), "step_min": min(steps),
                    "infer": statistics.median(inf) if inf else None, "infer_min": min(inf) if inf else None,
                    "live_kib_node": statistics.median(live) if live else None, "nodes": ds[0]["nodes"]}
+    kern = S.get("kernels") or []
+    if kern:
+        names = [k[:-2] for k in kern[0] if k.endswith("_s") and k != "wall_s"]
+        A["kernels"] = {nm: {"s": statistics.median([d[nm + "_s"] for d in kern]),
+                             "gflops": statistics.median([d[nm + "_gflops"] for d in kern]),
+                             "gbs": statistics.median([d[nm + "_gbs"] for d in kern])} for nm in names}
+        A["kernels_mn"] = (kern[0]["m"], kern[0]["n"])
     return A
 
 
@@ -70,3 +84,23 @@ def report(S, A, w):
           f"for {mlp['step'] / keep['step']:.2f}x. The fused inference takes "
           f"{keep['infer'] / lay['infer']:.2f}x the time of the layers one at a time.")
         w("")
+    if A.get("kernels"):
+        m, nn = A["kernels_mn"]
+        w(f"Each kernel alone (`bench -bench_mode kernels`) on one processor layer's edge MLP of the same graph: "
+          f"{int(m):,} edges, {int(nn):,} nodes, float32, 2 threads, medians over {ROUNDS} runs. GFLOP/s and GB/s "
+          "count what the algorithm needs (each input read and each output written once; the layer-by-layer "
+          "backward also writes and reads back every activation), so GB/s is traffic avoided or not, not the "
+          "machine's. The fused backward does the forward again: 3x the forward's FLOPs, as the layered one "
+          "(forward kept, then dX and dW).")
+        w("")
+        w("| kernel | time [ms] | GFLOP/s | GB/s |")
+        w("|---|---|---|---|")
+        for nm, k in A["kernels"].items():
+            w(f"| {nm} | {1e3 * k['s']:.2f} | {k['gflops']:.1f} | {k['gbs']:.1f} |")
+        w("")
+        kk = A["kernels"]
+        if "mlp_backward_fused" in kk and "mlp_backward_layers" in kk:
+            w(f"The fused backward takes {kk['mlp_backward_fused']['s'] / kk['mlp_backward_layers']['s']:.2f}x the time of the "
+              f"layers' backward with their forward; the fused forward {kk['mlp_forward_fused']['s'] / kk['mlp_forward_layers']['s']:.2f}x "
+              "the layers one at a time.")
+            w("")

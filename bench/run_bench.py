@@ -336,7 +336,7 @@ class Bench:
 
     def levers(self):
         """-gnn_recompute and the fused MLP forward on the CPU (bench/levers.py)."""
-        self.R["levers"] = levers_section.measure(self, self.a.quick)
+        self.R["levers"] = levers_section.measure(self, self.a.quick, run_json)
 
 
 # ---------------------------------------------------------------------------------------------- #

@@ -96,6 +96,10 @@ done
 # an overflowed loss that stays non-finite through the device's fixed-point sums
 step repro_gpu_np3 150 env GNN_TEST_OPTIONS="-gnn_device $DEV" mpiexec -n 3 "$T/test_training" --gtest_filter='Reproducible.AdamWClipNormalisationNoiseFloat32:Reproducible.FewNodesPerRankFloat32:NonFinite.ReproducibleSumsKeepItNonFinite'
 
+# ---- each kernel alone on one edge MLP of the 96^3 graph: time, GFLOP/s and GB/s against the
+# H200's fp32 FMA peak (66.9 TFLOP/s) and HBM bandwidth (4.8 TB/s) ----
+step kernels 120 mpiexec -n 1 "$BUILD/bench/bench" -bench_mode kernels -bench_device $DEV -bench_reps 5 -bench_peak_gflops 66900 -bench_peak_gbs 4800 -bench_json "$OUT/bench_kernels.json"
+
 # ---- benchmark: ours vs the plain-PyTorch reference on the same GPU, float32, the paper's model ----
 # peak device memory per process from nvidia-smi (both include the CUDA context)
 smi_peak() { # PID-less: the largest memory.used of any compute process seen while the command ran
@@ -152,6 +156,10 @@ done
   grep -h "GPU vs CPU\|training 30\|checkpoint .* ->" "$OUT"/gpu_vs_cpu_np*.log 2>/dev/null
   grep -h "reproducible .* rank(s) vs 1" "$OUT"/repro_gpu_np*.log 2>/dev/null
   echo '```'
+  echo
+  echo "## Kernels alone (bench -bench_mode kernels)"
+  echo
+  grep -h "^|\|^kernels of" "$OUT/kernels.log" 2>/dev/null
   echo
   echo "## Benchmark (float32, H 32, 5 hidden layers, 4 processor layers, Adam; median of 10 steps after 3)"
   echo

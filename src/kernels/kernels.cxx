@@ -187,26 +187,31 @@ void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tenso
     done = true;
   });
   if (done) return;
-  /* beyond the fused GPU kernels' bounds: the forward again layer by layer, kept, then the
-     layers' own backward (the same bits as the fused kernels') */
-  std::vector<torch::Tensor> a = {xc};
-  for (int l = 0; l < nl; l++) a.push_back(GNNKernelLinearForward(a[l], Wc[l], bc[l], l + 1 < nl, l == 0 && start ? &s : nullptr));
-  torch::Tensor cur = gc, mean, rstd;
+  /* beyond the fused GPU kernels' bounds: the layers' own backward (the same bits) */
+  GNNKernelMLPBackwardLayers(x, W, b, gamma, beta, eps, g, wantDx, dX, dW, db, dgamma, dbeta, start, dStart);
+}
+
+void GNNKernelMLPBackwardLayers(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start, torch::Tensor *dStart)
+{
+  const int                  nl = (int)W.size();
+  std::vector<torch::Tensor> a  = {x};
+  for (int l = 0; l < nl; l++) a.push_back(GNNKernelLinearForward(a[l], W[l], l == 0 && start ? torch::Tensor() : b[l], l + 1 < nl, l == 0 ? start : nullptr));
+  torch::Tensor cur = g, mean, rstd;
   dW.assign(nl, torch::Tensor());
   db.assign(nl, torch::Tensor());
-  if (ln) {
-    GNNKernelLayerNormForward(a[nl], gm, bt, eps, mean, rstd);
-    GNNKernelLayerNormBackward(gc, a[nl], mean, rstd, gm, true, cur, dgamma, dbeta);
+  if (gamma.defined()) {
+    GNNKernelLayerNormForward(a[nl], gamma, beta, eps, mean, rstd);
+    GNNKernelLayerNormBackward(g, a[nl], mean, rstd, gamma, true, cur, dgamma, dbeta);
   }
   for (int l = nl - 1; l >= 0; l--) {
     torch::Tensor dIn;
     if (l == 0 && start) { /* the pre-activation gradient first, kept for the start's parts */
       *dStart = nl > 1 ? GNNKernelEluBackward(cur, a[1]) : cur;
-      GNNKernelLinearBackward(*dStart, torch::Tensor(), a[0], Wc[0], wantDx, dIn, dW[0], db[0]);
-    } else GNNKernelLinearBackward(cur, l + 1 < nl ? a[l + 1] : torch::Tensor(), a[l], Wc[l], l > 0 || wantDx, dIn, dW[l], db[l]);
+      GNNKernelLinearBackward(*dStart, torch::Tensor(), a[0], W[0], wantDx, dIn, dW[0], db[0]);
+    } else GNNKernelLinearBackward(cur, l + 1 < nl ? a[l + 1] : torch::Tensor(), a[l], W[l], l > 0 || wantDx, dIn, dW[l], db[l]);
     cur = dIn;
   }
-  if (wantDx) dX = cur;
+  dX = wantDx ? cur : torch::Tensor();
 }
 
 void GNNKernelLinearBackward(const torch::Tensor &g, const torch::Tensor &y, const torch::Tensor &x, const torch::Tensor &W, bool wantDx, torch::Tensor &dX, torch::Tensor &dW, torch::Tensor &db, const GNNReproReduce *rr)

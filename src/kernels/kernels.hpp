@@ -32,6 +32,11 @@ torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torc
    dStart is set to layer 0's pre-activation gradient ge [M, N_1], what the start's parts need
    (GNNKernelEluBackward's bits). Not for reproducible sums. */
 void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start = nullptr, torch::Tensor *dStart = nullptr);
+/* The same from the layers' own kernels: the forward again layer by layer, every activation kept,
+   then GNNKernelLayerNormBackward and GNNKernelLinearBackward layer by layer, as the autograd
+   graph of GNNLinear and GNNLayerNorm computes it. GNNKernelMLPBackward's reference (the tests and
+   the benchmark time it against this) and its fallback beyond the fused GPU kernels' bounds. */
+void GNNKernelMLPBackwardLayers(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start = nullptr, torch::Tensor *dStart = nullptr);
 /* Gradients of y = act(x W^T + b) from g = dL/dy: y is the forward's output when act is ELU,
    undefined when act is the identity. dX (only when wantDx) is bitwise the same on CPU and GPU;
    dW and db are sums over the rows and agree to rounding. With rr, dW and db are reproducible sums over
