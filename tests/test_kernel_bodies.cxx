@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <random>
 #include <vector>
@@ -142,6 +143,29 @@ void FusedParams(const std::vector<int64_t> &dims, const std::vector<torch::Tens
   }
 }
 
+/* A team that checks the body's synchronisation on the host: T threads, each running, between two
+   syncs, all of its indices of every step (i = t, t + T, ...) before the next thread starts, as a
+   GPU block may when a sync is missing. A step that reads what another thread wrote in an earlier
+   step with no sync between them then reads a stale value, and the result differs from the
+   serial team's. */
+struct DeferredTeam {
+  int                                                            T;
+  mutable std::vector<std::pair<int64_t, std::function<void(int64_t)>>> steps;
+  template <typename F>
+  void run(int64_t n, F &&f) const
+  {
+    steps.emplace_back(n, std::function<void(int64_t)>(f));
+  }
+  void sync() const
+  {
+    for (int t = 0; t < T; t++)
+      for (auto &s : steps)
+        for (int64_t i = t; i < s.first; i += T) s.second(i);
+    steps.clear();
+  }
+  ~DeferredTeam() { EXPECT_TRUE(steps.empty()) << "work left after the last sync"; }
+};
+
 /* The fused MLP forward (one pass, nothing kept) against the layers one at a time, bitwise, on the
    CPU and as the GPU thread's body (MLPRowAt) in a host loop: the paper's MLP (3 -> 32 x 6 -> 3),
    masked widths, the split first edge layer, a single layer, one row and no row */
@@ -198,7 +222,8 @@ TYPED_TEST(KernelBodies, FusedMLPForward)
 /* The fused MLP backward (nothing of the forward kept: activations computed again chunk by chunk)
    against the layer-by-layer backward. The GPU block's body (MLPBackwardChunk, run by a serial
    team) against the layers' GPU bodies in host loops (RowProductAt, EluGrad, OuterChunkAt,
-   LayerNorm's rows and chunks): every output bitwise, for tiles of 1, 7 and 64 rows. The CPU's fused
+   LayerNorm's rows and chunks): every output bitwise, for tiles of 1, 7 and 64 rows, and with the
+   team's threads out of step between syncs (DeferredTeam: a missing sync shows). The CPU's fused
    backward (GNNKernelMLPBackward) against the CPU's layer kernels: every output bitwise (dW and db
    at the same thread count: they are per-thread partial sums), dX and the LayerNorm's dgamma and
    dbeta also against the bodies. The paper's MLP, the node MLP's 2H input, masked and the widest
@@ -289,6 +314,17 @@ TYPED_TEST(KernelBodies, FusedMLPBackward)
         EXPECT_TRUE(SameBits(dXref, dX)) << "body dX, R " << R << ", " << what;
         EXPECT_TRUE(SameBits(ref, sums)) << "body gradients, R " << R << ", " << what;
         if (c.edge) EXPECT_TRUE(SameBits(dStartref, dS)) << "body dStart, R " << R << ", " << what;
+        /* the same with a team's threads out of step between the syncs (blocks of 5 and 64) */
+        for (int threads : {5, 64}) {
+          if (R != 7) break;
+          std::vector<T> scr(gnnk::MLPBackwardScratch(s, R), T(0)), wk(chunks * nacc), dXd(M * c.dims[0]), sm(nacc), dSd(M * c.dims[1]);
+          for (int64_t ch = 0; ch < chunks; ch++) {
+            DeferredTeam team{threads, {}};
+            gnnk::MLPBackwardChunk(team, s, P.data(), Pw.data(), bias.data(), x.template data_ptr<T>(), g.template data_ptr<T>(), M, rows, ch, R, scr.data(), wk.data() + ch * nacc, dXd.data(), Ap, Bp, iap, ibp, c.edge ? dSd.data() : nullptr);
+          }
+          for (int64_t e = 0; e < nacc; e++) sm[e] = gnnk::OuterSumAt(wk.data(), chunks, nacc, e);
+          EXPECT_TRUE(SameBits(dXref, dXd) && SameBits(ref, sm) && (!c.edge || SameBits(dStartref, dSd))) << "body with " << threads << " threads out of step, R " << R << ", " << what;
+        }
       }
 
       /* the CPU's fused backward against the CPU's layer kernels (at the test's thread count) */
