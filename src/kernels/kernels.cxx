@@ -6,6 +6,7 @@
 #include <c10/core/DeviceGuard.h>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 
 namespace {
 /* PETSCGNN_MLP=layers runs the MLPs of a forward without autograd one layer at a time instead of
@@ -125,6 +126,7 @@ torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torc
 
 void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start, torch::Tensor *dStart)
 {
+  if (start && !dStart) throw std::invalid_argument("GNNKernelMLPBackward: an edge start needs dStart");
   const bool                 ln = gamma.defined();
   const int                  nl = (int)W.size();
   auto                       xc = x.contiguous(), gc = g.contiguous(), gm = ln ? gamma.contiguous() : gamma, bt = ln ? beta.contiguous() : beta;
@@ -193,6 +195,7 @@ void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tenso
 
 void GNNKernelMLPBackwardLayers(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start, torch::Tensor *dStart)
 {
+  if (start && !dStart) throw std::invalid_argument("GNNKernelMLPBackwardLayers: an edge start needs dStart");
   const int                  nl = (int)W.size();
   std::vector<torch::Tensor> a  = {x};
   for (int l = 0; l < nl; l++) a.push_back(GNNKernelLinearForward(a[l], W[l], l == 0 && start ? torch::Tensor() : b[l], l + 1 < nl, l == 0 ? start : nullptr));

@@ -127,7 +127,8 @@ public:
     mlp->fused_params(0, W, b, gamma, beta);
     const int64_t H  = h.size(1);
     auto          We = W[0].narrow(1, 2 * H, e.size(1));
-    /* the last call's start holds the final A and B (with overlap, B's ghost rows are filled in place before it) */
+    /* the last call's start holds the final A and B (with overlap, B's ghost rows are filled in
+       place before it) */
     auto y = GNNEdgeRowsWithHalo(*g, h, W[0].narrow(1, H, H), b[0], W[0].narrow(1, 0, H), e, [&](const torch::Tensor &x, const GNNEdgeStart &start) {
       A = start.A;
       B = start.B;

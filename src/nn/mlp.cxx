@@ -53,8 +53,9 @@ namespace {
 
 /* forward_from(x, first) keeping only x: the fused forward, and in backward GNNKernelMLPBackward,
    which computes the activations again chunk by chunk of rows. Its gradients are those of the
-   layer-by-layer autograd graph, bit for bit. While reproducible sums are in force (GNNReproCurrent) the layers run
-   again with autograd instead, so that their gradients are the layers' own fixed-point sums. */
+   layer-by-layer autograd graph, bit for bit. While reproducible sums are in force
+   (GNNReproCurrent) the layers run again with autograd instead, so that their gradients are the
+   layers' own fixed-point sums. */
 class FusedBackwardFunction : public torch::autograd::Function<FusedBackwardFunction> {
 public:
   /* params: the parameters of the layers from first on and of the LayerNorm (fused_params' order) */

@@ -234,12 +234,12 @@ PetscErrorCode GNNGetDevice(GNN gnn, GNNDevice *device)
   runs again in backward) or GNN_RECOMPUTE_MLP (each MLP's input only; the fused backward computes
   its activations again, chunk by chunk of rows, on chip: the default). The gradients are the
   same, bit for bit. On the CPU (make bench, 32^3 nodes) layers holds 0.41x the live memory per
-  node of none for 1.2x the step time; mlp 0.31x for 0.82-0.89x: one more forward of each MLP, no second
-  halo exchange, and less memory traffic than keeping the activations. With reproducible sums
-  (-gnn_train_reproducible) the MLPs run again with autograd in backward instead, for the layers'
-  own fixed-point sums (the edge MLP's halo exchange included): on example 2, 24^3 hexahedra, 6 steps,
-  4.3 s and 607 MiB peak against 4.1 s and 951 MiB keeping every activation. May be changed at any
-  time.
+  node of none for 1.2x the step time; mlp 0.31x for 0.82-0.89x: one more forward of each MLP, no
+  second halo exchange, and less memory traffic than keeping the activations. With reproducible
+  sums (-gnn_train_reproducible) the MLPs run again with autograd in backward instead, for the
+  layers' own fixed-point sums (the edge MLP's halo exchange included): on example 2, 24^3
+  hexahedra, 6 steps, 4.3 s and 607 MiB peak against 4.1 s and 951 MiB keeping every activation.
+  May be changed at any time.
 @*/
 PetscErrorCode GNNSetRecompute(GNN gnn, GNNRecompute recompute)
 {
