@@ -526,8 +526,8 @@ GNN_HD int64_t MLPGradEntries(const MLPShape &s)
    parts need; Pw: the layers' W at the same offsets, for dX) from g = dL/dy [M, N_out] and the
    MLP's input x [M, dims[0]], with
    nothing of its forward kept: tile by tile of R rows, the tile's activations are computed again
-   (RowProductAt's operations, so the forward's bits), then back-propagated (LayerNormBackwardRow,
-   EluGrad, dX = ge W as RowProductAt computes it) into dX [M, dims[0]] (when dX), while the
+   (RowProductAt, so the forward's bits), then back-propagated (LayerNormBackwardRow, EluGrad,
+   dX = ge W by RowProductAt) into dX [M, dims[0]] (when dX), while the
    chunk's gradient entries acc (MLPGradEntries of them, zeroed here) continue the fma chains of
    OuterChunkAt and LayerNormParamChunkAt row by row. So every output, and after OuterSumAt over
    the chunks every parameter gradient, is bitwise that of the layer-by-layer backward on the GPU
@@ -556,14 +556,9 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
       const int64_t K = s.dims[l], N = s.dims[l + 1];
       const T      *in = scratch + actoff[l], *p = P + s.poff[l];
       T            *out = scratch + actoff[l + 1];
-      const bool    last = l + 1 == nl;
-      const bool    start = l == 0 && A;
-      team.run(m * N, [&](int64_t idx) {
-        const int64_t r = idx / N, j = idx - r * N;
-        const T       a0 = start ? EdgeStart(A, B, ia[t0 + r], ib[t0 + r], N, j) : (s.boff[l] >= 0 ? bias[s.boff[l] + j] : T(0));
-        const T       v  = RowDot(in + r * K, p + j, N, K, a0);
-        out[idx]         = last ? v : EluScalar(v);
-      });
+      const T      *b     = s.boff[l] >= 0 ? bias + s.boff[l] : nullptr;
+      const bool    start = l == 0 && A; /* the tile's rows of ia, ib are those from t0 on */
+      team.run(m * N, [&](int64_t idx) { out[idx] = RowProductAt(in, K, p, b, N, l + 1 < nl, start ? A : nullptr, B, start ? ia + t0 : nullptr, start ? ib + t0 : nullptr, idx); });
       team.sync();
     }
     /* the gradient at the last layer's output: through the LayerNorm, or g itself */
@@ -609,11 +604,8 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
       });
       if (l > 0 || dX) {
         T *dst = l > 0 ? next : dX + t0 * K0;
-        /* the k-th column of W, as RowProductAt reads it (neighbouring threads, neighbouring k) */
-        team.run(m * K, [&](int64_t idx) {
-          const int64_t r = idx / K, k = idx - r * K;
-          dst[idx]        = RowDot(cur + r * N, w + k, K, N, T(0));
-        });
+        /* W as it is: neighbouring threads read neighbouring k */
+        team.run(m * K, [&](int64_t idx) { dst[idx] = RowProductAt(cur, N, w, (const T *)nullptr, K, false, (const T *)nullptr, (const T *)nullptr, (const int64_t *)nullptr, (const int64_t *)nullptr, idx); });
       }
       team.sync();
       cur = next;

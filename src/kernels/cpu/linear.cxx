@@ -432,6 +432,18 @@ void ForEachBackwardChunk(const T *g, const T *y, int64_t M, int64_t N, const Pa
   });
 }
 
+/* dW [N K] and db [N] = the threads' partials (part[t] + off: dW, then db), added in thread order from 0 */
+template <typename T>
+void SumThreadPartials(const std::vector<std::vector<T>> &part, int64_t off, int64_t N, int64_t K, T *dW, T *db)
+{
+  for (int64_t j = 0; j < N * K; j++) dW[j] = 0;
+  for (int64_t j = 0; j < N; j++) db[j] = 0;
+  for (const auto &p : part) {
+    for (int64_t j = 0; j < N * K; j++) dW[j] += p[off + j];
+    for (int64_t j = 0; j < N; j++) db[j] += p[off + N * K + j];
+  }
+}
+
 /* dX = ge W, and each thread's partial dW = ge^T x and db = sum ge, added in thread order at the
    end (deterministic for a given thread count; gradients need to agree to rounding across rank
    counts, not bitwise). */
@@ -445,12 +457,7 @@ void LinearBackward(const T *g, const T *y, const T *x, int64_t M, int64_t K, co
     T *pw = part[t].data();
     Outer(ge, m, N, x + i0 * K, K, pw, pw + N * K);
   });
-  for (int64_t j = 0; j < N * K; j++) dW[j] = 0;
-  for (int64_t j = 0; j < N; j++) db[j] = 0;
-  for (int t = 0; t < nt; t++) {
-    for (int64_t j = 0; j < N * K; j++) dW[j] += part[t][j];
-    for (int64_t j = 0; j < N; j++) db[j] += part[t][N * K + j];
-  }
+  SumThreadPartials(part, 0, N, K, dW, db);
 }
 
 /* The reproducible backward (src/sys/gnnreprosum.h): the same chunk walk, with dW and db
@@ -585,16 +592,7 @@ void MLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims,
       }
     }
   });
-  /* the threads' partials added in thread order from 0, as LinearBackward's */
-  for (int l = 0; l < nl; l++) {
-    const int64_t N = dims[l + 1], K = dims[l];
-    for (int64_t j = 0; j < N * K; j++) dW[l][j] = 0;
-    for (int64_t j = 0; j < N; j++) db[l][j] = 0;
-    for (int t = 0; t < nt; t++) {
-      for (int64_t j = 0; j < N * K; j++) dW[l][j] += part[t][aoff[l] + j];
-      for (int64_t j = 0; j < N; j++) db[l][j] += part[t][aoff[l] + N * K + j];
-    }
-  }
+  for (int l = 0; l < nl; l++) SumThreadPartials(part, aoff[l], dims[l + 1], dims[l], dW[l], db[l]);
   if (!gamma) return;
   /* the chains of the chunks that run on into the next threads' rows, in row order */
   for (int t = 0; t < nt; t++) {
