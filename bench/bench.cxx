@@ -21,7 +21,9 @@ static const char help[] = "petscgnn benchmark driver (make bench runs it throug
 "               H 32, 5 hidden layers, LayerNorm, the split first layer's edge start) over\n"
 "               -bench_kernels_m edges and -bench_kernels_n nodes, on -bench_device: the fused\n"
 "               forward and backward (GNNKernelMLPForward, GNNKernelMLPBackward) against the\n"
-"               layers one at a time, the receivers' segment sum and LayerNorm. Per kernel the\n"
+"               layers one at a time, the receivers' segment sum and LayerNorm (on a GPU also\n"
+"               the fused backward with 1x1 and 4x4 outputs per thread, against the default 2x2).\n"
+"               Per kernel the\n"
 "               median time of -bench_reps calls (the device synchronised around each), GFLOP/s\n"
 "               and GB/s from the counts of the algorithm (each input read and output written once),\n"
 "               and their fraction of -bench_peak_gflops and -bench_peak_gbs when given\n"
@@ -861,7 +863,13 @@ static PetscErrorCode ModeKernels(const char json[])
     };
     torch::Tensor              dX, dg, dbt, dS, mean, rstd;
     std::vector<torch::Tensor> dW, db, act;
-    const std::vector<K>       ks = {
+    /* the fused backward with each thread's block of outputs t x t (GPU; the default is 2 x 2) */
+    auto fusedTile = [&](int t) {
+      const int old = GNNKernelSetGpuTile(t);
+      GNNKernelMLPBackward(x, W, b, gamma, beta, 1e-5, g, true, dX, dW, db, dg, dbt, &start, &dS);
+      GNNKernelSetGpuTile(old);
+    };
+    std::vector<K> ks = {
       {"mlp_forward_fused", F, rowB * 2 + startB, [&] { (void)GNNKernelMLPForward(x, W, b, &start, gamma, beta, 1e-5); }},
       {"mlp_forward_layers", F, rowB * 2 * nl + startB, [&] {
          torch::Tensor h = x;
@@ -877,6 +885,10 @@ static PetscErrorCode ModeKernels(const char json[])
       {"segment_sum", (double)m * H, rowB + (double)n * H * sz + 8.0 * n, [&] { (void)GNNKernelSegmentSum(x, ptr, torch::Tensor()); }},
       {"layernorm_forward", 8.0 * m * H, 2 * rowB, [&] { (void)GNNKernelLayerNormForward(x, gamma, beta, 1e-5, mean, rstd); }},
     };
+    if (gpu) {
+      ks.push_back({"mlp_backward_fused_1x1", 3 * F, rowB * 4 + startB, [&] { fusedTile(1); }});
+      ks.push_back({"mlp_backward_fused_4x4", 3 * F, rowB * 4 + startB, [&] { fusedTile(4); }});
+    }
     j.str("mode", "kernels");
     j.str("device", dev);
     j.str("precision", f64 ? "float64" : "float32");

@@ -125,7 +125,8 @@ void FusedMLPBitwise(torch::Dtype dtype)
    backward: dX, dgamma, dbeta bitwise, dW and db to rounding (the CPU sums them per thread). The
    paper's edge MLP (after its split first layer, and whole from its edge start), its node MLP (2H
    input), decoder, masked widths, and a width beyond the fused kernels (the layer-by-layer
-   fallback), with and without LayerNorm. */
+   fallback), with and without LayerNorm; and each GPU thread's block of outputs (1 x 1, 4 x 4)
+   against the default 2 x 2, bitwise. */
 template <typename T>
 void FusedMLPBackward(torch::Dtype dtype)
 {
@@ -164,6 +165,15 @@ void FusedMLPBackward(torch::Dtype dtype)
           if (edge) {
             EXPECT_TRUE(SameBits<T>(lay.dStart, fu.dStart)) << "dStart, " << what;
             EXPECT_TRUE(SameBits<T>(cpu.dStart, fu.dStart)) << "dStart vs CPU, " << what;
+          }
+          /* each thread's block of outputs, 1 x 1 and 4 x 4, against the default 2 x 2: the same bits */
+          for (int t : {1, 4}) {
+            const int      old = GNNKernelSetGpuTile(t);
+            const MLPGrads ft  = MLPBackwardFused(x.to(gpu), Wg, bg, gammag, betag, g.to(gpu), edge ? &sg : nullptr);
+            GNNKernelSetGpuTile(old);
+            bool same = SameBits<T>(ft.dX, fu.dX) && (!ln || (SameBits<T>(ft.dgamma, fu.dgamma) && SameBits<T>(ft.dbeta, fu.dbeta))) && (!edge || SameBits<T>(ft.dStart, fu.dStart));
+            for (int l = 0; l < nl; l++) same = same && SameBits<T>(ft.dW[l], fu.dW[l]) && SameBits<T>(ft.db[l], fu.db[l]);
+            EXPECT_TRUE(same) << "blocks of " << t << "x" << t << " vs 2x2, " << what;
           }
         }
 }

@@ -143,6 +143,12 @@ void FusedParams(const std::vector<int64_t> &dims, const std::vector<torch::Tens
   }
 }
 
+/* a block of TR x TC outputs per team item (gnnk::ChainTile), as a value for generic lambdas */
+template <int TR, int TC>
+struct Tile {
+  static constexpr int first = TR, second = TC;
+};
+
 /* A team that checks the body's synchronisation on the host: T threads, each running, between two
    syncs, all of its indices of every step (i = t, t + T, ...) before the next thread starts, as a
    GPU block may when a sync is missing. A step that reads what another thread wrote in an earlier
@@ -181,7 +187,7 @@ TYPED_TEST(KernelBodies, FusedMLPForward)
   };
   const std::vector<Case> cases = {{{3, 32, 32, 32, 32, 32, 32, 3}, 1000, false}, {{20, 20, 20, 7}, 517, false}, {{32, 32, 32, 32, 32, 32, 32, 32}, 301, true},
                                    {{20, 20, 20}, 99, true},                     {{5, 7}, 1, false},           {{32, 32, 32}, 0, false},
-                                   {{64, 48, 64, 3}, 123, false}};
+                                   {{64, 48, 64, 3}, 123, false},                {{64, 32, 32, 32, 32, 32, 32, 32}, 257, false}, {{16, 64, 64, 8}, 77, true}};
   for (const Case &c : cases) {
     const int                  nl = (int)c.dims.size() - 1;
     std::vector<torch::Tensor> W, b;
@@ -206,15 +212,19 @@ TYPED_TEST(KernelBodies, FusedMLPForward)
       gnnk::MLPShape s;
       std::vector<T> P, bias;
       FusedParams<T>(c.dims, W, b, gamma, beta, ln, s, P, bias);
-      /* both register bounds the GPU launcher picks from */
-      const bool     narrow = *std::max_element(c.dims.begin(), c.dims.end()) <= 32;
-      std::vector<T> yb(c.M * c.dims[nl]), yb32(c.M * c.dims[nl]);
-      for (int64_t i = 0; i < c.M; i++) {
-        gnnk::MLPRowAt<T>(x.template data_ptr<T>(), s, P.data(), bias.data(), c.edge ? A.template data_ptr<T>() : nullptr, B.template data_ptr<T>(), ia.template data_ptr<int64_t>(), ib.template data_ptr<int64_t>(), i, yb.data());
-        if (narrow) gnnk::MLPRowAt<T, 32>(x.template data_ptr<T>(), s, P.data(), bias.data(), c.edge ? A.template data_ptr<T>() : nullptr, B.template data_ptr<T>(), ia.template data_ptr<int64_t>(), ib.template data_ptr<int64_t>(), i, yb32.data());
-      }
-      EXPECT_TRUE(SameBits(Vec<T>(h), yb)) << "MLPRowAt vs layers, dims[0] " << c.dims[0] << " M " << c.M << " edge " << c.edge << " ln " << ln;
-      if (narrow) EXPECT_TRUE(SameBits(Vec<T>(h), yb32)) << "MLPRowAt<32> vs layers, dims[0] " << c.dims[0] << " M " << c.M << " edge " << c.edge << " ln " << ln;
+      /* every variant the GPU launcher picks from: both register bounds, and the weights four at
+         a time where the widths allow it */
+      const bool narrow = *std::max_element(c.dims.begin(), c.dims.end()) <= 32, vec = gnnk::MLPShapeVec4(s);
+      auto       rows   = [&](auto fn, const char *name) {
+        std::vector<T> yb(c.M * c.dims[nl]);
+        for (int64_t i = 0; i < c.M; i++) fn(x.template data_ptr<T>(), s, P.data(), bias.data(), c.edge ? A.template data_ptr<T>() : nullptr, B.template data_ptr<T>(), ia.template data_ptr<int64_t>(), ib.template data_ptr<int64_t>(), i, yb.data());
+        EXPECT_TRUE(SameBits(Vec<T>(h), yb)) << name << " vs layers, dims[0] " << c.dims[0] << " M " << c.M << " edge " << c.edge << " ln " << ln;
+      };
+      rows(gnnk::MLPRowAt<T, gnnk::kFusedMaxWidth, false>, "MLPRowAt<64>");
+      if (narrow) rows(gnnk::MLPRowAt<T, 32, false>, "MLPRowAt<32>");
+      if (vec) rows(gnnk::MLPRowAt<T, gnnk::kFusedMaxWidth, true>, "MLPRowAt<64, vec>");
+      if (vec && narrow) rows(gnnk::MLPRowAt<T, 32, true>, "MLPRowAt<32, vec>");
+      if (c.dims == std::vector<int64_t>{32, 32, 32, 32, 32, 32, 32, 32}) EXPECT_TRUE(vec && narrow) << "the paper's edge MLP takes the four-at-a-time path";
     }
   }
 }
@@ -307,25 +317,37 @@ TYPED_TEST(KernelBodies, FusedMLPBackward)
       FusedParams<T>(c.dims, W, b, gamma, beta, ln, s, P, bias, &Pw);
       const int64_t nacc = gnnk::MLPGradEntries(s);
       ASSERT_EQ(nacc, (int64_t)ref.size()) << what;
-      for (int64_t R : {1, 7, 64}) {
-        std::vector<T> scratch(gnnk::MLPBackwardScratch(s, R)), work(chunks * nacc), dX(M * c.dims[0]), sums(nacc), dS(M * c.dims[1]);
-        for (int64_t ch = 0; ch < chunks; ch++) gnnk::MLPBackwardChunk(gnnk::SerialTeam(), s, P.data(), Pw.data(), bias.data(), x.template data_ptr<T>(), g.template data_ptr<T>(), M, rows, ch, R, scratch.data(), work.data() + ch * nacc, dX.data(), Ap, Bp, iap, ibp, c.edge ? dS.data() : nullptr);
-        for (int64_t e = 0; e < nacc; e++) sums[e] = gnnk::OuterSumAt(work.data(), chunks, nacc, e);
-        EXPECT_TRUE(SameBits(dXref, dX)) << "body dX, R " << R << ", " << what;
-        EXPECT_TRUE(SameBits(ref, sums)) << "body gradients, R " << R << ", " << what;
-        if (c.edge) EXPECT_TRUE(SameBits(dStartref, dS)) << "body dStart, R " << R << ", " << what;
-        /* the same with a team's threads out of step between the syncs (blocks of 5 and 64) */
-        for (int threads : {5, 64}) {
-          if (R != 7) break;
-          std::vector<T> scr(gnnk::MLPBackwardScratch(s, R), T(0)), wk(chunks * nacc), dXd(M * c.dims[0]), sm(nacc), dSd(M * c.dims[1]);
-          for (int64_t ch = 0; ch < chunks; ch++) {
-            DeferredTeam team{threads, {}};
-            gnnk::MLPBackwardChunk(team, s, P.data(), Pw.data(), bias.data(), x.template data_ptr<T>(), g.template data_ptr<T>(), M, rows, ch, R, scr.data(), wk.data() + ch * nacc, dXd.data(), Ap, Bp, iap, ibp, c.edge ? dSd.data() : nullptr);
+      /* every tile height R and every block of outputs per item TR x TC (2 x 2 the GPU's default;
+         3 x 2 leaves partial blocks at every width here) give the same bits */
+      auto bodies = [&](auto tile) {
+        constexpr int TR = decltype(tile)::first, TC = decltype(tile)::second;
+        const std::string tw = what + ", blocks " + std::to_string(TR) + "x" + std::to_string(TC);
+        const bool base = TR == 2 && TC == 2; /* every R for the default; the others at R = 7, where a tile's 7 rows leave partial blocks */
+        for (int64_t R : {1, 7, 64}) {
+          if (!base && R != 7) continue;
+          std::vector<T> scratch(gnnk::MLPBackwardScratch(s, R)), work(chunks * nacc), dX(M * c.dims[0]), sums(nacc), dS(M * c.dims[1]);
+          for (int64_t ch = 0; ch < chunks; ch++) gnnk::MLPBackwardChunk<TR, TC>(gnnk::SerialTeam(), s, P.data(), Pw.data(), bias.data(), x.template data_ptr<T>(), g.template data_ptr<T>(), M, rows, ch, R, scratch.data(), work.data() + ch * nacc, dX.data(), Ap, Bp, iap, ibp, c.edge ? dS.data() : nullptr);
+          for (int64_t e = 0; e < nacc; e++) sums[e] = gnnk::OuterSumAt(work.data(), chunks, nacc, e);
+          EXPECT_TRUE(SameBits(dXref, dX)) << "body dX, R " << R << ", " << tw;
+          EXPECT_TRUE(SameBits(ref, sums)) << "body gradients, R " << R << ", " << tw;
+          if (c.edge) EXPECT_TRUE(SameBits(dStartref, dS)) << "body dStart, R " << R << ", " << tw;
+          /* the same with a team's threads out of step between the syncs (blocks of 5 and 64) */
+          for (int threads : {5, 64}) {
+            if (R != 7 || M > 5000) break; /* the syncs do not depend on how many chunks there are */
+            std::vector<T> scr(gnnk::MLPBackwardScratch(s, R), T(0)), wk(chunks * nacc), dXd(M * c.dims[0]), sm(nacc), dSd(M * c.dims[1]);
+            for (int64_t ch = 0; ch < chunks; ch++) {
+              DeferredTeam team{threads, {}};
+              gnnk::MLPBackwardChunk<TR, TC>(team, s, P.data(), Pw.data(), bias.data(), x.template data_ptr<T>(), g.template data_ptr<T>(), M, rows, ch, R, scr.data(), wk.data() + ch * nacc, dXd.data(), Ap, Bp, iap, ibp, c.edge ? dSd.data() : nullptr);
+            }
+            for (int64_t e = 0; e < nacc; e++) sm[e] = gnnk::OuterSumAt(wk.data(), chunks, nacc, e);
+            EXPECT_TRUE(SameBits(dXref, dXd) && SameBits(ref, sm) && (!c.edge || SameBits(dStartref, dSd))) << "body with " << threads << " threads out of step, R " << R << ", " << tw;
           }
-          for (int64_t e = 0; e < nacc; e++) sm[e] = gnnk::OuterSumAt(wk.data(), chunks, nacc, e);
-          EXPECT_TRUE(SameBits(dXref, dXd) && SameBits(ref, sm) && (!c.edge || SameBits(dStartref, dSd))) << "body with " << threads << " threads out of step, R " << R << ", " << what;
         }
-      }
+      };
+      bodies(Tile<1, 1>());
+      bodies(Tile<2, 2>());
+      bodies(Tile<4, 4>());
+      bodies(Tile<3, 2>());
 
       /* the CPU's fused backward against the CPU's layer kernels (at the test's thread count) */
       const int      nthreads = at::get_num_threads();

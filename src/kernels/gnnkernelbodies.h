@@ -132,6 +132,18 @@ struct Scalar {
   static GNN_HD R elu_select(R v, R e) { return v <= 0 ? e : v; }
 };
 
+/* q = Fma(q, r, 1/d!) for d = D down to 2: Horner's steps of the Taylor polynomial, each
+   coefficient a compile-time constant (a loop over d computed them at run time in GPU code) */
+template <typename T, typename S, int D>
+GNN_HD typename S::R TaylorSteps(typename S::R q, typename S::R r)
+{
+  if constexpr (D < 2) return q;
+  else {
+    constexpr double c = InvFact(D);
+    return TaylorSteps<T, S, D - 1>(S::fma(q, r, S::set1(T(c))), r);
+  }
+}
+
 template <typename T, typename S>
 GNN_HD typename S::R Elu(typename S::R v)
 {
@@ -140,10 +152,9 @@ GNN_HD typename S::R Elu(typename S::R v)
   R k     = S::rint(S::mul(x, S::set1(T(1.4426950408889634))));
   R r     = S::fma(k, S::set1(T(-0.693145751953125)), x); /* ln2 in two parts (Cody-Waite) */
   r       = S::fma(k, S::set1(T(-1.428606820309417e-06)), r);
-  R q     = S::set1(T(InvFact(ExpCoef<T>::degree)));
-  GNN_UNROLL
-  for (int d = ExpCoef<T>::degree - 1; d >= 2; d--) q = S::fma(q, r, S::set1(T(InvFact(d))));
-  R p   = S::fma(q, S::mul(r, r), r); /* exp(r) - 1 */
+  constexpr double top = InvFact(ExpCoef<T>::degree);
+  R                q   = TaylorSteps<T, S, ExpCoef<T>::degree - 1>(S::set1(T(top)), r);
+  R                p   = S::fma(q, S::mul(r, r), r); /* exp(r) - 1 */
   R two = S::pow2(k);
   R e   = S::fma(p, two, S::sub(two, S::set1(T(1))));
   return S::elu_select(v, e);
@@ -426,15 +437,59 @@ struct MLPShape {
   double  eps;   /* the LayerNorm's */
 };
 
+/* Four consecutive values p[0..3] into w: on a GPU one 16-byte load (p must be 16-byte aligned:
+   the launcher checks it), on the host four loads */
+GNN_HD void Load4(const float *p, float w[4])
+{
+#ifdef GNN_DEVICE_CODE
+  const float4 v = *reinterpret_cast<const float4 *>(p);
+  w[0] = v.x, w[1] = v.y, w[2] = v.z, w[3] = v.w;
+#else
+  for (int q = 0; q < 4; q++) w[q] = p[q];
+#endif
+}
+GNN_HD void Load4(const double *p, double w[4])
+{
+#ifdef GNN_DEVICE_CODE
+  const double2 u = reinterpret_cast<const double2 *>(p)[0], v = reinterpret_cast<const double2 *>(p)[1];
+  w[0] = u.x, w[1] = u.y, w[2] = v.x, w[3] = v.y;
+#else
+  for (int q = 0; q < 4; q++) w[q] = p[q];
+#endif
+}
+
+/* acc[q] = Fma(xk, p[q], acc[q]) for q < 4, p read by Load4 */
+template <typename T>
+GNN_HD void Fma4(T xk, const T *p, T *acc)
+{
+  T w[4];
+  Load4(p, w);
+  GNN_UNROLL
+  for (int q = 0; q < 4; q++) acc[q] = Fma(xk, w[q], acc[q]);
+}
+
+/* Whether MLPRowAt may read the weights four at a time (its VEC): every layer's width a multiple
+   of 4 (so every W^T row, and P + poff[l], stays 16-byte aligned when P is) */
+GNN_HD bool MLPShapeVec4(const MLPShape &s)
+{
+  for (int l = 0; l < s.nl; l++)
+    if (s.dims[l + 1] % 4 || s.poff[l] % 4) return false;
+  return true;
+}
+
 /* Row i through every layer: layer l's output j is RowDot's chain from the bias (or, on layer 0
    with A, from A[ia[i]] + B[ib[i]]) exactly as RowProductAt computes it, ELU on all but the last
    layer; so the result is that of the layers one after the other, bit for bit. MAXW (>= every
    width) is a compile-time bound so that, with the loops over it unrolled, the row's activations
-   can live in registers on a GPU (no dynamically indexed local array). */
-template <typename T, int MAXW = kFusedMaxWidth>
+   and the layer's accumulators can live in registers on a GPU (no dynamically indexed local
+   array). The loop over k is the outer one: each input is read once and feeds every output's
+   chain (a chain is still the fma over k in order), and with VEC (MLPShapeVec4) the weights come
+   four at a time, one 16-byte load per four fmas; the bounds checks are per k and per four
+   outputs, not per fma. */
+template <typename T, int MAXW = kFusedMaxWidth, bool VEC = false>
 GNN_HD void MLPRowAt(const T *x, const MLPShape &s, const T *P, const T *bias, const T *A, const T *B, const int64_t *ia, const int64_t *ib, int64_t i, T *y)
 {
-  T             in[MAXW], out[MAXW];
+  T             in[MAXW], acc[MAXW];
   const int64_t K0 = s.dims[0], Nout = s.dims[s.nl];
   GNN_UNROLL
   for (int k = 0; k < MAXW; k++) in[k] = k < K0 ? x[i * K0 + k] : T(0);
@@ -443,17 +498,27 @@ GNN_HD void MLPRowAt(const T *x, const MLPShape &s, const T *P, const T *bias, c
     const T      *p = P + s.poff[l];
     const bool    start = l == 0 && A, last = l + 1 == s.nl;
     GNN_UNROLL
-    for (int j = 0; j < MAXW; j++) {
-      if (j < N) {
-        T acc = start ? EdgeStart(A, B, ia[i], ib[i], N, j) : (s.boff[l] >= 0 ? bias[s.boff[l] + j] : T(0));
-        GNN_UNROLL
-        for (int k = 0; k < MAXW; k++)
-          if (k < K) acc = Fma(in[k], p[k * N + j], acc);
-        out[j] = last ? acc : EluScalar(acc);
-      }
-    }
+    for (int j = 0; j < MAXW; j++) acc[j] = j < N ? (start ? EdgeStart(A, B, ia[i], ib[i], N, j) : (s.boff[l] >= 0 ? bias[s.boff[l] + j] : T(0))) : T(0);
     GNN_UNROLL
-    for (int j = 0; j < MAXW; j++) in[j] = out[j];
+    for (int k = 0; k < MAXW; k++)
+      if (k < K) {
+        const T  xk = in[k];
+        const T *pk = p + k * N;
+        if (VEC && N == MAXW) { /* every output: no bounds check at all */
+          GNN_UNROLL
+          for (int j = 0; j < MAXW; j += 4) Fma4(xk, pk + j, acc + j);
+        } else if (VEC) {
+          GNN_UNROLL
+          for (int j = 0; j < MAXW; j += 4)
+            if (j < N) Fma4(xk, pk + j, acc + j);
+        } else {
+          GNN_UNROLL
+          for (int j = 0; j < MAXW; j++)
+            if (j < N) acc[j] = Fma(xk, pk[j], acc[j]);
+        }
+      }
+    GNN_UNROLL
+    for (int j = 0; j < MAXW; j++) in[j] = j < N ? (last ? acc[j] : EluScalar(acc[j])) : T(0);
   }
   if (s.lnoff >= 0) { /* LayerNormStats and LayerNormOut on the row in registers: the same operations */
     const T *gamma = bias + s.lnoff, *beta = gamma + Nout;
@@ -498,17 +563,83 @@ struct SerialTeam {
   GNN_HD void sync() const { }
 };
 
+/* ---- tiled chains: one team item computes a TR x TC block of outputs in registers ---- */
+
+/* The items of a TR x TC tiling of na x nb outputs */
+template <int TR, int TC>
+GNN_HD int64_t TileItems(int64_t na, int64_t nb)
+{
+  return ((na + TR - 1) / TR) * ((nb + TC - 1) / TC);
+}
+
+/* Item `item` (b fastest) of a tiled product over na x nb outputs: the outputs (a, b) with
+   a0 <= a < a0 + TR, b0 <= b < b0 + TC inside na x nb, each the chain acc = init(a, b), then
+   acc = Fma(X(a, t), Y[t yt + b], acc) for t = 0 .. nt-1 in order, then store(a, b, acc);
+   X(a, t) = X[a xs + t] (XROWS: the rows of an activation tile) or X[a + t xs] (its columns: g^T
+   in a weight gradient). Each output is the same chain whatever TR and TC: RowDot's (X the rows of
+   the input, Y = W^T or W) or OuterChunk's (X = g^T, Y = x). So the tiling changes no bit; it
+   only lets a thread load TR + TC values per step for TR TC fmas, its accumulators in registers.
+   A block that would stick out of na x nb is moved back inside (its first rows or columns are then
+   the previous block's, computed again and not stored), so that every step reads from one row
+   pointer at fixed offsets; where na < TR or nb < TC the outputs run one at a time. */
+template <int TR, int TC, bool XROWS, typename T, typename Init, typename Store>
+GNN_HD void ChainTile(int64_t item, int64_t na, int64_t nb, int64_t nt, const T *X, int64_t xs, const T *Y, int64_t yt, const Init &init, const Store &store)
+{
+  const int64_t nbt = (nb + TC - 1) / TC, at = item / nbt, a0 = at * TR, b0 = (item - at * nbt) * TC;
+  if (na < TR || nb < TC) {
+    for (int64_t a = a0; a < a0 + TR && a < na; a++)
+      for (int64_t b = b0; b < b0 + TC && b < nb; b++) {
+        T acc = init(a, b);
+        for (int64_t t = 0; t < nt; t++) acc = Fma(XROWS ? X[a * xs + t] : X[a + t * xs], Y[t * yt + b], acc);
+        store(a, b, acc);
+      }
+    return;
+  }
+  const int64_t as = a0 + TR > na ? na - TR : a0, bs = b0 + TC > nb ? nb - TC : b0;
+  T             acc[TR][TC];
+  const T      *xr[TR];
+  GNN_UNROLL
+  for (int r = 0; r < TR; r++) {
+    xr[r] = XROWS ? X + (as + r) * xs : X + as + r;
+    GNN_UNROLL
+    for (int q = 0; q < TC; q++) acc[r][q] = init(as + r, bs + q);
+  }
+  const T *yp = Y + bs;
+  for (int64_t t = 0; t < nt; t++, yp += yt) {
+    T xv[TR], yv[TC];
+    GNN_UNROLL
+    for (int r = 0; r < TR; r++) xv[r] = XROWS ? xr[r][t] : xr[r][t * xs];
+    GNN_UNROLL
+    for (int q = 0; q < TC; q++) yv[q] = yp[q];
+    GNN_UNROLL
+    for (int r = 0; r < TR; r++) {
+      GNN_UNROLL
+      for (int q = 0; q < TC; q++) acc[r][q] = Fma(xv[r], yv[q], acc[r][q]);
+    }
+  }
+  GNN_UNROLL
+  for (int r = 0; r < TR; r++) {
+    GNN_UNROLL
+    for (int q = 0; q < TC; q++)
+      if (as + r >= a0 && bs + q >= b0) store(as + r, bs + q, acc[r][q]);
+  }
+}
+
+/* The row stride of a tile of rows w wide in a team's scratch: odd, so that the rows a thread's
+   block reads at one step fall in different shared-memory banks */
+GNN_HD int64_t TileStride(int64_t w) { return w | 1; }
+
 /* The scratch of one chunk's team for tiles of R rows of an MLP of shape s, in values of T:
-   every layer's input and output rows (layer l's [R, dims[l]]), two gradient tiles [R, widest]
-   and the rows' LayerNorm statistics [2 R] */
+   every layer's input and output rows (layer l's [R, dims[l]], row stride TileStride), two gradient
+   tiles [R, widest] and the rows' LayerNorm statistics [2 R] */
 GNN_HD int64_t MLPBackwardScratch(const MLPShape &s, int64_t R)
 {
   int64_t sum = 0, width = 0;
   for (int l = 0; l <= s.nl; l++) {
-    sum += s.dims[l];
+    sum += TileStride(s.dims[l]);
     width = s.dims[l] > width ? s.dims[l] : width;
   }
-  return R * (sum + 2 * width + 2);
+  return R * (sum + 2 * TileStride(width) + 2);
 }
 
 /* The gradient entries of one chunk, in this order: per layer dW [N K] then db [N], then dgamma
@@ -524,15 +655,16 @@ GNN_HD int64_t MLPGradEntries(const MLPShape &s)
    layers' W^T; with A, layer 0 starts from A[ia[i]] + B[ib[i]] instead of its bias, and its
    pre-activation gradient ge goes to dStart [M, dims[1]]: what the split first edge layer's node
    parts need; Pw: the layers' W at the same offsets, for dX) from g = dL/dy [M, N_out] and the
-   MLP's input x [M, dims[0]], with
-   nothing of its forward kept: tile by tile of R rows, the tile's activations are computed again
-   (RowProductAt, so the forward's bits), then back-propagated (LayerNormBackwardRow, EluGrad,
-   dX = ge W by RowProductAt) into dX [M, dims[0]] (when dX), while the
-   chunk's gradient entries acc (MLPGradEntries of them, zeroed here) continue the fma chains of
-   OuterChunkAt and LayerNormParamChunkAt row by row. So every output, and after OuterSumAt over
-   the chunks every parameter gradient, is bitwise that of the layer-by-layer backward on the GPU
-   (GNNKernelLinearBackward, GNNKernelLayerNormBackward), whatever R. scratch: MLPBackwardScratch(s, R). */
-template <typename T, typename Team>
+   MLP's input x [M, dims[0]], with nothing of its forward kept: tile by tile of R rows, the tile's
+   activations are computed again (RowProductAt's chains, so the forward's bits), then
+   back-propagated (LayerNormBackwardRow, EluGrad, dX = ge W as RowProductAt) into dX [M, dims[0]]
+   (when dX), while the chunk's gradient entries acc (MLPGradEntries of them, zeroed here) continue
+   the fma chains of OuterChunkAt and LayerNormParamChunkAt row by row. So every output, and after
+   OuterSumAt over the chunks every parameter gradient, is bitwise that of the layer-by-layer
+   backward on the GPU (GNNKernelLinearBackward, GNNKernelLayerNormBackward), whatever R and
+   whatever the team items' blocks TR x TC (ChainTile) of the three products (forward, dW, dX).
+   scratch: MLPBackwardScratch(s, R). */
+template <int TR, int TC, typename T, typename Team>
 GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, const T *Pw, const T *bias, const T *x, const T *g, int64_t M, int64_t rows, int64_t c, int64_t R, T *scratch, T *acc, T *dX, const T *A = nullptr, const T *B = nullptr, const int64_t *ia = nullptr, const int64_t *ib = nullptr, T *dStart = nullptr)
 {
   const int     nl = s.nl;
@@ -540,25 +672,33 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
   int64_t       width = 0, actoff[kFusedMaxLayers + 1], off = 0;
   for (int l = 0; l <= nl; l++) {
     actoff[l] = off;
-    off += R * s.dims[l];
+    off += R * TileStride(s.dims[l]);
     width = s.dims[l] > width ? s.dims[l] : width;
   }
-  T *gbuf[2] = {scratch + off, scratch + off + R * width}, *mean = scratch + off + 2 * R * width, *rstd = mean + R;
+  const int64_t ldg = TileStride(width), ld0 = TileStride(K0), ldz = TileStride(H);
+  T            *gbuf[2] = {scratch + off, scratch + off + R * ldg}, *mean = scratch + off + 2 * R * ldg, *rstd = mean + R;
   team.run(nacc, [&](int64_t e) { acc[e] = T(0); });
   team.sync();
   for (int64_t t0 = i0; t0 < i1; t0 += R) {
     const int64_t m = i1 - t0 < R ? i1 - t0 : R;
     /* the forward of the tile, layer by layer */
     T *a0 = scratch + actoff[0];
-    team.run(m * K0, [&](int64_t idx) { a0[idx] = x[t0 * K0 + idx]; });
+    team.run(m * K0, [&](int64_t idx) {
+      const int64_t r = idx / K0;
+      a0[r * ld0 + idx - r * K0] = x[t0 * K0 + idx];
+    });
     team.sync();
     for (int l = 0; l < nl; l++) {
-      const int64_t K = s.dims[l], N = s.dims[l + 1];
+      const int64_t K = s.dims[l], N = s.dims[l + 1], ldi = TileStride(K), ldo = TileStride(N);
       const T      *in = scratch + actoff[l], *p = P + s.poff[l];
       T            *out = scratch + actoff[l + 1];
       const T      *b     = s.boff[l] >= 0 ? bias + s.boff[l] : nullptr;
-      const bool    start = l == 0 && A; /* the tile's rows of ia, ib are those from t0 on */
-      team.run(m * N, [&](int64_t idx) { out[idx] = RowProductAt(in, K, p, b, N, l + 1 < nl, start ? A : nullptr, B, start ? ia + t0 : nullptr, start ? ib + t0 : nullptr, idx); });
+      const bool    start = l == 0 && A, elu = l + 1 < nl; /* the tile's rows of ia, ib are those from t0 on */
+      team.run(TileItems<TR, TC>(m, N), [&](int64_t it) {
+        ChainTile<TR, TC, true>(
+          it, m, N, K, in, ldi, p, N, [&](int64_t r, int64_t j) { return start ? EdgeStart(A, B, ia[t0 + r], ib[t0 + r], N, j) : (b ? b[j] : T(0)); },
+          [&](int64_t r, int64_t j, T v) { out[r * ldo + j] = elu ? EluScalar(v) : v; });
+      });
       team.sync();
     }
     /* the gradient at the last layer's output: through the LayerNorm, or g itself */
@@ -567,45 +707,54 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
     if (s.lnoff >= 0) {
       const T *gamma = bias + s.lnoff;
       T       *la    = acc + nacc - 2 * H;
-      team.run(m, [&](int64_t r) { LayerNormStats(z + r * H, H, T(s.eps), mean[r], rstd[r]); });
+      team.run(m, [&](int64_t r) { LayerNormStats(z + r * ldz, H, T(s.eps), mean[r], rstd[r]); });
       team.sync();
       team.run(2 * H, [&](int64_t e) {
         T a = la[e];
         if (e < H)
-          for (int64_t r = 0; r < m; r++) a = Fma(g[(t0 + r) * H + e], (z[r * H + e] - mean[r]) * rstd[r], a);
+          for (int64_t r = 0; r < m; r++) a = Fma(g[(t0 + r) * H + e], (z[r * ldz + e] - mean[r]) * rstd[r], a);
         else
           for (int64_t r = 0; r < m; r++) a += g[(t0 + r) * H + e - H];
         la[e] = a;
       });
-      team.run(m, [&](int64_t r) { LayerNormBackwardRow(g + (t0 + r) * H, z + r * H, H, mean[r], rstd[r], gamma, cur + r * H); });
-    } else team.run(m * H, [&](int64_t idx) { cur[idx] = g[t0 * H + idx]; });
+      team.run(m, [&](int64_t r) { LayerNormBackwardRow(g + (t0 + r) * H, z + r * ldz, H, mean[r], rstd[r], gamma, cur + r * ldg); });
+    } else
+      team.run(m * H, [&](int64_t idx) {
+        const int64_t r = idx / H;
+        cur[r * ldg + idx - r * H] = g[t0 * H + idx];
+      });
     team.sync();
     /* the layers backwards: ge = g ELU'(y), its dW and db terms, and dX = ge W for the layer below */
     int64_t ao = nacc - (s.lnoff >= 0 ? 2 * H : 0);
     for (int l = nl - 1; l >= 0; l--) {
-      const int64_t K = s.dims[l], N = s.dims[l + 1], NK = N * K;
+      const int64_t K = s.dims[l], N = s.dims[l + 1], NK = N * K, ldi = TileStride(K), ldy = TileStride(N);
       const T      *in = scratch + actoff[l], *y = scratch + actoff[l + 1], *w = Pw + s.poff[l];
       T            *next = cur == gbuf[0] ? gbuf[1] : gbuf[0];
       ao -= NK + N;
       if (l + 1 < nl) {
-        team.run(m * N, [&](int64_t idx) { cur[idx] = EluGrad(cur[idx], y[idx]); });
+        team.run(m * N, [&](int64_t idx) {
+          const int64_t r = idx / N, j = idx - r * N;
+          cur[r * ldg + j]  = EluGrad(cur[r * ldg + j], y[r * ldy + j]);
+        });
         team.sync();
       }
       T *la = acc + ao;
-      if (l == 0 && dStart) team.run(m * N, [&](int64_t idx) { dStart[t0 * N + idx] = cur[idx]; });
-      team.run(NK + N, [&](int64_t e) {
-        T a = la[e];
-        if (e < NK) {
-          const int64_t n = e / K, k = e - n * K;
-          for (int64_t r = 0; r < m; r++) a = Fma(cur[r * N + n], in[r * K + k], a);
-        } else
-          for (int64_t r = 0; r < m; r++) a += cur[r * N + e - NK];
-        la[e] = a;
+      if (l == 0 && dStart)
+        team.run(m * N, [&](int64_t idx) {
+          const int64_t r = idx / N;
+          dStart[t0 * N + idx] = cur[r * ldg + idx - r * N];
+        });
+      /* dW [N, K]: entry (n, k) continues its chain over the tile's rows, cur^T in */
+      team.run(TileItems<TR, TC>(N, K), [&](int64_t it) { ChainTile<TR, TC, false>(it, N, K, m, cur, ldg, in, ldi, [&](int64_t n, int64_t k) { return la[n * K + k]; }, [&](int64_t n, int64_t k, T v) { la[n * K + k] = v; }); });
+      team.run(N, [&](int64_t n) {
+        T a = la[NK + n];
+        for (int64_t r = 0; r < m; r++) a += cur[r * ldg + n];
+        la[NK + n] = a;
       });
       if (l > 0 || dX) {
-        T *dst = l > 0 ? next : dX + t0 * K0;
-        /* W as it is: neighbouring threads read neighbouring k */
-        team.run(m * K, [&](int64_t idx) { dst[idx] = RowProductAt(cur, N, w, (const T *)nullptr, K, false, (const T *)nullptr, (const T *)nullptr, (const int64_t *)nullptr, (const int64_t *)nullptr, idx); });
+        T            *dst = l > 0 ? next : dX + t0 * K0;
+        const int64_t ldd = l > 0 ? ldg : K0;
+        team.run(TileItems<TR, TC>(m, K), [&](int64_t it) { ChainTile<TR, TC, true>(it, m, K, N, cur, ldg, w, K, [](int64_t, int64_t) { return T(0); }, [&](int64_t r, int64_t k, T v) { dst[r * ldd + k] = v; }); });
       }
       team.sync();
       cur = next;

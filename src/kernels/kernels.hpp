@@ -37,6 +37,11 @@ void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tenso
    graph of GNNLinear and GNNLayerNorm computes it. GNNKernelMLPBackward's reference (the tests and
    the benchmark time it against this) and its fallback beyond the fused GPU kernels' bounds. */
 void GNNKernelMLPBackwardLayers(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start = nullptr, torch::Tensor *dStart = nullptr);
+/* The block of outputs each GPU thread computes in the fused backward's products: t x t, t = 1, 2
+   (the default) or 4 (gnnk::ChainTile). A process-wide setting, for comparing them (bench
+   -bench_mode kernels); no result's bits depend on it. Returns the previous one (0 in a build
+   without GPU kernels, where it does nothing). */
+int GNNKernelSetGpuTile(int t);
 /* Gradients of y = act(x W^T + b) from g = dL/dy: y is the forward's output when act is ELU,
    undefined when act is the identity. dX (only when wantDx) is bitwise the same on CPU and GPU;
    dW and db are sums over the rows and agree to rounding. With rr, dW and db are reproducible sums over

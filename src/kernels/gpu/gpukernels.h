@@ -35,6 +35,11 @@ bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const 
    pre-activation gradient goes to dStart [M, dims[1]]. work holds GNNGpuMLPBackwardWorkspace(M,
    entries) values. False (nothing launched) beyond the fused kernels' bounds. */
 int64_t GNNGpuMLPBackwardWorkspace(int64_t M, int64_t entries);
+/* The block of outputs each GPU thread computes in the fused backward's products, TR = TC = t
+   (1, 2 or 4; anything else: 2, the default): a process-wide setting, for comparing them; the
+   result's bits do not depend on it (gnnk::ChainTile) */
+void GNNGpuSetMLPBackwardTile(int t);
+int  GNNGpuMLPBackwardTile();
 template <typename T>
 bool GNNGpuMLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims, const T *P, const T *Pw, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *dX, T *grads, T *work, const T *A, const T *B, const int64_t *ia, const int64_t *ib, T *dStart);
 /* out = g ELU'(y) on n values */

@@ -16,6 +16,9 @@ namespace {
 
 constexpr int     kThreads     = 256;
 constexpr int64_t kSharedBytes = 48 * 1024;
+#ifndef GNN_BWD_MIN_BLOCKS
+  #define GNN_BWD_MIN_BLOCKS 3
+#endif
 
 void Check(const char *what)
 {
@@ -53,22 +56,22 @@ __global__ void RowProductKernel(const T *x, int64_t M, int64_t K, const T *P, c
   GNN_GRID_STRIDE(idx, M * N) y[idx] = gnnk::RowProductAt(x, K, p, b, N, elu, A, B, ia, ib, idx);
 }
 
-/* an MLP, one thread per row (MLPRowAt, widths <= MAXW); every layer's W^T and bias staged in
-   shared memory when `shared` */
-template <typename T, int MAXW>
+/* an MLP, one thread per row (MLPRowAt, widths <= MAXW; VEC: the weights read four at a time);
+   every layer's W^T and bias staged in shared memory when `shared` */
+template <typename T, int MAXW, bool VEC>
 __global__ void MLPKernel(const T *x, int64_t M, gnnk::MLPShape s, const T *P, int64_t nP, const T *bias, int64_t nb, T *y, const T *A, const T *B, const int64_t *ia, const int64_t *ib, bool shared)
 {
-  extern __shared__ double smem[];
+  extern __shared__ __align__(16) double smem16[]; /* 16-byte aligned: Load4's reads of W^T */
   const T *p = P, *bb = bias;
   if (shared) {
-    T *sp = reinterpret_cast<T *>(smem);
+    T *sp = reinterpret_cast<T *>(smem16);
     for (int64_t q = threadIdx.x; q < nP; q += blockDim.x) sp[q] = P[q];
     for (int64_t q = threadIdx.x; q < nb; q += blockDim.x) sp[nP + q] = bias[q];
     __syncthreads();
     p  = sp;
     bb = sp + nP;
   }
-  GNN_GRID_STRIDE(i, M) gnnk::MLPRowAt<T, MAXW>(x, s, p, bb, A, B, ia, ib, i, y);
+  GNN_GRID_STRIDE(i, M) gnnk::MLPRowAt<T, MAXW, VEC>(x, s, p, bb, A, B, ia, ib, i, y);
 }
 
 /* The threads of a block as the team of gnnk::MLPBackwardChunk */
@@ -92,12 +95,12 @@ struct BlockTeam {
 };
 
 /* the fused MLP backward: one block per chunk of rows, its tiles of R rows in shared memory; the
-   chunk's gradient entries in its row of work */
-template <typename T>
-__global__ void MLPBackwardKernel(gnnk::MLPShape s, const T *P, const T *Pw, const T *bias, const T *x, const T *g, int64_t M, int64_t rows, int64_t R, T *work, int64_t nacc, T *dX, const T *A, const T *B, const int64_t *ia, const int64_t *ib, T *dStart)
+   chunk's gradient entries in its row of work; each thread's items TR x TC blocks of outputs */
+template <typename T, int TR, int TC>
+__global__ void __launch_bounds__(kThreads, GNN_BWD_MIN_BLOCKS) MLPBackwardKernel(gnnk::MLPShape s, const T *P, const T *Pw, const T *bias, const T *x, const T *g, int64_t M, int64_t rows, int64_t R, T *work, int64_t nacc, T *dX, const T *A, const T *B, const int64_t *ia, const int64_t *ib, T *dStart)
 {
   extern __shared__ double smem[];
-  gnnk::MLPBackwardChunk(BlockTeam(), s, P, Pw, bias, x, g, M, rows, (int64_t)blockIdx.x, R, reinterpret_cast<T *>(smem), work + blockIdx.x * nacc, dX, A, B, ia, ib, dStart);
+  gnnk::MLPBackwardChunk<TR, TC>(BlockTeam(), s, P, Pw, bias, x, g, M, rows, (int64_t)blockIdx.x, R, reinterpret_cast<T *>(smem), work + blockIdx.x * nacc, dX, A, B, ia, ib, dStart);
 }
 
 template <typename T>
@@ -236,12 +239,25 @@ bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const 
   if (M == 0) return true;
   const int64_t bytes  = (nP + nb) * (int64_t)sizeof(T);
   const bool    shared = bytes <= kSharedBytes;
-  /* the paper's width (32) gets registers for 2 x 32 activations, wider MLPs 2 x 64 */
-  if (width <= 32) MLPKernel<T, 32><<<Blocks(M), kThreads, shared ? (size_t)bytes : 0>>>(x, M, s, P, nP, bias, nb, y, A, B, ia, ib, shared);
-  else MLPKernel<T, gnnk::kFusedMaxWidth><<<Blocks(M), kThreads, shared ? (size_t)bytes : 0>>>(x, M, s, P, nP, bias, nb, y, A, B, ia, ib, shared);
+  /* the paper's width (32) gets registers for 2 x 32 values, wider MLPs 2 x 64; the weights four
+     at a time when every width allows it and they are 16-byte aligned (in shared memory they are) */
+  const bool   vec   = gnnk::MLPShapeVec4(s) && (shared || reinterpret_cast<uintptr_t>(P) % 16 == 0);
+  const int    grid  = Blocks(M);
+  const size_t smemB = shared ? (size_t)bytes : 0;
+  if (width <= 32) {
+    if (vec) MLPKernel<T, 32, true><<<grid, kThreads, smemB>>>(x, M, s, P, nP, bias, nb, y, A, B, ia, ib, shared);
+    else MLPKernel<T, 32, false><<<grid, kThreads, smemB>>>(x, M, s, P, nP, bias, nb, y, A, B, ia, ib, shared);
+  } else if (vec) MLPKernel<T, gnnk::kFusedMaxWidth, true><<<grid, kThreads, smemB>>>(x, M, s, P, nP, bias, nb, y, A, B, ia, ib, shared);
+  else MLPKernel<T, gnnk::kFusedMaxWidth, false><<<grid, kThreads, smemB>>>(x, M, s, P, nP, bias, nb, y, A, B, ia, ib, shared);
   Check("fused MLP");
   return true;
 }
+
+/* each thread's block of outputs in the fused backward's products (1, 2 or 4: TR = TC); the same
+   bits whatever it is */
+static int gTile = 2;
+void       GNNGpuSetMLPBackwardTile(int t) { gTile = t == 1 || t == 4 ? t : 2; }
+int        GNNGpuMLPBackwardTile() { return gTile; }
 
 int64_t GNNGpuMLPBackwardWorkspace(int64_t M, int64_t entries) { return std::max<int64_t>(1, gnnk::OuterChunks(M) * entries); }
 
@@ -256,7 +272,11 @@ bool GNNGpuMLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t 
   if (R < 1) return false;
   const int64_t chunks = gnnk::OuterChunks(M), nacc = gnnk::MLPGradEntries(s);
   if (chunks > 0) {
-    MLPBackwardKernel<T><<<(unsigned)chunks, kThreads, (size_t)(R * perRow)>>>(s, P, Pw, bias, x, g, M, gnnk::OuterChunkRows(M), R, work, nacc, dX, A, B, ia, ib, dStart);
+    const int64_t rows  = gnnk::OuterChunkRows(M);
+    const size_t  smemB = (size_t)(R * perRow);
+    if (gTile == 1) MLPBackwardKernel<T, 1, 1><<<(unsigned)chunks, kThreads, smemB>>>(s, P, Pw, bias, x, g, M, rows, R, work, nacc, dX, A, B, ia, ib, dStart);
+    else if (gTile == 4) MLPBackwardKernel<T, 4, 4><<<(unsigned)chunks, kThreads, smemB>>>(s, P, Pw, bias, x, g, M, rows, R, work, nacc, dX, A, B, ia, ib, dStart);
+    else MLPBackwardKernel<T, 2, 2><<<(unsigned)chunks, kThreads, smemB>>>(s, P, Pw, bias, x, g, M, rows, R, work, nacc, dX, A, B, ia, ib, dStart);
     Check("fused MLP backward");
   }
   /* the chunks in order (the weight-gradient sum with every entry a "dW" entry) */
