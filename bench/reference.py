@@ -6,6 +6,8 @@ bench.cxx wrote with -bench_export PREFIX. Prints one JSON line "BENCH_JSON {...
   reference.py train PREFIX --threads T [--warmup 2] [--reps 10] [--lr 1e-4] [--json FILE] [--profile]
                    [--device cuda]   (on a GPU: the step ends with torch.cuda.synchronize(); peak
                                       device memory from torch.cuda.max_memory_allocated)
+                   [--infer N]       then N timed forward passes without autograd (inference,
+                                      as bench's -bench_infer times GNNApply), after one untimed
   reference.py peak --threads T [--n 4096]        large fp32 torch.mm (GFLOP/s)
 
 Step = zero_grad, forward, MSE loss (the mean over nodes and output features, as
@@ -117,6 +119,16 @@ def cmd_train(a):
             times.append(t)
     hwm = proc_status("VmHWM") if peak_ok else -1
     live_peak = lp[1]() if lp else -1
+    infer_times = []
+    if a.infer > 0:  # inference: the forward alone, no autograd graph kept
+        with torch.no_grad():
+            for k in range(a.infer + 1):
+                t0 = time.perf_counter()
+                model(x32, pos, ei, edge_attr)
+                if gpu:
+                    torch.cuda.synchronize()
+                if k:
+                    infer_times.append(time.perf_counter() - t0)
     profile = None
     if a.profile:  # one more step under the autograd profiler: self time per operator (ms)
         with torch.autograd.profiler.profile() as prof:
@@ -130,7 +142,7 @@ def cmd_train(a):
           "params": nparams, "warmup": a.warmup, "step_times": times, "losses": losses,
           "step_min": min(times) if times else -1, "step_median": float(np.median(times)) if times else -1,
           "rss_start_kb_sum": rss_start, "rss_setup_kb_sum": rss_setup, "hwm_train_kb_sum": hwm,
-          "live_peak_bytes_sum": live_peak, "torch": torch.__version__, "profile_self_ms": profile,
+          "live_peak_bytes_sum": live_peak, "torch": torch.__version__, "profile_self_ms": profile, "infer_times": infer_times,
           "device": a.device, "device_peak_bytes": torch.cuda.max_memory_allocated() if gpu else -1}, a.json)
 
 
@@ -159,6 +171,7 @@ def main():
     t.add_argument("--json")
     t.add_argument("--profile", action="store_true", help="profile one more step (operator self times)")
     t.add_argument("--device", default="cpu", help="cpu or cuda")
+    t.add_argument("--infer", type=int, default=0, help="timed inference passes after the steps (default 0)")
     k = sub.add_parser("peak")
     k.add_argument("--threads", type=int, default=1)
     k.add_argument("--n", type=int, default=4096)

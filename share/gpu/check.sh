@@ -119,7 +119,7 @@ bench_one() { # n: nodes per axis; ref: also the reference (0: ours alone); tag:
   smi_peak "$OUT/smi_ours_$n$tag.txt" mpiexec -n 1 "$BUILD/bench/bench" -bench_mode train -dm_plex_dim 3 -dm_plex_simplex 0 -dm_plex_box_faces $f,$f,$f \
     -gnn_device $DEV -bench_warmup 3 -bench_reps 10 -bench_infer 5 $([ "$ref" = 1 ] && echo -bench_export "$pre") -bench_json "$OUT/bench_ours_$n$tag.json" "$@" || return 1
   if [ "$ref" = 1 ]; then
-    smi_peak "$OUT/smi_ref_$n.txt" python3 "$SRC/bench/reference.py" train "$pre" --device cuda --warmup 3 --reps 10 --json "$OUT/bench_ref_$n.json" || return 1
+    smi_peak "$OUT/smi_ref_$n.txt" python3 "$SRC/bench/reference.py" train "$pre" --device cuda --warmup 3 --reps 10 --infer 5 --json "$OUT/bench_ref_$n.json" || return 1
   fi
   rm -f "$pre".*
 }
@@ -166,8 +166,8 @@ done
   python3 - "$OUT" <<'EOF'
 import json, os, statistics, sys
 out = sys.argv[1]
-print("| nodes | edges | petscgnn step | reference step | speed-up | petscgnn nodes/s | reference nodes/s | device memory petscgnn / reference (nvidia-smi, MiB) | petscgnn inference (GNNApply) |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| nodes | edges | petscgnn step | reference step | speed-up | petscgnn nodes/s | reference nodes/s | device memory petscgnn / reference (nvidia-smi, MiB) | petscgnn inference (GNNApply) | reference inference (no_grad forward) |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 def peak(path):
     try:
         return max(int(l) for l in open(path) if l.strip().isdigit())
@@ -188,13 +188,15 @@ for n, tag in sorted(key(p) for p in glob.glob(os.path.join(out, "bench_ours_*.j
     mem = peak(os.path.join(out, f"smi_ours_{n}{tag}.txt"))
     what = f"{N}{' ' + tag.strip('_') if tag else ''}"
     inf = o.get("infer_times") or []
-    infs = f"{statistics.median(inf):.4f} s ({N / statistics.median(inf):.3e} nodes/s)" if inf else "-"
+    def rate(ts):
+        return f"{statistics.median(ts):.4f} s ({N / statistics.median(ts):.3e} nodes/s)" if ts else "-"
+    infs = rate(inf)
     if r:
         tr = statistics.median(r["step_times"])
-        print(f"| {what} | {r['edges']} | {to:.4f} s (min {min(o['step_times']):.4f}) | {tr:.4f} s (min {min(r['step_times']):.4f}) | {tr / to:.2f}x | {N / to:.3e} | {N / tr:.3e} | {mem} ({mem * 1024 / N:.1f} KiB/node) / {peak(os.path.join(out, f'smi_ref_{n}.txt'))} | {infs} |")
+        print(f"| {what} | {r['edges']} | {to:.4f} s (min {min(o['step_times']):.4f}) | {tr:.4f} s (min {min(r['step_times']):.4f}) | {tr / to:.2f}x | {N / to:.3e} | {N / tr:.3e} | {mem} ({mem * 1024 / N:.1f} KiB/node) / {peak(os.path.join(out, f'smi_ref_{n}.txt'))} | {infs} | {rate(r.get('infer_times') or [])} |")
         print(f"<!-- {n}: ours losses {o['losses'][:3]} reference losses {r['losses'][:3]} -->")
     else:
-        print(f"| {what} | | {to:.4f} s (min {min(o['step_times']):.4f}) | not run | | {N / to:.3e} | | {mem} ({mem * 1024 / N:.1f} KiB/node) / - | {infs} |")
+        print(f"| {what} | | {to:.4f} s (min {min(o['step_times']):.4f}) | not run | | {N / to:.3e} | | {mem} ({mem * 1024 / N:.1f} KiB/node) / - | {infs} | - |")
 EOF
   echo
   echo "total $(elapsed) s, $failed failed step(s)"
