@@ -10,12 +10,12 @@ case $vendor in
   hip)
     command -v hipcc >/dev/null || { echo "hipcc is not installed (make deps installs it)"; exit 1; }
     # hipcc --version prints a harmless traceback without /sys/class/kfd: keep only real diagnostics
-    hipcc -x hip --offload-arch=gfx90a -std=c++17 -O3 -ffp-contract=off -fPIC -Werror -I"$src/src" -c "$src/src/kernels/gpu/kernels.cu" -o "$obj"
+    hipcc -x hip --offload-arch=gfx90a -std=c++17 -O3 -ffp-contract=off -fPIC -Wall -Werror -I"$src/src" -c "$src/src/kernels/gpu/kernels.cu" -o "$obj"
     # the offload bundle names the target
     grep -aq "gfx90a" "$obj" || { echo "no gfx90a code in $obj"; exit 1; } ;;
   cuda)
     nvcc=${4:-nvcc}
-    "$nvcc" -std=c++17 -arch=sm_90 --fmad=false -O3 -Xcompiler -fPIC -Werror all-warnings -I"$src/src" -c "$src/src/kernels/gpu/kernels.cu" -o "$obj"
+    "$nvcc" -std=c++17 -arch=sm_90 --fmad=false -O3 -Xcompiler -fPIC,-Wall -Werror all-warnings -I"$src/src" -c "$src/src/kernels/gpu/kernels.cu" -o "$obj"
     cuobjdump=$(dirname "$nvcc")/cuobjdump
     if [ -x "$cuobjdump" ]; then "$cuobjdump" --list-elf "$obj" | grep -q sm_90 || { echo "no sm_90 code in $obj"; exit 1; }; fi ;;
   *) echo "usage: $0 hip|cuda SOURCE_DIR BINARY_DIR [NVCC]"; exit 2 ;;

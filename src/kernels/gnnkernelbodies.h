@@ -24,8 +24,13 @@
 #if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
   #define GNN_DEVICE_CODE 1
 #endif
-#if defined(__CUDACC__) || defined(__HIPCC__)
+/* "unroll" for nvcc's device pass and hipcc (clang); none for nvcc's host pass, whose front end
+   knows no "GCC unroll" and whose g++ no "unroll" (no host code of a .cu file runs these loops);
+   "GCC unroll" for g++ */
+#if defined(__CUDA_ARCH__) || defined(__HIPCC__)
   #define GNN_UNROLL _Pragma("unroll")
+#elif defined(__CUDACC__)
+  #define GNN_UNROLL
 #else
   #define GNN_UNROLL _Pragma("GCC unroll 16")
 #endif
