@@ -27,6 +27,7 @@ struct _p_GNN {
   PetscInt     deviceIndex; /* the GPU this rank uses (set up), -1 on the CPU */
   GNNRecompute recompute;
   PetscBool    haloOverlap; /* the processor layers compute while their halo exchange is in flight */
+  PetscBool    logSync;     /* -gnn_log_sync: a GPU waited for at each logged phase's start and end */
   PetscBool    reproducible; /* training's sums in fixed point: the same bits at any rank count (GNNSetReproducible) */
   PetscInt     seed;
   PetscInt     threads;

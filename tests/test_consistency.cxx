@@ -80,6 +80,23 @@ TEST_P(Consistency, HaloNoneIsInconsistent)
   }
 }
 
+/* -gnn_log_sync (the device waited for around each logged phase: a GPU run, as check.sh runs these
+   tests with -gnn_device cuda; nothing on the CPU) changes no result: forward, loss and gradients
+   the same bits */
+TEST(LogSync, SameBits)
+{
+  const std::string opts = std::string("-dm_plex_dim 3 -dm_plex_box_faces 4,3,3 -petscpartitioner_type simple -gnn_precision float32") + kBox3;
+  Result            on   = Evaluate(PETSC_COMM_WORLD, opts + " -gnn_log_sync", true);
+  Result            off  = Evaluate(PETSC_COMM_WORLD, opts, true);
+  if (Rank() == 0) {
+    EXPECT_FALSE(on.y.empty());
+    EXPECT_TRUE(on.y == off.y) << "forward outputs differ with -gnn_log_sync";
+  }
+  EXPECT_GT(on.loss, 0);
+  EXPECT_TRUE(on.loss == off.loss) << "loss " << on.loss << " vs " << off.loss;
+  EXPECT_TRUE(on.grad == off.grad) << "gradients differ, max rel diff " << RelDiff(on.grad, off.grad);
+}
+
 /* -gnn_halo_overlap: forward outputs, loss and gradients the same bit for bit with the exchange
    overlapped and not (float64 and float32). On 2+ ranks the overlapped
    path must have run: some rank has edges whose sender is a ghost (checked). */

@@ -128,11 +128,12 @@ export OUT BUILD DEV SRC
 # In order of what they tell (a later one is skipped once GNN_CHECK_BENCH_UNTIL seconds are used):
 # 96^3 against the reference (the default -gnn_recompute mlp: the fused MLP backward); the same
 # keeping every activation (-gnn_recompute none: what the fused backward gives); 128^3 = 2.1 M
-# nodes (the reference runs out of memory there, measured); 32^3 and 64^3 against the reference;
+# nodes (the reference runs out of memory there, measured), its phases timed with the device
+# waited for (-gnn_log_sync: the step's breakdown in the report); 32^3 and 64^3 against the reference;
 # 216^3 = 10.1 M nodes (the memory target; its DMPlex set-up alone takes minutes); 96^3 with
 # -gnn_recompute layers.
 UNTIL=${GNN_CHECK_BENCH_UNTIL:-470}
-for run in "96 1 -" "96 0 _none -gnn_recompute none" "128 0 -" "32 1 -" "64 1 -" "216 0 -" "96 0 _layers -gnn_recompute layers"; do
+for run in "96 1 -" "96 0 _none -gnn_recompute none" "128 0 - -gnn_log_sync" "32 1 -" "64 1 -" "216 0 -" "96 0 _layers -gnn_recompute layers"; do
   set -- $run
   n=$1 ref=$2 tag=$3
   [ "$tag" = - ] && tag=
@@ -197,6 +198,14 @@ for n, tag in sorted(key(p) for p in glob.glob(os.path.join(out, "bench_ours_*.j
         print(f"<!-- {n}: ours losses {o['losses'][:3]} reference losses {r['losses'][:3]} -->")
     else:
         print(f"| {what} | | {to:.4f} s (min {min(o['step_times']):.4f}) | not run | | {N / to:.3e} | | {mem} ({mem * 1024 / N:.1f} KiB/node) / - | {infs} | - |")
+# the phases of a training step (per step; the run with -gnn_log_sync times the device's work)
+for p in sorted(glob.glob(os.path.join(out, "bench_ours_*.json"))):
+    o = json.load(open(p))
+    ev = o.get("events_max") or {}
+    if not ev:
+        continue
+    step = statistics.median(o["step_times"])
+    print(f"\n{os.path.basename(p)}: phases per training step (max over ranks; step {step:.4f} s): " + ", ".join(f"{k} {v:.4f} s ({100 * v / step:.0f} %)" for k, v in ev.items() if v > 0))
 EOF
   echo
   echo "total $(elapsed) s, $failed failed step(s)"

@@ -4,6 +4,7 @@
 #include "nn/recompute.hpp"
 #include "nn/linear.hpp"
 #include "gnntorch.hpp"
+#include <torch/cuda.h>
 
 ProcessorLayerImpl::ProcessorLayerImpl(const MeshGraphNetOptions &o)
 {
@@ -26,18 +27,28 @@ MeshGraphNetImpl::MeshGraphNetImpl(const MeshGraphNetOptions &o)
 }
 
 namespace {
-/* Times a phase with a PETSc log event */
+/* Times a phase with a PETSc log event; with sync (a GPU model under -gnn_log_sync) the device's
+   work before and in it is waited for, so the time is the phase's and not its launches' */
 struct LogPhase {
   PetscLogEvent ev;
-  LogPhase(PetscLogEvent e) : ev(e) { GNNCallThrow(PetscLogEventBegin(ev, 0, 0, 0, 0)); }
-  ~LogPhase() { PetscLogEventEnd(ev, 0, 0, 0, 0); }
+  bool          sync;
+  LogPhase(PetscLogEvent e, bool s) : ev(e), sync(s)
+  {
+    if (sync) torch::cuda::synchronize();
+    GNNCallThrow(PetscLogEventBegin(ev, 0, 0, 0, 0));
+  }
+  ~LogPhase()
+  {
+    if (sync) torch::cuda::synchronize();
+    PetscLogEventEnd(ev, 0, 0, 0, 0);
+  }
 };
 } // namespace
 
 std::vector<torch::Tensor> ProcessorLayerImpl::forward(const GraphTensors &g, torch::Tensor h, torch::Tensor e)
 {
   {
-    LogPhase lp(GNN_EdgeMLP);
+    LogPhase lp(GNN_EdgeMLP, logSync);
     /* the first layer on [h_j, h_i, e_ji], W = [W_j, W_i, We]: the node parts once per node, the
        ghost rows of h W_j received meanwhile (src/nn/edgelinear) */
     auto first = edge_mlp->linear[0]->as<torch::nn::Linear>();
@@ -50,11 +61,11 @@ std::vector<torch::Tensor> ProcessorLayerImpl::forward(const GraphTensors &g, to
   }
   torch::Tensor a;
   {
-    LogPhase lp(GNN_Aggregate);
+    LogPhase lp(GNN_Aggregate, logSync);
     a = GNNSegmentSum(e, g.rowptr, g.receivers);
   }
   {
-    LogPhase lp(GNN_NodeMLP);
+    LogPhase lp(GNN_NodeMLP, logSync);
     h = h + node_mlp->forward(torch::cat({h, a}, 1));
   }
   return {h, e};
@@ -66,11 +77,17 @@ void MeshGraphNetImpl::setRecomputeMLPs(bool on)
     if (auto mlp = std::dynamic_pointer_cast<MLPImpl>(m)) mlp->recompute = on;
 }
 
+void MeshGraphNetImpl::setLogSync(bool on)
+{
+  logSync = on;
+  for (size_t l = 0; l < processor->size(); l++) processor[l]->as<ProcessorLayerImpl>()->logSync = on;
+}
+
 torch::Tensor MeshGraphNetImpl::forward(const GraphTensors &g, torch::Tensor x)
 {
   torch::Tensor h, e;
   {
-    LogPhase lp(GNN_Encode);
+    LogPhase lp(GNN_Encode, logSync);
     h = node_encoder->forward((x - input_mean) / input_std);
     /* the edge features are fixed: recompute the edge encoder in backward rather than keep its
        activations (an [E, H] tensor per layer, about 5 KiB per node on a hex lattice) */
@@ -82,7 +99,7 @@ torch::Tensor MeshGraphNetImpl::forward(const GraphTensors &g, torch::Tensor x)
     h          = he[0];
     e          = he[1];
   }
-  LogPhase lp(GNN_Decode);
+  LogPhase lp(GNN_Decode, logSync);
   auto y = decoder->forward(h) * output_std + output_mean;
   return residual ? x.narrow(1, 0, y.size(1)) + y : y; /* the input's state part: fixed node features follow it */
 }

@@ -16,7 +16,8 @@ struct ProcessorLayerImpl : torch::nn::Module {
   ProcessorLayerImpl(const MeshGraphNetOptions &o);
   /* one message-passing step, halo exchange included: (h [nOwned, H], e [E, H]) -> {h', e'} */
   std::vector<torch::Tensor> forward(const GraphTensors &g, torch::Tensor h, torch::Tensor e);
-  MLP edge_mlp{nullptr}, node_mlp{nullptr};
+  MLP  edge_mlp{nullptr}, node_mlp{nullptr};
+  bool logSync = false; /* MeshGraphNetImpl::setLogSync */
 };
 TORCH_MODULE(ProcessorLayer);
 
@@ -38,6 +39,9 @@ struct MeshGraphNetImpl : torch::nn::Module {
   /* ... or every MLP keeps only its input and recomputes its activations in the fused backward
      (MLPImpl::recompute) */
   void          setRecomputeMLPs(bool on);
+  /* a GPU model waits for the device at each logged phase's start and end (-gnn_log_sync) */
+  bool          logSync = false;
+  void          setLogSync(bool on);
 };
 TORCH_MODULE(MeshGraphNet);
 

@@ -363,6 +363,7 @@ PetscErrorCode GNNAppendOptionsPrefix(GNN gnn, const char prefix[])
 . -gnn_device <cpu,cuda,hip>    - where the model runs (GPU: a build with -DGNN_GPU=cuda or hip)
 . -gnn_recompute <mlp,none,layers> - what training keeps for backward (mlp, the default: each MLP's input only, the fused backward recomputes its activations on chip; layers: each processor layer's inputs only; none: every activation; the same gradients bit for bit)
 . -gnn_halo_overlap <true>      - compute the edges while the halo exchange is in flight (same results)
+. -gnn_log_sync                 - on a GPU, wait for the device at the start and end of every logged phase (-log_view's GNNEncode, GNNEdgeMLP, ..., GNNBackward), so that their times are the device's and not the launches' (a little slower)
 . -gnn_seed <12>                - seed of the initial weights (independent of the rank count)
 . -gnn_threads <1>              - LibTorch threads per rank
 . -gnn_tensor_cache <true>      - keep freed tensor blocks (>= 1 MiB) for reuse: see GNNTensorCacheInstall() in src/sys/tensorcache.hpp
@@ -413,6 +414,7 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   PetscCall(GNNSetRecompute(gnn, rec));
   PetscCall(PetscOptionsBool("-gnn_halo_overlap", "Compute the edges while the halo exchange is in flight, redo those with a ghost sender after it (the same results bit for bit)", "GNNSetHaloOverlap", gnn->haloOverlap, &ov, NULL));
   PetscCall(GNNSetHaloOverlap(gnn, ov));
+  PetscCall(PetscOptionsBool("-gnn_log_sync", "On a GPU, wait for the device at the start and end of every logged phase, so that -log_view's phase times are the device's", "GNNSetUp", gnn->logSync, &gnn->logSync, NULL));
   PetscCall(GNNOptionsInt("-gnn_seed", "Seed of the initial weights (independent of the rank count)", "GNNSetSeed", gnn->seed, &gnn->seed, NULL));
   PetscCall(GNNOptionsInt("-gnn_threads", "LibTorch threads per rank", "GNNSetUp", threads, &threads, &flg));
   {
@@ -508,6 +510,7 @@ PetscErrorCode GNNTorchCreate_Private(GNN gnn)
     t->net->to(t->device, t->dtype); /* initial weights drawn on the CPU: the same on every device */
     t->net->recomputeLayers = gnn->recompute == GNN_RECOMPUTE_LAYERS;
     t->net->setRecomputeMLPs(gnn->recompute == GNN_RECOMPUTE_MLP);
+    t->net->setLogSync(gnn->logSync && t->device.is_cuda());
     for (auto &kv : t->net->named_parameters()) {
       t->params.emplace_back(kv.key(), kv.value());
       t->numel += kv.value().numel();
@@ -564,7 +567,7 @@ PetscErrorCode GNNView(GNN gnn, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPrintf(viewer, "latent width %" PetscInt_FMT ", %" PetscInt_FMT " hidden layers per MLP, %" PetscInt_FMT " message-passing layers, LayerNorm %s, ELU%s\n", gnn->hidden, gnn->mlpHidden, gnn->layers, gnn->layerNorm ? "on" : "off", gnn->residual ? ", residual (output = input + network)" : ""));
   if (gnn->setupcalled && gnn->deviceIndex >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "device %s:%" PetscInt_FMT " (LibTorch CUDA device, %s kernels)\n", GNNDevices[gnn->device], gnn->deviceIndex, GNNGpuBackend()));
   else PetscCall(PetscViewerASCIIPrintf(viewer, "device %s\n", GNNDevices[gnn->device]));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "precision %s, seed %" PetscInt_FMT ", %" PetscInt_FMT " LibTorch thread(s) per rank, tensor cache %s, recompute %s, halo overlap %s, reproducible sums %s\n", GNNPrecisions[gnn->precision], gnn->seed, gnn->threads, gnn->tensorCache ? "on" : "off", GNNRecomputes[gnn->recompute], gnn->haloOverlap ? "on" : "off", gnn->reproducible ? "on" : "off"));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "precision %s, seed %" PetscInt_FMT ", %" PetscInt_FMT " LibTorch thread(s) per rank, tensor cache %s, recompute %s, halo overlap %s, reproducible sums %s%s\n", GNNPrecisions[gnn->precision], gnn->seed, gnn->threads, gnn->tensorCache ? "on" : "off", GNNRecomputes[gnn->recompute], gnn->haloOverlap ? "on" : "off", gnn->reproducible ? "on" : "off", gnn->logSync ? ", phases timed with the GPU waited for (-gnn_log_sync)" : ""));
   if (gnn->setupcalled) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "parameters: %" PetscInt64_FMT "\n", (PetscInt64)gnn->torch->numel));
     if (gnn->loadWeights[0]) PetscCall(PetscViewerASCIIPrintf(viewer, "weights loaded from %s\n", gnn->loadWeights));
