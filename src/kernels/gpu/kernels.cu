@@ -57,9 +57,10 @@ __global__ void RowProductKernel(const T *x, int64_t M, int64_t K, const T *P, c
 }
 
 /* an MLP, one thread per row (MLPRowAt, widths <= MAXW; VEC: the weights read four at a time);
-   every layer's W^T and bias staged in shared memory when `shared` */
+   every layer's W^T and bias staged in shared memory when `shared`; the inputs through the
+   read-only cache (__restrict__: y aliases none of them) */
 template <typename T, int MAXW, bool VEC>
-__global__ void MLPKernel(const T *x, int64_t M, gnnk::MLPShape s, const T *P, int64_t nP, const T *bias, int64_t nb, T *y, const T *A, const T *B, const int64_t *ia, const int64_t *ib, bool shared)
+__global__ void MLPKernel(const T *__restrict__ x, int64_t M, gnnk::MLPShape s, const T *__restrict__ P, int64_t nP, const T *__restrict__ bias, int64_t nb, T *__restrict__ y, const T *__restrict__ A, const T *__restrict__ B, const int64_t *__restrict__ ia, const int64_t *__restrict__ ib, bool shared)
 {
   extern __shared__ __align__(16) double smem16[]; /* 16-byte aligned: Load4's reads of W^T */
   const T *p = P, *bb = bias;
@@ -95,9 +96,11 @@ struct BlockTeam {
 };
 
 /* the fused MLP backward: one block per chunk of rows, its tiles of R rows in shared memory; the
-   chunk's gradient entries in its row of work; each thread's items TR x TC blocks of outputs */
+   chunk's gradient entries in its row of work; each thread's items TR x TC blocks of outputs. The
+   inputs are __restrict__ (nothing the kernel writes aliases them): read through the read-only
+   cache */
 template <typename T, int TR, int TC>
-__global__ void __launch_bounds__(kThreads, GNN_BWD_MIN_BLOCKS) MLPBackwardKernel(gnnk::MLPShape s, const T *P, const T *Pw, const T *bias, const T *x, const T *g, int64_t M, int64_t rows, int64_t R, T *work, int64_t nacc, T *dX, const T *A, const T *B, const int64_t *ia, const int64_t *ib, T *dStart)
+__global__ void __launch_bounds__(kThreads, GNN_BWD_MIN_BLOCKS) MLPBackwardKernel(gnnk::MLPShape s, const T *__restrict__ P, const T *__restrict__ Pw, const T *__restrict__ bias, const T *__restrict__ x, const T *__restrict__ g, int64_t M, int64_t rows, int64_t R, T *work, int64_t nacc, T *dX, const T *__restrict__ A, const T *__restrict__ B, const int64_t *__restrict__ ia, const int64_t *__restrict__ ib, T *dStart)
 {
   extern __shared__ double smem[];
   gnnk::MLPBackwardChunk<TR, TC>(BlockTeam(), s, P, Pw, bias, x, g, M, rows, (int64_t)blockIdx.x, R, reinterpret_cast<T *>(smem), work + blockIdx.x * nacc, dX, A, B, ia, ib, dStart);
