@@ -5,7 +5,9 @@
 # configures and builds the library against the bundle and the machine's own LibTorch (the Python
 # torch package), runs the GPU tests and the GPU benchmark, and writes OUTDIR/report.md (plus the
 # logs). About 8 minutes on an H200 machine. Every step is logged; the exit code is the number of
-# failed steps.
+# failed steps. GNN_CHECK_PARTS (default "tests kernels bench") picks the parts after the build, so
+# that a second call in the same lease (the build kept in GNN_GPU_BUILD) can run the benchmarks
+# alone: GNN_CHECK_PARTS=bench share/gpu/check.sh OUTDIR2.
 set -uo pipefail
 OUT=${1:?usage: check.sh OUTDIR [cuda|hip]}
 VENDOR=${2:-cuda}
@@ -79,8 +81,11 @@ step build 600 cmake --build "$BUILD" -j "$(nproc)" --target petscgnn test_kerne
 step build_bench 300 cmake --build "$BUILD" -j "$(nproc)" --target bench
 DEV=$VENDOR
 T=$BUILD/tests
+PARTS=${GNN_CHECK_PARTS:-tests kernels bench}
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 
 # ---- tests ----
+if part tests; then
 step kernel_bodies 90 "$T/test_kernel_bodies"
 step gpu_vs_cpu_np1 150 mpiexec -n 1 "$T/test_gpu"
 step gpu_vs_cpu_np2 150 mpiexec -n 2 "$T/test_gpu"
@@ -95,10 +100,11 @@ done
 # reproducible cases; test_gpu's GpuTraining.ReproducibleBitwise above checks GPU = CPU bits), and
 # an overflowed loss that stays non-finite through the device's fixed-point sums
 step repro_gpu_np3 150 env GNN_TEST_OPTIONS="-gnn_device $DEV" mpiexec -n 3 "$T/test_training" --gtest_filter='Reproducible.AdamWClipNormalisationNoiseFloat32:Reproducible.FewNodesPerRankFloat32:NonFinite.ReproducibleSumsKeepItNonFinite'
+fi
 
 # ---- each kernel alone on one edge MLP of the 96^3 graph: time, GFLOP/s and GB/s against the
 # H200's fp32 FMA peak (66.9 TFLOP/s) and HBM bandwidth (4.8 TB/s) ----
-step kernels 120 mpiexec -n 1 "$BUILD/bench/bench" -bench_mode kernels -bench_device $DEV -bench_reps 5 -bench_peak_gflops 66900 -bench_peak_gbs 4800 -bench_json "$OUT/bench_kernels.json"
+part kernels && step kernels 120 mpiexec -n 1 "$BUILD/bench/bench" -bench_mode kernels -bench_device $DEV -bench_reps 5 -bench_peak_gflops 66900 -bench_peak_gbs 4800 -bench_json "$OUT/bench_kernels.json"
 
 # ---- benchmark: ours vs the plain-PyTorch reference on the same GPU, float32, the paper's model ----
 # peak device memory per process from nvidia-smi (both include the CUDA context)
@@ -138,6 +144,7 @@ for run in "96 1 -" "96 0 _none -gnn_recompute none" "128 0 - -gnn_log_sync" "32
   n=$1 ref=$2 tag=$3
   [ "$tag" = - ] && tag=
   shift 3
+  part bench || break
   if [ "$(elapsed)" -gt "$UNTIL" ]; then echo "skipping the ${n}^3$tag benchmark: $(elapsed) s used"; continue; fi
   step bench_$n$tag 300 bash -c 'bench_one "$@"' _ "$n" "$ref" "$tag" "$@"
 done
