@@ -609,11 +609,17 @@ GNN_HD void ChainTile(int64_t item, int64_t na, int64_t nb, int64_t nt, const T 
     GNN_UNROLL
     for (int q = 0; q < TC; q++) acc[r][q] = init(as + r, bs + q);
   }
-  const T *yp = Y + bs;
+  /* pointers stepped along t, not indices scaled at each step: a row pointer per block row
+     (XROWS), or one pointer to the block's consecutive columns */
+  const T *yp = Y + bs, *xc = X + as;
   for (int64_t t = 0; t < nt; t++, yp += yt) {
     T xv[TR], yv[TC];
     GNN_UNROLL
-    for (int r = 0; r < TR; r++) xv[r] = XROWS ? xr[r][t] : xr[r][t * xs];
+    for (int r = 0; r < TR; r++) {
+      if (XROWS) xv[r] = *xr[r]++;
+      else xv[r] = xc[r];
+    }
+    if (!XROWS) xc += xs;
     GNN_UNROLL
     for (int q = 0; q < TC; q++) yv[q] = yp[q];
     GNN_UNROLL
