@@ -18,17 +18,24 @@ import sys
 import tempfile
 
 
-def entries(ptx):
-    """{kernel name: its PTX lines}"""
+def groups(lines, pattern, keep_header):
+    """{name: its lines}: a group starts at each line that matches pattern (group 1 the name)"""
     out, name = {}, None
-    for line in ptx.split("\n"):
-        m = re.match(r"^\.(?:visible )?\.?entry\s+(\S+)\(", line)
+    for line in lines:
+        m = re.match(pattern, line)
         if m:
             name = m.group(1)
             out[name] = []
+            if not keep_header:
+                continue
         if name:
             out[name].append(line)
     return out
+
+
+def entries(ptx):
+    """{kernel name: its PTX lines}"""
+    return groups(ptx.split("\n"), r"^\.(?:visible )?\.?entry\s+(\S+)\(", True)
 
 
 def instructions(lines):
@@ -37,14 +44,7 @@ def instructions(lines):
 
 def fma_loops(lines):
     """the basic blocks that branch back to themselves and hold fmas: (instructions, fmas, loads)"""
-    blocks, cur = {}, None
-    for line in lines:
-        m = re.match(r"^(\$L__BB\d+_\d+):", line)
-        if m:
-            cur = m.group(1)
-            blocks[cur] = []
-        elif cur:
-            blocks[cur].append(line)
+    blocks = groups(lines, r"^(\$L__BB\d+_\d+):", False)
     loops = []
     for name, body in blocks.items():
         ins = instructions(body)
