@@ -640,6 +640,17 @@ GNN_HD void ChainTile(int64_t item, int64_t na, int64_t nb, int64_t nt, const T 
    block reads at one step fall in different shared-memory banks */
 GNN_HD int64_t TileStride(int64_t w) { return w | 1; }
 
+/* One team step (no sync): m rows of w values from src (row stride lds) to dst (row stride ldd).
+   The step's function holds copies of its arguments: a team may run it after this returns. */
+template <typename T, typename Team>
+GNN_HD void TileCopy(const Team &team, int64_t m, int64_t w, const T *src, int64_t lds, T *dst, int64_t ldd)
+{
+  team.run(m * w, [=](int64_t idx) {
+    const int64_t r = idx / w;
+    dst[r * ldd + idx - r * w] = src[r * lds + idx - r * w];
+  });
+}
+
 /* The scratch of one chunk's team for tiles of R rows of an MLP of shape s, in values of T:
    every layer's input and output rows (layer l's [R, dims[l]], row stride TileStride), two gradient
    tiles [R, widest] and the rows' LayerNorm statistics [2 R] */
@@ -693,11 +704,7 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
   for (int64_t t0 = i0; t0 < i1; t0 += R) {
     const int64_t m = i1 - t0 < R ? i1 - t0 : R;
     /* the forward of the tile, layer by layer */
-    T *a0 = scratch + actoff[0];
-    team.run(m * K0, [&](int64_t idx) {
-      const int64_t r = idx / K0;
-      a0[r * ld0 + idx - r * K0] = x[t0 * K0 + idx];
-    });
+    TileCopy(team, m, K0, x + t0 * K0, K0, scratch + actoff[0], ld0);
     team.sync();
     for (int l = 0; l < nl; l++) {
       const int64_t K = s.dims[l], N = s.dims[l + 1], ldi = TileStride(K), ldo = TileStride(N);
@@ -729,11 +736,7 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
         la[e] = a;
       });
       team.run(m, [&](int64_t r) { LayerNormBackwardRow(g + (t0 + r) * H, z + r * ldz, H, mean[r], rstd[r], gamma, cur + r * ldg); });
-    } else
-      team.run(m * H, [&](int64_t idx) {
-        const int64_t r = idx / H;
-        cur[r * ldg + idx - r * H] = g[t0 * H + idx];
-      });
+    } else TileCopy(team, m, H, g + t0 * H, H, cur, ldg);
     team.sync();
     /* the layers backwards: ge = g ELU'(y), its dW and db terms, and dX = ge W for the layer below */
     int64_t ao = nacc - (s.lnoff >= 0 ? 2 * H : 0);
@@ -750,11 +753,7 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
         team.sync();
       }
       T *la = acc + ao;
-      if (l == 0 && dStart)
-        team.run(m * N, [&](int64_t idx) {
-          const int64_t r = idx / N;
-          dStart[t0 * N + idx] = cur[r * ldg + idx - r * N];
-        });
+      if (l == 0 && dStart) TileCopy(team, m, N, (const T *)cur, ldg, dStart + t0 * N, N);
       /* dW [N, K]: entry (n, k) continues its chain over the tile's rows, cur^T in */
       team.run(TileItems<TR, TC>(N, K), [&](int64_t it) { ChainTile<TR, TC, false>(it, N, K, m, cur, ldg, in, ldi, [&](int64_t n, int64_t k) { return la[n * K + k]; }, [&](int64_t n, int64_t k, T v) { la[n * K + k] = v; }); });
       team.run(N, [&](int64_t n) {
