@@ -3,8 +3,8 @@
 #include "nn/edgelinear.hpp"
 #include "nn/recompute.hpp"
 #include "nn/linear.hpp"
+#include "nn/logphase.hpp"
 #include "gnntorch.hpp"
-#include <torch/cuda.h>
 
 ProcessorLayerImpl::ProcessorLayerImpl(const MeshGraphNetOptions &o)
 {
@@ -25,25 +25,6 @@ MeshGraphNetImpl::MeshGraphNetImpl(const MeshGraphNetOptions &o)
   output_std  = register_buffer("output_std", torch::ones({o.nout}));
   residual    = o.residual;
 }
-
-namespace {
-/* Times a phase with a PETSc log event; with sync (a GPU model under -gnn_log_sync) the device's
-   work before and in it is waited for, so the time is the phase's and not its launches' */
-struct LogPhase {
-  PetscLogEvent ev;
-  bool          sync;
-  LogPhase(PetscLogEvent e, bool s) : ev(e), sync(s)
-  {
-    if (sync) torch::cuda::synchronize();
-    GNNCallThrow(PetscLogEventBegin(ev, 0, 0, 0, 0));
-  }
-  ~LogPhase()
-  {
-    if (sync) torch::cuda::synchronize();
-    PetscLogEventEnd(ev, 0, 0, 0, 0);
-  }
-};
-} // namespace
 
 std::vector<torch::Tensor> ProcessorLayerImpl::forward(const GraphTensors &g, torch::Tensor h, torch::Tensor e)
 {

@@ -1,7 +1,7 @@
 /* GNN evaluation and rollout, parameters as flat arrays, loss and gradient */
 #include "gnn/gnntorchstate.hpp"
 #include "sys/gnncollective.hpp"
-#include <torch/cuda.h>
+#include "nn/logphase.hpp"
 
 #define GNNCheckSetUp(g) PetscCheck((g)->setupcalled, PetscObjectComm((PetscObject)(g)), PETSC_ERR_ORDER, "Call GNNSetUp() first")
 
@@ -169,11 +169,10 @@ PetscErrorCode GNNComputeLossGradient(GNN gnn, Vec x, Vec target, Vec weights, P
     }
     /* this rank's share of the global mean: its sum over the global (weighted) count */
     auto l = r2.sum() / (wsum * (double)gnn->nout);
-    if (t->net->logSync) torch::cuda::synchronize();
-    GNNCallThrow(PetscLogEventBegin(GNN_Backward, 0, 0, 0, 0));
-    if (grad) l.backward();
-    if (t->net->logSync) torch::cuda::synchronize();
-    GNNCallThrow(PetscLogEventEnd(GNN_Backward, 0, 0, 0, 0));
+    {
+      LogPhase lp(GNN_Backward, t->net->logSync);
+      if (grad) l.backward();
+    }
     if (gnn->reproducible) { /* the loss's terms, for a reproducible sum below */
       auto r2d = r2.detach().to(torch::kCPU, torch::kFloat64).contiguous();
       r2local.assign(r2d.data_ptr<double>(), r2d.data_ptr<double>() + r2d.numel());
