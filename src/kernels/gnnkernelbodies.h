@@ -440,6 +440,10 @@ struct MLPShape {
   int64_t dims[kFusedMaxLayers + 1], poff[kFusedMaxLayers], boff[kFusedMaxLayers];
   int64_t lnoff; /* >= 0: a LayerNorm of the output follows, gamma at bias + lnoff, beta right after */
   double  eps;   /* the LayerNorm's */
+  /* MLPRowAt with VEC also moves the rows of x, A, B and y four values at a time (Load4, Store4):
+     the launcher sets it when dims[0] and the widths are multiples of 4 and those arrays 16-byte
+     aligned (a row's first value then is too) */
+  bool rows4 = false;
 };
 
 /* Four consecutive values p[0..3] into w: on a GPU one 16-byte load (p must be 16-byte aligned:
@@ -460,6 +464,25 @@ GNN_HD void Load4(const double *p, double w[4])
   w[0] = u.x, w[1] = u.y, w[2] = v.x, w[3] = v.y;
 #else
   for (int q = 0; q < 4; q++) w[q] = p[q];
+#endif
+}
+
+/* p[0..3] = w: on a GPU one 16-byte store (p 16-byte aligned), on the host four stores */
+GNN_HD void Store4(float *p, const float w[4])
+{
+#ifdef GNN_DEVICE_CODE
+  *reinterpret_cast<float4 *>(p) = make_float4(w[0], w[1], w[2], w[3]);
+#else
+  for (int q = 0; q < 4; q++) p[q] = w[q];
+#endif
+}
+GNN_HD void Store4(double *p, const double w[4])
+{
+#ifdef GNN_DEVICE_CODE
+  reinterpret_cast<double2 *>(p)[0] = make_double2(w[0], w[1]);
+  reinterpret_cast<double2 *>(p)[1] = make_double2(w[2], w[3]);
+#else
+  for (int q = 0; q < 4; q++) p[q] = w[q];
 #endif
 }
 
@@ -490,20 +513,45 @@ GNN_HD bool MLPShapeVec4(const MLPShape &s)
    array). The loop over k is the outer one: each input is read once and feeds every output's
    chain (a chain is still the fma over k in order), and with VEC (MLPShapeVec4) the weights come
    four at a time, one 16-byte load per four fmas; the bounds checks are per k and per four
-   outputs, not per fma. */
+   outputs, not per fma. With VEC and s.rows4 the row's input, edge start and output move four
+   values per load or store too (one thread per row: each scalar access of a warp touches 32
+   cache lines, so a quarter of the accesses is a quarter of the memory instructions). */
 template <typename T, int MAXW = kFusedMaxWidth, bool VEC = false>
 GNN_HD void MLPRowAt(const T *x, const MLPShape &s, const T *P, const T *bias, const T *A, const T *B, const int64_t *ia, const int64_t *ib, int64_t i, T *y)
 {
   T             in[MAXW], acc[MAXW];
   const int64_t K0 = s.dims[0], Nout = s.dims[s.nl];
-  GNN_UNROLL
-  for (int k = 0; k < MAXW; k++) in[k] = k < K0 ? x[i * K0 + k] : T(0);
+  const bool    rows4 = VEC && s.rows4;
+  if (rows4) {
+    GNN_UNROLL
+    for (int k = 0; k < MAXW; k += 4) {
+      if (k < K0) Load4(x + i * K0 + k, in + k);
+      else
+        for (int q = 0; q < 4; q++) in[k + q] = T(0);
+    }
+  } else {
+    GNN_UNROLL
+    for (int k = 0; k < MAXW; k++) in[k] = k < K0 ? x[i * K0 + k] : T(0);
+  }
   for (int l = 0; l < s.nl; l++) {
     const int64_t K = s.dims[l], N = s.dims[l + 1];
     const T      *p = P + s.poff[l];
     const bool    start = l == 0 && A, last = l + 1 == s.nl;
-    GNN_UNROLL
-    for (int j = 0; j < MAXW; j++) acc[j] = j < N ? (start ? EdgeStart(A, B, ia[i], ib[i], N, j) : (s.boff[l] >= 0 ? bias[s.boff[l] + j] : T(0))) : T(0);
+    if (start && rows4) { /* EdgeStart's sums, the rows read four at a time */
+      GNN_UNROLL
+      for (int j = 0; j < MAXW; j += 4) {
+        T a[4] = {T(0), T(0), T(0), T(0)}, b[4] = {T(0), T(0), T(0), T(0)};
+        if (j < N) {
+          Load4(A + ia[i] * N + j, a);
+          Load4(B + ib[i] * N + j, b);
+        }
+        GNN_UNROLL
+        for (int q = 0; q < 4; q++) acc[j + q] = a[q] + b[q];
+      }
+    } else {
+      GNN_UNROLL
+      for (int j = 0; j < MAXW; j++) acc[j] = j < N ? (start ? EdgeStart(A, B, ia[i], ib[i], N, j) : (s.boff[l] >= 0 ? bias[s.boff[l] + j] : T(0))) : T(0);
+    }
     GNN_UNROLL
     for (int k = 0; k < MAXW; k++)
       if (k < K) {
@@ -543,9 +591,15 @@ GNN_HD void MLPRowAt(const T *x, const MLPShape &s, const T *P, const T *bias, c
     for (int k = 0; k < MAXW; k++)
       if (k < Nout) in[k] = LayerNormOut(in[k], mean, rstd, gamma[k], beta[k]);
   }
-  GNN_UNROLL
-  for (int j = 0; j < MAXW; j++)
-    if (j < Nout) y[i * Nout + j] = in[j];
+  if (rows4) {
+    GNN_UNROLL
+    for (int j = 0; j < MAXW; j += 4)
+      if (j < Nout) Store4(y + i * Nout + j, in + j);
+  } else {
+    GNN_UNROLL
+    for (int j = 0; j < MAXW; j++)
+      if (j < Nout) y[i * Nout + j] = in[j];
+  }
 }
 
 GNN_HD int64_t OuterChunks(int64_t M)

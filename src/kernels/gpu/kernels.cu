@@ -209,6 +209,8 @@ void GNNGpuLinearForward(const T *x, int64_t M, int64_t K, const T *Wt, const T 
   RowProduct(x, M, K, Wt, b, N, y, elu, A, B, ia, ib);
 }
 
+static bool Aligned16(const void *p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
 /* an MLP's shape for the fused kernels (GNNGpuMLPForward's arguments); false beyond their bounds.
    nP, nb: the values of P and bias, width: the widest layer */
 static bool MLPShapeOf(int nl, const int64_t *dims, const int64_t *boff, int64_t lnoff, double eps, gnnk::MLPShape &s, int64_t &nP, int64_t &nb, int64_t &width)
@@ -244,7 +246,9 @@ bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const 
   const bool    shared = bytes <= kSharedBytes;
   /* the paper's width (32) gets registers for 2 x 32 values, wider MLPs 2 x 64; the weights four
      at a time when every width allows it and they are 16-byte aligned (in shared memory they are) */
-  const bool   vec   = gnnk::MLPShapeVec4(s) && (shared || reinterpret_cast<uintptr_t>(P) % 16 == 0);
+  const bool   vec   = gnnk::MLPShapeVec4(s) && (shared || Aligned16(P));
+  /* ... and the rows too when their widths and arrays allow it (LibTorch's allocations are) */
+  s.rows4 = vec && dims[0] % 4 == 0 && Aligned16(x) && Aligned16(y) && (!A || (Aligned16(A) && Aligned16(B)));
   const int    grid  = Blocks(M);
   const size_t smemB = shared ? (size_t)bytes : 0;
   if (width <= 32) {
