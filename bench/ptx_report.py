@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """What the GPU compiler makes of the fused MLP kernels, without a GPU: compiles
-src/kernels/gpu/kernels.cu to PTX with the build's flags, runs ptxas on it, and prints per kernel
+src/kernels/gpu/mlp*.cu to PTX with the build's flags, runs ptxas on it, and prints per kernel
 the registers, stack and spills (ptxas -v), and for its loops that do fmas (the products' inner
 loops) the instructions per fma: one warp scheduler issues one instruction per cycle, so a loop
 that issues n instructions per fma runs at most at 1/n of the fp32 fma peak. A kernel with no such
@@ -57,7 +57,7 @@ def fma_loops(lines):
 
 
 def short(name):
-    m = re.search(r"kernels_cu_\w{8}\d+([A-Za-z]+)I([fd])((?:L[ib]\d+E)*)E", name)
+    m = re.search(r"(?:_cu_\w{8}|gnngpu)\d+([A-Za-z]+)I([fd])((?:L[ib]\d+E)*)E", name)
     if not m:
         return name[:60]
     args = re.findall(r"Li(\d+)E|Lb(\d)E", m.group(3))
@@ -76,15 +76,18 @@ def main():
     if not os.path.exists(a.nvcc):
         sys.exit(f"no nvcc at {a.nvcc} (--nvcc)")
     ptxas = os.path.join(os.path.dirname(a.nvcc), "ptxas")
+    gpu = os.path.join(a.src, "src/kernels/gpu")
+    sources = sorted(f for f in os.listdir(gpu) if f.startswith("mlp") and f.endswith(".cu"))
+    usage, text = {}, ""
     with tempfile.TemporaryDirectory() as tmp:
-        ptx = os.path.join(tmp, "k.ptx")
-        subprocess.run([a.nvcc, "-std=c++17", f"-arch={a.arch}", "--fmad=false", "-O3", "-I" + os.path.join(a.src, "src"), "-ptx",
-                        os.path.join(a.src, "src/kernels/gpu/kernels.cu"), "-o", ptx], check=True)
-        res = subprocess.run([ptxas, f"-arch={a.arch}", "-v", ptx, "-o", os.path.join(tmp, "k.cubin")], check=True, capture_output=True, text=True)
-        text = open(ptx).read()
-    usage = {}
-    for m in re.finditer(r"Compiling entry function '(\S+)'.*?(\d+) bytes stack frame, (\d+) bytes spill stores.*?Used (\d+) registers", res.stderr, re.S):
-        usage[m.group(1)] = (int(m.group(4)), int(m.group(2)), int(m.group(3)))
+        for cu in sources:
+            ptx = os.path.join(tmp, cu + ".ptx")
+            subprocess.run([a.nvcc, "-std=c++17", f"-arch={a.arch}", "--fmad=false", "-O3", "-I" + os.path.join(a.src, "src"), "-ptx",
+                            os.path.join(gpu, cu), "-o", ptx], check=True)
+            res = subprocess.run([ptxas, f"-arch={a.arch}", "-v", ptx, "-o", os.path.join(tmp, "k.cubin")], check=True, capture_output=True, text=True)
+            text += open(ptx).read()
+            for m in re.finditer(r"Compiling entry function '(\S+)'.*?(\d+) bytes stack frame, (\d+) bytes spill stores.*?Used (\d+) registers", res.stderr, re.S):
+                usage[m.group(1)] = (int(m.group(4)), int(m.group(2)), int(m.group(3)))
     print(f"| kernel ({a.arch}) | registers | stack, spill stores (bytes) | whole kernel: instructions per fma | its fma loops, most fmas first: instructions (loads) per fma |")
     print("|---|---|---|---|---|")
     for name, lines in entries(text).items():

@@ -1,9 +1,9 @@
-/* The GPU kernels on raw device arrays (src/kernels/gpu/kernels.cu, one source for CUDA and HIP):
-   what src/kernels/kernels.cxx calls for GPU tensors. Plain C++: no torch and no GPU runtime types,
-   so the torch side compiles with the host compiler alone. Every call is asynchronous on the
-   default stream (the one LibTorch's operations use unless told otherwise) and throws
-   std::runtime_error when the launch fails. In a build without GPU kernels (no -DGNN_GPU) every
-   call throws. */
+/* The GPU kernels on raw device arrays (src/kernels/gpu: kernels.cu, mlpforward.cu and
+   mlpbackward.cu, each one source for CUDA and HIP): what src/kernels/kernels.cxx calls for GPU
+   tensors. Plain C++: no torch and no GPU runtime types, so the torch side compiles with the host
+   compiler alone. Every call is asynchronous on the default stream (the one LibTorch's operations
+   use unless told otherwise) and throws std::runtime_error when the launch fails. In a build
+   without GPU kernels (no -DGNN_GPU) every call throws. */
 #ifndef GNNGPUKERNELS_H
 #define GNNGPUKERNELS_H
 
@@ -83,11 +83,14 @@ void GNNGpuLayerNormParamBounds(const T *g, const T *x, int64_t M, int64_t H, co
 template <typename T>
 void GNNGpuLayerNormParamsFixed(const T *g, const T *x, int64_t M, int64_t H, const T *mean, const T *rstd, const double *f, int64_t *acc);
 
-/* the explicit instantiations, float and double, of whichever implementation is built */
-#define GNN_GPU_INSTANTIATE(T) \
+/* the explicit instantiations, float and double, of whichever implementation is built: per
+   source of the GPU build (kernels.cu, mlpforward.cu, mlpbackward.cu), all at once otherwise */
+#define GNN_GPU_INSTANTIATE_MLPFORWARD(T) \
+  template bool GNNGpuMLPForward<T>(const T *, int64_t, int, const int64_t *, const T *, const T *, const int64_t *, int64_t, double, T *, const T *, const T *, const int64_t *, const int64_t *);
+#define GNN_GPU_INSTANTIATE_MLPBACKWARD(T) \
+  template bool GNNGpuMLPBackward<T>(const T *, const T *, int64_t, int, const int64_t *, const T *, const T *, const T *, const int64_t *, int64_t, double, T *, T *, T *, const T *, const T *, const int64_t *, const int64_t *, T *);
+#define GNN_GPU_INSTANTIATE_LAYERS(T) \
   template void GNNGpuLinearForward<T>(const T *, int64_t, int64_t, const T *, const T *, int64_t, T *, bool, const T *, const T *, const int64_t *, const int64_t *); \
-  template bool GNNGpuMLPForward<T>(const T *, int64_t, int, const int64_t *, const T *, const T *, const int64_t *, int64_t, double, T *, const T *, const T *, const int64_t *, const int64_t *); \
-  template bool GNNGpuMLPBackward<T>(const T *, const T *, int64_t, int, const int64_t *, const T *, const T *, const T *, const int64_t *, int64_t, double, T *, T *, T *, const T *, const T *, const int64_t *, const int64_t *, T *); \
   template void GNNGpuLinearDx<T>(const T *, int64_t, int64_t, const T *, int64_t, T *); \
   template void GNNGpuEluBackward<T>(const T *, const T *, int64_t, T *); \
   template void GNNGpuOuter<T>(const T *, int64_t, int64_t, const T *, int64_t, T *, T *, T *); \
@@ -98,5 +101,9 @@ void GNNGpuLayerNormParamsFixed(const T *g, const T *x, int64_t M, int64_t H, co
   template void GNNGpuFixedOuter<T>(const T *, int64_t, int64_t, const T *, int64_t, const double *, int64_t *); \
   template void GNNGpuLayerNormParamBounds<T>(const T *, const T *, int64_t, int64_t, const T *, const T *, double *); \
   template void GNNGpuLayerNormParamsFixed<T>(const T *, const T *, int64_t, int64_t, const T *, const T *, const double *, int64_t *);
+#define GNN_GPU_INSTANTIATE(T) \
+  GNN_GPU_INSTANTIATE_MLPFORWARD(T) \
+  GNN_GPU_INSTANTIATE_MLPBACKWARD(T) \
+  GNN_GPU_INSTANTIATE_LAYERS(T)
 
 #endif

@@ -1,0 +1,63 @@
+/* The fused MLP forward's kernel and its launch, one instantiation per register bound MAXW, VEC
+   and type. The widest bound's are large unrolled kernels that take the GPU compiler most of its
+   time: each type's are compiled in a source of its own (mlpforward64f.cu, mlpforward64d.cu), so
+   that the build compiles them in parallel; mlpforward.cu has the rest and the launcher. */
+#ifndef GNNMLPKERNEL_H
+#define GNNMLPKERNEL_H
+
+#include "kernels/gpu/gpulaunch.h"
+
+namespace gnngpu {
+
+/* an MLP, one thread per row (MLPRowAt, widths <= MAXW; VEC: the weights read four at a time);
+   every layer's W^T and bias staged in shared memory when `shared`; the inputs through the
+   read-only cache (__restrict__: y aliases none of them) */
+template <typename T, int MAXW, bool VEC>
+__global__ void MLPKernel(const T *__restrict__ x, int64_t M, gnnk::MLPShape s, const T *__restrict__ P, int64_t nP, const T *__restrict__ bias, int64_t nb, T *__restrict__ y, const T *__restrict__ A, const T *__restrict__ B, const int64_t *__restrict__ ia, const int64_t *__restrict__ ib, bool shared)
+{
+  extern __shared__ __align__(16) double smem16[]; /* 16-byte aligned: Load4's reads of W^T */
+  const T *p = P, *bb = bias;
+  if (shared) {
+    T *sp = reinterpret_cast<T *>(smem16);
+    for (int64_t q = threadIdx.x; q < nP; q += blockDim.x) sp[q] = P[q];
+    for (int64_t q = threadIdx.x; q < nb; q += blockDim.x) sp[nP + q] = bias[q];
+    __syncthreads();
+    p  = sp;
+    bb = sp + nP;
+  }
+  GNN_GRID_STRIDE(i, M) gnnk::MLPRowAt<T, MAXW, VEC>(x, s, p, bb, A, B, ia, ib, i, y);
+}
+
+/* MLPKernel's arguments, for its launch */
+template <typename T>
+struct MLPKernelArgs {
+  const T       *x;
+  int64_t        M;
+  gnnk::MLPShape s;
+  const T       *P;
+  int64_t        nP;
+  const T       *bias;
+  int64_t        nb;
+  T             *y;
+  const T       *A, *B;
+  const int64_t *ia, *ib;
+  bool           shared;
+};
+
+template <typename T, int MAXW, bool VEC>
+void LaunchMLPKernel(const MLPKernelArgs<T> &a, int grid, size_t smemB)
+{
+  MLPKernel<T, MAXW, VEC><<<grid, kThreads, smemB>>>(a.x, a.M, a.s, a.P, a.nP, a.bias, a.nb, a.y, a.A, a.B, a.ia, a.ib, a.shared);
+}
+
+/* the widest bound's launches, instantiated (INST empty) in their own sources and only declared
+   (INST extern) elsewhere */
+#define GNN_MLP_KERNEL_WIDEST(INST, T) \
+  INST template void LaunchMLPKernel<T, gnnk::kFusedMaxWidth, true>(const MLPKernelArgs<T> &, int, size_t); \
+  INST template void LaunchMLPKernel<T, gnnk::kFusedMaxWidth, false>(const MLPKernelArgs<T> &, int, size_t);
+GNN_MLP_KERNEL_WIDEST(extern, float)
+GNN_MLP_KERNEL_WIDEST(extern, double)
+
+} // namespace gnngpu
+
+#endif
