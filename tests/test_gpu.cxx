@@ -96,7 +96,7 @@ struct RandomMLP {
 
 /* the fused MLP forward on the GPU against the CPU's, bitwise: the paper's edge MLP (split first
    layer), a node encoder, masked widths, and a width beyond the fused kernel (the layer-by-layer
-   fallback) */
+   fallback); with the LayerNorm, and as a residual block where the widths allow it */
 template <typename T>
 void FusedMLPBitwise(torch::Dtype dtype)
 {
@@ -117,6 +117,12 @@ void FusedMLPBitwise(torch::Dtype dtype)
         auto lc    = GNNKernelMLPForward(x, W, b, edge ? &sc : nullptr, gamma, beta, 1e-5);
         auto lg    = GNNKernelMLPForward(x.to(gpu), Wg, bg, edge ? &sg : nullptr, gamma.to(gpu), beta.to(gpu), 1e-5);
         EXPECT_TRUE(SameBits<T>(lc, lg)) << "fused MLP + LayerNorm dims[0] " << dims[0] << " M " << M << " edge " << edge << " rel " << Rel(lc, lg);
+        if (dims[nl] <= dims[0]) { /* a residual block: x[:, :N] + the MLP, the add in the same pass */
+          auto rc = GNNKernelMLPForward(x, W, b, edge ? &sc : nullptr, gamma, beta, 1e-5, true);
+          auto rg = GNNKernelMLPForward(x.to(gpu), Wg, bg, edge ? &sg : nullptr, gamma.to(gpu), beta.to(gpu), 1e-5, true);
+          EXPECT_TRUE(SameBits<T>(rc, rg)) << "fused residual MLP dims[0] " << dims[0] << " M " << M << " edge " << edge << " rel " << Rel(rc, rg);
+          EXPECT_TRUE(SameBits<T>(rc, x.narrow(1, 0, dims[nl]) + lc)) << "fused residual MLP vs the add after it, dims[0] " << dims[0] << " M " << M << " edge " << edge;
+        }
       }
 }
 

@@ -231,6 +231,20 @@ TYPED_TEST(KernelBodies, FusedMLPForward)
         if (narrow) rows(gnnk::MLPRowAt<T, 32, true>, "MLPRowAt<32, vec, rows4>");
       }
       if (c.dims == std::vector<int64_t>{32, 32, 32, 32, 32, 32, 32, 32}) EXPECT_TRUE(vec && narrow && rows4) << "the paper's edge MLP takes the four-at-a-time path";
+      if (c.dims[nl] <= c.dims[0]) { /* a residual block, x[:, :N] + the MLP, the add in the same pass */
+        auto fr = GNNKernelMLPForward(x, W, b, st, ln ? gamma : torch::Tensor(), ln ? beta : torch::Tensor(), ln ? 1e-5 : 0.0, /*residual=*/true);
+        h       = x.narrow(1, 0, c.dims[nl]) + h; /* what rows() compares with from here on */
+        EXPECT_TRUE(SameBits(Vec<T>(h), Vec<T>(fr))) << "fused residual vs layers and add, dims[0] " << c.dims[0] << " M " << c.M << " edge " << c.edge << " ln " << ln;
+        s.residual = true;
+        s.rows4    = false;
+        rows(gnnk::MLPRowAt<T, gnnk::kFusedMaxWidth, false>, "MLPRowAt<64, residual>");
+        if (vec) rows(gnnk::MLPRowAt<T, gnnk::kFusedMaxWidth, true>, "MLPRowAt<64, vec, residual>");
+        if (rows4) {
+          s.rows4 = true;
+          rows(gnnk::MLPRowAt<T, gnnk::kFusedMaxWidth, true>, "MLPRowAt<64, vec, rows4, residual>");
+          if (narrow) rows(gnnk::MLPRowAt<T, 32, true>, "MLPRowAt<32, vec, rows4, residual>");
+        }
+      }
     }
   }
 }

@@ -444,6 +444,9 @@ struct MLPShape {
      the launcher sets it when dims[0] and the widths are multiples of 4 and those arrays 16-byte
      aligned (a row's first value then is too) */
   bool rows4 = false;
+  /* y = x[:, :dims[nl]] + the MLP's output (dims[0] >= dims[nl]): a residual block's add in the
+     same pass (x + y, the add that follows the MLP otherwise: the same bits) */
+  bool residual = false;
 };
 
 /* Four consecutive values p[0..3] into w: on a GPU one 16-byte load (p must be 16-byte aligned:
@@ -590,6 +593,22 @@ GNN_HD void MLPRowAt(const T *x, const MLPShape &s, const T *P, const T *bias, c
     GNN_UNROLL
     for (int k = 0; k < MAXW; k++)
       if (k < Nout) in[k] = LayerNormOut(in[k], mean, rstd, gamma[k], beta[k]);
+  }
+  if (s.residual) { /* x's row again (from the cache): its first Nout values */
+    if (rows4) {
+      GNN_UNROLL
+      for (int j = 0; j < MAXW; j += 4)
+        if (j < Nout) {
+          T r[4];
+          Load4(x + i * K0 + j, r);
+          GNN_UNROLL
+          for (int q = 0; q < 4; q++) in[j + q] = r[q] + in[j + q];
+        }
+    } else {
+      GNN_UNROLL
+      for (int j = 0; j < MAXW; j++)
+        if (j < Nout) in[j] = x[i * K0 + j] + in[j];
+    }
   }
   if (rows4) {
     GNN_UNROLL

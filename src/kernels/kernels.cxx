@@ -78,7 +78,7 @@ torch::Tensor GNNKernelLinearForward(const torch::Tensor &x, const torch::Tensor
   return y;
 }
 
-torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const GNNEdgeStart *start, const torch::Tensor &gamma, const torch::Tensor &beta, double eps)
+torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const GNNEdgeStart *start, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, bool residual)
 {
   const bool ln = gamma.defined();
   auto       gc = ln ? gamma.contiguous() : gamma, bc2 = ln ? beta.contiguous() : beta;
@@ -94,6 +94,7 @@ torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torc
   GNNEdgeStart s;
   if (start) s = {start->A.contiguous(), start->B.contiguous(), start->ia.contiguous(), start->ib.contiguous()};
   const int64_t M = xc.size(0);
+  if (residual && dims[nl] > dims[0]) throw std::invalid_argument("GNNKernelMLPForward: a residual MLP's output is wider than its input");
   auto          y = torch::empty({M, dims[nl]}, xc.options());
   bool          done = false;
   if (kFusedMLP) AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "GNNKernelMLPForward", [&] {
@@ -101,7 +102,7 @@ torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torc
     if (xc.is_cuda()) {
       c10::DeviceGuard guard(xc.device());
       GpuMLPParams     pp(Wc, bc, gc, bc2, xc.options());
-      done = GNNGpuMLPForward<T>(Ptr<T>(xc), M, nl, dims.data(), Ptr<T>(pp.P), Ptr<T>(pp.bias), pp.boff.data(), pp.lnoff, eps, y.data_ptr<T>(), Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib));
+      done = GNNGpuMLPForward<T>(Ptr<T>(xc), M, nl, dims.data(), Ptr<T>(pp.P), Ptr<T>(pp.bias), pp.boff.data(), pp.lnoff, eps, y.data_ptr<T>(), Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib), residual);
     } else {
       std::vector<const T *> Wp, bp;
       for (int l = 0; l < nl; l++) {
@@ -109,7 +110,7 @@ torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torc
         bp.push_back(Ptr<T>(bc[l]));
       }
       GNNRowInit<T> init = {Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib)};
-      GNNMLPForwardRows<T>(Ptr<T>(xc), M, nl, dims.data(), Wp.data(), bp.data(), y.data_ptr<T>(), start ? &init : nullptr, Ptr<T>(gc), Ptr<T>(bc2), (T)eps);
+      GNNMLPForwardRows<T>(Ptr<T>(xc), M, nl, dims.data(), Wp.data(), bp.data(), y.data_ptr<T>(), start ? &init : nullptr, Ptr<T>(gc), Ptr<T>(bc2), (T)eps, residual);
       done = true;
     }
   });
@@ -121,7 +122,7 @@ torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torc
     torch::Tensor mean, rstd;
     h = GNNKernelLayerNormForward(h, gc, bc2, eps, mean, rstd);
   }
-  return h;
+  return residual ? xc.narrow(1, 0, dims[nl]) + h : h;
 }
 
 void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start, torch::Tensor *dStart)

@@ -19,10 +19,11 @@ torch::Tensor GNNKernelLinearForward(const torch::Tensor &x, const torch::Tensor
 /* The Linear layers of an MLP in one pass, for a forward without autograd: layer l is
    act(in W[l]^T + b[l]), act = ELU on all but the last layer, b[l] may be undefined (zero); with
    start, layer 0 starts from A[ia[i]] + B[ib[i]] instead of its bias; with gamma, the LayerNorm
-   (GNNKernelLayerNormForward: gamma, beta, eps) of the output follows in the same pass. Only the output is written
-   (each row's activations stay in the cache or the GPU thread), and it is bitwise that of
-   GNNKernelLinearForward layer by layer. */
-torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const GNNEdgeStart *start, const torch::Tensor &gamma = {}, const torch::Tensor &beta = {}, double eps = 0);
+   (GNNKernelLayerNormForward: gamma, beta, eps) of the output follows in the same pass; with
+   residual, the output is x[:, :N] + that (N, the last width, <= x's: a residual block's add,
+   x + y). Only the output is written (each row's activations stay in the cache or the GPU thread),
+   and it is bitwise that of GNNKernelLinearForward layer by layer (then the add). */
+torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const GNNEdgeStart *start, const torch::Tensor &gamma = {}, const torch::Tensor &beta = {}, double eps = 0, bool residual = false);
 /* The backward of GNNKernelMLPForward from g = dL/dy, with nothing of its forward kept: the
    activations are computed again chunk by chunk of rows, on chip, and back-propagated (the fused
    backward). dX (when wantDx), dW[l] and db[l] (one per layer, b[l] defined or not) and, with

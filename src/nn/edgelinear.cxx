@@ -113,7 +113,9 @@ public:
    (EdgeStartBackward). The operations and sums are those of GNNEdgeLinear followed by the layers'
    autograd nodes, so the gradients are theirs bit for bit. While reproducible sums are in force,
    the edge MLP runs again with autograd (its halo exchange included) for the layers' fixed-point
-   sums. */
+   sums. The output is e + the edge MLP (the residual add in the fused forward's pass), and e's
+   gradient the MLP's plus the output gradient, added in place: what autograd's accumulation of
+   the two gives, bit for bit. */
 class EdgeMLPFunction : public torch::autograd::Function<EdgeMLPFunction> {
 public:
   /* params: the edge MLP's (MLPImpl::fused_param_list(0)) */
@@ -132,7 +134,7 @@ public:
     auto y = GNNEdgeRowsWithHalo(*g, h, W[0].narrow(1, H, H), b[0], W[0].narrow(1, 0, H), e, [&](const torch::Tensor &x, const GNNEdgeStart &start) {
       A = start.A;
       B = start.B;
-      return mlp->forward_fused(x, We, &start);
+      return mlp->forward_fused(x, We, &start, /*residual=*/true);
     });
     ctx->save_for_backward({h, e, A, B});
     ctx->saved_data["mlp"]   = mlpptr;
@@ -172,6 +174,7 @@ public:
       for (size_t k = 1; k < W.size(); k++) out.insert(out.end(), {dW[k], db[k]});
       if (gamma.defined()) out.insert(out.end(), {dgamma, dbeta});
     }
+    if (ctx->needs_input_grad(1) && out[1].defined()) out[1].add_(grads[0]); /* the residual's */
     out.push_back(torch::Tensor());
     out.push_back(torch::Tensor());
     return out;

@@ -38,12 +38,13 @@ torch::Tensor GNNEdgeRowsWithHalo(const GraphTensors &g, const torch::Tensor &h,
 torch::Tensor GNNEdgeLinear(const GraphTensors &g, const torch::Tensor &h, const torch::Tensor &W, const torch::Tensor &b, const torch::Tensor &e);
 
 struct MLPImpl;
-/* The whole edge MLP, differentiable in h, e and its parameters, keeping only h, e and the first
+/* e + the whole edge MLP (the processor layer's residual block, the add fused into the MLP's
+   kernels), differentiable in h, e and its parameters, keeping only h, e and the first
    layer's node parts (A = h W_i^T + b, B = h W_j^T with its ghost rows: per node) instead of any
    [E, H] activation: the fused backward (GNNKernelMLPBackward with the edge start) computes the
    activations again and returns the first layer's pre-activation gradient, from which the node
    parts' gradients follow as in GNNEdgeLinear's backward. The gradients are those of
-   mlp.forward_layers(GNNEdgeLinear(...), 1), bit for bit. */
+   e + mlp.forward_layers(GNNEdgeLinear(...), 1), bit for bit. */
 torch::Tensor GNNEdgeMLP(const GraphTensors &g, const torch::Tensor &h, MLPImpl &mlp, const torch::Tensor &e);
 
 #endif

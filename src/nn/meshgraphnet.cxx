@@ -33,11 +33,12 @@ std::vector<torch::Tensor> ProcessorLayerImpl::forward(const GraphTensors &g, to
     /* the first layer on [h_j, h_i, e_ji], W = [W_j, W_i, We]: the node parts once per node, the
        ghost rows of h W_j received meanwhile (src/nn/edgelinear) */
     auto first = edge_mlp->linear[0]->as<torch::nn::Linear>();
-    if (torch::GradMode::is_enabled()) e = e + (edge_mlp->recompute ? GNNEdgeMLP(g, h, *edge_mlp, e) : edge_mlp->forward_from(GNNEdgeLinear(g, h, first->weight, first->bias, e), 1));
+    /* e + the edge MLP: with the fused kernels the residual add is in their pass */
+    if (torch::GradMode::is_enabled()) e = edge_mlp->recompute ? GNNEdgeMLP(g, h, *edge_mlp, e) : e + edge_mlp->forward_from(GNNEdgeLinear(g, h, first->weight, first->bias, e), 1);
     else { /* nothing kept: the whole edge MLP in one fused pass, during the exchange */
       const int64_t H  = h.size(1);
       auto          We = first->weight.narrow(1, 2 * H, e.size(1));
-      e = e + GNNEdgeRowsWithHalo(g, h, first->weight.narrow(1, H, H), first->bias, first->weight.narrow(1, 0, H), e, [&](const torch::Tensor &x, const GNNEdgeStart &start) { return edge_mlp->forward_fused(x, We, &start); });
+      e = GNNEdgeRowsWithHalo(g, h, first->weight.narrow(1, H, H), first->bias, first->weight.narrow(1, 0, H), e, [&](const torch::Tensor &x, const GNNEdgeStart &start) { return edge_mlp->forward_fused(x, We, &start, /*residual=*/true); });
     }
   }
   torch::Tensor a;
@@ -47,7 +48,7 @@ std::vector<torch::Tensor> ProcessorLayerImpl::forward(const GraphTensors &g, to
   }
   {
     LogPhase lp(GNN_NodeMLP, logSync);
-    h = h + node_mlp->forward(torch::cat({h, a}, 1));
+    h = node_mlp->forward_residual(torch::cat({h, a}, 1)); /* h + node MLP([h, a]) */
   }
   return {h, e};
 }

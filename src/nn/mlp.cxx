@@ -17,6 +17,11 @@ torch::Tensor MLPImpl::forward(torch::Tensor x)
   return torch::GradMode::is_enabled() ? forward_from(x, 0) : forward_fused(x);
 }
 
+torch::Tensor MLPImpl::forward_residual(torch::Tensor x)
+{
+  return torch::GradMode::is_enabled() ? forward_from(x, 0, true) : forward_fused(x, {}, nullptr, true);
+}
+
 void MLPImpl::fused_params(size_t first, std::vector<torch::Tensor> &W, std::vector<torch::Tensor> &b, torch::Tensor &gamma, torch::Tensor &beta)
 {
   for (size_t k = first; k < linear->size(); k++) {
@@ -38,7 +43,7 @@ std::vector<torch::Tensor> MLPImpl::fused_param_list(size_t first)
   return params;
 }
 
-torch::Tensor MLPImpl::forward_fused(torch::Tensor x, const torch::Tensor &W0, const GNNEdgeStart *start)
+torch::Tensor MLPImpl::forward_fused(torch::Tensor x, const torch::Tensor &W0, const GNNEdgeStart *start, bool residual)
 {
   std::vector<torch::Tensor> W, b;
   torch::Tensor              gamma, beta;
@@ -46,7 +51,7 @@ torch::Tensor MLPImpl::forward_fused(torch::Tensor x, const torch::Tensor &W0, c
   if (W0.defined()) W[0] = W0;
   if (start) b[0] = torch::Tensor();
   /* the LayerNorm in the same pass: the same bits as GNNLayerNorm after it */
-  return GNNKernelMLPForward(x, W, b, start, gamma, beta, norm ? norm->options.eps() : 0.0);
+  return GNNKernelMLPForward(x, W, b, start, gamma, beta, norm ? norm->options.eps() : 0.0, residual);
 }
 
 namespace {
@@ -55,11 +60,13 @@ namespace {
    which computes the activations again chunk by chunk of rows. Its gradients are those of the
    layer-by-layer autograd graph, bit for bit. While reproducible sums are in force
    (GNNReproCurrent) the layers run again with autograd instead, so that their gradients are the
-   layers' own fixed-point sums. */
+   layers' own fixed-point sums. With residual (first = 0), the output is x[:, :out] + the layers'
+   (GNNKernelMLPForward's add) and the output gradient is added into dX's first columns in place:
+   the gradient that autograd's accumulation of the two would give, bit for bit. */
 class FusedBackwardFunction : public torch::autograd::Function<FusedBackwardFunction> {
 public:
   /* params: the parameters of the layers from first on and of the LayerNorm (fused_params' order) */
-  static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor x, at::TensorList params, int64_t mlpptr, int64_t first)
+  static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor x, at::TensorList params, int64_t mlpptr, int64_t first, bool residual)
   {
     (void)params;
     MLPImpl                   *mlp = reinterpret_cast<MLPImpl *>(mlpptr);
@@ -68,8 +75,9 @@ public:
     mlp->fused_params((size_t)first, W, b, gamma, beta);
     ctx->save_for_backward({x});
     ctx->saved_data["mlp"]   = mlpptr;
-    ctx->saved_data["first"] = first;
-    return GNNKernelMLPForward(x, W, b, nullptr, gamma, beta, mlp->norm ? mlp->norm->options.eps() : 0.0);
+    ctx->saved_data["first"]    = first;
+    ctx->saved_data["residual"] = residual;
+    return GNNKernelMLPForward(x, W, b, nullptr, gamma, beta, mlp->norm ? mlp->norm->options.eps() : 0.0, residual);
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::variable_list grads)
@@ -100,6 +108,8 @@ public:
       for (size_t k = 0; k < W.size(); k++) out.insert(out.end(), {dW[k], db[k]});
       if (gamma.defined()) out.insert(out.end(), {dgamma, dbeta});
     }
+    if (ctx->saved_data["residual"].toBool() && out[0].defined()) out[0].narrow(1, 0, grads[0].size(1)).add_(grads[0]);
+    out.push_back(torch::Tensor());
     out.push_back(torch::Tensor());
     out.push_back(torch::Tensor());
     return out;
@@ -108,13 +118,14 @@ public:
 
 } // namespace
 
-torch::Tensor MLPImpl::forward_from(torch::Tensor x, size_t first)
+torch::Tensor MLPImpl::forward_from(torch::Tensor x, size_t first, bool residual)
 {
   if (recompute && torch::GradMode::is_enabled()) {
     auto params = fused_param_list(first);
-    return FusedBackwardFunction::apply(x, at::TensorList(params), reinterpret_cast<int64_t>(this), (int64_t)first);
+    return FusedBackwardFunction::apply(x, at::TensorList(params), reinterpret_cast<int64_t>(this), (int64_t)first, residual);
   }
-  return forward_layers(x, first);
+  auto y = forward_layers(x, first);
+  return residual ? x.narrow(1, 0, y.size(1)) + y : y;
 }
 
 torch::Tensor MLPImpl::forward_layers(torch::Tensor x, size_t first)

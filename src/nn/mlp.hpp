@@ -9,15 +9,21 @@
 struct MLPImpl : torch::nn::Module {
   MLPImpl(int64_t in, int64_t hidden, int64_t out, int64_t nHidden, bool layerNorm);
   torch::Tensor forward(torch::Tensor x);
+  /* x[:, :out] + forward(x), a residual block (x = e, or [h, aggregate]): the add in the fused
+     kernels' pass where they run (nothing but the sum written; in backward the output gradient
+     added into dX in place), the same bits as the add after forward(x) */
+  torch::Tensor forward_residual(torch::Tensor x);
   /* the layers from linear[first] on (x: the output of linear[first - 1] and its ELU); in
-     training with recompute, through the fused backward */
-  torch::Tensor forward_from(torch::Tensor x, size_t first);
+     training with recompute, through the fused backward; with residual (first = 0),
+     x[:, :out] + that */
+  torch::Tensor forward_from(torch::Tensor x, size_t first, bool residual = false);
   /* the same, always one autograd node per layer (GNNLinear, GNNLayerNorm) */
   torch::Tensor forward_layers(torch::Tensor x, size_t first);
   /* without autograd: every Linear layer in one fused kernel (GNNKernelMLPForward), then the
      LayerNorm; the same bits as forward(). With start, the first layer is x W0^T started from the
-     edge start instead of its own weight and bias (the split first edge layer). */
-  torch::Tensor forward_fused(torch::Tensor x, const torch::Tensor &W0 = {}, const GNNEdgeStart *start = nullptr);
+     edge start instead of its own weight and bias (the split first edge layer); with residual, the
+     output is x[:, :out] + that (GNNKernelMLPForward). */
+  torch::Tensor forward_fused(torch::Tensor x, const torch::Tensor &W0 = {}, const GNNEdgeStart *start = nullptr, bool residual = false);
   /* the layers from linear[first] on and the LayerNorm, as the fused kernels take them: weights,
      biases, gamma and beta (undefined without LayerNorm) */
   void fused_params(size_t first, std::vector<torch::Tensor> &W, std::vector<torch::Tensor> &b, torch::Tensor &gamma, torch::Tensor &beta);

@@ -22,10 +22,11 @@ void GNNLinearForwardRows(const T *x, int64_t M, int64_t K, const T *W, const T 
 /* The Linear layers of an MLP in one pass over the rows, chunk by chunk in the cache, nothing but
    the output written: layer l is y_l = act(y_{l-1} W[l]^T + b[l]), W[l] [dims[l + 1], dims[l]],
    act = ELU on all but the last layer, b[l] may be NULL; init (the edge start) replaces layer 0's
-   bias; with gamma, a LayerNorm (beta, eps) of the output follows. Bitwise the result of
-   GNNLinearForwardRows layer by layer (and GNNLayerNormForwardRows). */
+   bias; with gamma, a LayerNorm (beta, eps) of the output follows; with residual, y = x[:, :N] +
+   that (N = dims[nl] <= dims[0]). Bitwise the result of GNNLinearForwardRows layer by layer (and
+   GNNLayerNormForwardRows, and the add). */
 template <typename T>
-void GNNMLPForwardRows(const T *x, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, T *y, const GNNRowInit<T> *init, const T *gamma, const T *beta, T eps);
+void GNNMLPForwardRows(const T *x, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, T *y, const GNNRowInit<T> *init, const T *gamma, const T *beta, T eps, bool residual = false);
 /* The backward of such an MLP from g = dL/dy [M, dims[nl]] and its input x (with init, layer 0's
    pre-activation gradient goes to dStart [M, dims[1]]), nothing of its forward kept: chunk by chunk the activations are computed again in the cache and
    back-propagated. dX (may be NULL), dW[l], db[l] are bitwise those of GNNLinearBackwardRows layer

@@ -378,7 +378,7 @@ void LinearForward(const T *x, int64_t M, int64_t K, const T *W, const T *b, int
 /* Each chunk of rows goes through all the layers while it is in the cache: the same Rows calls
    as LinearForward's, on the chunk, so the same bits */
 template <typename T>
-void MLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, T *y, const GNNRowInit<T> *ri, const T *gamma, const T *beta, T eps)
+void MLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, T *y, const GNNRowInit<T> *ri, const T *gamma, const T *beta, T eps, bool residual)
 {
   std::vector<Packed<T>> p;
   int64_t                width = 0;
@@ -402,6 +402,12 @@ void MLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *con
         for (int64_t i = 0; i < m; i++) {
           T *r = y + (i0 + i) * dims[nl], mean, rstd;
           gnnk::LayerNormRow(r, dims[nl], gamma, beta, eps, r, mean, rstd);
+        }
+      if (residual) /* x + y, the chunk's rows still in the cache */
+        for (int64_t i = 0; i < m; i++) {
+          const T *xr = x + (i0 + i) * dims[0];
+          T       *r  = y + (i0 + i) * dims[nl];
+          for (int64_t j = 0; j < dims[nl]; j++) r[j] = xr[j] + r[j];
         }
     }
   });
@@ -621,9 +627,9 @@ void GNNLinearForwardRows(const T *x, int64_t M, int64_t K, const T *W, const T 
 }
 
 template <typename T>
-void GNNMLPForwardRows(const T *x, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, T *y, const GNNRowInit<T> *init, const T *gamma, const T *beta, T eps)
+void GNNMLPForwardRows(const T *x, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, T *y, const GNNRowInit<T> *init, const T *gamma, const T *beta, T eps, bool residual)
 {
-  MLPForward(x, M, nl, dims, W, b, y, init, gamma, beta, eps);
+  MLPForward(x, M, nl, dims, W, b, y, init, gamma, beta, eps, residual);
 }
 
 template <typename T>
@@ -647,7 +653,7 @@ void GNNEluBackwardRows(const T *g, const T *y, int64_t n, T *out)
 
 #define GNN_LINEAR_INSTANTIATE(T) \
   template void GNNLinearForwardRows<T>(const T *, int64_t, int64_t, const T *, const T *, int64_t, T *, bool, const GNNRowInit<T> *); \
-  template void GNNMLPForwardRows<T>(const T *, int64_t, int, const int64_t *, const T *const *, const T *const *, T *, const GNNRowInit<T> *, const T *, const T *, T); \
+  template void GNNMLPForwardRows<T>(const T *, int64_t, int, const int64_t *, const T *const *, const T *const *, T *, const GNNRowInit<T> *, const T *, const T *, T, bool); \
   template void GNNMLPBackwardRows<T>(const T *, const T *, int64_t, int, const int64_t *, const T *const *, const T *const *, const T *, T, T *, T *const *, T *const *, T *, T *, const GNNRowInit<T> *, T *); \
   template void GNNLinearBackwardRows<T>(const T *, const T *, const T *, int64_t, int64_t, const T *, int64_t, T *, T *, T *, const GNNReproReduce *); \
   template void GNNEluBackwardRows<T>(const T *, const T *, int64_t, T *);

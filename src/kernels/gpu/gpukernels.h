@@ -21,10 +21,11 @@ void GNNGpuLinearForward(const T *x, int64_t M, int64_t K, const T *Wt, const T 
    P holds the layers' W^T one after the other, bias their biases, layer l's at bias + boff[l]
    (boff[l] < 0: none; dims and boff are host arrays); lnoff >= 0: a LayerNorm (eps) of the output
    follows, its gamma at bias + lnoff, beta right after. With A, layer 0 starts from A[ia[i]] + B[ib[i]].
-   Bitwise the result of GNNGpuLinearForward layer by layer. False (nothing launched) when the
+   With residual, y = x[:, :dims[nl]] + that (dims[0] >= dims[nl]). Bitwise the result of
+   GNNGpuLinearForward layer by layer (and the add). False (nothing launched) when the
    shape is beyond the fused kernel's bounds (gnnk::kFusedMaxLayers layers, gnnk::kFusedMaxWidth wide). */
 template <typename T>
-bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *P, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *y, const T *A, const T *B, const int64_t *ia, const int64_t *ib);
+bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *P, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *y, const T *A, const T *B, const int64_t *ia, const int64_t *ib, bool residual);
 /* The backward of such an MLP from g = dL/dy [M, dims[nl]] and its input x, with nothing of its
    forward kept: each chunk of rows (gnnk::OuterChunkRows) recomputes its activations tile by tile
    in shared memory (gnnk::MLPBackwardChunk). dX [M, dims[0]] (may be NULL) and grads (per layer dW
@@ -86,7 +87,7 @@ void GNNGpuLayerNormParamsFixed(const T *g, const T *x, int64_t M, int64_t H, co
 /* the explicit instantiations, float and double, of whichever implementation is built: per
    source of the GPU build (kernels.cu, mlpforward.cu, mlpbackward.cu), all at once otherwise */
 #define GNN_GPU_INSTANTIATE_MLPFORWARD(T) \
-  template bool GNNGpuMLPForward<T>(const T *, int64_t, int, const int64_t *, const T *, const T *, const int64_t *, int64_t, double, T *, const T *, const T *, const int64_t *, const int64_t *);
+  template bool GNNGpuMLPForward<T>(const T *, int64_t, int, const int64_t *, const T *, const T *, const int64_t *, int64_t, double, T *, const T *, const T *, const int64_t *, const int64_t *, bool);
 #define GNN_GPU_INSTANTIATE_MLPBACKWARD(T) \
   template bool GNNGpuMLPBackward<T>(const T *, const T *, int64_t, int, const int64_t *, const T *, const T *, const T *, const int64_t *, int64_t, double, T *, T *, T *, const T *, const T *, const int64_t *, const int64_t *, T *);
 #define GNN_GPU_INSTANTIATE_LAYERS(T) \

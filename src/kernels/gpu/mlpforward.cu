@@ -6,11 +6,12 @@
 using namespace gnngpu;
 
 template <typename T>
-bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *P, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *y, const T *A, const T *B, const int64_t *ia, const int64_t *ib)
+bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *P, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *y, const T *A, const T *B, const int64_t *ia, const int64_t *ib, bool residual)
 {
   gnnk::MLPShape s;
   int64_t        nP, nb, width;
   if (!MLPShapeOf(nl, dims, boff, lnoff, eps, s, nP, nb, width)) return false;
+  s.residual = residual;
   if (M == 0) return true;
   const int64_t bytes  = (nP + nb) * (int64_t)sizeof(T);
   const bool    shared = bytes <= kSharedBytes;

@@ -11,7 +11,7 @@ namespace {
 template <typename T>
 void GNNGpuLinearForward(const T *, int64_t, int64_t, const T *, const T *, int64_t, T *, bool, const T *, const T *, const int64_t *, const int64_t *) { NoGpu(); }
 template <typename T>
-bool GNNGpuMLPForward(const T *, int64_t, int, const int64_t *, const T *, const T *, const int64_t *, int64_t, double, T *, const T *, const T *, const int64_t *, const int64_t *) { NoGpu(); }
+bool GNNGpuMLPForward(const T *, int64_t, int, const int64_t *, const T *, const T *, const int64_t *, int64_t, double, T *, const T *, const T *, const int64_t *, const int64_t *, bool) { NoGpu(); }
 int64_t GNNGpuMLPBackwardWorkspace(int64_t, int64_t) { return 1; }
 void    GNNGpuSetMLPBackwardTile(int) { }
 int     GNNGpuMLPBackwardTile() { return 0; }
