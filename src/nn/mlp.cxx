@@ -17,11 +17,6 @@ torch::Tensor MLPImpl::forward(torch::Tensor x)
   return torch::GradMode::is_enabled() ? forward_from(x, 0) : forward_fused(x);
 }
 
-torch::Tensor MLPImpl::forward_residual(torch::Tensor x)
-{
-  return torch::GradMode::is_enabled() ? forward_from(x, 0, true) : forward_fused(x, {}, nullptr, true);
-}
-
 void MLPImpl::fused_params(size_t first, std::vector<torch::Tensor> &W, std::vector<torch::Tensor> &b, torch::Tensor &gamma, torch::Tensor &beta)
 {
   for (size_t k = first; k < linear->size(); k++) {
@@ -60,13 +55,11 @@ namespace {
    which computes the activations again chunk by chunk of rows. Its gradients are those of the
    layer-by-layer autograd graph, bit for bit. While reproducible sums are in force
    (GNNReproCurrent) the layers run again with autograd instead, so that their gradients are the
-   layers' own fixed-point sums. With residual (first = 0), the output is x[:, :out] + the layers'
-   (GNNKernelMLPForward's add) and the output gradient is added into dX's first columns in place:
-   the gradient that autograd's accumulation of the two would give, bit for bit. */
+   layers' own fixed-point sums. */
 class FusedBackwardFunction : public torch::autograd::Function<FusedBackwardFunction> {
 public:
   /* params: the parameters of the layers from first on and of the LayerNorm (fused_params' order) */
-  static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor x, at::TensorList params, int64_t mlpptr, int64_t first, bool residual)
+  static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor x, at::TensorList params, int64_t mlpptr, int64_t first)
   {
     (void)params;
     MLPImpl                   *mlp = reinterpret_cast<MLPImpl *>(mlpptr);
@@ -75,9 +68,8 @@ public:
     mlp->fused_params((size_t)first, W, b, gamma, beta);
     ctx->save_for_backward({x});
     ctx->saved_data["mlp"]   = mlpptr;
-    ctx->saved_data["first"]    = first;
-    ctx->saved_data["residual"] = residual;
-    return GNNKernelMLPForward(x, W, b, nullptr, gamma, beta, mlp->norm ? mlp->norm->options.eps() : 0.0, residual);
+    ctx->saved_data["first"] = first;
+    return GNNKernelMLPForward(x, W, b, nullptr, gamma, beta, mlp->norm ? mlp->norm->options.eps() : 0.0);
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::variable_list grads)
@@ -108,8 +100,6 @@ public:
       for (size_t k = 0; k < W.size(); k++) out.insert(out.end(), {dW[k], db[k]});
       if (gamma.defined()) out.insert(out.end(), {dgamma, dbeta});
     }
-    if (ctx->saved_data["residual"].toBool() && out[0].defined()) out[0].narrow(1, 0, grads[0].size(1)).add_(grads[0]);
-    out.push_back(torch::Tensor());
     out.push_back(torch::Tensor());
     out.push_back(torch::Tensor());
     return out;
@@ -118,14 +108,13 @@ public:
 
 } // namespace
 
-torch::Tensor MLPImpl::forward_from(torch::Tensor x, size_t first, bool residual)
+torch::Tensor MLPImpl::forward_from(torch::Tensor x, size_t first)
 {
   if (recompute && torch::GradMode::is_enabled()) {
     auto params = fused_param_list(first);
-    return FusedBackwardFunction::apply(x, at::TensorList(params), reinterpret_cast<int64_t>(this), (int64_t)first, residual);
+    return FusedBackwardFunction::apply(x, at::TensorList(params), reinterpret_cast<int64_t>(this), (int64_t)first);
   }
-  auto y = forward_layers(x, first);
-  return residual ? x.narrow(1, 0, y.size(1)) + y : y;
+  return forward_layers(x, first);
 }
 
 torch::Tensor MLPImpl::forward_layers(torch::Tensor x, size_t first)

@@ -9,14 +9,9 @@
 struct MLPImpl : torch::nn::Module {
   MLPImpl(int64_t in, int64_t hidden, int64_t out, int64_t nHidden, bool layerNorm);
   torch::Tensor forward(torch::Tensor x);
-  /* x[:, :out] + forward(x), a residual block (x = e, or [h, aggregate]): the add in the fused
-     kernels' pass where they run (nothing but the sum written; in backward the output gradient
-     added into dX in place), the same bits as the add after forward(x) */
-  torch::Tensor forward_residual(torch::Tensor x);
   /* the layers from linear[first] on (x: the output of linear[first - 1] and its ELU); in
-     training with recompute, through the fused backward; with residual (first = 0),
-     x[:, :out] + that */
-  torch::Tensor forward_from(torch::Tensor x, size_t first, bool residual = false);
+     training with recompute, through the fused backward */
+  torch::Tensor forward_from(torch::Tensor x, size_t first);
   /* the same, always one autograd node per layer (GNNLinear, GNNLayerNorm) */
   torch::Tensor forward_layers(torch::Tensor x, size_t first);
   /* without autograd: every Linear layer in one fused kernel (GNNKernelMLPForward), then the
