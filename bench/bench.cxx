@@ -22,7 +22,8 @@ static const char help[] = "petscgnn benchmark driver (make bench runs it throug
 "               -bench_kernels_m edges and -bench_kernels_n nodes, on -bench_device: the fused\n"
 "               forward and backward (GNNKernelMLPForward, GNNKernelMLPBackward) against the\n"
 "               layers one at a time, the receivers' segment sum and LayerNorm (on a GPU also\n"
-"               the fused backward with 1x1 and 4x4 outputs per thread, against the default 2x2).\n"
+"               the fused backward with 1x1 and 4x4 outputs per thread, against the default 2x2, and\n"
+"               the fused forward with 2 rows per thread, against the default 1).\n"
 "               Per kernel the\n"
 "               median time of -bench_reps calls (the device synchronised around each), GFLOP/s\n"
 "               and GB/s from the counts of the algorithm (each input read and output written once),\n"
@@ -888,6 +889,12 @@ static PetscErrorCode ModeKernels(const char json[])
     if (gpu) {
       ks.push_back({"mlp_backward_fused_1x1", 3 * F, rowB * 4 + startB, [&] { fusedTile(1); }});
       ks.push_back({"mlp_backward_fused_4x4", 3 * F, rowB * 4 + startB, [&] { fusedTile(4); }});
+      /* the fused forward with two rows per thread (the default is one) */
+      ks.push_back({"mlp_forward_fused_2rows", F, rowB * 2 + startB, [&] {
+                      const int old = GNNKernelSetGpuForwardRows(2);
+                      (void)GNNKernelMLPForward(x, W, b, &start, gamma, beta, 1e-5);
+                      GNNKernelSetGpuForwardRows(old);
+                    }});
     }
     j.str("mode", "kernels");
     j.str("device", dev);

@@ -117,6 +117,12 @@ void FusedMLPBitwise(torch::Dtype dtype)
         auto lc    = GNNKernelMLPForward(x, W, b, edge ? &sc : nullptr, gamma, beta, 1e-5);
         auto lg    = GNNKernelMLPForward(x.to(gpu), Wg, bg, edge ? &sg : nullptr, gamma.to(gpu), beta.to(gpu), 1e-5);
         EXPECT_TRUE(SameBits<T>(lc, lg)) << "fused MLP + LayerNorm dims[0] " << dims[0] << " M " << M << " edge " << edge << " rel " << Rel(lc, lg);
+        { /* two rows per thread: the same bits */
+          const int old = GNNKernelSetGpuForwardRows(2);
+          auto      l2  = GNNKernelMLPForward(x.to(gpu), Wg, bg, edge ? &sg : nullptr, gamma.to(gpu), beta.to(gpu), 1e-5);
+          GNNKernelSetGpuForwardRows(old);
+          EXPECT_TRUE(SameBits<T>(lg, l2)) << "fused MLP, 2 rows per thread vs 1, dims[0] " << dims[0] << " M " << M << " edge " << edge;
+        }
         if (dims[nl] <= dims[0]) { /* a residual block: x[:, :N] + the MLP, the add in the same pass */
           auto rc = GNNKernelMLPForward(x, W, b, edge ? &sc : nullptr, gamma, beta, 1e-5, true);
           auto rg = GNNKernelMLPForward(x.to(gpu), Wg, bg, edge ? &sg : nullptr, gamma.to(gpu), beta.to(gpu), 1e-5, true);

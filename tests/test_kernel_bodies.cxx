@@ -220,15 +220,28 @@ TYPED_TEST(KernelBodies, FusedMLPForward)
         for (int64_t i = 0; i < c.M; i++) fn(x.template data_ptr<T>(), s, P.data(), bias.data(), c.edge ? A.template data_ptr<T>() : nullptr, B.template data_ptr<T>(), ia.template data_ptr<int64_t>(), ib.template data_ptr<int64_t>(), i, yb.data());
         EXPECT_TRUE(SameBits(Vec<T>(h), yb)) << name << " vs layers, dims[0] " << c.dims[0] << " M " << c.M << " edge " << c.edge << " ln " << ln;
       };
+      /* two rows per thread (the GPU's option for the paper's MLPs): pairs from 0, the last one of
+         an odd M alone */
+      auto pairs = [&](const char *name) {
+        std::vector<T> yb(c.M * c.dims[nl]);
+        for (int64_t i = 0; i < c.M; i += 2) gnnk::MLPRowsAt<T, 32, true, 2>(x.template data_ptr<T>(), s, P.data(), bias.data(), c.edge ? A.template data_ptr<T>() : nullptr, B.template data_ptr<T>(), ia.template data_ptr<int64_t>(), ib.template data_ptr<int64_t>(), i, c.M, yb.data());
+        EXPECT_TRUE(SameBits(Vec<T>(h), yb)) << name << " vs layers, dims[0] " << c.dims[0] << " M " << c.M << " edge " << c.edge << " ln " << ln;
+      };
       rows(gnnk::MLPRowAt<T, gnnk::kFusedMaxWidth, false>, "MLPRowAt<64>");
       if (narrow) rows(gnnk::MLPRowAt<T, 32, false>, "MLPRowAt<32>");
       if (vec) rows(gnnk::MLPRowAt<T, gnnk::kFusedMaxWidth, true>, "MLPRowAt<64, vec>");
-      if (vec && narrow) rows(gnnk::MLPRowAt<T, 32, true>, "MLPRowAt<32, vec>");
+      if (vec && narrow) {
+        rows(gnnk::MLPRowAt<T, 32, true>, "MLPRowAt<32, vec>");
+        pairs("MLPRowsAt<32, vec, 2 rows>");
+      }
       const bool rows4 = vec && c.dims[0] % 4 == 0; /* the launcher's test, its pointers aside */
       if (rows4) { /* the rows of x, A, B and y four values at a time too */
         s.rows4 = true;
         rows(gnnk::MLPRowAt<T, gnnk::kFusedMaxWidth, true>, "MLPRowAt<64, vec, rows4>");
-        if (narrow) rows(gnnk::MLPRowAt<T, 32, true>, "MLPRowAt<32, vec, rows4>");
+        if (narrow) {
+          rows(gnnk::MLPRowAt<T, 32, true>, "MLPRowAt<32, vec, rows4>");
+          pairs("MLPRowsAt<32, vec, rows4, 2 rows>");
+        }
       }
       if (c.dims == std::vector<int64_t>{32, 32, 32, 32, 32, 32, 32, 32}) EXPECT_TRUE(vec && narrow && rows4) << "the paper's edge MLP takes the four-at-a-time path";
       if (c.dims[nl] <= c.dims[0]) { /* a residual block, x[:, :N] + the MLP, the add in the same pass */
@@ -242,7 +255,10 @@ TYPED_TEST(KernelBodies, FusedMLPForward)
         if (rows4) {
           s.rows4 = true;
           rows(gnnk::MLPRowAt<T, gnnk::kFusedMaxWidth, true>, "MLPRowAt<64, vec, rows4, residual>");
-          if (narrow) rows(gnnk::MLPRowAt<T, 32, true>, "MLPRowAt<32, vec, rows4, residual>");
+          if (narrow) {
+            rows(gnnk::MLPRowAt<T, 32, true>, "MLPRowAt<32, vec, rows4, residual>");
+            pairs("MLPRowsAt<32, vec, rows4, residual, 2 rows>");
+          }
         }
       }
     }

@@ -489,14 +489,18 @@ GNN_HD void Store4(double *p, const double w[4])
 #endif
 }
 
-/* acc[q] = Fma(xk, p[q], acc[q]) for q < 4, p read by Load4 */
-template <typename T>
-GNN_HD void Fma4(T xk, const T *p, T *acc)
+/* acc[r][j + q] = Fma(in[r][k], p[q], acc[r][j + q]) for every row r and q < 4: four weights read
+   by one Load4 feed every row's chains */
+template <int ROWS, int MAXW, typename T>
+GNN_HD void FmaRows4(const T (&in)[ROWS][MAXW], int k, const T *p, T (&acc)[ROWS][MAXW], int j)
 {
   T w[4];
   Load4(p, w);
   GNN_UNROLL
-  for (int q = 0; q < 4; q++) acc[q] = Fma(xk, w[q], acc[q]);
+  for (int r = 0; r < ROWS; r++) {
+    GNN_UNROLL
+    for (int q = 0; q < 4; q++) acc[r][j + q] = Fma(in[r][k], w[q], acc[r][j + q]);
+  }
 }
 
 /* Whether MLPRowAt may read the weights four at a time (its VEC): every layer's width a multiple
@@ -518,107 +522,140 @@ GNN_HD bool MLPShapeVec4(const MLPShape &s)
    four at a time, one 16-byte load per four fmas; the bounds checks are per k and per four
    outputs, not per fma. With VEC and s.rows4 the row's input, edge start and output move four
    values per load or store too (one thread per row: each scalar access of a warp touches 32
-   cache lines, so a quarter of the accesses is a quarter of the memory instructions). */
-template <typename T, int MAXW = kFusedMaxWidth, bool VEC = false>
-GNN_HD void MLPRowAt(const T *x, const MLPShape &s, const T *P, const T *bias, const T *A, const T *B, const int64_t *ia, const int64_t *ib, int64_t i, T *y)
+   cache lines, so a quarter of the accesses is a quarter of the memory instructions).
+   MLPRowsAt runs ROWS consecutive rows from i0 together (those from M on: the last row again, not
+   stored), so that each weight read feeds ROWS chains: fewer shared-memory loads per fma for more
+   registers. Each row's operations are those of the row alone: the same bits. */
+template <typename T, int MAXW = kFusedMaxWidth, bool VEC = false, int ROWS = 1>
+GNN_HD void MLPRowsAt(const T *x, const MLPShape &s, const T *P, const T *bias, const T *A, const T *B, const int64_t *ia, const int64_t *ib, int64_t i0, int64_t M, T *y)
 {
-  T             in[MAXW], acc[MAXW];
+  T             in[ROWS][MAXW], acc[ROWS][MAXW];
+  int64_t       row[ROWS];
   const int64_t K0 = s.dims[0], Nout = s.dims[s.nl];
   const bool    rows4 = VEC && s.rows4;
-  if (rows4) {
-    GNN_UNROLL
-    for (int k = 0; k < MAXW; k += 4) {
-      if (k < K0) Load4(x + i * K0 + k, in + k);
-      else
-        for (int q = 0; q < 4; q++) in[k + q] = T(0);
+  GNN_UNROLL
+  for (int r = 0; r < ROWS; r++) row[r] = i0 + r < M ? i0 + r : M - 1; /* past the end: the last row again, not stored */
+  GNN_UNROLL
+  for (int r = 0; r < ROWS; r++) {
+    const T *xr = x + row[r] * K0;
+    if (rows4) {
+      GNN_UNROLL
+      for (int k = 0; k < MAXW; k += 4) {
+        if (k < K0) Load4(xr + k, in[r] + k);
+        else
+          for (int q = 0; q < 4; q++) in[r][k + q] = T(0);
+      }
+    } else {
+      GNN_UNROLL
+      for (int k = 0; k < MAXW; k++) in[r][k] = k < K0 ? xr[k] : T(0);
     }
-  } else {
-    GNN_UNROLL
-    for (int k = 0; k < MAXW; k++) in[k] = k < K0 ? x[i * K0 + k] : T(0);
   }
   for (int l = 0; l < s.nl; l++) {
     const int64_t K = s.dims[l], N = s.dims[l + 1];
     const T      *p = P + s.poff[l];
     const bool    start = l == 0 && A, last = l + 1 == s.nl;
-    if (start && rows4) { /* EdgeStart's sums, the rows read four at a time */
-      GNN_UNROLL
-      for (int j = 0; j < MAXW; j += 4) {
-        T a[4] = {T(0), T(0), T(0), T(0)}, b[4] = {T(0), T(0), T(0), T(0)};
-        if (j < N) {
-          Load4(A + ia[i] * N + j, a);
-          Load4(B + ib[i] * N + j, b);
-        }
+    GNN_UNROLL
+    for (int r = 0; r < ROWS; r++) {
+      if (start && rows4) { /* EdgeStart's sums, the rows read four at a time */
         GNN_UNROLL
-        for (int q = 0; q < 4; q++) acc[j + q] = a[q] + b[q];
+        for (int j = 0; j < MAXW; j += 4) {
+          T a[4] = {T(0), T(0), T(0), T(0)}, b[4] = {T(0), T(0), T(0), T(0)};
+          if (j < N) {
+            Load4(A + ia[row[r]] * N + j, a);
+            Load4(B + ib[row[r]] * N + j, b);
+          }
+          GNN_UNROLL
+          for (int q = 0; q < 4; q++) acc[r][j + q] = a[q] + b[q];
+        }
+      } else {
+        GNN_UNROLL
+        for (int j = 0; j < MAXW; j++) acc[r][j] = j < N ? (start ? EdgeStart(A, B, ia[row[r]], ib[row[r]], N, j) : (s.boff[l] >= 0 ? bias[s.boff[l] + j] : T(0))) : T(0);
       }
-    } else {
-      GNN_UNROLL
-      for (int j = 0; j < MAXW; j++) acc[j] = j < N ? (start ? EdgeStart(A, B, ia[i], ib[i], N, j) : (s.boff[l] >= 0 ? bias[s.boff[l] + j] : T(0))) : T(0);
     }
     GNN_UNROLL
     for (int k = 0; k < MAXW; k++)
       if (k < K) {
-        const T  xk = in[k];
         const T *pk = p + k * N;
         if (VEC && N == MAXW) { /* every output: no bounds check at all */
           GNN_UNROLL
-          for (int j = 0; j < MAXW; j += 4) Fma4(xk, pk + j, acc + j);
+          for (int j = 0; j < MAXW; j += 4) FmaRows4(in, k, pk + j, acc, j);
         } else if (VEC) {
           GNN_UNROLL
           for (int j = 0; j < MAXW; j += 4)
-            if (j < N) Fma4(xk, pk + j, acc + j);
+            if (j < N) FmaRows4(in, k, pk + j, acc, j);
         } else {
           GNN_UNROLL
           for (int j = 0; j < MAXW; j++)
-            if (j < N) acc[j] = Fma(xk, pk[j], acc[j]);
+            if (j < N) {
+              const T w = pk[j];
+              GNN_UNROLL
+              for (int r = 0; r < ROWS; r++) acc[r][j] = Fma(in[r][k], w, acc[r][j]);
+            }
         }
       }
     GNN_UNROLL
-    for (int j = 0; j < MAXW; j++) in[j] = j < N ? (last ? acc[j] : EluScalar(acc[j])) : T(0);
+    for (int r = 0; r < ROWS; r++) {
+      GNN_UNROLL
+      for (int j = 0; j < MAXW; j++) in[r][j] = j < N ? (last ? acc[r][j] : EluScalar(acc[r][j])) : T(0);
+    }
   }
-  if (s.lnoff >= 0) { /* LayerNormStats and LayerNormOut on the row in registers: the same operations */
-    const T *gamma = bias + s.lnoff, *beta = gamma + Nout;
-    T        sum = 0, var = 0;
-    GNN_UNROLL
-    for (int k = 0; k < MAXW; k++)
-      if (k < Nout) sum += in[k];
-    const T mean = sum / T(Nout);
-    GNN_UNROLL
-    for (int k = 0; k < MAXW; k++)
-      if (k < Nout) {
-        const T d = in[k] - mean;
-        var       = Fma(d, d, var);
+  GNN_UNROLL
+  for (int r = 0; r < ROWS; r++) {
+    if (i0 + r >= M) continue;
+    T *v = in[r];
+    if (s.lnoff >= 0) { /* LayerNormStats and LayerNormOut on the row in registers: the same operations */
+      const T *gamma = bias + s.lnoff, *beta = gamma + Nout;
+      T        sum = 0, var = 0;
+      GNN_UNROLL
+      for (int k = 0; k < MAXW; k++)
+        if (k < Nout) sum += v[k];
+      const T mean = sum / T(Nout);
+      GNN_UNROLL
+      for (int k = 0; k < MAXW; k++)
+        if (k < Nout) {
+          const T d = v[k] - mean;
+          var       = Fma(d, d, var);
+        }
+      const T rstd = T(1) / Sqrt(var / T(Nout) + T(s.eps));
+      GNN_UNROLL
+      for (int k = 0; k < MAXW; k++)
+        if (k < Nout) v[k] = LayerNormOut(v[k], mean, rstd, gamma[k], beta[k]);
+    }
+    const T *xr = x + row[r] * K0;
+    T       *yr = y + row[r] * Nout;
+    if (s.residual) { /* x's row again (from the cache): its first Nout values */
+      if (rows4) {
+        GNN_UNROLL
+        for (int j = 0; j < MAXW; j += 4)
+          if (j < Nout) {
+            T xv[4];
+            Load4(xr + j, xv);
+            GNN_UNROLL
+            for (int q = 0; q < 4; q++) v[j + q] = xv[q] + v[j + q];
+          }
+      } else {
+        GNN_UNROLL
+        for (int j = 0; j < MAXW; j++)
+          if (j < Nout) v[j] = xr[j] + v[j];
       }
-    const T rstd = T(1) / Sqrt(var / T(Nout) + T(s.eps));
-    GNN_UNROLL
-    for (int k = 0; k < MAXW; k++)
-      if (k < Nout) in[k] = LayerNormOut(in[k], mean, rstd, gamma[k], beta[k]);
-  }
-  if (s.residual) { /* x's row again (from the cache): its first Nout values */
+    }
     if (rows4) {
       GNN_UNROLL
       for (int j = 0; j < MAXW; j += 4)
-        if (j < Nout) {
-          T r[4];
-          Load4(x + i * K0 + j, r);
-          GNN_UNROLL
-          for (int q = 0; q < 4; q++) in[j + q] = r[q] + in[j + q];
-        }
+        if (j < Nout) Store4(yr + j, v + j);
     } else {
       GNN_UNROLL
       for (int j = 0; j < MAXW; j++)
-        if (j < Nout) in[j] = x[i * K0 + j] + in[j];
+        if (j < Nout) yr[j] = v[j];
     }
   }
-  if (rows4) {
-    GNN_UNROLL
-    for (int j = 0; j < MAXW; j += 4)
-      if (j < Nout) Store4(y + i * Nout + j, in + j);
-  } else {
-    GNN_UNROLL
-    for (int j = 0; j < MAXW; j++)
-      if (j < Nout) y[i * Nout + j] = in[j];
-  }
+}
+
+/* Row i alone (MLPRowsAt with one row) */
+template <typename T, int MAXW = kFusedMaxWidth, bool VEC = false>
+GNN_HD void MLPRowAt(const T *x, const MLPShape &s, const T *P, const T *bias, const T *A, const T *B, const int64_t *ia, const int64_t *ib, int64_t i, T *y)
+{
+  MLPRowsAt<T, MAXW, VEC, 1>(x, s, P, bias, A, B, ia, ib, i, i + 1, y);
 }
 
 GNN_HD int64_t OuterChunks(int64_t M)

@@ -43,6 +43,11 @@ void GNNKernelMLPBackwardLayers(const torch::Tensor &x, const std::vector<torch:
    -bench_mode kernels); no result's bits depend on it. Returns the previous one (0 in a build
    without GPU kernels, where it does nothing). */
 int GNNKernelSetGpuTile(int t);
+/* The rows each GPU thread runs together in the fused forward of float MLPs up to 32 wide: 1 (the
+   default) or 2 (gnnk::MLPRowsAt: fewer weight reads per fma, twice the registers). Likewise a
+   process-wide setting for comparing them; no bit depends on it. Returns the previous one (0
+   without GPU kernels). */
+int GNNKernelSetGpuForwardRows(int r);
 /* Gradients of y = act(x W^T + b) from g = dL/dy: y is the forward's output when act is ELU,
    undefined when act is the identity. dX (only when wantDx) is bitwise the same on CPU and GPU;
    dW and db are sums over the rows and agree to rounding. With rr, dW and db are reproducible sums over

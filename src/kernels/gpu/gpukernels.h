@@ -24,6 +24,12 @@ void GNNGpuLinearForward(const T *x, int64_t M, int64_t K, const T *Wt, const T 
    With residual, y = x[:, :dims[nl]] + that (dims[0] >= dims[nl]). Bitwise the result of
    GNNGpuLinearForward layer by layer (and the add). False (nothing launched) when the
    shape is beyond the fused kernel's bounds (gnnk::kFusedMaxLayers layers, gnnk::kFusedMaxWidth wide). */
+/* The rows each GPU thread runs together in the fused forward of float MLPs up to 32 wide (the
+   paper's): 1 (the default) or 2 (each weight read feeds both rows' chains, for twice the
+   registers: 214 instead of 104 on sm_90); a process-wide setting, for comparing them; the
+   result's bits do not depend on it (gnnk::MLPRowsAt) */
+void GNNGpuSetMLPForwardRows(int r);
+int  GNNGpuMLPForwardRows();
 template <typename T>
 bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *P, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *y, const T *A, const T *B, const int64_t *ia, const int64_t *ib, bool residual);
 /* The backward of such an MLP from g = dL/dy [M, dims[nl]] and its input x, with nothing of its

@@ -5,6 +5,10 @@
 
 using namespace gnngpu;
 
+static int gRows = 1;
+void       GNNGpuSetMLPForwardRows(int r) { gRows = r == 2 ? 2 : 1; }
+int        GNNGpuMLPForwardRows() { return gRows; }
+
 template <typename T>
 bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *P, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *y, const T *A, const T *B, const int64_t *ia, const int64_t *ib, bool residual)
 {
@@ -20,14 +24,20 @@ bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const 
   const bool   vec   = gnnk::MLPShapeVec4(s) && (shared || Aligned16(P));
   /* ... and the rows too when their widths and arrays allow it (LibTorch's allocations are) */
   s.rows4 = vec && dims[0] % 4 == 0 && Aligned16(x) && Aligned16(y) && (!A || (Aligned16(A) && Aligned16(B)));
-  const int             grid  = Blocks(M);
   const size_t          smemB = shared ? (size_t)bytes : 0;
-  const MLPKernelArgs<T> a    = {x, M, s, P, nP, bias, nb, y, A, B, ia, ib, shared};
+  const MLPKernelArgs<T> a     = {x, M, s, P, nP, bias, nb, y, A, B, ia, ib, shared};
   if (width <= 32) {
-    if (vec) LaunchMLPKernel<T, 32, true>(a, grid, smemB);
-    else LaunchMLPKernel<T, 32, false>(a, grid, smemB);
-  } else if (vec) LaunchMLPKernel<T, gnnk::kFusedMaxWidth, true>(a, grid, smemB);
-  else LaunchMLPKernel<T, gnnk::kFusedMaxWidth, false>(a, grid, smemB);
+    if constexpr (sizeof(T) == 4) { /* two rows per thread on request (GNNGpuSetMLPForwardRows; double would spill) */
+      if (vec && gRows == 2) {
+        LaunchMLPKernel<T, 32, true, 2>(a, smemB);
+        Check("fused MLP");
+        return true;
+      }
+    }
+    if (vec) LaunchMLPKernel<T, 32, true>(a, smemB);
+    else LaunchMLPKernel<T, 32, false>(a, smemB);
+  } else if (vec) LaunchMLPKernel<T, gnnk::kFusedMaxWidth, true>(a, smemB);
+  else LaunchMLPKernel<T, gnnk::kFusedMaxWidth, false>(a, smemB);
   Check("fused MLP");
   return true;
 }

@@ -9,10 +9,10 @@
 
 namespace gnngpu {
 
-/* an MLP, one thread per row (MLPRowAt, widths <= MAXW; VEC: the weights read four at a time);
-   every layer's W^T and bias staged in shared memory when `shared`; the inputs through the
-   read-only cache (__restrict__: y aliases none of them) */
-template <typename T, int MAXW, bool VEC>
+/* an MLP, one thread per ROWS consecutive rows (MLPRowsAt, widths <= MAXW; VEC: the weights read
+   four at a time); every layer's W^T and bias staged in shared memory when `shared`; the inputs
+   through the read-only cache (__restrict__: y aliases none of them) */
+template <typename T, int MAXW, bool VEC, int ROWS>
 __global__ void MLPKernel(const T *__restrict__ x, int64_t M, gnnk::MLPShape s, const T *__restrict__ P, int64_t nP, const T *__restrict__ bias, int64_t nb, T *__restrict__ y, const T *__restrict__ A, const T *__restrict__ B, const int64_t *__restrict__ ia, const int64_t *__restrict__ ib, bool shared)
 {
   extern __shared__ __align__(16) double smem16[]; /* 16-byte aligned: Load4's reads of W^T */
@@ -25,7 +25,7 @@ __global__ void MLPKernel(const T *__restrict__ x, int64_t M, gnnk::MLPShape s, 
     p  = sp;
     bb = sp + nP;
   }
-  GNN_GRID_STRIDE(i, M) gnnk::MLPRowAt<T, MAXW, VEC>(x, s, p, bb, A, B, ia, ib, i, y);
+  GNN_GRID_STRIDE(t, (M + ROWS - 1) / ROWS) gnnk::MLPRowsAt<T, MAXW, VEC, ROWS>(x, s, p, bb, A, B, ia, ib, t * ROWS, M, y);
 }
 
 /* MLPKernel's arguments, for its launch */
@@ -44,17 +44,17 @@ struct MLPKernelArgs {
   bool           shared;
 };
 
-template <typename T, int MAXW, bool VEC>
-void LaunchMLPKernel(const MLPKernelArgs<T> &a, int grid, size_t smemB)
+template <typename T, int MAXW, bool VEC, int ROWS = 1>
+void LaunchMLPKernel(const MLPKernelArgs<T> &a, size_t smemB)
 {
-  MLPKernel<T, MAXW, VEC><<<grid, kThreads, smemB>>>(a.x, a.M, a.s, a.P, a.nP, a.bias, a.nb, a.y, a.A, a.B, a.ia, a.ib, a.shared);
+  MLPKernel<T, MAXW, VEC, ROWS><<<Blocks((a.M + ROWS - 1) / ROWS), kThreads, smemB>>>(a.x, a.M, a.s, a.P, a.nP, a.bias, a.nb, a.y, a.A, a.B, a.ia, a.ib, a.shared);
 }
 
 /* the widest bound's launches, instantiated (INST empty) in their own sources and only declared
    (INST extern) elsewhere */
 #define GNN_MLP_KERNEL_WIDEST(INST, T) \
-  INST template void LaunchMLPKernel<T, gnnk::kFusedMaxWidth, true>(const MLPKernelArgs<T> &, int, size_t); \
-  INST template void LaunchMLPKernel<T, gnnk::kFusedMaxWidth, false>(const MLPKernelArgs<T> &, int, size_t);
+  INST template void LaunchMLPKernel<T, gnnk::kFusedMaxWidth, true, 1>(const MLPKernelArgs<T> &, size_t); \
+  INST template void LaunchMLPKernel<T, gnnk::kFusedMaxWidth, false, 1>(const MLPKernelArgs<T> &, size_t);
 GNN_MLP_KERNEL_WIDEST(extern, float)
 GNN_MLP_KERNEL_WIDEST(extern, double)
 

@@ -13,6 +13,8 @@ void GNNGpuLinearForward(const T *, int64_t, int64_t, const T *, const T *, int6
 template <typename T>
 bool GNNGpuMLPForward(const T *, int64_t, int, const int64_t *, const T *, const T *, const int64_t *, int64_t, double, T *, const T *, const T *, const int64_t *, const int64_t *, bool) { NoGpu(); }
 int64_t GNNGpuMLPBackwardWorkspace(int64_t, int64_t) { return 1; }
+void    GNNGpuSetMLPForwardRows(int) { }
+int     GNNGpuMLPForwardRows() { return 0; }
 void    GNNGpuSetMLPBackwardTile(int) { }
 int     GNNGpuMLPBackwardTile() { return 0; }
 template <typename T>
