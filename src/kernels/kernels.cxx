@@ -208,6 +208,9 @@ int GNNKernelSetGpuForwardRows(int r)
   return old;
 }
 
+int GNNKernelGpuTile() { return GNNGpuMLPBackwardTile(); }
+int GNNKernelGpuForwardRows() { return GNNGpuMLPForwardRows(); }
+
 void GNNKernelMLPBackwardLayers(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start, torch::Tensor *dStart)
 {
   if (start && !dStart) throw std::invalid_argument("GNNKernelMLPBackwardLayers: an edge start needs dStart");

@@ -39,15 +39,17 @@ void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tenso
    the benchmark time it against this) and its fallback beyond the fused GPU kernels' bounds. */
 void GNNKernelMLPBackwardLayers(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start = nullptr, torch::Tensor *dStart = nullptr);
 /* The block of outputs each GPU thread computes in the fused backward's products: t x t, t = 1, 2
-   (the default) or 4 (gnnk::ChainTile). A process-wide setting, for comparing them (bench
-   -bench_mode kernels); no result's bits depend on it. Returns the previous one (0 in a build
-   without GPU kernels, where it does nothing). */
+   (the default) or 4 (gnnk::ChainTile). A process-wide setting (-gnn_gpu_tile), for comparing
+   them (bench -bench_mode kernels) and tuning to a GPU; no result's bits depend on it. Returns the
+   previous one (a build without GPU kernels keeps it, unread). */
 int GNNKernelSetGpuTile(int t);
 /* The rows each GPU thread runs together in the fused forward of float MLPs up to 32 wide: 1 (the
    default) or 2 (gnnk::MLPRowsAt: fewer weight reads per fma, twice the registers). Likewise a
-   process-wide setting for comparing them; no bit depends on it. Returns the previous one (0
-   without GPU kernels). */
+   process-wide setting (-gnn_gpu_forward_rows); no bit depends on it. Returns the previous one. */
 int GNNKernelSetGpuForwardRows(int r);
+/* the current settings */
+int GNNKernelGpuTile();
+int GNNKernelGpuForwardRows();
 /* Gradients of y = act(x W^T + b) from g = dL/dy: y is the forward's output when act is ELU,
    undefined when act is the identity. dX (only when wantDx) is bitwise the same on CPU and GPU;
    dW and db are sums over the rows and agree to rounding. With rr, dW and db are reproducible sums over

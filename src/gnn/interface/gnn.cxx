@@ -363,6 +363,8 @@ PetscErrorCode GNNAppendOptionsPrefix(GNN gnn, const char prefix[])
 . -gnn_device <cpu,cuda,hip>    - where the model runs (GPU: a build with -DGNN_GPU=cuda or hip)
 . -gnn_recompute <mlp,none,layers> - what training keeps for backward (mlp, the default: each MLP's input only, the fused backward recomputes its activations on chip; layers: each processor layer's inputs only; none: every activation; the same gradients bit for bit)
 . -gnn_halo_overlap <true>      - compute the edges while the halo exchange is in flight (same results)
+. -gnn_gpu_tile <2>             - on a GPU, each thread's block of outputs in the fused MLP backward: 1, 2 or 4 (1x1, 2x2, 4x4; process-wide, no result changes; bench -bench_mode kernels times all three)
+. -gnn_gpu_forward_rows <1>     - on a GPU, the rows each thread runs together in the fused MLP forward of float MLPs up to 32 wide: 1 or 2 (process-wide, no result changes)
 . -gnn_log_sync                 - on a GPU, wait for the device at the start and end of every logged phase (-log_view's GNNEncode, GNNEdgeMLP, ..., GNNBackward), so that their times are the device's and not the launches' (a little slower)
 . -gnn_seed <12>                - seed of the initial weights (independent of the rank count)
 . -gnn_threads <1>              - LibTorch threads per rank
@@ -414,6 +416,16 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   PetscCall(GNNSetRecompute(gnn, rec));
   PetscCall(PetscOptionsBool("-gnn_halo_overlap", "Compute the edges while the halo exchange is in flight, redo those with a ghost sender after it (the same results bit for bit)", "GNNSetHaloOverlap", gnn->haloOverlap, &ov, NULL));
   PetscCall(GNNSetHaloOverlap(gnn, ov));
+  { /* the GPU kernels' shapes: process-wide settings of the kernel layer, not of this object */
+    PetscInt  tile = GNNKernelGpuTile(), rows = GNNKernelGpuForwardRows();
+    PetscBool setTile, setRows;
+    PetscCall(GNNOptionsInt("-gnn_gpu_tile", "On a GPU, each thread's block of outputs in the fused MLP backward: 1, 2 or 4 (process-wide; no result changes)", "GNNSetUp", tile, &tile, &setTile));
+    PetscCheck(!setTile || tile == 1 || tile == 2 || tile == 4, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_gpu_tile must be 1, 2 or 4, got %" PetscInt_FMT, tile);
+    if (setTile) GNNKernelSetGpuTile((int)tile);
+    PetscCall(GNNOptionsInt("-gnn_gpu_forward_rows", "On a GPU, the rows each thread runs together in the fused MLP forward (float, widths up to 32): 1 or 2 (process-wide; no result changes)", "GNNSetUp", rows, &rows, &setRows));
+    PetscCheck(!setRows || rows == 1 || rows == 2, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_gpu_forward_rows must be 1 or 2, got %" PetscInt_FMT, rows);
+    if (setRows) GNNKernelSetGpuForwardRows((int)rows);
+  }
   PetscCall(PetscOptionsBool("-gnn_log_sync", "On a GPU, wait for the device at the start and end of every logged phase, so that -log_view's phase times are the device's", "GNNSetUp", gnn->logSync, &gnn->logSync, NULL));
   PetscCall(GNNOptionsInt("-gnn_seed", "Seed of the initial weights (independent of the rank count)", "GNNSetSeed", gnn->seed, &gnn->seed, NULL));
   PetscCall(GNNOptionsInt("-gnn_threads", "LibTorch threads per rank", "GNNSetUp", threads, &threads, &flg));
@@ -565,7 +577,7 @@ PetscErrorCode GNNView(GNN gnn, PetscViewer viewer)
     } else PetscCall(PetscViewerASCIIPrintf(viewer, "fixed node features: %" PetscInt_FMT " per node, appended to the input\n", gnn->nfeat));
   }
   PetscCall(PetscViewerASCIIPrintf(viewer, "latent width %" PetscInt_FMT ", %" PetscInt_FMT " hidden layers per MLP, %" PetscInt_FMT " message-passing layers, LayerNorm %s, ELU%s\n", gnn->hidden, gnn->mlpHidden, gnn->layers, gnn->layerNorm ? "on" : "off", gnn->residual ? ", residual (output = input + network)" : ""));
-  if (gnn->setupcalled && gnn->deviceIndex >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "device %s:%" PetscInt_FMT " (LibTorch CUDA device, %s kernels)\n", GNNDevices[gnn->device], gnn->deviceIndex, GNNGpuBackend()));
+  if (gnn->setupcalled && gnn->deviceIndex >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "device %s:%" PetscInt_FMT " (LibTorch CUDA device, %s kernels; fused MLP backward %dx%d outputs per thread, forward %d row(s) per thread)\n", GNNDevices[gnn->device], gnn->deviceIndex, GNNGpuBackend(), GNNKernelGpuTile(), GNNKernelGpuTile(), GNNKernelGpuForwardRows()));
   else PetscCall(PetscViewerASCIIPrintf(viewer, "device %s\n", GNNDevices[gnn->device]));
   PetscCall(PetscViewerASCIIPrintf(viewer, "precision %s, seed %" PetscInt_FMT ", %" PetscInt_FMT " LibTorch thread(s) per rank, tensor cache %s, recompute %s, halo overlap %s, reproducible sums %s%s\n", GNNPrecisions[gnn->precision], gnn->seed, gnn->threads, gnn->tensorCache ? "on" : "off", GNNRecomputes[gnn->recompute], gnn->haloOverlap ? "on" : "off", gnn->reproducible ? "on" : "off", gnn->logSync ? ", phases timed with the GPU waited for (-gnn_log_sync)" : ""));
   if (gnn->setupcalled) {

@@ -13,10 +13,12 @@ void GNNGpuLinearForward(const T *, int64_t, int64_t, const T *, const T *, int6
 template <typename T>
 bool GNNGpuMLPForward(const T *, int64_t, int, const int64_t *, const T *, const T *, const int64_t *, int64_t, double, T *, const T *, const T *, const int64_t *, const int64_t *, bool) { NoGpu(); }
 int64_t GNNGpuMLPBackwardWorkspace(int64_t, int64_t) { return 1; }
-void    GNNGpuSetMLPForwardRows(int) { }
-int     GNNGpuMLPForwardRows() { return 0; }
-void    GNNGpuSetMLPBackwardTile(int) { }
-int     GNNGpuMLPBackwardTile() { return 0; }
+/* the settings are kept (and shown by -help and GNNView) though no kernel reads them */
+static int gRows = 1, gTile = 2;
+void       GNNGpuSetMLPForwardRows(int r) { gRows = r == 2 ? 2 : 1; }
+int        GNNGpuMLPForwardRows() { return gRows; }
+void       GNNGpuSetMLPBackwardTile(int t) { gTile = t == 1 || t == 4 ? t : 2; }
+int        GNNGpuMLPBackwardTile() { return gTile; }
 template <typename T>
 bool GNNGpuMLPBackward(const T *, const T *, int64_t, int, const int64_t *, const T *, const T *, const T *, const int64_t *, int64_t, double, T *, T *, T *, const T *, const T *, const int64_t *, const int64_t *, T *) { NoGpu(); }
 template <typename T>
