@@ -440,7 +440,7 @@ struct MLPShape {
   int64_t dims[kFusedMaxLayers + 1], poff[kFusedMaxLayers], boff[kFusedMaxLayers];
   int64_t lnoff; /* >= 0: a LayerNorm of the output follows, gamma at bias + lnoff, beta right after */
   double  eps;   /* the LayerNorm's */
-  /* MLPRowAt with VEC also moves the rows of x, A, B and y four values at a time (Load4, Store4):
+  /* MLPRowsAt with VEC also moves the rows of x, A, B and y four values at a time (Load4, Store4):
      the launcher sets it when dims[0] and the widths are multiples of 4 and those arrays 16-byte
      aligned (a row's first value then is too) */
   bool rows4 = false;
@@ -503,7 +503,7 @@ GNN_HD void FmaRows4(const T (&in)[ROWS][MAXW], int k, const T *p, T (&acc)[ROWS
   }
 }
 
-/* Whether MLPRowAt may read the weights four at a time (its VEC): every layer's width a multiple
+/* Whether MLPRowsAt may read the weights four at a time (its VEC): every layer's width a multiple
    of 4 (so every W^T row, and P + poff[l], stays 16-byte aligned when P is) */
 GNN_HD bool MLPShapeVec4(const MLPShape &s)
 {
