@@ -16,7 +16,7 @@ const char *GNNGpuBackend();
    A[ia[i]] + B[ib[i]] instead of b (the split first edge layer). Bitwise the CPU path's result. */
 template <typename T>
 void GNNGpuLinearForward(const T *x, int64_t M, int64_t K, const T *Wt, const T *b, int64_t N, T *y, bool elu, const T *A, const T *B, const int64_t *ia, const int64_t *ib);
-/* The Linear layers of an MLP in one pass, one thread per row (gnnk::MLPRowAt in
+/* The Linear layers of an MLP in one pass, one thread per row or two (gnnk::MLPRowsAt in
    src/kernels/gnnkernelbodies.h): layer l maps dims[l] -> dims[l + 1], ELU on all but the last;
    P holds the layers' W^T one after the other, bias their biases, layer l's at bias + boff[l]
    (boff[l] < 0: none; dims and boff are host arrays); lnoff >= 0: a LayerNorm (eps) of the output

@@ -1,6 +1,7 @@
-/* The fused MLP forward on a GPU (CUDA or HIP): one thread per row runs every layer
-   (gnnk::MLPRowAt), the weights in shared memory. The launcher, and the kernels for widths up to
-   32 (the paper's); the wider ones in mlpforward64f.cu and mlpforward64d.cu. */
+/* The fused MLP forward on a GPU (CUDA or HIP): one thread per row (or two,
+   GNNGpuSetMLPForwardRows) runs every layer (gnnk::MLPRowsAt), the weights in shared memory. The
+   launcher, and the kernels for widths up to 32 (the paper's); the wider ones in mlpforward64f.cu
+   and mlpforward64d.cu. */
 #include "kernels/gpu/mlpkernel.h"
 
 using namespace gnngpu;
