@@ -21,7 +21,9 @@ static const char help[] = "petscgnn benchmark driver (make bench runs it throug
 "               H 32, 5 hidden layers, LayerNorm, the split first layer's edge start) over\n"
 "               -bench_kernels_m edges and -bench_kernels_n nodes, on -bench_device: the fused\n"
 "               forward and backward (GNNKernelMLPForward, GNNKernelMLPBackward) against the\n"
-"               layers one at a time, the receivers' segment sum and LayerNorm (on a GPU also\n"
+"               layers one at a time, the fused backward as training runs it (the aggregation's\n"
+"               gradient gathered by receiver, the residual's added to dX), the receivers'\n"
+"               segment sum and LayerNorm (on a GPU also\n"
 "               the fused backward with 1x1 and 4x4 outputs per thread, against the default 2x2, and\n"
 "               the fused forward with 2 rows per thread, against the default 1).\n"
 "               Per kernel the\n"
@@ -879,6 +881,9 @@ static PetscErrorCode ModeKernels(const char json[])
        }},
       /* recompute, dX and dW: 3 F; x, g in, dX, dStart out */
       {"mlp_backward_fused", 3 * F, rowB * 4 + startB, [&] { GNNKernelMLPBackward(x, W, b, gamma, beta, 1e-5, g, true, dX, dW, db, dg, dbt, &start, &dS); }},
+      /* ... as training runs it: the output's gradient plus the aggregation's gathered by receiver
+         (an [n, H] array), dX with the residual's added (g read again) */
+      {"mlp_backward_fused_gather", 3 * F, rowB * 5 + startB + (double)n * H * sz, [&] { GNNKernelMLPBackward(x, W, b, gamma, beta, 1e-5, g, true, dX, dW, db, dg, dbt, &start, &dS, A, ia, true); }},
       /* the forward kept, then every layer's backward (what training without the fused backward
          does): 3 F; per layer its input and output written once and read back, its gradient in
          and out */

@@ -1,7 +1,8 @@
 /* The fused MLP backward (GNNKernelMLPBackward) and its reference, the layers' own backward
    (GNNKernelMLPBackwardLayers), in one form for test_kernel_bodies (CPU) and test_gpu (GPU). gamma
    undefined: no LayerNorm; with start, layer 0 starts from it and dStart is its pre-activation
-   gradient. */
+   gradient; with ga, the output gradient is g + ga.index_select(0, ig) (g undefined: the gather
+   alone); with residual, the MLP is x + MLP(x). */
 #ifndef GNNTEST_MLPLAYERS_HPP
 #define GNNTEST_MLPLAYERS_HPP
 
@@ -12,17 +13,17 @@ struct MLPGrads {
   std::vector<torch::Tensor> dW, db;
 };
 
-inline MLPGrads MLPBackwardLayers(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, const torch::Tensor &g, const GNNEdgeStart *start = nullptr)
+inline MLPGrads MLPBackwardLayers(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, const torch::Tensor &g, const GNNEdgeStart *start = nullptr, const torch::Tensor &ga = {}, const torch::Tensor &ig = {}, bool residual = false)
 {
   MLPGrads r;
-  GNNKernelMLPBackwardLayers(x, W, b, gamma, beta, 1e-5, g, true, r.dX, r.dW, r.db, r.dgamma, r.dbeta, start, &r.dStart);
+  GNNKernelMLPBackwardLayers(x, W, b, gamma, beta, 1e-5, g, true, r.dX, r.dW, r.db, r.dgamma, r.dbeta, start, &r.dStart, ga, ig, residual);
   return r;
 }
 
-inline MLPGrads MLPBackwardFused(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, const torch::Tensor &g, const GNNEdgeStart *start = nullptr)
+inline MLPGrads MLPBackwardFused(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, const torch::Tensor &g, const GNNEdgeStart *start = nullptr, const torch::Tensor &ga = {}, const torch::Tensor &ig = {}, bool residual = false)
 {
   MLPGrads r;
-  GNNKernelMLPBackward(x, W, b, gamma, beta, 1e-5, g, true, r.dX, r.dW, r.db, r.dgamma, r.dbeta, start, &r.dStart);
+  GNNKernelMLPBackward(x, W, b, gamma, beta, 1e-5, g, true, r.dX, r.dW, r.db, r.dgamma, r.dbeta, start, &r.dStart, ga, ig, residual);
   return r;
 }
 

@@ -138,7 +138,8 @@ void FusedMLPBitwise(torch::Dtype dtype)
    paper's edge MLP (after its split first layer, and whole from its edge start), its node MLP (2H
    input), decoder, masked widths, and a width beyond the fused kernels (the layer-by-layer
    fallback), with and without LayerNorm; and each GPU thread's block of outputs (1 x 1, 4 x 4)
-   against the default 2 x 2, bitwise. */
+   against the default 2 x 2, bitwise. Up to 333 rows also with the output gradient's other forms
+   (GNNOutGrad: g plus rows gathered by index with the residual block's dX add, the gather alone). */
 template <typename T>
 void FusedMLPBackward(torch::Dtype dtype)
 {
@@ -148,46 +149,51 @@ void FusedMLPBackward(torch::Dtype dtype)
   for (std::vector<int64_t> dims : {std::vector<int64_t>{32, 32, 32, 32, 32, 32, 32}, {64, 32, 32, 32, 32, 32, 32, 32}, {32, 32, 32, 32, 32, 32, 32, 3}, {20, 20, 20, 7}, {96, 80, 20}})
     for (int64_t M : {100000, 333, 0})
       for (bool ln : {false, true})
-        for (bool edge : {false, true}) { /* edge: layer 0 from an edge start, its gradient dStart */
-          const int   nl = (int)dims.size() - 1;
-          RandomMLP   r(dims, M, edge, dtype);
-          const auto &W = r.W, &b = r.b, &Wg = r.Wg, &bg = r.bg;
-          const auto &x = r.x;
-          auto       &sc = r.sc, &sg = r.sg;
-          auto        g = torch::randn({M, dims[nl]}, dtype);
-          auto           gamma = ln ? torch::randn({dims[nl]}, dtype) : torch::Tensor(), beta = ln ? torch::randn({dims[nl]}, dtype) : torch::Tensor();
-          auto           gammag = ln ? gamma.to(gpu) : gamma, betag = ln ? beta.to(gpu) : beta;
-          const MLPGrads lay = MLPBackwardLayers(x.to(gpu), Wg, bg, gammag, betag, g.to(gpu), edge ? &sg : nullptr), fu = MLPBackwardFused(x.to(gpu), Wg, bg, gammag, betag, g.to(gpu), edge ? &sg : nullptr);
-          const MLPGrads cpu = MLPBackwardFused(x, W, b, gamma, beta, g, edge ? &sc : nullptr);
-          const std::string what = "dims[0] " + std::to_string(dims[0]) + " layers " + std::to_string(nl) + " M " + std::to_string(M) + " ln " + std::to_string(ln) + " edge " + std::to_string(edge);
-          EXPECT_TRUE(SameBits<T>(lay.dX, fu.dX)) << "dX, " << what << " rel " << Rel(lay.dX, fu.dX);
-          EXPECT_TRUE(SameBits<T>(cpu.dX, fu.dX)) << "dX vs CPU, " << what << " rel " << Rel(cpu.dX, fu.dX);
-          for (int l = 0; l < nl; l++) {
-            EXPECT_TRUE(SameBits<T>(lay.dW[l], fu.dW[l])) << "dW of layer " << l << ", " << what << " rel " << Rel(lay.dW[l], fu.dW[l]);
-            EXPECT_TRUE(SameBits<T>(lay.db[l], fu.db[l])) << "db of layer " << l << ", " << what << " rel " << Rel(lay.db[l], fu.db[l]);
-            EXPECT_LE(Rel(cpu.dW[l], fu.dW[l]), tol) << "dW vs CPU of layer " << l << ", " << what;
-            EXPECT_LE(Rel(cpu.db[l], fu.db[l]), tol) << "db vs CPU of layer " << l << ", " << what;
+        for (bool edge : {false, true}) /* edge: layer 0 from an edge start, its gradient dStart */
+          for (int form : {0, 1, 2}) { /* the output gradient: g; g + ga[ig] and residual; ga[ig] */
+            const int   nl = (int)dims.size() - 1;
+            if (form > 0 && (M > 333 || (form == 1 && dims[0] < dims[nl]))) continue;
+            RandomMLP   r(dims, M, edge, dtype);
+            const auto &W = r.W, &b = r.b, &Wg = r.Wg, &bg = r.bg;
+            const auto &x = r.x;
+            auto       &sc = r.sc, &sg = r.sg;
+            auto        g = torch::randn({M, dims[nl]}, dtype), ga = torch::randn({M / 3 + 1, dims[nl]}, dtype), ig = torch::randint(0, M / 3 + 1, {M}, torch::kInt64);
+            const bool  res = form == 1;
+            const auto  gc = form == 2 ? torch::Tensor() : g, gac = form ? ga : torch::Tensor(), igc = form ? ig : torch::Tensor();
+            const auto  gg = form == 2 ? torch::Tensor() : g.to(gpu), gag = form ? ga.to(gpu) : torch::Tensor(), igg = form ? ig.to(gpu) : torch::Tensor();
+            auto           gamma = ln ? torch::randn({dims[nl]}, dtype) : torch::Tensor(), beta = ln ? torch::randn({dims[nl]}, dtype) : torch::Tensor();
+            auto           gammag = ln ? gamma.to(gpu) : gamma, betag = ln ? beta.to(gpu) : beta;
+            const MLPGrads lay = MLPBackwardLayers(x.to(gpu), Wg, bg, gammag, betag, gg, edge ? &sg : nullptr, gag, igg, res), fu = MLPBackwardFused(x.to(gpu), Wg, bg, gammag, betag, gg, edge ? &sg : nullptr, gag, igg, res);
+            const MLPGrads cpu = MLPBackwardFused(x, W, b, gamma, beta, gc, edge ? &sc : nullptr, gac, igc, res);
+            const std::string what = "dims[0] " + std::to_string(dims[0]) + " layers " + std::to_string(nl) + " M " + std::to_string(M) + " ln " + std::to_string(ln) + " edge " + std::to_string(edge) + " form " + std::to_string(form);
+            EXPECT_TRUE(SameBits<T>(lay.dX, fu.dX)) << "dX, " << what << " rel " << Rel(lay.dX, fu.dX);
+            EXPECT_TRUE(SameBits<T>(cpu.dX, fu.dX)) << "dX vs CPU, " << what << " rel " << Rel(cpu.dX, fu.dX);
+            for (int l = 0; l < nl; l++) {
+              EXPECT_TRUE(SameBits<T>(lay.dW[l], fu.dW[l])) << "dW of layer " << l << ", " << what << " rel " << Rel(lay.dW[l], fu.dW[l]);
+              EXPECT_TRUE(SameBits<T>(lay.db[l], fu.db[l])) << "db of layer " << l << ", " << what << " rel " << Rel(lay.db[l], fu.db[l]);
+              EXPECT_LE(Rel(cpu.dW[l], fu.dW[l]), tol) << "dW vs CPU of layer " << l << ", " << what;
+              EXPECT_LE(Rel(cpu.db[l], fu.db[l]), tol) << "db vs CPU of layer " << l << ", " << what;
+            }
+            if (ln) {
+              EXPECT_TRUE(SameBits<T>(lay.dgamma, fu.dgamma)) << "dgamma, " << what;
+              EXPECT_TRUE(SameBits<T>(lay.dbeta, fu.dbeta)) << "dbeta, " << what;
+              EXPECT_TRUE(SameBits<T>(cpu.dgamma, fu.dgamma)) << "dgamma vs CPU, " << what;
+              EXPECT_TRUE(SameBits<T>(cpu.dbeta, fu.dbeta)) << "dbeta vs CPU, " << what;
+            }
+            if (edge) {
+              EXPECT_TRUE(SameBits<T>(lay.dStart, fu.dStart)) << "dStart, " << what;
+              EXPECT_TRUE(SameBits<T>(cpu.dStart, fu.dStart)) << "dStart vs CPU, " << what;
+            }
+            /* each thread's block of outputs, 1 x 1 and 4 x 4, against the default 2 x 2: the same bits */
+            for (int t : {1, 4}) {
+              const int      old = GNNKernelSetGpuTile(t);
+              const MLPGrads ft  = MLPBackwardFused(x.to(gpu), Wg, bg, gammag, betag, gg, edge ? &sg : nullptr, gag, igg, res);
+              GNNKernelSetGpuTile(old);
+              bool same = SameBits<T>(ft.dX, fu.dX) && (!ln || (SameBits<T>(ft.dgamma, fu.dgamma) && SameBits<T>(ft.dbeta, fu.dbeta))) && (!edge || SameBits<T>(ft.dStart, fu.dStart));
+              for (int l = 0; l < nl; l++) same = same && SameBits<T>(ft.dW[l], fu.dW[l]) && SameBits<T>(ft.db[l], fu.db[l]);
+              EXPECT_TRUE(same) << "blocks of " << t << "x" << t << " vs 2x2, " << what;
+            }
           }
-          if (ln) {
-            EXPECT_TRUE(SameBits<T>(lay.dgamma, fu.dgamma)) << "dgamma, " << what;
-            EXPECT_TRUE(SameBits<T>(lay.dbeta, fu.dbeta)) << "dbeta, " << what;
-            EXPECT_TRUE(SameBits<T>(cpu.dgamma, fu.dgamma)) << "dgamma vs CPU, " << what;
-            EXPECT_TRUE(SameBits<T>(cpu.dbeta, fu.dbeta)) << "dbeta vs CPU, " << what;
-          }
-          if (edge) {
-            EXPECT_TRUE(SameBits<T>(lay.dStart, fu.dStart)) << "dStart, " << what;
-            EXPECT_TRUE(SameBits<T>(cpu.dStart, fu.dStart)) << "dStart vs CPU, " << what;
-          }
-          /* each thread's block of outputs, 1 x 1 and 4 x 4, against the default 2 x 2: the same bits */
-          for (int t : {1, 4}) {
-            const int      old = GNNKernelSetGpuTile(t);
-            const MLPGrads ft  = MLPBackwardFused(x.to(gpu), Wg, bg, gammag, betag, g.to(gpu), edge ? &sg : nullptr);
-            GNNKernelSetGpuTile(old);
-            bool same = SameBits<T>(ft.dX, fu.dX) && (!ln || (SameBits<T>(ft.dgamma, fu.dgamma) && SameBits<T>(ft.dbeta, fu.dbeta))) && (!edge || SameBits<T>(ft.dStart, fu.dStart));
-            for (int l = 0; l < nl; l++) same = same && SameBits<T>(ft.dW[l], fu.dW[l]) && SameBits<T>(ft.db[l], fu.db[l]);
-            EXPECT_TRUE(same) << "blocks of " << t << "x" << t << " vs 2x2, " << what;
-          }
-        }
 }
 
 /* the library's LayerNorm on the GPU against the CPU's: every output bitwise */

@@ -274,7 +274,10 @@ TYPED_TEST(KernelBodies, FusedMLPForward)
    at the same thread count: they are per-thread partial sums), dX and the LayerNorm's dgamma and
    dbeta also against the bodies. The paper's MLP, the node MLP's 2H input, masked and the widest
    widths, many chunks, one row and no row, with and without LayerNorm, and the edge MLP from its
-   start (layer 0's pre-activation gradient, dStart, against the layers' ELU backward). */
+   start (layer 0's pre-activation gradient, dStart, against the layers' ELU backward). Up to 3000
+   rows also with the output gradient's other forms (GNNOutGrad): g plus rows of ga gathered by
+   index, the gather alone, and the residual block x + MLP(x) (dX plus the output gradient), each
+   against the reference on the gradient formed first (and dX's add after). */
 TYPED_TEST(KernelBodies, FusedMLPBackward)
 {
   using T          = TypeParam;
@@ -288,130 +291,146 @@ TYPED_TEST(KernelBodies, FusedMLPBackward)
   const std::vector<Case> cases = {{{3, 32, 32, 32, 32, 32, 32, 3}, 1000, false}, {{64, 32, 32, 32, 32, 32, 32, 32}, 1500, false}, {{32, 32, 32, 32, 32, 32, 32}, 20000, false},
                                    {{32, 32, 32, 32, 32, 32, 32, 32}, 3000, true}, {{20, 20, 20, 7}, 517, false},                   {{20, 20, 20}, 99, true},
                                    {{5, 7}, 1, false},                             {{32, 32, 32}, 0, false},                        {{64, 48, 64, 3}, 123, false}};
+  struct Form {
+    bool own, gather, residual; /* g's own rows, ga's gathered rows, x + MLP(x) */
+  };
+  const std::vector<Form> forms = {{true, false, false}, {true, true, true}, {false, true, false}, {true, false, true}};
   for (const Case &c : cases)
-    for (bool ln : {false, true}) {
-      const int                  nl = (int)c.dims.size() - 1;
-      const int64_t              M = c.M, H = c.dims[nl];
-      std::vector<torch::Tensor> W, b;
-      for (int l = 0; l < nl; l++) {
-        W.push_back(Random({c.dims[l + 1], c.dims[l]}, dtype, 0.3));
-        b.push_back(c.edge && l == 0 ? torch::Tensor() : Random({c.dims[l + 1]}, dtype));
-      }
-      auto          x = Random({M, c.dims[0]}, dtype), g = Random({M, H}, dtype), gamma = Random({H}, dtype), beta = Random({H}, dtype);
-      const int64_t n = M / 5 + 1;
-      auto          A = Random({n, c.dims[1]}, dtype), B = Random({n + 3, c.dims[1]}, dtype);
-      auto          ia = torch::randint(0, n, {M}, torch::kInt64), ib = torch::randint(0, n + 3, {M}, torch::kInt64);
-      GNNEdgeStart  start = {A, B, ia, ib};
-      const T      *Ap = c.edge ? A.template data_ptr<T>() : nullptr, *Bp = B.template data_ptr<T>();
-      const int64_t *iap = ia.template data_ptr<int64_t>(), *ibp = ib.template data_ptr<int64_t>();
-      std::string   what = "dims[0] " + std::to_string(c.dims[0]) + " layers " + std::to_string(nl) + " M " + std::to_string(M) + " ln " + std::to_string(ln) + " edge " + std::to_string(c.edge);
-
-      /* the layers' GPU bodies in host loops */
-      const int64_t               chunks = gnnk::OuterChunks(M), rows = gnnk::OuterChunkRows(M);
-      std::vector<std::vector<T>> a(nl + 1);
-      a[0] = Vec<T>(x);
-      for (int l = 0; l < nl; l++) {
-        auto Wt = Vec<T>(W[l].t());
-        a[l + 1].resize(M * c.dims[l + 1]);
-        for (int64_t idx = 0; idx < M * c.dims[l + 1]; idx++) a[l + 1][idx] = gnnk::RowProductAt<T>(a[l].data(), c.dims[l], Wt.data(), b[l].defined() ? b[l].template data_ptr<T>() : nullptr, c.dims[l + 1], l + 1 < nl, l == 0 ? Ap : nullptr, Bp, iap, ibp, idx);
-      }
-      std::vector<T> cur = Vec<T>(g), ref; /* ref: the gradient entries in MLPGradEntries' order */
-      std::vector<T> lnref;
-      if (ln) {
-        std::vector<T> mb(M), rb(M), dz(M * H), work(chunks * 2 * H);
-        const T       *gp = g.template data_ptr<T>(), *gm = gamma.template data_ptr<T>();
-        for (int64_t i = 0; i < M; i++) {
-          gnnk::LayerNormStats(a[nl].data() + i * H, H, T(1e-5), mb[i], rb[i]);
-          gnnk::LayerNormBackwardRow(gp + i * H, a[nl].data() + i * H, H, mb[i], rb[i], gm, dz.data() + i * H);
+    for (const Form &f : forms)
+      for (bool ln : {false, true}) {
+        const int                  nl = (int)c.dims.size() - 1;
+        const bool plain = f.own && !f.gather && !f.residual;
+        if (!plain && (c.M > 3000 || (f.residual && c.dims[0] < c.dims[nl]))) continue;
+        const int64_t              M = c.M, H = c.dims[nl];
+        std::vector<torch::Tensor> W, b;
+        for (int l = 0; l < nl; l++) {
+          W.push_back(Random({c.dims[l + 1], c.dims[l]}, dtype, 0.3));
+          b.push_back(c.edge && l == 0 ? torch::Tensor() : Random({c.dims[l + 1]}, dtype));
         }
-        for (int64_t ch = 0; ch < chunks; ch++)
-          for (int64_t e = 0; e < 2 * H; e++) work[ch * 2 * H + e] = gnnk::LayerNormParamChunkAt(gp, a[nl].data(), mb.data(), rb.data(), M, H, rows, ch, e);
-        for (int64_t e = 0; e < 2 * H; e++) lnref.push_back(gnnk::OuterSumAt(work.data(), chunks, 2 * H, e));
-        cur = dz;
-      }
-      std::vector<std::vector<T>> layerref(nl);
-      std::vector<T>              dStartref;
-      for (int l = nl - 1; l >= 0; l--) {
-        const int64_t K = c.dims[l], N = c.dims[l + 1], NKN = N * K + N;
-        if (l + 1 < nl)
-          for (int64_t q = 0; q < M * N; q++) cur[q] = gnnk::EluGrad(cur[q], a[l + 1][q]);
-        if (l == 0) dStartref = cur;
-        std::vector<T> work(chunks * NKN), next(M * K);
-        for (int64_t ch = 0; ch < chunks; ch++)
-          for (int64_t e = 0; e < NKN; e++) work[ch * NKN + e] = gnnk::OuterChunkAt<T>(cur.data(), M, N, a[l].data(), K, rows, ch, e);
-        for (int64_t e = 0; e < NKN; e++) layerref[l].push_back(gnnk::OuterSumAt<T>(work.data(), chunks, NKN, e));
-        for (int64_t idx = 0; idx < M * K; idx++) next[idx] = gnnk::RowProductAt<T>(cur.data(), N, W[l].template data_ptr<T>(), nullptr, K, false, nullptr, nullptr, nullptr, nullptr, idx);
-        cur = next;
-      }
-      for (int l = 0; l < nl; l++) ref.insert(ref.end(), layerref[l].begin(), layerref[l].end());
-      ref.insert(ref.end(), lnref.begin(), lnref.end());
-      const std::vector<T> dXref = cur;
+        auto          x = Random({M, c.dims[0]}, dtype), g = Random({M, H}, dtype), gamma = Random({H}, dtype), beta = Random({H}, dtype);
+        const int64_t n = M / 5 + 1;
+        auto          A = Random({n, c.dims[1]}, dtype), B = Random({n + 3, c.dims[1]}, dtype);
+        auto          ia = torch::randint(0, n, {M}, torch::kInt64), ib = torch::randint(0, n + 3, {M}, torch::kInt64);
+        GNNEdgeStart  start = {A, B, ia, ib};
+        const T      *Ap = c.edge ? A.template data_ptr<T>() : nullptr, *Bp = B.template data_ptr<T>();
+        const int64_t *iap = ia.template data_ptr<int64_t>(), *ibp = ib.template data_ptr<int64_t>();
+        std::string   what = "dims[0] " + std::to_string(c.dims[0]) + " layers " + std::to_string(nl) + " M " + std::to_string(M) + " ln " + std::to_string(ln) + " edge " + std::to_string(c.edge) + " form " + std::to_string(f.own) + std::to_string(f.gather) + std::to_string(f.residual);
+        /* the output gradient: g, ga's rows gathered by ig, or their sum, formed first for the references */
+        auto              ga = Random({n + 2, H}, dtype), ig = torch::randint(0, n + 2, {M}, torch::kInt64);
+        const auto        gy = !f.gather ? g : f.own ? g + ga.index_select(0, ig) : ga.index_select(0, ig);
+        const torch::Tensor gArg = f.own ? g : torch::Tensor(), gaArg = f.gather ? ga : torch::Tensor(), igArg = f.gather ? ig : torch::Tensor();
+        const GNNOutGrad<T> go = {f.own ? g.template data_ptr<T>() : nullptr, f.gather ? ga.template data_ptr<T>() : nullptr, f.gather ? ig.template data_ptr<int64_t>() : nullptr, f.residual};
 
-      /* the GPU block's body, by a serial team, for three tile heights */
-      gnnk::MLPShape s;
-      std::vector<T> P, bias, Pw;
-      FusedParams<T>(c.dims, W, b, gamma, beta, ln, s, P, bias, &Pw);
-      const int64_t nacc = gnnk::MLPGradEntries(s);
-      ASSERT_EQ(nacc, (int64_t)ref.size()) << what;
-      /* every tile height R and every block of outputs per item TR x TC (2 x 2 the GPU's default;
-         3 x 2 leaves partial blocks at every width here) give the same bits */
-      auto bodies = [&](auto tile) {
-        constexpr int TR = decltype(tile)::first, TC = decltype(tile)::second;
-        const std::string tw = what + ", blocks " + std::to_string(TR) + "x" + std::to_string(TC);
-        const bool base = TR == 2 && TC == 2; /* every R for the default; the others at R = 7, where a tile's 7 rows leave partial blocks */
-        for (int64_t R : {1, 7, 64}) {
-          if (!base && R != 7) continue;
-          std::vector<T> scratch(gnnk::MLPBackwardScratch(s, R)), work(chunks * nacc), dX(M * c.dims[0]), sums(nacc), dS(M * c.dims[1]);
-          for (int64_t ch = 0; ch < chunks; ch++) gnnk::MLPBackwardChunk<TR, TC>(gnnk::SerialTeam(), s, P.data(), Pw.data(), bias.data(), x.template data_ptr<T>(), g.template data_ptr<T>(), M, rows, ch, R, scratch.data(), work.data() + ch * nacc, dX.data(), Ap, Bp, iap, ibp, c.edge ? dS.data() : nullptr);
-          for (int64_t e = 0; e < nacc; e++) sums[e] = gnnk::OuterSumAt(work.data(), chunks, nacc, e);
-          EXPECT_TRUE(SameBits(dXref, dX)) << "body dX, R " << R << ", " << tw;
-          EXPECT_TRUE(SameBits(ref, sums)) << "body gradients, R " << R << ", " << tw;
-          if (c.edge) EXPECT_TRUE(SameBits(dStartref, dS)) << "body dStart, R " << R << ", " << tw;
-          /* the same with a team's threads out of step between the syncs (blocks of 5 and 64) */
-          for (int threads : {5, 64}) {
-            if (R != 7 || M > 5000) break; /* the syncs do not depend on how many chunks there are */
-            std::vector<T> scr(gnnk::MLPBackwardScratch(s, R), T(0)), wk(chunks * nacc), dXd(M * c.dims[0]), sm(nacc), dSd(M * c.dims[1]);
-            for (int64_t ch = 0; ch < chunks; ch++) {
-              DeferredTeam team{threads, {}};
-              gnnk::MLPBackwardChunk<TR, TC>(team, s, P.data(), Pw.data(), bias.data(), x.template data_ptr<T>(), g.template data_ptr<T>(), M, rows, ch, R, scr.data(), wk.data() + ch * nacc, dXd.data(), Ap, Bp, iap, ibp, c.edge ? dSd.data() : nullptr);
-            }
-            for (int64_t e = 0; e < nacc; e++) sm[e] = gnnk::OuterSumAt(wk.data(), chunks, nacc, e);
-            EXPECT_TRUE(SameBits(dXref, dXd) && SameBits(ref, sm) && (!c.edge || SameBits(dStartref, dSd))) << "body with " << threads << " threads out of step, R " << R << ", " << tw;
-          }
+        /* the layers' GPU bodies in host loops */
+        const int64_t               chunks = gnnk::OuterChunks(M), rows = gnnk::OuterChunkRows(M);
+        std::vector<std::vector<T>> a(nl + 1);
+        a[0] = Vec<T>(x);
+        for (int l = 0; l < nl; l++) {
+          auto Wt = Vec<T>(W[l].t());
+          a[l + 1].resize(M * c.dims[l + 1]);
+          for (int64_t idx = 0; idx < M * c.dims[l + 1]; idx++) a[l + 1][idx] = gnnk::RowProductAt<T>(a[l].data(), c.dims[l], Wt.data(), b[l].defined() ? b[l].template data_ptr<T>() : nullptr, c.dims[l + 1], l + 1 < nl, l == 0 ? Ap : nullptr, Bp, iap, ibp, idx);
         }
-      };
-      bodies(Tile<1, 1>());
-      bodies(Tile<2, 2>());
-      bodies(Tile<4, 4>());
-      bodies(Tile<3, 2>());
-
-      /* the CPU's fused backward against the CPU's layer kernels (at the test's thread count) */
-      const int      nthreads = at::get_num_threads();
-      const MLPGrads lay = MLPBackwardLayers(x, W, b, ln ? gamma : torch::Tensor(), beta, g, c.edge ? &start : nullptr);
-      for (int threads : {nthreads, 1, 3}) { /* 3: chunks of the LayerNorm sums that straddle two threads' rows */
-        at::set_num_threads(threads);
-        const MLPGrads fu = MLPBackwardFused(x, W, b, ln ? gamma : torch::Tensor(), beta, g, c.edge ? &start : nullptr);
-        at::set_num_threads(nthreads);
-        const std::string tw = what + " threads " + std::to_string(threads);
-        EXPECT_TRUE(SameBits(Vec<T>(lay.dX), Vec<T>(fu.dX))) << "CPU dX, " << tw;
-        EXPECT_TRUE(SameBits(dXref, Vec<T>(fu.dX))) << "CPU dX vs the bodies, " << tw;
-        if (c.edge) {
-          EXPECT_TRUE(SameBits(Vec<T>(lay.dStart), Vec<T>(fu.dStart))) << "CPU dStart, " << tw;
-          EXPECT_TRUE(SameBits(dStartref, Vec<T>(fu.dStart))) << "CPU dStart vs the bodies, " << tw;
-        }
-        if (threads == nthreads) /* the layers' own partial sums are per thread */
-          for (int l = 0; l < nl; l++) {
-            EXPECT_TRUE(SameBits(Vec<T>(lay.dW[l]), Vec<T>(fu.dW[l]))) << "CPU dW of layer " << l << ", " << tw;
-            EXPECT_TRUE(SameBits(Vec<T>(lay.db[l]), Vec<T>(fu.db[l]))) << "CPU db of layer " << l << ", " << tw;
-          }
-        for (int l = 0; l < nl; l++) EXPECT_LE(RelErr(Vec<T>(lay.dW[l]), Vec<T>(fu.dW[l])), Types<T>::tol) << "CPU dW of layer " << l << ", " << tw;
+        std::vector<T> cur = Vec<T>(gy), ref; /* ref: the gradient entries in MLPGradEntries' order */
+        std::vector<T> lnref;
         if (ln) {
-          EXPECT_TRUE(SameBits(Vec<T>(lay.dgamma), Vec<T>(fu.dgamma))) << "CPU dgamma, " << tw;
-          EXPECT_TRUE(SameBits(Vec<T>(lay.dbeta), Vec<T>(fu.dbeta))) << "CPU dbeta, " << tw;
-          EXPECT_TRUE(SameBits(std::vector<T>(ref.end() - 2 * H, ref.end() - H), Vec<T>(fu.dgamma))) << "CPU dgamma vs the bodies, " << tw;
+          std::vector<T> mb(M), rb(M), dz(M * H), work(chunks * 2 * H);
+          const T       *gp = gy.template data_ptr<T>(), *gm = gamma.template data_ptr<T>();
+          for (int64_t i = 0; i < M; i++) {
+            gnnk::LayerNormStats(a[nl].data() + i * H, H, T(1e-5), mb[i], rb[i]);
+            gnnk::LayerNormBackwardRow(gp + i * H, a[nl].data() + i * H, H, mb[i], rb[i], gm, dz.data() + i * H);
+          }
+          for (int64_t ch = 0; ch < chunks; ch++)
+            for (int64_t e = 0; e < 2 * H; e++) work[ch * 2 * H + e] = gnnk::LayerNormParamChunkAt(gp, a[nl].data(), mb.data(), rb.data(), M, H, rows, ch, e);
+          for (int64_t e = 0; e < 2 * H; e++) lnref.push_back(gnnk::OuterSumAt(work.data(), chunks, 2 * H, e));
+          cur = dz;
+        }
+        std::vector<std::vector<T>> layerref(nl);
+        std::vector<T>              dStartref;
+        for (int l = nl - 1; l >= 0; l--) {
+          const int64_t K = c.dims[l], N = c.dims[l + 1], NKN = N * K + N;
+          if (l + 1 < nl)
+            for (int64_t q = 0; q < M * N; q++) cur[q] = gnnk::EluGrad(cur[q], a[l + 1][q]);
+          if (l == 0) dStartref = cur;
+          std::vector<T> work(chunks * NKN), next(M * K);
+          for (int64_t ch = 0; ch < chunks; ch++)
+            for (int64_t e = 0; e < NKN; e++) work[ch * NKN + e] = gnnk::OuterChunkAt<T>(cur.data(), M, N, a[l].data(), K, rows, ch, e);
+          for (int64_t e = 0; e < NKN; e++) layerref[l].push_back(gnnk::OuterSumAt<T>(work.data(), chunks, NKN, e));
+          for (int64_t idx = 0; idx < M * K; idx++) next[idx] = gnnk::RowProductAt<T>(cur.data(), N, W[l].template data_ptr<T>(), nullptr, K, false, nullptr, nullptr, nullptr, nullptr, idx);
+          cur = next;
+        }
+        for (int l = 0; l < nl; l++) ref.insert(ref.end(), layerref[l].begin(), layerref[l].end());
+        ref.insert(ref.end(), lnref.begin(), lnref.end());
+        std::vector<T> dXref = cur;
+        if (f.residual)
+          for (int64_t i = 0; i < M; i++)
+            for (int64_t k = 0; k < H; k++) dXref[i * c.dims[0] + k] += gy.template data_ptr<T>()[i * H + k];
+
+        /* the GPU block's body, by a serial team, for three tile heights */
+        gnnk::MLPShape s;
+        std::vector<T> P, bias, Pw;
+        FusedParams<T>(c.dims, W, b, gamma, beta, ln, s, P, bias, &Pw);
+        const int64_t nacc = gnnk::MLPGradEntries(s);
+        ASSERT_EQ(nacc, (int64_t)ref.size()) << what;
+        /* every tile height R and every block of outputs per item TR x TC (2 x 2 the GPU's default;
+           3 x 2 leaves partial blocks at every width here) give the same bits */
+        auto bodies = [&](auto tile) {
+          constexpr int TR = decltype(tile)::first, TC = decltype(tile)::second;
+          const std::string tw = what + ", blocks " + std::to_string(TR) + "x" + std::to_string(TC);
+          const bool base = TR == 2 && TC == 2 && plain; /* every R for the default; the others at R = 7, where a tile's 7 rows leave partial blocks */
+          for (int64_t R : {1, 7, 64}) {
+            if (!base && R != 7) continue;
+            std::vector<T> scratch(gnnk::MLPBackwardScratch(s, R)), work(chunks * nacc), dX(M * c.dims[0]), sums(nacc), dS(M * c.dims[1]);
+            for (int64_t ch = 0; ch < chunks; ch++) gnnk::MLPBackwardChunk<TR, TC>(gnnk::SerialTeam(), s, P.data(), Pw.data(), bias.data(), x.template data_ptr<T>(), go, M, rows, ch, R, scratch.data(), work.data() + ch * nacc, dX.data(), Ap, Bp, iap, ibp, c.edge ? dS.data() : nullptr);
+            for (int64_t e = 0; e < nacc; e++) sums[e] = gnnk::OuterSumAt(work.data(), chunks, nacc, e);
+            EXPECT_TRUE(SameBits(dXref, dX)) << "body dX, R " << R << ", " << tw;
+            EXPECT_TRUE(SameBits(ref, sums)) << "body gradients, R " << R << ", " << tw;
+            if (c.edge) EXPECT_TRUE(SameBits(dStartref, dS)) << "body dStart, R " << R << ", " << tw;
+            /* the same with a team's threads out of step between the syncs (blocks of 5 and 64) */
+            for (int threads : {5, 64}) {
+              if (R != 7 || M > 5000 || !plain) break; /* the syncs depend neither on how many chunks there are nor on the output gradient's form */
+              std::vector<T> scr(gnnk::MLPBackwardScratch(s, R), T(0)), wk(chunks * nacc), dXd(M * c.dims[0]), sm(nacc), dSd(M * c.dims[1]);
+              for (int64_t ch = 0; ch < chunks; ch++) {
+                DeferredTeam team{threads, {}};
+                gnnk::MLPBackwardChunk<TR, TC>(team, s, P.data(), Pw.data(), bias.data(), x.template data_ptr<T>(), go, M, rows, ch, R, scr.data(), wk.data() + ch * nacc, dXd.data(), Ap, Bp, iap, ibp, c.edge ? dSd.data() : nullptr);
+              }
+              for (int64_t e = 0; e < nacc; e++) sm[e] = gnnk::OuterSumAt(wk.data(), chunks, nacc, e);
+              EXPECT_TRUE(SameBits(dXref, dXd) && SameBits(ref, sm) && (!c.edge || SameBits(dStartref, dSd))) << "body with " << threads << " threads out of step, R " << R << ", " << tw;
+            }
+          }
+        };
+        if (plain) bodies(Tile<1, 1>()); /* the output gradient's forms: the default and partial blocks */
+        bodies(Tile<2, 2>());
+        if (plain) bodies(Tile<4, 4>());
+        bodies(Tile<3, 2>());
+
+        /* the CPU's fused backward against the CPU's layer kernels (at the test's thread count) */
+        const int      nthreads = at::get_num_threads();
+        const MLPGrads lay = MLPBackwardLayers(x, W, b, ln ? gamma : torch::Tensor(), beta, gArg, c.edge ? &start : nullptr, gaArg, igArg, f.residual);
+        EXPECT_TRUE(SameBits(dXref, Vec<T>(lay.dX))) << "CPU layers' dX vs the bodies, " << what;
+        for (int threads : {nthreads, 1, 3}) { /* 3: chunks of the LayerNorm sums that straddle two threads' rows */
+          at::set_num_threads(threads);
+          const MLPGrads fu = MLPBackwardFused(x, W, b, ln ? gamma : torch::Tensor(), beta, gArg, c.edge ? &start : nullptr, gaArg, igArg, f.residual);
+          at::set_num_threads(nthreads);
+          const std::string tw = what + " threads " + std::to_string(threads);
+          EXPECT_TRUE(SameBits(Vec<T>(lay.dX), Vec<T>(fu.dX))) << "CPU dX, " << tw;
+          EXPECT_TRUE(SameBits(dXref, Vec<T>(fu.dX))) << "CPU dX vs the bodies, " << tw;
+          if (c.edge) {
+            EXPECT_TRUE(SameBits(Vec<T>(lay.dStart), Vec<T>(fu.dStart))) << "CPU dStart, " << tw;
+            EXPECT_TRUE(SameBits(dStartref, Vec<T>(fu.dStart))) << "CPU dStart vs the bodies, " << tw;
+          }
+          if (threads == nthreads) /* the layers' own partial sums are per thread */
+            for (int l = 0; l < nl; l++) {
+              EXPECT_TRUE(SameBits(Vec<T>(lay.dW[l]), Vec<T>(fu.dW[l]))) << "CPU dW of layer " << l << ", " << tw;
+              EXPECT_TRUE(SameBits(Vec<T>(lay.db[l]), Vec<T>(fu.db[l]))) << "CPU db of layer " << l << ", " << tw;
+            }
+          for (int l = 0; l < nl; l++) EXPECT_LE(RelErr(Vec<T>(lay.dW[l]), Vec<T>(fu.dW[l])), Types<T>::tol) << "CPU dW of layer " << l << ", " << tw;
+          if (ln) {
+            EXPECT_TRUE(SameBits(Vec<T>(lay.dgamma), Vec<T>(fu.dgamma))) << "CPU dgamma, " << tw;
+            EXPECT_TRUE(SameBits(Vec<T>(lay.dbeta), Vec<T>(fu.dbeta))) << "CPU dbeta, " << tw;
+            EXPECT_TRUE(SameBits(std::vector<T>(ref.end() - 2 * H, ref.end() - H), Vec<T>(fu.dgamma))) << "CPU dgamma vs the bodies, " << tw;
+          }
         }
       }
-    }
 }
 
 TYPED_TEST(KernelBodies, LayerNorm)

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <type_traits>
 #include "sys/gnnreprosum.h"
+#include "kernels/kernelargs.h"
 
 #if defined(__CUDACC__) || defined(__HIPCC__)
   #define GNN_HD __host__ __device__ __forceinline__
@@ -761,6 +762,17 @@ GNN_HD void TileCopy(const Team &team, int64_t m, int64_t w, const T *src, int64
   });
 }
 
+/* Row i, column k of the gradient at an MLP's output (GNNOutGrad, H wide): g's, plus the gathered
+   row of ga when ga is there (the sum autograd forms of the two, in either order: an add is
+   commutative) */
+template <typename T>
+GNN_HD T OutGradAt(const GNNOutGrad<T> &o, int64_t H, int64_t i, int64_t k)
+{
+  if (!o.ga) return o.g[i * H + k];
+  const T a = o.ga[o.ig[i] * H + k];
+  return o.g ? o.g[i * H + k] + a : a;
+}
+
 /* The scratch of one chunk's team for tiles of R rows of an MLP of shape s, in values of T:
    every layer's input and output rows (layer l's [R, dims[l]], row stride TileStride), two gradient
    tiles [R, widest] and the rows' LayerNorm statistics [2 R] */
@@ -786,9 +798,11 @@ GNN_HD int64_t MLPGradEntries(const MLPShape &s)
 /* Chunk c (rows = OuterChunkRows(M) rows) of the backward of an MLP (MLPRowAt's layers, P = the
    layers' W^T; with A, layer 0 starts from A[ia[i]] + B[ib[i]] instead of its bias, and its
    pre-activation gradient ge goes to dStart [M, dims[1]]: what the split first edge layer's node
-   parts need; Pw: the layers' W at the same offsets, for dX) from g = dL/dy [M, N_out] and the
-   MLP's input x [M, dims[0]], with nothing of its forward kept: tile by tile of R rows, the tile's
-   activations are computed again (RowProductAt's chains, so the forward's bits), then
+   parts need; Pw: the layers' W at the same offsets, for dX) from dL/dy [M, N_out] (go: each tile's
+   rows read once, OutGradAt, into a gradient tile; with go.residual added to dX's first N_out
+   columns as dX is stored) and the MLP's input x [M, dims[0]], with nothing of its forward kept:
+   tile by tile of R rows, the tile's activations are computed again (RowProductAt's chains, so the
+   forward's bits), then
    back-propagated (LayerNormBackwardRow, EluGrad, dX = ge W as RowProductAt) into dX [M, dims[0]]
    (when dX), while the chunk's gradient entries acc (MLPGradEntries of them, zeroed here) continue
    the fma chains of OuterChunkAt and LayerNormParamChunkAt row by row. So every output, and after
@@ -797,7 +811,7 @@ GNN_HD int64_t MLPGradEntries(const MLPShape &s)
    whatever the team items' blocks TR x TC (ChainTile) of the three products (forward, dW, dX).
    scratch: MLPBackwardScratch(s, R). */
 template <int TR, int TC, typename T, typename Team>
-GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, const T *Pw, const T *bias, const T *x, const T *g, int64_t M, int64_t rows, int64_t c, int64_t R, T *scratch, T *acc, T *dX, const T *A = nullptr, const T *B = nullptr, const int64_t *ia = nullptr, const int64_t *ib = nullptr, T *dStart = nullptr)
+GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, const T *Pw, const T *bias, const T *x, const GNNOutGrad<T> &go, int64_t M, int64_t rows, int64_t c, int64_t R, T *scratch, T *acc, T *dX, const T *A = nullptr, const T *B = nullptr, const int64_t *ia = nullptr, const int64_t *ib = nullptr, T *dStart = nullptr)
 {
   const int     nl = s.nl;
   const int64_t i0 = c * rows, i1 = i0 + rows < M ? i0 + rows : M, K0 = s.dims[0], H = s.dims[nl], nacc = MLPGradEntries(s);
@@ -829,9 +843,15 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
       });
       team.sync();
     }
-    /* the gradient at the last layer's output: through the LayerNorm, or g itself */
-    const T *z   = scratch + actoff[nl];
-    T       *cur = gbuf[0];
+    /* the gradient at the last layer's output: the tile's rows of it (gt), then through the
+       LayerNorm (the first layer backwards then writes its dX over gt) */
+    const T *z = scratch + actoff[nl];
+    T       *gt = gbuf[1], *cur = gt;
+    team.run(m * H, [&](int64_t idx) {
+      const int64_t r = idx / H;
+      gt[r * ldg + idx - r * H] = OutGradAt(go, H, t0 + r, idx - r * H);
+    });
+    team.sync();
     if (s.lnoff >= 0) {
       const T *gamma = bias + s.lnoff;
       T       *la    = acc + nacc - 2 * H;
@@ -840,14 +860,15 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
       team.run(2 * H, [&](int64_t e) {
         T a = la[e];
         if (e < H)
-          for (int64_t r = 0; r < m; r++) a = Fma(g[(t0 + r) * H + e], (z[r * ldz + e] - mean[r]) * rstd[r], a);
+          for (int64_t r = 0; r < m; r++) a = Fma(gt[r * ldg + e], (z[r * ldz + e] - mean[r]) * rstd[r], a);
         else
-          for (int64_t r = 0; r < m; r++) a += g[(t0 + r) * H + e - H];
+          for (int64_t r = 0; r < m; r++) a += gt[r * ldg + e - H];
         la[e] = a;
       });
-      team.run(m, [&](int64_t r) { LayerNormBackwardRow(g + (t0 + r) * H, z + r * ldz, H, mean[r], rstd[r], gamma, cur + r * ldg); });
-    } else TileCopy(team, m, H, g + t0 * H, H, cur, ldg);
-    team.sync();
+      cur = gbuf[0];
+      team.run(m, [&](int64_t r) { LayerNormBackwardRow(gt + r * ldg, z + r * ldz, H, mean[r], rstd[r], gamma, cur + r * ldg); });
+      team.sync();
+    }
     /* the layers backwards: ge = g ELU'(y), its dW and db terms, and dX = ge W for the layer below */
     int64_t ao = nacc - (s.lnoff >= 0 ? 2 * H : 0);
     for (int l = nl - 1; l >= 0; l--) {
@@ -874,7 +895,8 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
       if (l > 0 || dX) {
         T            *dst = l > 0 ? next : dX + t0 * K0;
         const int64_t ldd = l > 0 ? ldg : K0;
-        team.run(TileItems<TR, TC>(m, K), [&](int64_t it) { ChainTile<TR, TC, true>(it, m, K, N, cur, ldg, w, K, [](int64_t, int64_t) { return T(0); }, [&](int64_t r, int64_t k, T v) { dst[r * ldd + k] = v; }); });
+        const bool    res = l == 0 && go.residual; /* dX of x + MLP(x): the output gradient added */
+        team.run(TileItems<TR, TC>(m, K), [&](int64_t it) { ChainTile<TR, TC, true>(it, m, K, N, cur, ldg, w, K, [](int64_t, int64_t) { return T(0); }, [&](int64_t r, int64_t k, T v) { dst[r * ldd + k] = res && k < H ? v + OutGradAt(go, H, t0 + r, k) : v; }); });
       }
       team.sync();
       cur = next;

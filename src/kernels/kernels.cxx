@@ -125,12 +125,14 @@ torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torc
   return residual ? xc.narrow(1, 0, dims[nl]) + h : h;
 }
 
-void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start, torch::Tensor *dStart)
+void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start, torch::Tensor *dStart, const torch::Tensor &ga, const torch::Tensor &ig, bool residual)
 {
   if (start && !dStart) throw std::invalid_argument("GNNKernelMLPBackward: an edge start needs dStart");
+  if (!g.defined() && !ga.defined()) throw std::invalid_argument("GNNKernelMLPBackward: no output gradient");
   const bool                 ln = gamma.defined();
   const int                  nl = (int)W.size();
-  auto                       xc = x.contiguous(), gc = g.contiguous(), gm = ln ? gamma.contiguous() : gamma, bt = ln ? beta.contiguous() : beta;
+  auto                       xc = x.contiguous(), gc = g.defined() ? g.contiguous() : g, gm = ln ? gamma.contiguous() : gamma, bt = ln ? beta.contiguous() : beta;
+  auto                       gac = ga.defined() ? ga.contiguous() : ga, igc = ga.defined() ? ig.contiguous() : ig;
   std::vector<torch::Tensor> Wc, bc;
   std::vector<int64_t>       dims = {xc.size(1)};
   int64_t                    entries = 0;
@@ -143,6 +145,7 @@ void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tenso
   GNNEdgeStart s;
   if (start) s = {start->A.contiguous(), start->B.contiguous(), start->ia.contiguous(), start->ib.contiguous()};
   const int64_t M = xc.size(0), H = dims[nl];
+  if (residual && xc.size(1) < H) throw std::invalid_argument("GNNKernelMLPBackward: a residual MLP's input is narrower than its output");
   dX = wantDx ? torch::empty_like(xc) : torch::Tensor();
   if (start) *dStart = torch::empty({M, dims[1]}, xc.options());
   dW.clear();
@@ -150,14 +153,15 @@ void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tenso
   bool done = false;
   AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "GNNKernelMLPBackward", [&] {
     using T = scalar_t;
-    T *dXp  = wantDx ? dX.data_ptr<T>() : nullptr, *dSp = start ? dStart->data_ptr<T>() : nullptr;
+    T            *dXp = wantDx ? dX.data_ptr<T>() : nullptr, *dSp = start ? dStart->data_ptr<T>() : nullptr;
+    GNNOutGrad<T> go  = {Ptr<T>(gc), Ptr<T>(gac), Ptr<int64_t>(igc), residual && wantDx};
     if (xc.is_cuda()) {
       c10::DeviceGuard guard(xc.device());
       GpuMLPParams     pp(Wc, bc, gm, bt, xc.options());
       pp.addW(Wc);
       auto             grads = torch::empty({entries + (ln ? 2 * H : 0)}, xc.options());
       auto             work  = torch::empty({GNNGpuMLPBackwardWorkspace(M, grads.numel())}, xc.options());
-      if (!GNNGpuMLPBackward<T>(Ptr<T>(xc), Ptr<T>(gc), M, nl, dims.data(), Ptr<T>(pp.P), Ptr<T>(pp.Pw), Ptr<T>(pp.bias), pp.boff.data(), pp.lnoff, eps, dXp, grads.data_ptr<T>(), work.data_ptr<T>(), Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib), dSp)) return;
+      if (!GNNGpuMLPBackward<T>(Ptr<T>(xc), go, M, nl, dims.data(), Ptr<T>(pp.P), Ptr<T>(pp.Pw), Ptr<T>(pp.bias), pp.boff.data(), pp.lnoff, eps, dXp, grads.data_ptr<T>(), work.data_ptr<T>(), Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib), dSp)) return;
       int64_t o = 0;
       for (int l = 0; l < nl; l++) {
         const int64_t N = dims[l + 1], K = dims[l];
@@ -185,13 +189,13 @@ void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tenso
         dbeta  = torch::empty({H}, xc.options());
       }
       GNNRowInit<T> init = {Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib)};
-      GNNMLPBackwardRows<T>(Ptr<T>(xc), Ptr<T>(gc), M, nl, dims.data(), Wp.data(), bp.data(), Ptr<T>(gm), (T)eps, dXp, dWp.data(), dbp.data(), ln ? dgamma.data_ptr<T>() : nullptr, ln ? dbeta.data_ptr<T>() : nullptr, start ? &init : nullptr, dSp);
+      GNNMLPBackwardRows<T>(Ptr<T>(xc), go, M, nl, dims.data(), Wp.data(), bp.data(), Ptr<T>(gm), (T)eps, dXp, dWp.data(), dbp.data(), ln ? dgamma.data_ptr<T>() : nullptr, ln ? dbeta.data_ptr<T>() : nullptr, start ? &init : nullptr, dSp);
     }
     done = true;
   });
   if (done) return;
   /* beyond the fused GPU kernels' bounds: the layers' own backward (the same bits) */
-  GNNKernelMLPBackwardLayers(x, W, b, gamma, beta, eps, g, wantDx, dX, dW, db, dgamma, dbeta, start, dStart);
+  GNNKernelMLPBackwardLayers(x, W, b, gamma, beta, eps, g, wantDx, dX, dW, db, dgamma, dbeta, start, dStart, ga, ig, residual);
 }
 
 int GNNKernelSetGpuTile(int t)
@@ -211,18 +215,20 @@ int GNNKernelSetGpuForwardRows(int r)
 int GNNKernelGpuTile() { return GNNGpuMLPBackwardTile(); }
 int GNNKernelGpuForwardRows() { return GNNGpuMLPForwardRows(); }
 
-void GNNKernelMLPBackwardLayers(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start, torch::Tensor *dStart)
+void GNNKernelMLPBackwardLayers(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start, torch::Tensor *dStart, const torch::Tensor &ga, const torch::Tensor &ig, bool residual)
 {
   if (start && !dStart) throw std::invalid_argument("GNNKernelMLPBackwardLayers: an edge start needs dStart");
   const int                  nl = (int)W.size();
   std::vector<torch::Tensor> a  = {x};
   for (int l = 0; l < nl; l++) a.push_back(GNNKernelLinearForward(a[l], W[l], l == 0 && start ? torch::Tensor() : b[l], l + 1 < nl, l == 0 ? start : nullptr));
-  torch::Tensor cur = g, mean, rstd;
+  /* dL/dy: g, the gathered rows of ga, or their sum (what autograd forms from the two) */
+  const torch::Tensor gy = !ga.defined() ? g : g.defined() ? g + ga.index_select(0, ig) : ga.index_select(0, ig);
+  torch::Tensor       cur = gy, mean, rstd;
   dW.assign(nl, torch::Tensor());
   db.assign(nl, torch::Tensor());
   if (gamma.defined()) {
     GNNKernelLayerNormForward(a[nl], gamma, beta, eps, mean, rstd);
-    GNNKernelLayerNormBackward(g, a[nl], mean, rstd, gamma, true, cur, dgamma, dbeta);
+    GNNKernelLayerNormBackward(gy, a[nl], mean, rstd, gamma, true, cur, dgamma, dbeta);
   }
   for (int l = nl - 1; l >= 0; l--) {
     torch::Tensor dIn;
@@ -233,6 +239,7 @@ void GNNKernelMLPBackwardLayers(const torch::Tensor &x, const std::vector<torch:
     cur = dIn;
   }
   dX = wantDx ? cur : torch::Tensor();
+  if (wantDx && residual) dX.narrow(1, 0, gy.size(1)).add_(gy); /* x + MLP(x) */
 }
 
 void GNNKernelLinearBackward(const torch::Tensor &g, const torch::Tensor &y, const torch::Tensor &x, const torch::Tensor &W, bool wantDx, torch::Tensor &dX, torch::Tensor &dW, torch::Tensor &db, const GNNReproReduce *rr)

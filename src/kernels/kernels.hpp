@@ -31,13 +31,18 @@ torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torc
    GNNKernelLayerNormBackward) after a forward that kept every activation, bit for bit, on either
    device. With start, layer 0 starts from it (db[0] is then the sum of what dStart holds) and
    dStart is set to layer 0's pre-activation gradient ge [M, N_1], what the start's parts need
-   (GNNKernelEluBackward's bits). Not for reproducible sums. */
-void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start = nullptr, torch::Tensor *dStart = nullptr);
+   (GNNKernelEluBackward's bits). With ga (and ig [M], int64), dL/dy is g + ga.index_select(0, ig)
+   (or the gather alone when g is undefined), formed row by row as the kernels read it (the
+   aggregation's backward without its [M, N] gather and add); with residual, y is x[:, :N] + the MLP
+   (GNNKernelMLPForward's residual) and dX gets dL/dy added to those columns as it is written. The
+   bits are those of forming the sum, then the backward, then dX's add. Not for reproducible sums. */
+void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start = nullptr, torch::Tensor *dStart = nullptr, const torch::Tensor &ga = {}, const torch::Tensor &ig = {}, bool residual = false);
 /* The same from the layers' own kernels: the forward again layer by layer, every activation kept,
    then GNNKernelLayerNormBackward and GNNKernelLinearBackward layer by layer, as the autograd
-   graph of GNNLinear and GNNLayerNorm computes it. GNNKernelMLPBackward's reference (the tests and
-   the benchmark time it against this) and its fallback beyond the fused GPU kernels' bounds. */
-void GNNKernelMLPBackwardLayers(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start = nullptr, torch::Tensor *dStart = nullptr);
+   graph of GNNLinear and GNNLayerNorm computes it (ga: the gather and the add first; residual: dX's
+   add last). GNNKernelMLPBackward's reference (the tests and the benchmark time it against this)
+   and its fallback beyond the fused GPU kernels' bounds. */
+void GNNKernelMLPBackwardLayers(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start = nullptr, torch::Tensor *dStart = nullptr, const torch::Tensor &ga = {}, const torch::Tensor &ig = {}, bool residual = false);
 /* The block of outputs each GPU thread computes in the fused backward's products: t x t, t = 1, 2
    (the default) or 4 (gnnk::ChainTile). A process-wide setting (-gnn_gpu_tile), for comparing
    them (bench -bench_mode kernels) and tuning to a GPU; no result's bits depend on it. Returns the

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include "sys/gnnreprosum.h"
+#include "kernels/kernelargs.h"
 
 /* With init, row i of a row product starts from A[ia[i]] + B[ib[i]] (rows of [*, N] arrays)
    instead of the bias: a Linear layer whose input is a concatenation split into per-node parts
@@ -27,13 +28,13 @@ void GNNLinearForwardRows(const T *x, int64_t M, int64_t K, const T *W, const T 
    GNNLayerNormForwardRows, and the add). */
 template <typename T>
 void GNNMLPForwardRows(const T *x, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, T *y, const GNNRowInit<T> *init, const T *gamma, const T *beta, T eps, bool residual = false);
-/* The backward of such an MLP from g = dL/dy [M, dims[nl]] and its input x (with init, layer 0's
+/* The backward of such an MLP from dL/dy [M, dims[nl]] (go: GNNOutGrad) and its input x (with init, layer 0's
    pre-activation gradient goes to dStart [M, dims[1]]), nothing of its forward kept: chunk by chunk the activations are computed again in the cache and
    back-propagated. dX (may be NULL), dW[l], db[l] are bitwise those of GNNLinearBackwardRows layer
    by layer at the same thread count; with gamma (the LayerNorm's; beta changes no gradient), dx,
    dgamma and dbeta bitwise those of GNNLayerNormBackwardRows (the GPU's chunks). */
 template <typename T>
-void GNNMLPBackwardRows(const T *x, const T *g, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, const T *gamma, T eps, T *dX, T *const *dW, T *const *db, T *dgamma, T *dbeta, const GNNRowInit<T> *init = nullptr, T *dStart = nullptr);
+void GNNMLPBackwardRows(const T *x, const GNNOutGrad<T> &go, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, const T *gamma, T eps, T *dX, T *const *dW, T *const *db, T *dgamma, T *dbeta, const GNNRowInit<T> *init = nullptr, T *dStart = nullptr);
 /* dX = ge W, dW = ge^T x, db = sum ge, ge = g ELU'(y) (y: the forward's output, or NULL: no ELU);
    dX may be NULL. With rr, dW and db are reproducible sums (src/sys/gnnreprosum.h) over the rows
    of all ranks: the global gradient, the same bits however the rows are split (collective). */

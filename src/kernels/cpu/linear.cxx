@@ -526,7 +526,7 @@ void LinearBackwardFixed(const T *g, const T *y, const T *x, int64_t M, int64_t 
    threads hold (at the start of their runs) keep their normalised values, and their part of the
    chain is run after the threads, in row order. */
 template <typename T>
-void MLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, const T *gamma, T eps, T *dX, T *const *dW, T *const *db, T *dgamma, T *dbeta, const GNNRowInit<T> *ri, T *dStart)
+void MLPBackward(const T *x, const GNNOutGrad<T> &go, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, const T *gamma, T eps, T *dX, T *const *dW, T *const *db, T *dgamma, T *dbeta, const GNNRowInit<T> *ri, T *dStart)
 {
   std::vector<Packed<T>> pf, pb;
   int64_t                width = 0, nacc = 0;
@@ -546,7 +546,7 @@ void MLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims,
   std::vector<T>              lnwork(gamma ? lnChunks * 2 * H : 0, T(0)); /* [chunk][dgamma H, dbeta H] */
   std::vector<std::vector<T>> lnhead(nt); /* xhat of a thread's rows before its first chunk start */
   at::parallel_for(0, nt, 1, [&](int64_t tb, int64_t te) {
-    std::vector<T> act(nl * kChunk * width), gb(2 * kChunk * width), st(2 * kChunk), init(ri ? kChunk * pf[0].Npad : 0, T(0));
+    std::vector<T> act(nl * kChunk * width), gb(2 * kChunk * width), st(2 * kChunk), init(ri ? kChunk * pf[0].Npad : 0, T(0)), gq(go.ga ? kChunk * H : 0);
     for (int64_t t = tb; t < te; t++) {
       const int64_t r0 = std::min(M, t * per * kChunk), head = std::min(std::min(M, (t + 1) * per * kChunk), (r0 + lnRows - 1) / lnRows * lnRows);
       for (int64_t c = t * per; c < std::min(nc, (t + 1) * per); c++) {
@@ -561,7 +561,10 @@ void MLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims,
           a[l + 1] = out;
         }
         T       *pt  = part[t].data();
-        const T *cur = g + i0 * H;
+        if (go.ga) /* the chunk's rows of the output gradient, its gathered part added */
+          for (int64_t i = 0; i < m; i++)
+            for (int64_t e = 0; e < H; e++) gq[i * H + e] = gnnk::OutGradAt(go, H, i0 + i, e);
+        const T *cur = go.ga ? gq.data() : go.g + i0 * H;
         if (gamma) {
           T *dz = gb.data(), *mean = st.data(), *rstd = mean + kChunk;
           for (int64_t i = 0; i < m; i++) {
@@ -592,6 +595,9 @@ void MLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims,
           if (l == 0 && dStart) std::memcpy(dStart + i0 * N, cur, sizeof(T) * m * N);
           T *dst = l > 0 ? (cur == g0 ? g1 : g0) : (dX ? dX + i0 * dims[0] : nullptr);
           if (dst) Rows(cur, m, N, pb[l], (const T *)nullptr, dst, K, false);
+          if (l == 0 && dX && go.residual) /* dX of x + MLP(x): the output gradient added */
+            for (int64_t i = 0; i < m; i++)
+              for (int64_t e = 0; e < H; e++) dst[i * K + e] += gnnk::OutGradAt(go, H, i0 + i, e);
           Outer(cur, m, N, a[l], K, pt + aoff[l], pt + aoff[l] + N * K);
           cur = dst;
         }
@@ -607,8 +613,9 @@ void MLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims,
       const int64_t row = r0 + i;
       T            *w   = lnwork.data() + row / lnRows * 2 * H;
       for (int64_t e = 0; e < H; e++) {
-        w[e] = gnnk::Fma(g[row * H + e], lnhead[t][i * H + e], w[e]);
-        w[H + e] += g[row * H + e];
+        const T gv = gnnk::OutGradAt(go, H, row, e);
+        w[e]       = gnnk::Fma(gv, lnhead[t][i * H + e], w[e]);
+        w[H + e] += gv;
       }
     }
   }
@@ -633,9 +640,9 @@ void GNNMLPForwardRows(const T *x, int64_t M, int nl, const int64_t *dims, const
 }
 
 template <typename T>
-void GNNMLPBackwardRows(const T *x, const T *g, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, const T *gamma, T eps, T *dX, T *const *dW, T *const *db, T *dgamma, T *dbeta, const GNNRowInit<T> *init, T *dStart)
+void GNNMLPBackwardRows(const T *x, const GNNOutGrad<T> &go, int64_t M, int nl, const int64_t *dims, const T *const *W, const T *const *b, const T *gamma, T eps, T *dX, T *const *dW, T *const *db, T *dgamma, T *dbeta, const GNNRowInit<T> *init, T *dStart)
 {
-  MLPBackward(x, g, M, nl, dims, W, b, gamma, eps, dX, dW, db, dgamma, dbeta, init, dStart);
+  MLPBackward(x, go, M, nl, dims, W, b, gamma, eps, dX, dW, db, dgamma, dbeta, init, dStart);
 }
 
 template <typename T>
@@ -654,7 +661,7 @@ void GNNEluBackwardRows(const T *g, const T *y, int64_t n, T *out)
 #define GNN_LINEAR_INSTANTIATE(T) \
   template void GNNLinearForwardRows<T>(const T *, int64_t, int64_t, const T *, const T *, int64_t, T *, bool, const GNNRowInit<T> *); \
   template void GNNMLPForwardRows<T>(const T *, int64_t, int, const int64_t *, const T *const *, const T *const *, T *, const GNNRowInit<T> *, const T *, const T *, T, bool); \
-  template void GNNMLPBackwardRows<T>(const T *, const T *, int64_t, int, const int64_t *, const T *const *, const T *const *, const T *, T, T *, T *const *, T *const *, T *, T *, const GNNRowInit<T> *, T *); \
+  template void GNNMLPBackwardRows<T>(const T *, const GNNOutGrad<T> &, int64_t, int, const int64_t *, const T *const *, const T *const *, const T *, T, T *, T *const *, T *const *, T *, T *, const GNNRowInit<T> *, T *); \
   template void GNNLinearBackwardRows<T>(const T *, const T *, const T *, int64_t, int64_t, const T *, int64_t, T *, T *, T *, const GNNReproReduce *); \
   template void GNNEluBackwardRows<T>(const T *, const T *, int64_t, T *);
 GNN_LINEAR_INSTANTIATE(float)

@@ -8,6 +8,7 @@
 #define GNNGPUKERNELS_H
 
 #include <cstdint>
+#include "kernels/kernelargs.h"
 
 /* "cuda" or "hip": the runtime the kernels were built for; NULL in a build without GPU kernels */
 const char *GNNGpuBackend();
@@ -32,7 +33,7 @@ void GNNGpuSetMLPForwardRows(int r);
 int  GNNGpuMLPForwardRows();
 template <typename T>
 bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *P, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *y, const T *A, const T *B, const int64_t *ia, const int64_t *ib, bool residual);
-/* The backward of such an MLP from g = dL/dy [M, dims[nl]] and its input x, with nothing of its
+/* The backward of such an MLP from dL/dy [M, dims[nl]] (go: GNNOutGrad) and its input x, with nothing of its
    forward kept: each chunk of rows (gnnk::OuterChunkRows) recomputes its activations tile by tile
    in shared memory (gnnk::MLPBackwardChunk). dX [M, dims[0]] (may be NULL) and grads (per layer dW
    [N K] then db [N], then dgamma and dbeta when lnoff >= 0: gnnk::MLPGradEntries values) are
@@ -48,7 +49,7 @@ int64_t GNNGpuMLPBackwardWorkspace(int64_t M, int64_t entries);
 void GNNGpuSetMLPBackwardTile(int t);
 int  GNNGpuMLPBackwardTile();
 template <typename T>
-bool GNNGpuMLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims, const T *P, const T *Pw, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *dX, T *grads, T *work, const T *A, const T *B, const int64_t *ia, const int64_t *ib, T *dStart);
+bool GNNGpuMLPBackward(const T *x, GNNOutGrad<T> go, int64_t M, int nl, const int64_t *dims, const T *P, const T *Pw, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *dX, T *grads, T *work, const T *A, const T *B, const int64_t *ia, const int64_t *ib, T *dStart);
 /* out = g ELU'(y) on n values */
 template <typename T>
 void GNNGpuEluBackward(const T *g, const T *y, int64_t n, T *out);
@@ -95,7 +96,7 @@ void GNNGpuLayerNormParamsFixed(const T *g, const T *x, int64_t M, int64_t H, co
 #define GNN_GPU_INSTANTIATE_MLPFORWARD(T) \
   template bool GNNGpuMLPForward<T>(const T *, int64_t, int, const int64_t *, const T *, const T *, const int64_t *, int64_t, double, T *, const T *, const T *, const int64_t *, const int64_t *, bool);
 #define GNN_GPU_INSTANTIATE_MLPBACKWARD(T) \
-  template bool GNNGpuMLPBackward<T>(const T *, const T *, int64_t, int, const int64_t *, const T *, const T *, const T *, const int64_t *, int64_t, double, T *, T *, T *, const T *, const T *, const int64_t *, const int64_t *, T *);
+  template bool GNNGpuMLPBackward<T>(const T *, GNNOutGrad<T>, int64_t, int, const int64_t *, const T *, const T *, const T *, const int64_t *, int64_t, double, T *, T *, T *, const T *, const T *, const int64_t *, const int64_t *, T *);
 #define GNN_GPU_INSTANTIATE_LAYERS(T) \
   template void GNNGpuLinearForward<T>(const T *, int64_t, int64_t, const T *, const T *, int64_t, T *, bool, const T *, const T *, const int64_t *, const int64_t *); \
   template void GNNGpuLinearDx<T>(const T *, int64_t, int64_t, const T *, int64_t, T *); \

@@ -33,12 +33,12 @@ struct BlockTeam {
 /* the fused MLP backward: one block per chunk of rows, its tiles of R rows in shared memory; the
    chunk's gradient entries in its row of work; each thread's items TR x TC blocks of outputs. The
    inputs are __restrict__ (nothing the kernel writes aliases them): read through the read-only
-   cache */
+   cache (go's arrays are read through its plain pointers) */
 template <typename T, int TR, int TC>
-__global__ void __launch_bounds__(kThreads, GNN_BWD_MIN_BLOCKS) MLPBackwardKernel(gnnk::MLPShape s, const T *__restrict__ P, const T *__restrict__ Pw, const T *__restrict__ bias, const T *__restrict__ x, const T *__restrict__ g, int64_t M, int64_t rows, int64_t R, T *work, int64_t nacc, T *dX, const T *__restrict__ A, const T *__restrict__ B, const int64_t *__restrict__ ia, const int64_t *__restrict__ ib, T *dStart)
+__global__ void __launch_bounds__(kThreads, GNN_BWD_MIN_BLOCKS) MLPBackwardKernel(gnnk::MLPShape s, const T *__restrict__ P, const T *__restrict__ Pw, const T *__restrict__ bias, const T *__restrict__ x, GNNOutGrad<T> go, int64_t M, int64_t rows, int64_t R, T *work, int64_t nacc, T *dX, const T *__restrict__ A, const T *__restrict__ B, const int64_t *__restrict__ ia, const int64_t *__restrict__ ib, T *dStart)
 {
   extern __shared__ double smem[];
-  gnnk::MLPBackwardChunk<TR, TC>(BlockTeam(), s, P, Pw, bias, x, g, M, rows, (int64_t)blockIdx.x, R, reinterpret_cast<T *>(smem), work + blockIdx.x * nacc, dX, A, B, ia, ib, dStart);
+  gnnk::MLPBackwardChunk<TR, TC>(BlockTeam(), s, P, Pw, bias, x, go, M, rows, (int64_t)blockIdx.x, R, reinterpret_cast<T *>(smem), work + blockIdx.x * nacc, dX, A, B, ia, ib, dStart);
 }
 
 } // namespace
@@ -52,7 +52,7 @@ int        GNNGpuMLPBackwardTile() { return gTile; }
 int64_t GNNGpuMLPBackwardWorkspace(int64_t M, int64_t entries) { return std::max<int64_t>(1, gnnk::OuterChunks(M) * entries); }
 
 template <typename T>
-bool GNNGpuMLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t *dims, const T *P, const T *Pw, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *dX, T *grads, T *work, const T *A, const T *B, const int64_t *ia, const int64_t *ib, T *dStart)
+bool GNNGpuMLPBackward(const T *x, GNNOutGrad<T> go, int64_t M, int nl, const int64_t *dims, const T *P, const T *Pw, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *dX, T *grads, T *work, const T *A, const T *B, const int64_t *ia, const int64_t *ib, T *dStart)
 {
   gnnk::MLPShape s;
   int64_t        nP, nb, width;
@@ -64,9 +64,9 @@ bool GNNGpuMLPBackward(const T *x, const T *g, int64_t M, int nl, const int64_t 
   if (chunks > 0) {
     const int64_t rows  = gnnk::OuterChunkRows(M);
     const size_t  smemB = (size_t)(R * perRow);
-    if (gTile == 1) MLPBackwardKernel<T, 1, 1><<<(unsigned)chunks, kThreads, smemB>>>(s, P, Pw, bias, x, g, M, rows, R, work, nacc, dX, A, B, ia, ib, dStart);
-    else if (gTile == 4) MLPBackwardKernel<T, 4, 4><<<(unsigned)chunks, kThreads, smemB>>>(s, P, Pw, bias, x, g, M, rows, R, work, nacc, dX, A, B, ia, ib, dStart);
-    else MLPBackwardKernel<T, 2, 2><<<(unsigned)chunks, kThreads, smemB>>>(s, P, Pw, bias, x, g, M, rows, R, work, nacc, dX, A, B, ia, ib, dStart);
+    if (gTile == 1) MLPBackwardKernel<T, 1, 1><<<(unsigned)chunks, kThreads, smemB>>>(s, P, Pw, bias, x, go, M, rows, R, work, nacc, dX, A, B, ia, ib, dStart);
+    else if (gTile == 4) MLPBackwardKernel<T, 4, 4><<<(unsigned)chunks, kThreads, smemB>>>(s, P, Pw, bias, x, go, M, rows, R, work, nacc, dX, A, B, ia, ib, dStart);
+    else MLPBackwardKernel<T, 2, 2><<<(unsigned)chunks, kThreads, smemB>>>(s, P, Pw, bias, x, go, M, rows, R, work, nacc, dX, A, B, ia, ib, dStart);
     Check("fused MLP backward");
   }
   /* the chunks in order (the weight-gradient sum with every entry a "dW" entry) */

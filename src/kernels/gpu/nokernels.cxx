@@ -20,7 +20,7 @@ int        GNNGpuMLPForwardRows() { return gRows; }
 void       GNNGpuSetMLPBackwardTile(int t) { gTile = t == 1 || t == 4 ? t : 2; }
 int        GNNGpuMLPBackwardTile() { return gTile; }
 template <typename T>
-bool GNNGpuMLPBackward(const T *, const T *, int64_t, int, const int64_t *, const T *, const T *, const T *, const int64_t *, int64_t, double, T *, T *, T *, const T *, const T *, const int64_t *, const int64_t *, T *) { NoGpu(); }
+bool GNNGpuMLPBackward(const T *, GNNOutGrad<T>, int64_t, int, const int64_t *, const T *, const T *, const T *, const int64_t *, int64_t, double, T *, T *, T *, const T *, const T *, const int64_t *, const int64_t *, T *) { NoGpu(); }
 template <typename T>
 void GNNGpuLinearDx(const T *, int64_t, int64_t, const T *, int64_t, T *) { NoGpu(); }
 template <typename T>
