@@ -2,6 +2,7 @@
 #include "nn/mlp.hpp"
 #include "nn/graphtensors.hpp"
 #include "sys/gnncollective.hpp"
+#include "nn/logphase.hpp"
 
 torch::Tensor GNNEdgeRowsWithHalo(const GraphTensors &g, const torch::Tensor &h, const torch::Tensor &Wi, const torch::Tensor &b, const torch::Tensor &Wj, const torch::Tensor &e, const GNNEdgeRowsFn &f)
 {
@@ -106,53 +107,70 @@ public:
   }
 };
 
-/* The whole edge MLP keeping only h, e and the start's node parts A, B (per node): forward as
-   inference does it (GNNEdgeRowsWithHalo, the fused MLP with the edge start); backward the fused
-   MLP backward with the start (GNNKernelMLPBackward: every layer's activations computed again, the
-   first layer's pre-activation gradient ge returned), then the node parts' own backward from ge
-   (EdgeStartBackward). The operations and sums are those of GNNEdgeLinear followed by the layers'
-   autograd nodes, so the gradients are theirs bit for bit. While reproducible sums are in force,
-   the edge MLP runs again with autograd (its halo exchange included) for the layers' fixed-point
-   sums. The output is e + the edge MLP (the residual add in the fused forward's pass), and e's
-   gradient the MLP's plus the output gradient, added in place: what autograd's accumulation of
-   the two gives, bit for bit. */
+/* The whole edge MLP and its aggregation, keeping only h, e and the ghost rows of the start's B (A
+   and B's owned rows are computed again from h in backward): forward as inference does it
+   (GNNEdgeRowsWithHalo, the fused MLP with the edge start, the residual add in its pass), then the
+   sums by receiver; backward the fused MLP backward with the start (GNNKernelMLPBackward: every
+   layer's activations computed again, the first layer's pre-activation gradient ge returned), then
+   the node parts' own backward from ge (EdgeStartBackward). The output's gradient, the next
+   layer's plus the aggregation's gathered by receiver, is formed by the fused backward as it reads
+   each tile, and e's gradient (the MLP's plus the output's: the residual) as it writes it. The
+   operations and sums are those of GNNEdgeLinear followed by the layers' autograd nodes, the add,
+   the segment sum and autograd's accumulation of the gradients, so the gradients are theirs bit
+   for bit. While reproducible sums are in force, the edge MLP runs again with autograd (its halo
+   exchange included) for the layers' fixed-point sums. */
 class EdgeMLPFunction : public torch::autograd::Function<EdgeMLPFunction> {
 public:
-  /* params: the edge MLP's (MLPImpl::fused_param_list(0)) */
-  static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor h, torch::Tensor e, at::TensorList params, int64_t mlpptr, int64_t graphptr)
+  /* params: the edge MLP's (MLPImpl::fused_param_list(0)); returns {e + MLP, its sums by receiver} */
+  static torch::autograd::variable_list forward(torch::autograd::AutogradContext *ctx, torch::Tensor h, torch::Tensor e, at::TensorList params, int64_t mlpptr, int64_t graphptr, bool logSync)
   {
     (void)params;
     MLPImpl                   *mlp = reinterpret_cast<MLPImpl *>(mlpptr);
     const GraphTensors        *g   = reinterpret_cast<const GraphTensors *>(graphptr);
     std::vector<torch::Tensor> W, b;
-    torch::Tensor              gamma, beta, A, B;
+    torch::Tensor              gamma, beta, B, y, a;
     mlp->fused_params(0, W, b, gamma, beta);
     const int64_t H  = h.size(1);
     auto          We = W[0].narrow(1, 2 * H, e.size(1));
-    /* the last call's start holds the final A and B (with overlap, B's ghost rows are filled in
-       place before it) */
-    auto y = GNNEdgeRowsWithHalo(*g, h, W[0].narrow(1, H, H), b[0], W[0].narrow(1, 0, H), e, [&](const torch::Tensor &x, const GNNEdgeStart &start) {
-      A = start.A;
-      B = start.B;
-      return mlp->forward_fused(x, We, &start, /*residual=*/true);
-    });
-    ctx->save_for_backward({h, e, A, B});
+    {
+      LogPhase lp(GNN_EdgeMLP, logSync);
+      /* the last call's start holds the final B (with overlap, its ghost rows are filled in place
+         before it) */
+      y = GNNEdgeRowsWithHalo(*g, h, W[0].narrow(1, H, H), b[0], W[0].narrow(1, 0, H), e, [&](const torch::Tensor &x, const GNNEdgeStart &start) {
+        B = start.B;
+        return mlp->forward_fused(x, We, &start, /*residual=*/true);
+      });
+    }
+    {
+      LogPhase lp(GNN_Aggregate, logSync);
+      a = GNNKernelSegmentSum(y, g->rowptr, torch::Tensor());
+    }
+    /* kept: h, e and B's ghost rows (a copy: a view would hold all of B); A and B's owned rows are
+       h's products, computed again in backward (the same kernel on the same rows: the same bits),
+       which saves 2H values per node and layer for two [nOwned, H] x [H, H] products */
+    ctx->save_for_backward({h, e, B.narrow(0, g->halo->nOwned, g->halo->nGhost).clone()});
     ctx->saved_data["mlp"]   = mlpptr;
     ctx->saved_data["graph"] = graphptr;
-    return y;
+    ctx->set_materialize_grads(false); /* the last layer's output feeds only its aggregation */
+    return {y, a};
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::variable_list grads)
   {
     auto                       saved = ctx->get_saved_variables();
-    auto                       h = saved[0], e = saved[1], A = saved[2], B = saved[3];
+    auto                       h = saved[0], e = saved[1];
     MLPImpl                   *mlp = reinterpret_cast<MLPImpl *>(ctx->saved_data["mlp"].toInt());
     const GraphTensors        *g   = reinterpret_cast<const GraphTensors *>(ctx->saved_data["graph"].toInt());
     std::vector<torch::Tensor> W, b, dW, db;
     torch::Tensor              gamma, beta, de, dgamma, dbeta, ge, dh, dWj, dWi, db0;
     mlp->fused_params(0, W, b, gamma, beta);
+    const auto                    &gy = grads[0], &ga = grads[1]; /* the output's and the sums' */
+    const size_t                   nparams = mlp->fused_param_list(0).size();
     torch::autograd::variable_list out;
+    if (!gy.defined() && !ga.defined()) return torch::autograd::variable_list(2 + nparams + 3);
     if (GNNReproCurrent()) {
+      /* the output's whole gradient as autograd would form it, then the layers' own backward */
+      auto gs     = !ga.defined() ? gy : gy.defined() ? gy + ga.index_select(0, g->receivers) : ga.index_select(0, g->receivers);
       auto params = mlp->fused_param_list(0);
       auto hd = h.detach().requires_grad_(true), ed = e.detach().requires_grad_(true);
       torch::Tensor y;
@@ -162,19 +180,25 @@ public:
       }
       torch::autograd::variable_list inputs = {hd, ed};
       inputs.insert(inputs.end(), params.begin(), params.end());
-      out = torch::autograd::grad({y}, inputs, {grads[0]});
+      out = torch::autograd::grad({y}, inputs, {gs});
+      if (ctx->needs_input_grad(1) && out[1].defined()) out[1].add_(gs); /* the residual's */
     } else {
       const int64_t H  = h.size(1);
       auto          Wf = W;
       Wf[0]            = W[0].narrow(1, 2 * H, e.size(1));
-      GNNEdgeStart  st = {A, B, g->receivers, g->senders};
-      GNNKernelMLPBackward(e, Wf, b, gamma, beta, mlp->norm ? mlp->norm->options.eps() : 0.0, grads[0], ctx->needs_input_grad(1), de, dW, db, dgamma, dbeta, &st, &ge);
+      {
+        /* the node parts as GNNEdgeRowsWithHalo computed them, for the fused backward only */
+        auto         A  = GNNKernelLinearForward(h, W[0].narrow(1, H, H), b[0], false, nullptr);
+        auto         B  = torch::cat({GNNKernelLinearForward(h, W[0].narrow(1, 0, H), torch::Tensor(), false, nullptr), saved[2]}, 0);
+        GNNEdgeStart st = {A, B, g->receivers, g->senders};
+        GNNKernelMLPBackward(e, Wf, b, gamma, beta, mlp->norm ? mlp->norm->options.eps() : 0.0, gy, ctx->needs_input_grad(1), de, dW, db, dgamma, dbeta, &st, &ge, ga, g->receivers, /*residual=*/true);
+      }
       EdgeStartBackward(*g, h, W[0], ge, nullptr, [] {}, dh, dWj, dWi, db0);
       out = {dh, de, torch::cat({dWj, dWi, dW[0]}, 1), db0};
       for (size_t k = 1; k < W.size(); k++) out.insert(out.end(), {dW[k], db[k]});
       if (gamma.defined()) out.insert(out.end(), {dgamma, dbeta});
     }
-    if (ctx->needs_input_grad(1) && out[1].defined()) out[1].add_(grads[0]); /* the residual's */
+    out.push_back(torch::Tensor());
     out.push_back(torch::Tensor());
     out.push_back(torch::Tensor());
     return out;
@@ -183,10 +207,10 @@ public:
 
 } // namespace
 
-torch::Tensor GNNEdgeMLP(const GraphTensors &g, const torch::Tensor &h, MLPImpl &mlp, const torch::Tensor &e)
+std::vector<torch::Tensor> GNNEdgeMLPAggregate(const GraphTensors &g, const torch::Tensor &h, MLPImpl &mlp, const torch::Tensor &e, bool logSync)
 {
   auto params = mlp.fused_param_list(0);
-  return EdgeMLPFunction::apply(h, e, at::TensorList(params), reinterpret_cast<int64_t>(&mlp), reinterpret_cast<int64_t>(&g));
+  return EdgeMLPFunction::apply(h, e, at::TensorList(params), reinterpret_cast<int64_t>(&mlp), reinterpret_cast<int64_t>(&g), logSync);
 }
 
 torch::Tensor GNNEdgeLinear(const GraphTensors &g, const torch::Tensor &h, const torch::Tensor &W, const torch::Tensor &b, const torch::Tensor &e)

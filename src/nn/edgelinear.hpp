@@ -39,12 +39,16 @@ torch::Tensor GNNEdgeLinear(const GraphTensors &g, const torch::Tensor &h, const
 
 struct MLPImpl;
 /* e + the whole edge MLP (the processor layer's residual block, the add fused into the MLP's
-   kernels), differentiable in h, e and its parameters, keeping only h, e and the first
-   layer's node parts (A = h W_i^T + b, B = h W_j^T with its ghost rows: per node) instead of any
-   [E, H] activation: the fused backward (GNNKernelMLPBackward with the edge start) computes the
-   activations again and returns the first layer's pre-activation gradient, from which the node
-   parts' gradients follow as in GNNEdgeLinear's backward. The gradients are those of
-   e + mlp.forward_layers(GNNEdgeLinear(...), 1), bit for bit. */
-torch::Tensor GNNEdgeMLP(const GraphTensors &g, const torch::Tensor &h, MLPImpl &mlp, const torch::Tensor &e);
+   kernels) and its sums by receiver (the aggregation, GNNKernelSegmentSum), differentiable in h, e
+   and the MLP's parameters, keeping only h, e and the ghost rows of the first layer's node part
+   B = h W_j^T instead of any [E, H] activation (the node parts A = h W_i^T + b and B's owned rows
+   are computed again from h in backward): the fused backward (GNNKernelMLPBackward with the edge
+   start) computes the activations again, reads the output's gradient and the aggregation's
+   gathered by receiver as one, writes e's with the residual's added, and returns the first layer's
+   pre-activation gradient, from which the node parts' gradients follow as in GNNEdgeLinear's
+   backward. The gradients are those of e + mlp.forward_layers(GNNEdgeLinear(...), 1) and
+   GNNSegmentSum after it, bit for bit. Returns {e + MLP, its sums}; logs the GNNEdgeMLP and
+   GNNAggregate phases (logSync: LogPhase's). */
+std::vector<torch::Tensor> GNNEdgeMLPAggregate(const GraphTensors &g, const torch::Tensor &h, MLPImpl &mlp, const torch::Tensor &e, bool logSync);
 
 #endif

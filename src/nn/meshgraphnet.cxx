@@ -28,21 +28,26 @@ MeshGraphNetImpl::MeshGraphNetImpl(const MeshGraphNetOptions &o)
 
 std::vector<torch::Tensor> ProcessorLayerImpl::forward(const GraphTensors &g, torch::Tensor h, torch::Tensor e)
 {
-  {
-    LogPhase lp(GNN_EdgeMLP, logSync);
-    /* the first layer on [h_j, h_i, e_ji], W = [W_j, W_i, We]: the node parts once per node, the
-       ghost rows of h W_j received meanwhile (src/nn/edgelinear) */
-    auto first = edge_mlp->linear[0]->as<torch::nn::Linear>();
-    /* e + the edge MLP: with the fused kernels the residual add is in their pass */
-    if (torch::GradMode::is_enabled()) e = edge_mlp->recompute ? GNNEdgeMLP(g, h, *edge_mlp, e) : e + edge_mlp->forward_from(GNNEdgeLinear(g, h, first->weight, first->bias, e), 1);
-    else { /* nothing kept: the whole edge MLP in one fused pass, during the exchange */
-      const int64_t H  = h.size(1);
-      auto          We = first->weight.narrow(1, 2 * H, e.size(1));
-      e = GNNEdgeRowsWithHalo(g, h, first->weight.narrow(1, H, H), first->bias, first->weight.narrow(1, 0, H), e, [&](const torch::Tensor &x, const GNNEdgeStart &start) { return edge_mlp->forward_fused(x, We, &start, /*residual=*/true); });
-    }
-  }
   torch::Tensor a;
-  {
+  if (torch::GradMode::is_enabled() && edge_mlp->recompute) {
+    /* e + the edge MLP and its sums in one autograd node: the sums' backward (a gather by
+       receiver) is read by the edge MLP's fused backward (src/nn/edgelinear); phases logged inside */
+    auto ea = GNNEdgeMLPAggregate(g, h, *edge_mlp, e, logSync);
+    e       = ea[0];
+    a       = ea[1];
+  } else {
+    {
+      LogPhase lp(GNN_EdgeMLP, logSync);
+      /* the first layer on [h_j, h_i, e_ji], W = [W_j, W_i, We]: the node parts once per node, the
+         ghost rows of h W_j received meanwhile (src/nn/edgelinear) */
+      auto first = edge_mlp->linear[0]->as<torch::nn::Linear>();
+      if (torch::GradMode::is_enabled()) e = e + edge_mlp->forward_from(GNNEdgeLinear(g, h, first->weight, first->bias, e), 1);
+      else { /* nothing kept: the whole edge MLP in one fused pass (the residual add in it), during the exchange */
+        const int64_t H  = h.size(1);
+        auto          We = first->weight.narrow(1, 2 * H, e.size(1));
+        e = GNNEdgeRowsWithHalo(g, h, first->weight.narrow(1, H, H), first->bias, first->weight.narrow(1, 0, H), e, [&](const torch::Tensor &x, const GNNEdgeStart &start) { return edge_mlp->forward_fused(x, We, &start, /*residual=*/true); });
+      }
+    }
     LogPhase lp(GNN_Aggregate, logSync);
     a = GNNSegmentSum(e, g.rowptr, g.receivers);
   }
@@ -51,9 +56,9 @@ std::vector<torch::Tensor> ProcessorLayerImpl::forward(const GraphTensors &g, to
     /* h + node MLP([h, a]); without autograd the add in the fused kernel's pass (the same bits).
        In training it stays on h itself: h's gradient is then the add's g plus the node MLP's dX
        columns, where an add on [h, a]'s first columns (or g folded into dX in place) would hold a
-       [N, 2H] gradient instead (measured: +0.12 KiB per node of live tensors at the peak) */
-    auto x = torch::cat({h, a}, 1);
-    h      = torch::GradMode::is_enabled() ? h + node_mlp->forward(x) : node_mlp->forward_fused(x, {}, nullptr, /*residual=*/true);
+       [N, 2H] gradient instead (measured: +0.12 KiB per node of live tensors at the peak). The
+       fused backward keeps h and a, not [h, a]: h is kept by the edge MLP already */
+    h = torch::GradMode::is_enabled() ? h + node_mlp->forward_cat({h, a}) : node_mlp->forward_fused(torch::cat({h, a}, 1), {}, nullptr, /*residual=*/true);
   }
   return {h, e};
 }

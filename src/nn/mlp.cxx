@@ -51,55 +51,64 @@ torch::Tensor MLPImpl::forward_fused(torch::Tensor x, const torch::Tensor &W0, c
 
 namespace {
 
-/* forward_from(x, first) keeping only x: the fused forward, and in backward GNNKernelMLPBackward,
-   which computes the activations again chunk by chunk of rows. Its gradients are those of the
-   layer-by-layer autograd graph, bit for bit. While reproducible sums are in force
-   (GNNReproCurrent) the layers run again with autograd instead, so that their gradients are the
-   layers' own fixed-point sums. */
+/* forward_from(x, first) keeping only x, or only the parts whose columns side by side make x
+   (forward_cat: the concatenation is made again in backward, so that a part that something else
+   keeps too is not kept twice): the fused forward, and in backward GNNKernelMLPBackward, which
+   computes the activations again chunk by chunk of rows. Its gradients are those of the
+   layer-by-layer autograd graph (after torch::cat), bit for bit. While reproducible sums are in
+   force (GNNReproCurrent) the layers run again with autograd instead, so that their gradients are
+   the layers' own fixed-point sums. */
 class FusedBackwardFunction : public torch::autograd::Function<FusedBackwardFunction> {
 public:
-  /* params: the parameters of the layers from first on and of the LayerNorm (fused_params' order) */
-  static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor x, at::TensorList params, int64_t mlpptr, int64_t first)
+  /* parts: x's column blocks in order; params: the parameters of the layers from first on and of
+     the LayerNorm (fused_params' order) */
+  static torch::Tensor forward(torch::autograd::AutogradContext *ctx, at::TensorList parts, at::TensorList params, int64_t mlpptr, int64_t first)
   {
     (void)params;
     MLPImpl                   *mlp = reinterpret_cast<MLPImpl *>(mlpptr);
     std::vector<torch::Tensor> W, b;
     torch::Tensor              gamma, beta;
     mlp->fused_params((size_t)first, W, b, gamma, beta);
-    ctx->save_for_backward({x});
+    ctx->save_for_backward(parts.vec());
     ctx->saved_data["mlp"]   = mlpptr;
     ctx->saved_data["first"] = first;
-    return GNNKernelMLPForward(x, W, b, nullptr, gamma, beta, mlp->norm ? mlp->norm->options.eps() : 0.0);
+    return GNNKernelMLPForward(parts.size() == 1 ? parts[0] : torch::cat(parts, 1), W, b, nullptr, gamma, beta, mlp->norm ? mlp->norm->options.eps() : 0.0);
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::variable_list grads)
   {
-    auto                       x     = ctx->get_saved_variables()[0];
+    auto                       parts = ctx->get_saved_variables();
+    auto                       x     = parts.size() == 1 ? parts[0] : torch::cat(parts, 1);
     MLPImpl                   *mlp   = reinterpret_cast<MLPImpl *>(ctx->saved_data["mlp"].toInt());
     const size_t               first = (size_t)ctx->saved_data["first"].toInt();
     std::vector<torch::Tensor> W, b, dW, db;
     torch::Tensor              gamma, beta, dX, dgamma, dbeta;
     mlp->fused_params(first, W, b, gamma, beta);
-    torch::autograd::variable_list out;
+    bool wantDx = false;
+    for (size_t k = 0; k < parts.size(); k++) wantDx = wantDx || ctx->needs_input_grad(k);
+    torch::autograd::variable_list gp; /* the parameters' gradients */
     if (GNNReproCurrent()) {
       auto          params = mlp->fused_param_list(first);
-      auto          xd = x.detach().requires_grad_(ctx->needs_input_grad(0));
+      auto          xd     = x.detach().requires_grad_(wantDx);
       torch::Tensor y;
       {
         torch::AutoGradMode on(true);
         y = mlp->forward_layers(xd, first);
       }
       torch::autograd::variable_list inputs = params;
-      if (ctx->needs_input_grad(0)) inputs.insert(inputs.begin(), xd);
+      if (wantDx) inputs.insert(inputs.begin(), xd);
       auto gi = torch::autograd::grad({y}, inputs, {grads[0]});
-      out.push_back(ctx->needs_input_grad(0) ? gi[0] : torch::Tensor());
-      out.insert(out.end(), gi.begin() + (ctx->needs_input_grad(0) ? 1 : 0), gi.end());
+      if (wantDx) dX = gi[0];
+      gp.assign(gi.begin() + (wantDx ? 1 : 0), gi.end());
     } else {
-      GNNKernelMLPBackward(x, W, b, gamma, beta, mlp->norm ? mlp->norm->options.eps() : 0.0, grads[0], ctx->needs_input_grad(0), dX, dW, db, dgamma, dbeta);
-      out.push_back(dX);
-      for (size_t k = 0; k < W.size(); k++) out.insert(out.end(), {dW[k], db[k]});
-      if (gamma.defined()) out.insert(out.end(), {dgamma, dbeta});
+      GNNKernelMLPBackward(x, W, b, gamma, beta, mlp->norm ? mlp->norm->options.eps() : 0.0, grads[0], wantDx, dX, dW, db, dgamma, dbeta);
+      for (size_t k = 0; k < W.size(); k++) gp.insert(gp.end(), {dW[k], db[k]});
+      if (gamma.defined()) gp.insert(gp.end(), {dgamma, dbeta});
     }
+    /* each part's gradient: its columns of dX (cat's backward) */
+    torch::autograd::variable_list out;
+    for (size_t k = 0, c = 0; k < parts.size(); c += parts[k].size(1), k++) out.push_back(ctx->needs_input_grad(k) ? dX.narrow(1, c, parts[k].size(1)) : torch::Tensor());
+    out.insert(out.end(), gp.begin(), gp.end());
     out.push_back(torch::Tensor());
     out.push_back(torch::Tensor());
     return out;
@@ -110,11 +119,20 @@ public:
 
 torch::Tensor MLPImpl::forward_from(torch::Tensor x, size_t first)
 {
-  if (recompute && torch::GradMode::is_enabled()) {
-    auto params = fused_param_list(first);
-    return FusedBackwardFunction::apply(x, at::TensorList(params), reinterpret_cast<int64_t>(this), (int64_t)first);
-  }
+  if (recompute && torch::GradMode::is_enabled()) return fused_apply({x}, first);
   return forward_layers(x, first);
+}
+
+torch::Tensor MLPImpl::fused_apply(const std::vector<torch::Tensor> &parts, size_t first)
+{
+  auto params = fused_param_list(first);
+  return FusedBackwardFunction::apply(at::TensorList(parts), at::TensorList(params), reinterpret_cast<int64_t>(this), (int64_t)first);
+}
+
+torch::Tensor MLPImpl::forward_cat(const std::vector<torch::Tensor> &parts)
+{
+  if (recompute && torch::GradMode::is_enabled()) return fused_apply(parts, 0);
+  return forward(torch::cat(parts, 1));
 }
 
 torch::Tensor MLPImpl::forward_layers(torch::Tensor x, size_t first)

@@ -12,6 +12,9 @@ struct MLPImpl : torch::nn::Module {
   /* the layers from linear[first] on (x: the output of linear[first - 1] and its ELU); in
      training with recompute, through the fused backward */
   torch::Tensor forward_from(torch::Tensor x, size_t first);
+  /* forward(torch::cat(parts, 1)); in training with recompute, keeping the parts rather than
+     their concatenation (made again in backward), for a part kept elsewhere too */
+  torch::Tensor forward_cat(const std::vector<torch::Tensor> &parts);
   /* the same, always one autograd node per layer (GNNLinear, GNNLayerNorm) */
   torch::Tensor forward_layers(torch::Tensor x, size_t first);
   /* without autograd: every Linear layer in one fused kernel (GNNKernelMLPForward), then the
@@ -25,6 +28,9 @@ struct MLPImpl : torch::nn::Module {
   /* ... as one list in that order (W, b per layer, then gamma, beta): the inputs of the fused
      backward's autograd functions */
   std::vector<torch::Tensor> fused_param_list(size_t first);
+
+  /* the fused backward's autograd node on the layers from linear[first], input cat(parts, 1) */
+  torch::Tensor fused_apply(const std::vector<torch::Tensor> &parts, size_t first);
 
   /* training keeps only the input of forward_from and computes the activations again in backward,
      on chip (GNNKernelMLPBackward, src/nn/mlp.cxx): a setting of the run, not of the model */

@@ -7,13 +7,16 @@
    hexahedral lattice), the tensor cache on: 34.3 KiB keeping every activation (make bench's large
    tensor blocks at the peak, bench/livepeak.c, 32^3), 15.5 KiB recomputing each processor layer in
    backward (13.4 KiB of live tensors in make bench, plus what the heap keeps: fitted to the peak
-   resident growth of example 2, below), 9.0 KiB with the fused MLP backward (10.0 KiB of live
-   tensors in make bench; fitted likewise). Checked on example 2, 24^3 hexahedra (15,625 nodes), 1
-   rank, 3 steps, growth of VmHWM over a run without steps: none 506 MiB (estimate 511), layers
-   236 MiB (estimate 234); again on 2026-12-01: none 515, layers 231, mlp 138 MiB (estimate 138). They scale with the width, the bytes per number, the edges per node
+   resident growth of example 2, below), 7.2 KiB with the fused MLP backward (8.2 KiB of live
+   tensors at 32^3 since 2026-12-02, 10.0 before; fitted likewise). Checked on example 2, 24^3
+   hexahedra (15,625 nodes), 1 rank, 3 steps, growth of VmHWM over a run without steps: none 506
+   MiB (estimate 511), layers 236 MiB (estimate 234); again on 2026-12-01: none 515, layers 231,
+   mlp 138 MiB (estimate 138); mlp on 2026-12-02 (the edge MLP keeping B's ghost rows only and
+   reading the aggregation's gradient itself, the node MLP keeping h and a): 112 and 110 MiB in two
+   runs (estimate 111.5). They scale with the width, the bytes per number, the edges per node
    (edge activations dominate) and the layers (plus the encoders and decoder, about one layer's
    worth). */
-static const double kPerNodeNone = 34.3 * 1024, kPerNodeLayers = 15.5 * 1024, kPerNodeMLP = 9.0 * 1024;
+static const double kPerNodeNone = 34.3 * 1024, kPerNodeLayers = 15.5 * 1024, kPerNodeMLP = 7.2 * 1024;
 
 /*@C
   GNNGetMemoryEstimate - An estimate of the memory this rank needs to train the model: the
