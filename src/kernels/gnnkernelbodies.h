@@ -843,8 +843,8 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
       });
       team.sync();
     }
-    /* the gradient at the last layer's output: the tile's rows of it (gt), then through the
-       LayerNorm (the first layer backwards then writes its dX over gt) */
+    /* the gradient at the last layer's output: the tile's rows of it (gt, in the second gradient
+       buffer, which a layer's dX overwrites once gt is read), then through the LayerNorm */
     const T *z = scratch + actoff[nl];
     T       *gt = gbuf[1], *cur = gt;
     team.run(m * H, [&](int64_t idx) {
