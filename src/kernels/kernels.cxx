@@ -215,14 +215,20 @@ int GNNKernelSetGpuForwardRows(int r)
 int GNNKernelGpuTile() { return GNNGpuMLPBackwardTile(); }
 int GNNKernelGpuForwardRows() { return GNNGpuMLPForwardRows(); }
 
+torch::Tensor GNNKernelOutGrad(const torch::Tensor &g, const torch::Tensor &ga, const torch::Tensor &ig)
+{
+  if (!ga.defined()) return g;
+  auto gathered = ga.index_select(0, ig);
+  return g.defined() ? g + gathered : gathered; /* what autograd forms from the two */
+}
+
 void GNNKernelMLPBackwardLayers(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start, torch::Tensor *dStart, const torch::Tensor &ga, const torch::Tensor &ig, bool residual)
 {
   if (start && !dStart) throw std::invalid_argument("GNNKernelMLPBackwardLayers: an edge start needs dStart");
   const int                  nl = (int)W.size();
   std::vector<torch::Tensor> a  = {x};
   for (int l = 0; l < nl; l++) a.push_back(GNNKernelLinearForward(a[l], W[l], l == 0 && start ? torch::Tensor() : b[l], l + 1 < nl, l == 0 ? start : nullptr));
-  /* dL/dy: g, the gathered rows of ga, or their sum (what autograd forms from the two) */
-  const torch::Tensor gy = !ga.defined() ? g : g.defined() ? g + ga.index_select(0, ig) : ga.index_select(0, ig);
+  const torch::Tensor gy  = GNNKernelOutGrad(g, ga, ig);
   torch::Tensor       cur = gy, mean, rstd;
   dW.assign(nl, torch::Tensor());
   db.assign(nl, torch::Tensor());

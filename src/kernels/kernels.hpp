@@ -37,6 +37,9 @@ torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torc
    (GNNKernelMLPForward's residual) and dX gets dL/dy added to those columns as it is written. The
    bits are those of forming the sum, then the backward, then dX's add. Not for reproducible sums. */
 void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start = nullptr, torch::Tensor *dStart = nullptr, const torch::Tensor &ga = {}, const torch::Tensor &ig = {}, bool residual = false);
+/* The output gradient that GNNKernelMLPBackward's g, ga and ig stand for, as one [M, N] tensor:
+   g + ga.index_select(0, ig), the gather alone when g is undefined, g alone when ga is */
+torch::Tensor GNNKernelOutGrad(const torch::Tensor &g, const torch::Tensor &ga, const torch::Tensor &ig);
 /* The same from the layers' own kernels: the forward again layer by layer, every activation kept,
    then GNNKernelLayerNormBackward and GNNKernelLinearBackward layer by layer, as the autograd
    graph of GNNLinear and GNNLayerNorm computes it (ga: the gather and the add first; residual: dX's

@@ -165,12 +165,11 @@ public:
     torch::Tensor              gamma, beta, de, dgamma, dbeta, ge, dh, dWj, dWi, db0;
     mlp->fused_params(0, W, b, gamma, beta);
     const auto                    &gy = grads[0], &ga = grads[1]; /* the output's and the sums' */
-    const size_t                   nparams = mlp->fused_param_list(0).size();
     torch::autograd::variable_list out;
-    if (!gy.defined() && !ga.defined()) return torch::autograd::variable_list(2 + nparams + 3);
+    if (!gy.defined() && !ga.defined()) return torch::autograd::variable_list(2 + mlp->fused_param_list(0).size() + 3);
     if (GNNReproCurrent()) {
       /* the output's whole gradient as autograd would form it, then the layers' own backward */
-      auto gs     = !ga.defined() ? gy : gy.defined() ? gy + ga.index_select(0, g->receivers) : ga.index_select(0, g->receivers);
+      auto gs     = GNNKernelOutGrad(gy, ga, g->receivers);
       auto params = mlp->fused_param_list(0);
       auto hd = h.detach().requires_grad_(true), ed = e.detach().requires_grad_(true);
       torch::Tensor y;
