@@ -61,6 +61,7 @@ static const char help[] = "petscgnn benchmark driver (make bench runs it throug
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include "nn/linear.hpp" /* the library's forward kernel, timed alone in -bench_mode peak */
 #include "kernels/kernels.hpp" /* the kernel interface, timed alone in -bench_mode kernels */
+#include "kernels/mlppack.hpp"  /* how often the MLPs' weights were packed */
 #include <torch/cuda.h>
 #include <functional>
 
@@ -335,10 +336,12 @@ static PetscErrorCode ModeTrain(const char json[])
   const long rssSetup = ProcStatus("VmRSS");
   const bool peakOk   = ResetPeakRSS();
   LivePeakReset();
+  GNNMLPPackCounts packs[4]; /* at the first timed step, after the last, at the first forward, after the last */
   for (PetscInt k = 0; k < warmup + reps; k++) {
     PetscReal loss;
     double    t0, t1, tmax;
     const int on = (int)((k - warmup) % 2);
+    if (k == warmup) packs[0] = GNNKernelMLPPackCounts();
     if (alternate && k >= warmup) PetscCall(GNNSetHaloOverlap(gnn, on ? PETSC_TRUE : PETSC_FALSE));
     if (k >= warmup) PetscCall(PetscLogStagePush(stages[on]));
     PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
@@ -351,7 +354,8 @@ static PetscErrorCode ModeTrain(const char json[])
     if (k >= warmup) times.push_back(tmax);
     if (k >= warmup) modeTimes[on].push_back(tmax);
   }
-  const long hwm = ProcStatus("VmHWM");
+  packs[1]            = GNNKernelMLPPackCounts();
+  const long hwm      = ProcStatus("VmHWM");
   const long livePeak = LivePeakGet();
   /* inference: the trained model's forward on x, one untimed pass first */
   std::vector<double> inferTimes;
@@ -366,7 +370,9 @@ static PetscErrorCode ModeTrain(const char json[])
     PetscCallMPI(MPI_Allreduce(&t1, &tmax, 1, MPI_DOUBLE, MPI_MAX, PETSC_COMM_WORLD));
     if (k > 0) inferTimes.push_back(tmax);
     if (k > 0) modeInfer[on].push_back(tmax);
+    if (k == 0) packs[2] = GNNKernelMLPPackCounts();
   }
+  packs[3] = GNNKernelMLPPackCounts();
   if (profile[0]) {
     std::ostringstream trace;
     {
@@ -429,6 +435,11 @@ static PetscErrorCode ModeTrain(const char json[])
     j.arr("step_times", times);
     j.arr("losses", losses);
     if (infer > 0) j.arr("infer_times", inferTimes);
+    /* the MLPs' packed weights (src/kernels/mlppack.hpp), rank 0: made and reused per timed step
+       and per forward; each one made stands for about ten small device operations */
+    auto perCall = [&](const GNNMLPPackCounts &a, const GNNMLPPackCounts &c, size_t n) { return "{\"made\": " + std::to_string(n ? (double)(c.made - a.made) / n : 0.0) + ", \"reused\": " + std::to_string(n ? (double)(c.reused - a.reused) / n : 0.0) + "}"; };
+    j.raw("mlp_packs_per_step", perCall(packs[0], packs[1], times.size()));
+    if (infer > 0) j.raw("mlp_packs_per_forward", perCall(packs[2], packs[3], inferTimes.size()));
   }
   /* Memory (kB): per rank at start, after set-up, and the peak during the steps */
   {

@@ -6,6 +6,7 @@
    tested on every machine; share/gpu/check.sh runs the same comparisons on a GPU. */
 #include "kernels/gnnkernelbodies.h"
 #include "kernels/kernels.hpp"
+#include "kernels/mlppack.hpp"
 #include "mlplayers.hpp"
 #include <gtest/gtest.h>
 #include <ATen/Parallel.h>
@@ -844,6 +845,83 @@ TYPED_TEST(KernelBodies, ReproducibleSumsAreAtLeastAsAccurate)
   const double eg = MaxRelErr(rg, AsDouble<T>(dg)), egr = MaxRelErr(rg, AsDouble<T>(dgr));
   std::printf("  %s, %lld rows: LayerNorm dgamma error today %.3e, reproducible %.3e\n", sizeof(T) == 4 ? "float32" : "float64", (long long)M, eg, egr);
   EXPECT_TRUE(ok(egr, eg)) << "dgamma: reproducible " << egr << ", today " << eg;
+}
+
+
+/* The packed MLP parameters (src/kernels/mlppack.cxx) that the fused kernels read on either device:
+   one pack while the tensors are the same and unwritten, a new one with the new values when one is
+   written (through itself or a view), replaced or another view; the fused forward reads the
+   current values after each change. */
+TEST(MLPPack, ReusedUntilWritten)
+{
+  torch::manual_seed(3);
+  auto base  = torch::randn({8, 20}); /* layer 0 is a column view of it, as the edge MLP's */
+  auto W1    = torch::randn({8, 8}), W2 = torch::randn({4, 8});
+  auto b0    = torch::randn({8}), b2 = torch::randn({4}), gamma = torch::randn({4}), beta = torch::randn({4});
+  auto layer = [&](int64_t col) { return std::vector<torch::Tensor>{base.narrow(1, col, 8), W1, W2}; };
+  const std::vector<torch::Tensor> b = {b0, torch::Tensor(), b2};
+  auto expectPack = [](const GNNMLPPack &pk, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &bl, const torch::Tensor &g, const torch::Tensor &be) {
+    for (size_t l = 0; l < W.size(); l++) {
+      EXPECT_TRUE(torch::equal(pk.P.narrow(0, pk.woff[l], W[l].numel()), W[l].t().contiguous().view({-1}))) << "W^T of layer " << l;
+      EXPECT_TRUE(torch::equal(pk.Pw.narrow(0, pk.woff[l], W[l].numel()), W[l].reshape({-1}))) << "W of layer " << l;
+      if (bl[l].defined()) EXPECT_TRUE(torch::equal(pk.bias.narrow(0, pk.boff[l], bl[l].numel()), bl[l])) << "bias of layer " << l;
+      else EXPECT_EQ(pk.boff[l], -1);
+    }
+    if (!g.defined()) {
+      EXPECT_EQ(pk.lnoff, -1);
+      return;
+    }
+    EXPECT_TRUE(torch::equal(pk.bias.narrow(0, pk.lnoff, g.numel()), g));
+    EXPECT_TRUE(torch::equal(pk.bias.narrow(0, pk.lnoff + g.numel(), be.numel()), be));
+  };
+  const auto c0 = GNNKernelMLPPackCounts();
+  auto       p1 = GNNKernelMLPPack(layer(12), b, gamma, beta);
+  expectPack(*p1, layer(12), b, gamma, beta);
+  EXPECT_EQ(GNNKernelMLPPack(layer(12), b, gamma, beta).get(), p1.get()) << "the same tensors (the view made again): the same pack";
+  auto c1 = GNNKernelMLPPackCounts();
+  EXPECT_EQ(c1.made - c0.made, 1);
+  EXPECT_EQ(c1.reused - c0.reused, 1);
+
+  auto x  = torch::randn({50, 8});
+  auto y1 = GNNKernelMLPForward(x, layer(12), b, nullptr, gamma, beta, 1e-5);
+  {
+    torch::NoGradGuard nograd;
+    base.add_(0.5); /* through the view's base: the view's version moves too */
+  }
+  auto p2 = GNNKernelMLPPack(layer(12), b, gamma, beta);
+  EXPECT_NE(p2.get(), p1.get());
+  expectPack(*p2, layer(12), b, gamma, beta);
+  EXPECT_FALSE(torch::equal(p1->P, p2->P)) << "a pack is never modified";
+  auto fresh = [&](const std::vector<torch::Tensor> &W) { /* the same values in new storage: nothing cached */
+    std::vector<torch::Tensor> c;
+    for (auto &w : W) c.push_back(w.clone());
+    return c;
+  };
+  auto y2 = GNNKernelMLPForward(x, layer(12), b, nullptr, gamma, beta, 1e-5);
+  EXPECT_FALSE(torch::equal(y1, y2));
+  EXPECT_TRUE(torch::equal(y2, GNNKernelMLPForward(x, fresh(layer(12)), b, nullptr, gamma.clone(), beta.clone(), 1e-5))) << "the forward after a write reads the new weights";
+
+  gamma.mul_(2); /* a LayerNorm parameter written */
+  auto p3 = GNNKernelMLPPack(layer(12), b, gamma, beta);
+  EXPECT_NE(p3.get(), p2.get());
+  expectPack(*p3, layer(12), b, gamma, beta);
+  auto p4 = GNNKernelMLPPack(layer(4), b, gamma, beta); /* other columns of the same storage */
+  EXPECT_NE(p4.get(), p3.get());
+  expectPack(*p4, layer(4), b, gamma, beta);
+  auto p5 = GNNKernelMLPPack(fresh(layer(12)), b, gamma, beta); /* equal values, other storage */
+  EXPECT_NE(p5.get(), p3.get());
+  EXPECT_EQ(GNNKernelMLPPack(layer(12), b, gamma, beta).get(), p3.get()) << "the other keys did not replace this one";
+
+  /* parameters that die and new ones made in their place (the allocator may give them the same
+     addresses): each time the new values */
+  for (int k = 0; k < 60; k++) {
+    std::vector<torch::Tensor> Wk = {torch::full({8, 8}, (double)k), torch::randn({4, 8})}, bk = {torch::full({8}, -(double)k), torch::Tensor()};
+    auto                       pk = GNNKernelMLPPack(Wk, bk, torch::Tensor(), torch::Tensor());
+    expectPack(*pk, Wk, bk, torch::Tensor(), torch::Tensor());
+    auto xk = torch::randn({5, 8});
+    EXPECT_TRUE(torch::equal(GNNKernelMLPForward(xk, Wk, bk, nullptr), GNNKernelMLPForward(xk, fresh(Wk), bk, nullptr)));
+  }
+  EXPECT_EQ(GNNKernelMLPPack(layer(12), b, gamma, beta).get(), p3.get()) << "dead parameters' packs go first, before the least recently used";
 }
 
 } // namespace

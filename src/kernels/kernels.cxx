@@ -1,6 +1,7 @@
 /* Dispatch of the kernel interface by device: contiguous inputs, outputs allocated here (LibTorch's
    allocator of the inputs' device), raw pointers to the CPU or the GPU kernels. */
 #include "kernels/kernels.hpp"
+#include "kernels/mlppack.hpp"
 #include "kernels/cpu/cpukernels.hpp"
 #include "kernels/gpu/gpukernels.h"
 #include <c10/core/DeviceGuard.h>
@@ -22,39 +23,23 @@ const T *Ptr(const torch::Tensor &t)
   return t.defined() ? t.data_ptr<T>() : nullptr;
 }
 
-/* An MLP's parameters as the fused GPU kernels take them: every layer's W^T in one array (P), the
-   biases, then gamma and beta, in another (bias), with the offsets (boff[l] < 0: no bias) */
-struct GpuMLPParams {
-  torch::Tensor        P, bias, Pw; /* Pw: the layers' W as they are, at P's offsets (the fused backward's dX) */
-  std::vector<int64_t> boff;
-  int64_t              lnoff = -1;
-  GpuMLPParams(const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, const torch::TensorOptions &opts)
-  {
-    std::vector<torch::Tensor> Pt, bt;
-    int64_t                    nb = 0;
-    for (size_t l = 0; l < W.size(); l++) {
-      Pt.push_back(W[l].t().contiguous().view({-1}));
-      boff.push_back(b[l].defined() ? nb : -1);
-      if (b[l].defined()) {
-        bt.push_back(b[l]);
-        nb += b[l].numel();
-      }
-    }
-    if (gamma.defined()) {
-      lnoff = nb;
-      bt.push_back(gamma);
-      bt.push_back(beta);
-    }
-    P    = torch::cat(Pt);
-    bias = bt.empty() ? torch::zeros({1}, opts) : torch::cat(bt);
+/* the biases the fused kernels read: with an edge start, layer 0 starts from it, not its bias */
+std::vector<torch::Tensor> FusedBiases(const std::vector<torch::Tensor> &b, const GNNEdgeStart *start)
+{
+  std::vector<torch::Tensor> bf = b;
+  if (start && !bf.empty()) bf[0] = torch::Tensor();
+  return bf;
+}
+
+/* layer l's weights and biases in a pack, as the CPU kernels take them: pointers by layer */
+template <typename T>
+void PackPointers(const GNNMLPPack &pk, std::vector<const T *> &Wp, std::vector<const T *> &bp)
+{
+  for (size_t l = 0; l < pk.woff.size(); l++) {
+    Wp.push_back(pk.Pw.data_ptr<T>() + pk.woff[l]);
+    bp.push_back(pk.boff[l] < 0 ? nullptr : pk.bias.data_ptr<T>() + pk.boff[l]);
   }
-  void addW(const std::vector<torch::Tensor> &W)
-  {
-    std::vector<torch::Tensor> Pn;
-    for (auto &w : W) Pn.push_back(w.contiguous().view({-1}));
-    Pw = torch::cat(Pn);
-  }
-};
+}
 } // namespace
 
 torch::Tensor GNNKernelLinearForward(const torch::Tensor &x, const torch::Tensor &W, const torch::Tensor &b, bool elu, const GNNEdgeStart *start)
@@ -80,47 +65,40 @@ torch::Tensor GNNKernelLinearForward(const torch::Tensor &x, const torch::Tensor
 
 torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const GNNEdgeStart *start, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, bool residual)
 {
-  const bool ln = gamma.defined();
-  auto       gc = ln ? gamma.contiguous() : gamma, bc2 = ln ? beta.contiguous() : beta;
-  const int                  nl = (int)W.size();
-  auto                       xc = x.contiguous();
-  std::vector<torch::Tensor> Wc, bc;
-  std::vector<int64_t>       dims = {xc.size(1)};
-  for (int l = 0; l < nl; l++) {
-    Wc.push_back(W[l].contiguous());
-    bc.push_back(b[l].defined() ? b[l].contiguous() : b[l]);
-    dims.push_back(Wc[l].size(0));
-  }
+  const int            nl = (int)W.size();
+  auto                 xc = x.contiguous();
+  std::vector<int64_t> dims = {xc.size(1)};
+  for (int l = 0; l < nl; l++) dims.push_back(W[l].size(0));
   GNNEdgeStart s;
   if (start) s = {start->A.contiguous(), start->B.contiguous(), start->ia.contiguous(), start->ib.contiguous()};
   const int64_t M = xc.size(0);
   if (residual && dims[nl] > dims[0]) throw std::invalid_argument("GNNKernelMLPForward: a residual MLP's output is wider than its input");
-  auto          y = torch::empty({M, dims[nl]}, xc.options());
-  bool          done = false;
-  if (kFusedMLP) AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "GNNKernelMLPForward", [&] {
-    using T = scalar_t;
-    if (xc.is_cuda()) {
-      c10::DeviceGuard guard(xc.device());
-      GpuMLPParams     pp(Wc, bc, gc, bc2, xc.options());
-      done = GNNGpuMLPForward<T>(Ptr<T>(xc), M, nl, dims.data(), Ptr<T>(pp.P), Ptr<T>(pp.bias), pp.boff.data(), pp.lnoff, eps, y.data_ptr<T>(), Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib), residual);
-    } else {
-      std::vector<const T *> Wp, bp;
-      for (int l = 0; l < nl; l++) {
-        Wp.push_back(Ptr<T>(Wc[l]));
-        bp.push_back(Ptr<T>(bc[l]));
+  auto y    = torch::empty({M, dims[nl]}, xc.options());
+  bool done = false;
+  if (kFusedMLP) {
+    const auto pk = GNNKernelMLPPack(W, FusedBiases(b, start), gamma, beta);
+    AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "GNNKernelMLPForward", [&] {
+      using T = scalar_t;
+      if (xc.is_cuda()) {
+        c10::DeviceGuard guard(xc.device());
+        done = GNNGpuMLPForward<T>(Ptr<T>(xc), M, nl, dims.data(), Ptr<T>(pk->P), Ptr<T>(pk->bias), pk->boff.data(), pk->lnoff, eps, y.data_ptr<T>(), Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib), residual);
+      } else {
+        std::vector<const T *> Wp, bp;
+        PackPointers<T>(*pk, Wp, bp);
+        const T      *gp   = pk->lnoff < 0 ? nullptr : Ptr<T>(pk->bias) + pk->lnoff;
+        GNNRowInit<T> init = {Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib)};
+        GNNMLPForwardRows<T>(Ptr<T>(xc), M, nl, dims.data(), Wp.data(), bp.data(), y.data_ptr<T>(), start ? &init : nullptr, gp, gp ? gp + dims[nl] : nullptr, (T)eps, residual);
+        done = true;
       }
-      GNNRowInit<T> init = {Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib)};
-      GNNMLPForwardRows<T>(Ptr<T>(xc), M, nl, dims.data(), Wp.data(), bp.data(), y.data_ptr<T>(), start ? &init : nullptr, Ptr<T>(gc), Ptr<T>(bc2), (T)eps, residual);
-      done = true;
-    }
-  });
+    });
+  }
   if (done) return y;
   /* beyond the fused GPU kernel's bounds (or PETSCGNN_MLP=layers): the same layers one at a time */
   torch::Tensor h = xc;
-  for (int l = 0; l < nl; l++) h = GNNKernelLinearForward(h, Wc[l], bc[l], l + 1 < nl, l == 0 ? start : nullptr);
-  if (ln) {
+  for (int l = 0; l < nl; l++) h = GNNKernelLinearForward(h, W[l], b[l], l + 1 < nl, l == 0 ? start : nullptr);
+  if (gamma.defined()) {
     torch::Tensor mean, rstd;
-    h = GNNKernelLayerNormForward(h, gc, bc2, eps, mean, rstd);
+    h = GNNKernelLayerNormForward(h, gamma, beta, eps, mean, rstd);
   }
   return residual ? xc.narrow(1, 0, dims[nl]) + h : h;
 }
@@ -129,24 +107,22 @@ void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tenso
 {
   if (start && !dStart) throw std::invalid_argument("GNNKernelMLPBackward: an edge start needs dStart");
   if (!g.defined() && !ga.defined()) throw std::invalid_argument("GNNKernelMLPBackward: no output gradient");
-  const bool                 ln = gamma.defined();
-  const int                  nl = (int)W.size();
-  auto                       xc = x.contiguous(), gc = g.defined() ? g.contiguous() : g, gm = ln ? gamma.contiguous() : gamma, bt = ln ? beta.contiguous() : beta;
-  auto                       gac = ga.defined() ? ga.contiguous() : ga, igc = ga.defined() ? ig.contiguous() : ig;
-  std::vector<torch::Tensor> Wc, bc;
-  std::vector<int64_t>       dims = {xc.size(1)};
-  int64_t                    entries = 0;
+  const bool           ln = gamma.defined();
+  const int            nl = (int)W.size();
+  auto                 xc = x.contiguous(), gc = g.defined() ? g.contiguous() : g;
+  auto                 gac = ga.defined() ? ga.contiguous() : ga, igc = ga.defined() ? ig.contiguous() : ig;
+  std::vector<int64_t> dims = {xc.size(1)};
+  int64_t              entries = 0;
   for (int l = 0; l < nl; l++) {
-    Wc.push_back(W[l].contiguous());
-    bc.push_back(b[l].defined() && !(l == 0 && start) ? b[l].contiguous() : torch::Tensor());
-    dims.push_back(Wc[l].size(0));
+    dims.push_back(W[l].size(0));
     entries += dims[l + 1] * dims[l] + dims[l + 1];
   }
   GNNEdgeStart s;
   if (start) s = {start->A.contiguous(), start->B.contiguous(), start->ia.contiguous(), start->ib.contiguous()};
   const int64_t M = xc.size(0), H = dims[nl];
   if (residual && xc.size(1) < H) throw std::invalid_argument("GNNKernelMLPBackward: a residual MLP's input is narrower than its output");
-  dX = wantDx ? torch::empty_like(xc) : torch::Tensor();
+  const auto pk = GNNKernelMLPPack(W, FusedBiases(b, start), gamma, beta);
+  dX            = wantDx ? torch::empty_like(xc) : torch::Tensor();
   if (start) *dStart = torch::empty({M, dims[1]}, xc.options());
   dW.clear();
   db.clear();
@@ -157,11 +133,9 @@ void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tenso
     GNNOutGrad<T> go  = {Ptr<T>(gc), Ptr<T>(gac), Ptr<int64_t>(igc), residual && wantDx};
     if (xc.is_cuda()) {
       c10::DeviceGuard guard(xc.device());
-      GpuMLPParams     pp(Wc, bc, gm, bt, xc.options());
-      pp.addW(Wc);
       auto             grads = torch::empty({entries + (ln ? 2 * H : 0)}, xc.options());
       auto             work  = torch::empty({GNNGpuMLPBackwardWorkspace(M, grads.numel())}, xc.options());
-      if (!GNNGpuMLPBackward<T>(Ptr<T>(xc), go, M, nl, dims.data(), Ptr<T>(pp.P), Ptr<T>(pp.Pw), Ptr<T>(pp.bias), pp.boff.data(), pp.lnoff, eps, dXp, grads.data_ptr<T>(), work.data_ptr<T>(), Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib), dSp)) return;
+      if (!GNNGpuMLPBackward<T>(Ptr<T>(xc), go, M, nl, dims.data(), Ptr<T>(pk->P), Ptr<T>(pk->Pw), Ptr<T>(pk->bias), pk->boff.data(), pk->lnoff, eps, dXp, grads.data_ptr<T>(), work.data_ptr<T>(), Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib), dSp)) return;
       int64_t o = 0;
       for (int l = 0; l < nl; l++) {
         const int64_t N = dims[l + 1], K = dims[l];
@@ -176,11 +150,10 @@ void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tenso
     } else {
       std::vector<const T *> Wp, bp;
       std::vector<T *>       dWp, dbp;
+      PackPointers<T>(*pk, Wp, bp);
       for (int l = 0; l < nl; l++) {
-        dW.push_back(torch::empty_like(Wc[l]));
-        db.push_back(torch::empty({dims[l + 1]}, Wc[l].options()));
-        Wp.push_back(Ptr<T>(Wc[l]));
-        bp.push_back(Ptr<T>(bc[l]));
+        dW.push_back(torch::empty({dims[l + 1], dims[l]}, xc.options()));
+        db.push_back(torch::empty({dims[l + 1]}, xc.options()));
         dWp.push_back(dW[l].data_ptr<T>());
         dbp.push_back(db[l].data_ptr<T>());
       }
@@ -189,7 +162,7 @@ void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tenso
         dbeta  = torch::empty({H}, xc.options());
       }
       GNNRowInit<T> init = {Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib)};
-      GNNMLPBackwardRows<T>(Ptr<T>(xc), go, M, nl, dims.data(), Wp.data(), bp.data(), Ptr<T>(gm), (T)eps, dXp, dWp.data(), dbp.data(), ln ? dgamma.data_ptr<T>() : nullptr, ln ? dbeta.data_ptr<T>() : nullptr, start ? &init : nullptr, dSp);
+      GNNMLPBackwardRows<T>(Ptr<T>(xc), go, M, nl, dims.data(), Wp.data(), bp.data(), ln ? Ptr<T>(pk->bias) + pk->lnoff : nullptr, (T)eps, dXp, dWp.data(), dbp.data(), ln ? dgamma.data_ptr<T>() : nullptr, ln ? dbeta.data_ptr<T>() : nullptr, start ? &init : nullptr, dSp);
     }
     done = true;
   });
