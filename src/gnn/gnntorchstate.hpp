@@ -15,6 +15,7 @@ struct GNNTorch {
   /* named parameters (trained) and the whole state_dict (parameters and normalisation buffers) */
   std::vector<std::pair<std::string, torch::Tensor>> params, state;
   int64_t       numel = 0;
+  torch::Tensor flat; /* [numel]: the parameters' one storage, each parameter a view of it in params' order */
   PetscInt      nOwned = 0, N = 0; /* owned nodes here, nodes in all (the graph's) */
   torch::Tensor nodeFeatures;        /* [nOwned, nfeat] fixed node features (undefined: none) */
 };

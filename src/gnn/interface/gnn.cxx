@@ -493,6 +493,25 @@ static PetscErrorCode GNNSelectDevice_Private(GNN gnn)
   PetscFunctionReturn(0);
 }
 
+/* Every parameter made a view of one flat tensor, in params' order (their values, autograd
+   identities and version counters unchanged): GNNSetParameters then writes them all in one copy
+   and GNNGetParameters reads them in one transfer, instead of one small device operation each
+   (174 for the paper's model, every training step) */
+static torch::Tensor FlattenParameters(std::vector<std::pair<std::string, torch::Tensor>> &params, int64_t numel)
+{
+  torch::NoGradGuard nograd;
+  if (params.empty()) return torch::Tensor();
+  auto    flat = torch::empty({numel}, params[0].second.options());
+  int64_t off  = 0;
+  for (auto &kv : params) {
+    auto part = flat.narrow(0, off, kv.second.numel());
+    part.copy_(kv.second.reshape({-1}));
+    kv.second.set_data(part.view(kv.second.sizes()));
+    off += kv.second.numel();
+  }
+  return flat;
+}
+
 PetscErrorCode GNNTorchCreate_Private(GNN gnn)
 {
   GNNGraph            graph = gnn->graph;
@@ -527,6 +546,7 @@ PetscErrorCode GNNTorchCreate_Private(GNN gnn)
       t->params.emplace_back(kv.key(), kv.value());
       t->numel += kv.value().numel();
     }
+    t->flat  = FlattenParameters(t->params, t->numel);
     t->state = t->params;
     for (auto &kv : t->net->named_buffers()) t->state.emplace_back(kv.key(), kv.value());
     t->g = GNNGraphTensorsCreate(graph, t->device, t->dtype);

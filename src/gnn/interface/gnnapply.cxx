@@ -79,10 +79,27 @@ PetscErrorCode GNNGetNumParameters(GNN gnn, PetscInt *n)
   PetscFunctionReturn(0);
 }
 
+/* Whether every parameter is still its view of the flat tensor (GNNTorchCreate_Private made them
+   so; nothing in the library replaces a parameter's data since, but the check costs a pointer
+   comparison per parameter and keeps the two paths below honest) */
+static bool ParametersAreFlat(const GNNTorch &t)
+{
+  if (!t.flat.defined()) return false;
+  const char *base = static_cast<const char *>(t.flat.data_ptr());
+  int64_t     off  = 0;
+  for (auto &kv : t.params) {
+    const auto &q = kv.second;
+    if (q.data_ptr() != base + off * t.flat.element_size() || !q.is_contiguous() || q.scalar_type() != t.flat.scalar_type() || q.device() != t.flat.device()) return false;
+    off += q.numel();
+  }
+  return off == t.flat.numel();
+}
+
 /* The parameters (or their gradients: undefined ones as zeros) as one flat double array on the
    host, in state_dict order: one copy from the device */
 static torch::Tensor FlatParameters(GNN gnn, bool grad)
 {
+  if (!grad && ParametersAreFlat(*gnn->torch)) return gnn->torch->flat.to(torch::kCPU, torch::kFloat64).contiguous();
   std::vector<torch::Tensor> flat;
   for (auto &kv : gnn->torch->params) {
     const torch::Tensor &t = grad ? kv.second.grad() : kv.second;
@@ -110,11 +127,20 @@ PetscErrorCode GNNSetParameters(GNN gnn, const PetscScalar p[])
   GNNCheckSetUp(gnn);
   GNNTorchTry(PetscObjectComm((PetscObject)gnn), {
     torch::NoGradGuard nograd;
-    auto               all = torch::from_blob((void *)p, {gnn->torch->numel}, torch::kFloat64).to(gnn->torch->device, gnn->torch->dtype);
-    int64_t            off = 0;
-    for (auto &kv : gnn->torch->params) {
-      kv.second.copy_(all.narrow(0, off, kv.second.numel()).view_as(kv.second));
-      off += kv.second.numel();
+    GNNTorch          &t   = *gnn->torch;
+    auto               src = torch::from_blob((void *)p, {t.numel}, torch::kFloat64);
+    if (ParametersAreFlat(t)) {
+      t.flat.copy_(src);
+      /* written through the flat tensor, whose version counter is its own: move each parameter's,
+         which is how a reader knows its values changed (the MLPs' packed weights, autograd) */
+      for (auto &kv : t.params) kv.second.unsafeGetTensorImpl()->bump_version();
+    } else {
+      auto    all = src.to(t.device, t.dtype);
+      int64_t off = 0;
+      for (auto &kv : t.params) {
+        kv.second.copy_(all.narrow(0, off, kv.second.numel()).view_as(kv.second));
+        off += kv.second.numel();
+      }
     }
   });
   PetscFunctionReturn(0);
