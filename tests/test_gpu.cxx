@@ -96,7 +96,8 @@ struct RandomMLP {
 
 /* the fused MLP forward on the GPU against the CPU's, bitwise: the paper's edge MLP (split first
    layer), a node encoder, masked widths, and a width beyond the fused kernel (the layer-by-layer
-   fallback); with the LayerNorm, and as a residual block where the widths allow it */
+   fallback); with the LayerNorm, as a residual block where the widths allow it, and again after a
+   weight is written in place (the packed weights follow it) */
 template <typename T>
 void FusedMLPBitwise(torch::Dtype dtype)
 {
@@ -128,6 +129,14 @@ void FusedMLPBitwise(torch::Dtype dtype)
           auto rg = GNNKernelMLPForward(x.to(gpu), Wg, bg, edge ? &sg : nullptr, gamma.to(gpu), beta.to(gpu), 1e-5, true);
           EXPECT_TRUE(SameBits<T>(rc, rg)) << "fused residual MLP dims[0] " << dims[0] << " M " << M << " edge " << edge << " rel " << Rel(rc, rg);
           EXPECT_TRUE(SameBits<T>(rc, x.narrow(1, 0, dims[nl]) + lc)) << "fused residual MLP vs the add after it, dims[0] " << dims[0] << " M " << M << " edge " << edge;
+        }
+        if (M == 333) { /* a weight written in place: the packed weights (GNNKernelMLPPack) follow on both devices */
+          W[nl - 1].mul_(0.5);
+          Wg[nl - 1].mul_(0.5);
+          auto lc2 = GNNKernelMLPForward(x, W, b, edge ? &sc : nullptr, gamma, beta, 1e-5);
+          auto lg2 = GNNKernelMLPForward(x.to(gpu), Wg, bg, edge ? &sg : nullptr, gamma.to(gpu), beta.to(gpu), 1e-5);
+          EXPECT_TRUE(SameBits<T>(lc2, lg2)) << "fused MLP after a weight's write, dims[0] " << dims[0] << " edge " << edge;
+          EXPECT_FALSE(SameBits<T>(lg, lg2)) << "the GPU's fused MLP still read the weight's old values, dims[0] " << dims[0] << " edge " << edge;
         }
       }
 }
