@@ -435,9 +435,9 @@ static PetscErrorCode ModeTrain(const char json[])
     j.arr("step_times", times);
     j.arr("losses", losses);
     if (infer > 0) j.arr("infer_times", inferTimes);
-    /* the MLPs' packed weights (src/kernels/mlppack.hpp), rank 0: made and reused per timed step
-       and per forward; each one made stands for about ten small device operations */
-    auto perCall = [&](const GNNMLPPackCounts &a, const GNNMLPPackCounts &c, size_t n) { return "{\"made\": " + std::to_string(n ? (double)(c.made - a.made) / n : 0.0) + ", \"reused\": " + std::to_string(n ? (double)(c.reused - a.reused) / n : 0.0) + "}"; };
+    /* the MLPs' packed weights (src/kernels/mlppack.hpp), rank 0: made (gathered: in one device
+       operation; the others in about ten) and reused, per timed step and per forward */
+    auto perCall = [&](const GNNMLPPackCounts &a, const GNNMLPPackCounts &c, size_t n) { return "{\"made\": " + std::to_string(n ? (double)(c.made - a.made) / n : 0.0) + ", \"gathered\": " + std::to_string(n ? (double)(c.gathered - a.gathered) / n : 0.0) + ", \"reused\": " + std::to_string(n ? (double)(c.reused - a.reused) / n : 0.0) + "}"; };
     j.raw("mlp_packs_per_step", perCall(packs[0], packs[1], times.size()));
     if (infer > 0) j.raw("mlp_packs_per_forward", perCall(packs[2], packs[3], inferTimes.size()));
   }

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <functional>
 #include <limits>
+#include <numeric>
 #include <random>
 #include <vector>
 
@@ -848,6 +849,31 @@ TYPED_TEST(KernelBodies, ReproducibleSumsAreAtLeastAsAccurate)
 }
 
 
+/* pk holds the layers W (b[l] may be undefined) and the LayerNorm's g, be (undefined: none) as
+   GNNMLPPack says */
+void ExpectPack(const GNNMLPPack &pk, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &bl, const torch::Tensor &g, const torch::Tensor &be)
+{
+  for (size_t l = 0; l < W.size(); l++) {
+    EXPECT_TRUE(torch::equal(pk.P.narrow(0, pk.woff[l], W[l].numel()), W[l].t().contiguous().view({-1}))) << "W^T of layer " << l;
+    EXPECT_TRUE(torch::equal(pk.Pw.narrow(0, pk.woff[l], W[l].numel()), W[l].reshape({-1}))) << "W of layer " << l;
+    if (bl[l].defined()) EXPECT_TRUE(torch::equal(pk.bias.narrow(0, pk.boff[l], bl[l].numel()), bl[l])) << "bias of layer " << l;
+    else EXPECT_EQ(pk.boff[l], -1);
+  }
+  if (!g.defined()) {
+    EXPECT_EQ(pk.lnoff, -1);
+    return;
+  }
+  EXPECT_TRUE(torch::equal(pk.bias.narrow(0, pk.lnoff, g.numel()), g));
+  EXPECT_TRUE(torch::equal(pk.bias.narrow(0, pk.lnoff + g.numel(), be.numel()), be));
+}
+
+std::vector<torch::Tensor> Clones(const std::vector<torch::Tensor> &W)
+{
+  std::vector<torch::Tensor> c;
+  for (auto &w : W) c.push_back(w.defined() ? w.clone() : w);
+  return c;
+}
+
 /* The packed MLP parameters (src/kernels/mlppack.cxx) that the fused kernels read on either device:
    one pack while the tensors are the same and unwritten, a new one with the new values when one is
    written (through itself or a view), replaced or another view; the fused forward reads the
@@ -860,23 +886,9 @@ TEST(MLPPack, ReusedUntilWritten)
   auto b0    = torch::randn({8}), b2 = torch::randn({4}), gamma = torch::randn({4}), beta = torch::randn({4});
   auto layer = [&](int64_t col) { return std::vector<torch::Tensor>{base.narrow(1, col, 8), W1, W2}; };
   const std::vector<torch::Tensor> b = {b0, torch::Tensor(), b2};
-  auto expectPack = [](const GNNMLPPack &pk, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &bl, const torch::Tensor &g, const torch::Tensor &be) {
-    for (size_t l = 0; l < W.size(); l++) {
-      EXPECT_TRUE(torch::equal(pk.P.narrow(0, pk.woff[l], W[l].numel()), W[l].t().contiguous().view({-1}))) << "W^T of layer " << l;
-      EXPECT_TRUE(torch::equal(pk.Pw.narrow(0, pk.woff[l], W[l].numel()), W[l].reshape({-1}))) << "W of layer " << l;
-      if (bl[l].defined()) EXPECT_TRUE(torch::equal(pk.bias.narrow(0, pk.boff[l], bl[l].numel()), bl[l])) << "bias of layer " << l;
-      else EXPECT_EQ(pk.boff[l], -1);
-    }
-    if (!g.defined()) {
-      EXPECT_EQ(pk.lnoff, -1);
-      return;
-    }
-    EXPECT_TRUE(torch::equal(pk.bias.narrow(0, pk.lnoff, g.numel()), g));
-    EXPECT_TRUE(torch::equal(pk.bias.narrow(0, pk.lnoff + g.numel(), be.numel()), be));
-  };
   const auto c0 = GNNKernelMLPPackCounts();
   auto       p1 = GNNKernelMLPPack(layer(12), b, gamma, beta);
-  expectPack(*p1, layer(12), b, gamma, beta);
+  ExpectPack(*p1, layer(12), b, gamma, beta);
   EXPECT_EQ(GNNKernelMLPPack(layer(12), b, gamma, beta).get(), p1.get()) << "the same tensors (the view made again): the same pack";
   auto c1 = GNNKernelMLPPackCounts();
   EXPECT_EQ(c1.made - c0.made, 1);
@@ -890,25 +902,20 @@ TEST(MLPPack, ReusedUntilWritten)
   }
   auto p2 = GNNKernelMLPPack(layer(12), b, gamma, beta);
   EXPECT_NE(p2.get(), p1.get());
-  expectPack(*p2, layer(12), b, gamma, beta);
+  ExpectPack(*p2, layer(12), b, gamma, beta);
   EXPECT_FALSE(torch::equal(p1->P, p2->P)) << "a pack is never modified";
-  auto fresh = [&](const std::vector<torch::Tensor> &W) { /* the same values in new storage: nothing cached */
-    std::vector<torch::Tensor> c;
-    for (auto &w : W) c.push_back(w.clone());
-    return c;
-  };
   auto y2 = GNNKernelMLPForward(x, layer(12), b, nullptr, gamma, beta, 1e-5);
   EXPECT_FALSE(torch::equal(y1, y2));
-  EXPECT_TRUE(torch::equal(y2, GNNKernelMLPForward(x, fresh(layer(12)), b, nullptr, gamma.clone(), beta.clone(), 1e-5))) << "the forward after a write reads the new weights";
+  EXPECT_TRUE(torch::equal(y2, GNNKernelMLPForward(x, Clones(layer(12)), b, nullptr, gamma.clone(), beta.clone(), 1e-5))) << "the forward after a write reads the new weights";
 
   gamma.mul_(2); /* a LayerNorm parameter written */
   auto p3 = GNNKernelMLPPack(layer(12), b, gamma, beta);
   EXPECT_NE(p3.get(), p2.get());
-  expectPack(*p3, layer(12), b, gamma, beta);
+  ExpectPack(*p3, layer(12), b, gamma, beta);
   auto p4 = GNNKernelMLPPack(layer(4), b, gamma, beta); /* other columns of the same storage */
   EXPECT_NE(p4.get(), p3.get());
-  expectPack(*p4, layer(4), b, gamma, beta);
-  auto p5 = GNNKernelMLPPack(fresh(layer(12)), b, gamma, beta); /* equal values, other storage */
+  ExpectPack(*p4, layer(4), b, gamma, beta);
+  auto p5 = GNNKernelMLPPack(Clones(layer(12)), b, gamma, beta); /* equal values, other storage */
   EXPECT_NE(p5.get(), p3.get());
   EXPECT_EQ(GNNKernelMLPPack(layer(12), b, gamma, beta).get(), p3.get()) << "the other keys did not replace this one";
 
@@ -917,11 +924,43 @@ TEST(MLPPack, ReusedUntilWritten)
   for (int k = 0; k < 60; k++) {
     std::vector<torch::Tensor> Wk = {torch::full({8, 8}, (double)k), torch::randn({4, 8})}, bk = {torch::full({8}, -(double)k), torch::Tensor()};
     auto                       pk = GNNKernelMLPPack(Wk, bk, torch::Tensor(), torch::Tensor());
-    expectPack(*pk, Wk, bk, torch::Tensor(), torch::Tensor());
+    ExpectPack(*pk, Wk, bk, torch::Tensor(), torch::Tensor());
     auto xk = torch::randn({5, 8});
-    EXPECT_TRUE(torch::equal(GNNKernelMLPForward(xk, Wk, bk, nullptr), GNNKernelMLPForward(xk, fresh(Wk), bk, nullptr)));
+    EXPECT_TRUE(torch::equal(GNNKernelMLPForward(xk, Wk, bk, nullptr), GNNKernelMLPForward(xk, Clones(Wk), bk, nullptr)));
   }
   EXPECT_EQ(GNNKernelMLPPack(layer(12), b, gamma, beta).get(), p3.get()) << "dead parameters' packs go first, before the least recently used";
+}
+
+
+/* The model's parameters are views of one flat tensor (GNNTorch::flat): their pack is then one
+   gather from it, made again after each write, with the values of the general path */
+TEST(MLPPack, OneGatherFromOneStorage)
+{
+  torch::manual_seed(4);
+  auto    flat = torch::randn({8 * 20 + 8 + 8 * 8 + 4 * 8 + 4 + 4 + 4});
+  int64_t o    = 0;
+  auto    take = [&](std::vector<int64_t> shape) {
+    const int64_t n = std::accumulate(shape.begin(), shape.end(), (int64_t)1, std::multiplies<int64_t>());
+    auto          t = flat.narrow(0, o, n).view(shape);
+    o += n;
+    return t;
+  };
+  auto Wfull = take({8, 20}), b0 = take({8}), W1 = take({8, 8}), W2 = take({4, 8}), b2 = take({4}), gamma = take({4}), beta = take({4});
+  const std::vector<torch::Tensor> W = {Wfull.narrow(1, 12, 8), W1, W2}, b = {b0, torch::Tensor(), b2};
+  const auto                       x = torch::randn({50, 8});
+  for (int round = 0; round < 2; round++) {
+    const auto c0 = GNNKernelMLPPackCounts();
+    auto       pk = GNNKernelMLPPack(W, b, gamma, beta);
+    const auto c1 = GNNKernelMLPPackCounts();
+    EXPECT_EQ(c1.made - c0.made, 1);
+    EXPECT_EQ(c1.gathered - c0.gathered, 1) << "one storage: one gather";
+    ExpectPack(*pk, W, b, gamma, beta);
+    auto apart = GNNKernelMLPPack(Clones(W), Clones(b), gamma.clone(), beta.clone()); /* several storages */
+    EXPECT_EQ(GNNKernelMLPPackCounts().gathered, c1.gathered) << "several storages: the general path";
+    EXPECT_TRUE(torch::equal(pk->P, apart->P) && torch::equal(pk->Pw, apart->Pw) && torch::equal(pk->bias, apart->bias));
+    EXPECT_TRUE(torch::equal(GNNKernelMLPForward(x, W, b, nullptr, gamma, beta, 1e-5), GNNKernelMLPForward(x, Clones(W), b, nullptr, gamma.clone(), beta.clone(), 1e-5)));
+    flat.mul_(1.5); /* every view's version moves with the flat tensor's */
+  }
 }
 
 } // namespace

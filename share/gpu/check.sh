@@ -225,7 +225,7 @@ for p in sorted(glob.glob(os.path.join(out, "bench_ours_*.json"))):
     print(f"\n{os.path.basename(p)}: phases per training step (max over ranks; step {step:.4f} s): " + ", ".join(f"{k} {v:.4f} s ({100 * v / step:.0f} %)" for k, v in ev.items() if v > 0))
     packs = o.get("mlp_packs_per_step")
     if packs:
-        print(f"{os.path.basename(p)}: MLP weight packs per training step: {packs['made']:g} made, {packs['reused']:g} reused; per forward: {(o.get('mlp_packs_per_forward') or {}).get('made', '-')} made")
+        print(f"{os.path.basename(p)}: MLP weight packs per training step: {packs['made']:g} made ({packs.get('gathered', 0):g} by one gather each), {packs['reused']:g} reused; per forward: {(o.get('mlp_packs_per_forward') or {}).get('made', '-')} made")
 EOF
   echo
   echo "total $(elapsed) s, $failed failed step(s)"

@@ -36,6 +36,7 @@ struct TensorKey {
 struct Entry {
   std::vector<TensorKey>            key;
   std::shared_ptr<const GNNMLPPack> pack;
+  torch::Tensor                     index; /* GatherIndex's, when the tensors share one storage */
   uint64_t                          used = 0; /* the clock at its last use: the least recent goes first */
 };
 
@@ -53,25 +54,84 @@ std::vector<Entry> &Entries()
   return *entries;
 }
 
-std::shared_ptr<const GNNMLPPack> Pack(const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta)
+/* the pack's layout from the shapes alone: the offsets of every layer's weights and bias, of the
+   LayerNorm's parameters, and the lengths of P (and Pw) and bias */
+void Layout(const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, GNNMLPPack &p, int64_t &nP, int64_t &nb)
 {
-  torch::NoGradGuard         nograd; /* the pack outlives the call: it must not hold a graph */
-  auto                       p = std::make_shared<GNNMLPPack>();
-  std::vector<torch::Tensor> Pt, Pn, bt;
-  int64_t                    o = 0, nb = 0;
+  nP = nb = 0;
   for (size_t l = 0; l < W.size(); l++) {
-    p->woff.push_back(o);
-    o += W[l].numel();
-    Pt.push_back(W[l].t().contiguous().view({-1}));
-    Pn.push_back(W[l].reshape({-1}));
-    p->boff.push_back(b[l].defined() ? nb : -1);
-    if (b[l].defined()) {
-      bt.push_back(b[l].reshape({-1}));
-      nb += b[l].numel();
-    }
+    p.woff.push_back(nP);
+    nP += W[l].numel();
+    p.boff.push_back(b[l].defined() ? nb : -1);
+    if (b[l].defined()) nb += b[l].numel();
   }
   if (gamma.defined()) {
-    p->lnoff = nb;
+    p.lnoff = nb;
+    nb += 2 * gamma.numel();
+  }
+}
+
+/* When every tensor lies in one storage, as the model's parameters do (views of GNNTorch's flat
+   tensor), a pack is one gather from it: the storage offsets of P's, Pw's and bias's entries in
+   that order, on the tensors' device. They depend only on what the tensors are, so an entry keeps
+   them and packs again after a write with one device operation instead of about ten. Undefined when
+   the tensors are in several storages (or there is no bias to gather). */
+torch::Tensor GatherIndex(const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta)
+{
+  std::vector<const torch::Tensor *> all;
+  for (size_t l = 0; l < W.size(); l++) all.insert(all.end(), {&W[l], &b[l]});
+  all.insert(all.end(), {&gamma, &beta});
+  const c10::StorageImpl *storage = W[0].storage().unsafeGetStorageImpl();
+  for (auto *t : all)
+    if (t->defined() && (t->storage().unsafeGetStorageImpl() != storage || t->scalar_type() != W[0].scalar_type() || t->device() != W[0].device())) return torch::Tensor();
+  for (auto &w : W)
+    if (w.dim() != 2) return torch::Tensor();
+  if (!gamma.defined() && std::none_of(b.begin(), b.end(), [](const torch::Tensor &t) { return t.defined(); })) return torch::Tensor();
+  std::vector<int64_t> idx;
+  for (bool transposed : {true, false})
+    for (auto &w : W) {
+      const int64_t N = w.size(0), K = w.size(1), o = w.storage_offset(), sn = w.stride(0), sk = w.stride(1);
+      if (transposed)
+        for (int64_t k = 0; k < K; k++)
+          for (int64_t n = 0; n < N; n++) idx.push_back(o + n * sn + k * sk);
+      else
+        for (int64_t n = 0; n < N; n++)
+          for (int64_t k = 0; k < K; k++) idx.push_back(o + n * sn + k * sk);
+    }
+  auto vec = [&](const torch::Tensor &t) {
+    for (int64_t j = 0; j < t.numel(); j++) idx.push_back(t.storage_offset() + j * t.stride(0));
+  };
+  for (auto &bl : b)
+    if (bl.defined()) vec(bl);
+  if (gamma.defined()) {
+    vec(gamma);
+    vec(beta);
+  }
+  return torch::from_blob(idx.data(), {(int64_t)idx.size()}, torch::kInt64).to(W[0].device(), /*non_blocking=*/false, /*copy=*/true);
+}
+
+std::shared_ptr<const GNNMLPPack> Pack(const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, const torch::Tensor &index)
+{
+  torch::NoGradGuard nograd; /* the pack outlives the call: it must not hold a graph */
+  auto               p = std::make_shared<GNNMLPPack>();
+  int64_t            nP, nb;
+  Layout(W, b, gamma, *p, nP, nb);
+  if (index.defined()) {
+    const auto &w0   = W[0];
+    auto        base = w0.as_strided({(int64_t)(w0.storage().nbytes() / w0.element_size())}, {1}, 0); /* the whole storage */
+    auto        all  = base.index_select(0, index);
+    p->P             = all.narrow(0, 0, nP);
+    p->Pw            = all.narrow(0, nP, nP);
+    p->bias          = all.narrow(0, 2 * nP, nb);
+    return p;
+  }
+  std::vector<torch::Tensor> Pt, Pn, bt;
+  for (size_t l = 0; l < W.size(); l++) {
+    Pt.push_back(W[l].t().contiguous().view({-1}));
+    Pn.push_back(W[l].reshape({-1}));
+    if (b[l].defined()) bt.push_back(b[l].reshape({-1}));
+  }
+  if (gamma.defined()) {
     bt.push_back(gamma.reshape({-1}));
     bt.push_back(beta.reshape({-1}));
   }
@@ -91,7 +151,7 @@ std::shared_ptr<const GNNMLPPack> GNNKernelMLPPack(const std::vector<torch::Tens
   all.insert(all.end(), {&gamma, &beta});
   /* an inference tensor has no version counter: what it holds cannot be told from what it held */
   for (auto *t : all)
-    if (t->defined() && t->is_inference()) return Pack(W, b, gamma, beta);
+    if (t->defined() && t->is_inference()) return Pack(W, b, gamma, beta, torch::Tensor());
   std::vector<TensorKey> key;
   for (auto *t : all) key.emplace_back(*t);
 
@@ -110,11 +170,13 @@ std::shared_ptr<const GNNMLPPack> GNNKernelMLPPack(const std::vector<torch::Tens
   if (!hit) {
     if (entries.size() >= kMaxEntries) entries.erase(std::min_element(entries.begin(), entries.end(), [](const Entry &a, const Entry &c) { return a.used < c.used; }));
     entries.emplace_back();
-    hit = &entries.back();
+    hit        = &entries.back();
+    hit->index = GatherIndex(W, b, gamma, beta);
   }
   gCounts.made++;
+  if (hit->index.defined()) gCounts.gathered++;
   hit->key  = std::move(key);
-  hit->pack = Pack(W, b, gamma, beta);
+  hit->pack = Pack(W, b, gamma, beta, hit->index);
   hit->used = ++gClock;
   return hit->pack;
 }

@@ -25,9 +25,10 @@ struct GNNMLPPack {
    those of dead parameters dropped first. A pack is never modified once made. */
 std::shared_ptr<const GNNMLPPack> GNNKernelMLPPack(const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta);
 
-/* how many packs were made and how many calls found theirs in the cache, since the process began */
+/* since the process began: packs made (gathered: of them, those made by one gather from the one
+   storage that all the tensors share, as the model's parameters do) and calls that found theirs */
 struct GNNMLPPackCounts {
-  int64_t made = 0, reused = 0;
+  int64_t made = 0, gathered = 0, reused = 0;
 };
 GNNMLPPackCounts GNNKernelMLPPackCounts();
 
