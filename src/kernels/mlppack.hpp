@@ -21,8 +21,10 @@ struct GNNMLPPack {
    none), on their device and dtype. From a process-wide cache: packed again only when one of the
    tensors is another view (storage, offset, sizes, strides) or has been written since (its
    version counter: every in-place write through a tensor or a view of it counts, which is how the
-   library and the optimiser write parameters). Thread-safe; at most a few dozen packs are kept,
-   those of dead parameters dropped first. A pack is never modified once made. */
+   library and the optimiser write parameters). When the tensors all lie in one storage (the
+   model's parameters: views of one flat tensor) a pack is made by one gather from it. Thread-safe;
+   at most a few dozen packs are kept, those of dead parameters dropped first. A pack is never
+   modified once made. */
 std::shared_ptr<const GNNMLPPack> GNNKernelMLPPack(const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta);
 
 /* since the process began: packs made (gathered: of them, those made by one gather from the one
