@@ -959,6 +959,11 @@ TEST(MLPPack, OneGatherFromOneStorage)
     EXPECT_EQ(GNNKernelMLPPackCounts().gathered, c1.gathered) << "several storages: the general path";
     EXPECT_TRUE(torch::equal(pk->P, apart->P) && torch::equal(pk->Pw, apart->Pw) && torch::equal(pk->bias, apart->bias));
     EXPECT_TRUE(torch::equal(GNNKernelMLPForward(x, W, b, nullptr, gamma, beta, 1e-5), GNNKernelMLPForward(x, Clones(W), b, nullptr, gamma.clone(), beta.clone(), 1e-5)));
+    /* one layer without a bias (as the edge layer's sender part): gathered too, one unread bias entry */
+    auto one = GNNKernelMLPPack({Wfull.narrow(1, 0, 8)}, {torch::Tensor()}, torch::Tensor(), torch::Tensor());
+    EXPECT_EQ(GNNKernelMLPPackCounts().gathered - c1.gathered, 1);
+    ExpectPack(*one, {Wfull.narrow(1, 0, 8)}, {torch::Tensor()}, torch::Tensor(), torch::Tensor());
+    EXPECT_EQ(one->bias.numel(), 1);
     flat.mul_(1.5); /* every view's version moves with the flat tensor's */
   }
 }

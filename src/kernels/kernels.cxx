@@ -44,8 +44,8 @@ void PackPointers(const GNNMLPPack &pk, std::vector<const T *> &Wp, std::vector<
 
 torch::Tensor GNNKernelLinearForward(const torch::Tensor &x, const torch::Tensor &W, const torch::Tensor &b, bool elu, const GNNEdgeStart *start)
 {
-  auto          xc = x.contiguous(), Wc = W.contiguous(), bc = b.defined() ? b.contiguous() : b;
-  const int64_t M = xc.size(0), K = xc.size(1), N = Wc.size(0);
+  auto          xc = x.contiguous(), bc = b.defined() && !start ? b.contiguous() : torch::Tensor();
+  const int64_t M = xc.size(0), K = xc.size(1), N = W.size(0);
   auto          y = torch::empty({M, N}, xc.options());
   GNNEdgeStart  s;
   if (start) s = {start->A.contiguous(), start->B.contiguous(), start->ia.contiguous(), start->ib.contiguous()};
@@ -53,9 +53,12 @@ torch::Tensor GNNKernelLinearForward(const torch::Tensor &x, const torch::Tensor
     using T = scalar_t;
     if (xc.is_cuda()) {
       c10::DeviceGuard guard(xc.device()); /* the raw launches go to the current device */
-      auto             Wt = Wc.t().contiguous();
-      GNNGpuLinearForward<T>(Ptr<T>(xc), M, K, Ptr<T>(Wt), Ptr<T>(bc), N, y.data_ptr<T>(), elu, Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib));
+      /* W^T from the packs' cache: a parameter's (or a view's of it, as the edge layer's node
+         parts) transposed once per write, not on every call */
+      const auto pk = GNNKernelMLPPack({W}, {bc}, torch::Tensor(), torch::Tensor());
+      GNNGpuLinearForward<T>(Ptr<T>(xc), M, K, Ptr<T>(pk->P), Ptr<T>(bc), N, y.data_ptr<T>(), elu, Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib));
     } else {
+      auto          Wc   = W.contiguous();
       GNNRowInit<T> init = {Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib)};
       GNNLinearForwardRows<T>(Ptr<T>(xc), M, K, Ptr<T>(Wc), Ptr<T>(bc), N, y.data_ptr<T>(), elu, start ? &init : nullptr);
     }

@@ -75,7 +75,7 @@ void Layout(const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor
    tensor), a pack is one gather from it: the storage offsets of P's, Pw's and bias's entries in
    that order, on the tensors' device. They depend only on what the tensors are, so an entry keeps
    them and packs again after a write with one device operation instead of about ten. Undefined when
-   the tensors are in several storages (or there is no bias to gather). */
+   the tensors are in several storages. */
 torch::Tensor GatherIndex(const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta)
 {
   std::vector<const torch::Tensor *> all;
@@ -86,7 +86,6 @@ torch::Tensor GatherIndex(const std::vector<torch::Tensor> &W, const std::vector
     if (t->defined() && (t->storage().unsafeGetStorageImpl() != storage || t->scalar_type() != W[0].scalar_type() || t->device() != W[0].device())) return torch::Tensor();
   for (auto &w : W)
     if (w.dim() != 2) return torch::Tensor();
-  if (!gamma.defined() && std::none_of(b.begin(), b.end(), [](const torch::Tensor &t) { return t.defined(); })) return torch::Tensor();
   std::vector<int64_t> idx;
   for (bool transposed : {true, false})
     for (auto &w : W) {
@@ -98,7 +97,8 @@ torch::Tensor GatherIndex(const std::vector<torch::Tensor> &W, const std::vector
         for (int64_t n = 0; n < N; n++)
           for (int64_t k = 0; k < K; k++) idx.push_back(o + n * sn + k * sk);
     }
-  auto vec = [&](const torch::Tensor &t) {
+  const size_t nW  = idx.size();
+  auto         vec = [&](const torch::Tensor &t) {
     for (int64_t j = 0; j < t.numel(); j++) idx.push_back(t.storage_offset() + j * t.stride(0));
   };
   for (auto &bl : b)
@@ -107,6 +107,7 @@ torch::Tensor GatherIndex(const std::vector<torch::Tensor> &W, const std::vector
     vec(gamma);
     vec(beta);
   }
+  if (idx.size() == nW) idx.push_back(W[0].storage_offset()); /* no bias: one unread entry, as Pack's other path */
   return torch::from_blob(idx.data(), {(int64_t)idx.size()}, torch::kInt64).to(W[0].device(), /*non_blocking=*/false, /*copy=*/true);
 }
 
@@ -122,7 +123,7 @@ std::shared_ptr<const GNNMLPPack> Pack(const std::vector<torch::Tensor> &W, cons
     auto        all  = base.index_select(0, index);
     p->P             = all.narrow(0, 0, nP);
     p->Pw            = all.narrow(0, nP, nP);
-    p->bias          = all.narrow(0, 2 * nP, nb);
+    p->bias          = all.narrow(0, 2 * nP, all.size(0) - 2 * nP);
     return p;
   }
   std::vector<torch::Tensor> Pt, Pn, bt;

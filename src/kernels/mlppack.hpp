@@ -11,7 +11,7 @@
 struct GNNMLPPack {
   torch::Tensor        P;    /* layer l's W^T [K_l, N_l] at woff[l], the layers one after the other */
   torch::Tensor        Pw;   /* layer l's W [N_l, K_l] as it is, at the same offsets */
-  torch::Tensor        bias; /* the biases, then gamma and beta (one zero when there is none) */
+  torch::Tensor        bias; /* the biases, then gamma and beta (one entry, never read, when there is none) */
   std::vector<int64_t> woff; /* layer l's offset in P and Pw */
   std::vector<int64_t> boff; /* layer l's bias offset in bias; -1: no bias */
   int64_t              lnoff = -1; /* gamma's offset in bias (beta right after); -1: no LayerNorm */
