@@ -437,7 +437,10 @@ static PetscErrorCode ModeTrain(const char json[])
     if (infer > 0) j.arr("infer_times", inferTimes);
     /* the MLPs' packed weights (src/kernels/mlppack.hpp), rank 0: made (gathered: in one device
        operation; the others in about ten) and reused, per timed step and per forward */
-    auto perCall = [&](const GNNMLPPackCounts &a, const GNNMLPPackCounts &c, size_t n) { return "{\"made\": " + std::to_string(n ? (double)(c.made - a.made) / n : 0.0) + ", \"gathered\": " + std::to_string(n ? (double)(c.gathered - a.gathered) / n : 0.0) + ", \"reused\": " + std::to_string(n ? (double)(c.reused - a.reused) / n : 0.0) + "}"; };
+    auto perCall = [&](const GNNMLPPackCounts &a, const GNNMLPPackCounts &c, size_t n) {
+      auto per = [&](int64_t d) { return std::to_string(n ? (double)d / n : 0.0); };
+      return "{\"made\": " + per(c.made - a.made) + ", \"gathered\": " + per(c.gathered - a.gathered) + ", \"reused\": " + per(c.reused - a.reused) + "}";
+    };
     j.raw("mlp_packs_per_step", perCall(packs[0], packs[1], times.size()));
     if (infer > 0) j.raw("mlp_packs_per_forward", perCall(packs[2], packs[3], inferTimes.size()));
   }

@@ -31,14 +31,16 @@ std::vector<torch::Tensor> FusedBiases(const std::vector<torch::Tensor> &b, cons
   return bf;
 }
 
-/* layer l's weights and biases in a pack, as the CPU kernels take them: pointers by layer */
+/* layer l's weights and biases in a pack, as the CPU kernels take them: pointers by layer; returns
+   the LayerNorm's gamma (beta right after it), NULL without one */
 template <typename T>
-void PackPointers(const GNNMLPPack &pk, std::vector<const T *> &Wp, std::vector<const T *> &bp)
+const T *PackPointers(const GNNMLPPack &pk, std::vector<const T *> &Wp, std::vector<const T *> &bp)
 {
   for (size_t l = 0; l < pk.woff.size(); l++) {
     Wp.push_back(pk.Pw.data_ptr<T>() + pk.woff[l]);
     bp.push_back(pk.boff[l] < 0 ? nullptr : pk.bias.data_ptr<T>() + pk.boff[l]);
   }
+  return pk.lnoff < 0 ? nullptr : pk.bias.data_ptr<T>() + pk.lnoff;
 }
 } // namespace
 
@@ -87,8 +89,7 @@ torch::Tensor GNNKernelMLPForward(const torch::Tensor &x, const std::vector<torc
         done = GNNGpuMLPForward<T>(Ptr<T>(xc), M, nl, dims.data(), Ptr<T>(pk->P), Ptr<T>(pk->bias), pk->boff.data(), pk->lnoff, eps, y.data_ptr<T>(), Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib), residual);
       } else {
         std::vector<const T *> Wp, bp;
-        PackPointers<T>(*pk, Wp, bp);
-        const T      *gp   = pk->lnoff < 0 ? nullptr : Ptr<T>(pk->bias) + pk->lnoff;
+        const T      *gp   = PackPointers<T>(*pk, Wp, bp);
         GNNRowInit<T> init = {Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib)};
         GNNMLPForwardRows<T>(Ptr<T>(xc), M, nl, dims.data(), Wp.data(), bp.data(), y.data_ptr<T>(), start ? &init : nullptr, gp, gp ? gp + dims[nl] : nullptr, (T)eps, residual);
         done = true;
@@ -153,7 +154,7 @@ void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tenso
     } else {
       std::vector<const T *> Wp, bp;
       std::vector<T *>       dWp, dbp;
-      PackPointers<T>(*pk, Wp, bp);
+      const T               *gp = PackPointers<T>(*pk, Wp, bp);
       for (int l = 0; l < nl; l++) {
         dW.push_back(torch::empty({dims[l + 1], dims[l]}, xc.options()));
         db.push_back(torch::empty({dims[l + 1]}, xc.options()));
@@ -165,7 +166,7 @@ void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tenso
         dbeta  = torch::empty({H}, xc.options());
       }
       GNNRowInit<T> init = {Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib)};
-      GNNMLPBackwardRows<T>(Ptr<T>(xc), go, M, nl, dims.data(), Wp.data(), bp.data(), ln ? Ptr<T>(pk->bias) + pk->lnoff : nullptr, (T)eps, dXp, dWp.data(), dbp.data(), ln ? dgamma.data_ptr<T>() : nullptr, ln ? dbeta.data_ptr<T>() : nullptr, start ? &init : nullptr, dSp);
+      GNNMLPBackwardRows<T>(Ptr<T>(xc), go, M, nl, dims.data(), Wp.data(), bp.data(), gp, (T)eps, dXp, dWp.data(), dbp.data(), ln ? dgamma.data_ptr<T>() : nullptr, ln ? dbeta.data_ptr<T>() : nullptr, start ? &init : nullptr, dSp);
     }
     done = true;
   });

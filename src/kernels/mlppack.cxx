@@ -54,21 +54,28 @@ std::vector<Entry> &Entries()
   return *entries;
 }
 
-/* the pack's layout from the shapes alone: the offsets of every layer's weights and bias, of the
-   LayerNorm's parameters, and the lengths of P (and Pw) and bias */
-void Layout(const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, GNNMLPPack &p, int64_t &nP, int64_t &nb)
+/* the tensors of a pack, in the key's order: each layer's W and b, then gamma and beta */
+std::vector<const torch::Tensor *> AllTensors(const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta)
 {
-  nP = nb = 0;
+  std::vector<const torch::Tensor *> all;
+  for (size_t l = 0; l < W.size(); l++) all.insert(all.end(), {&W[l], &b[l]});
+  all.insert(all.end(), {&gamma, &beta});
+  return all;
+}
+
+/* the pack's layout from the shapes alone: the offsets of every layer's weights and bias and of
+   the LayerNorm's parameters; returns the length of P (and of Pw) */
+int64_t Layout(const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, GNNMLPPack &p)
+{
+  int64_t nP = 0, nb = 0;
   for (size_t l = 0; l < W.size(); l++) {
     p.woff.push_back(nP);
     nP += W[l].numel();
     p.boff.push_back(b[l].defined() ? nb : -1);
     if (b[l].defined()) nb += b[l].numel();
   }
-  if (gamma.defined()) {
-    p.lnoff = nb;
-    nb += 2 * gamma.numel();
-  }
+  if (gamma.defined()) p.lnoff = nb;
+  return nP;
 }
 
 /* When every tensor lies in one storage, as the model's parameters do (views of GNNTorch's flat
@@ -78,11 +85,8 @@ void Layout(const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor
    the tensors are in several storages. */
 torch::Tensor GatherIndex(const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta)
 {
-  std::vector<const torch::Tensor *> all;
-  for (size_t l = 0; l < W.size(); l++) all.insert(all.end(), {&W[l], &b[l]});
-  all.insert(all.end(), {&gamma, &beta});
   const c10::StorageImpl *storage = W[0].storage().unsafeGetStorageImpl();
-  for (auto *t : all)
+  for (auto *t : AllTensors(W, b, gamma, beta))
     if (t->defined() && (t->storage().unsafeGetStorageImpl() != storage || t->scalar_type() != W[0].scalar_type() || t->device() != W[0].device())) return torch::Tensor();
   for (auto &w : W)
     if (w.dim() != 2) return torch::Tensor();
@@ -115,8 +119,7 @@ std::shared_ptr<const GNNMLPPack> Pack(const std::vector<torch::Tensor> &W, cons
 {
   torch::NoGradGuard nograd; /* the pack outlives the call: it must not hold a graph */
   auto               p = std::make_shared<GNNMLPPack>();
-  int64_t            nP, nb;
-  Layout(W, b, gamma, *p, nP, nb);
+  const int64_t      nP = Layout(W, b, gamma, *p);
   if (index.defined()) {
     const auto &w0   = W[0];
     auto        base = w0.as_strided({(int64_t)(w0.storage().nbytes() / w0.element_size())}, {1}, 0); /* the whole storage */
@@ -147,9 +150,7 @@ std::shared_ptr<const GNNMLPPack> Pack(const std::vector<torch::Tensor> &W, cons
 std::shared_ptr<const GNNMLPPack> GNNKernelMLPPack(const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta)
 {
   if (W.empty() || W.size() != b.size()) throw std::invalid_argument("GNNKernelMLPPack: one bias (defined or not) per layer");
-  std::vector<const torch::Tensor *> all;
-  for (size_t l = 0; l < W.size(); l++) all.insert(all.end(), {&W[l], &b[l]});
-  all.insert(all.end(), {&gamma, &beta});
+  const auto all = AllTensors(W, b, gamma, beta);
   /* an inference tensor has no version counter: what it holds cannot be told from what it held */
   for (auto *t : all)
     if (t->defined() && t->is_inference()) return Pack(W, b, gamma, beta, torch::Tensor());
