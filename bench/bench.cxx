@@ -880,11 +880,15 @@ static PetscErrorCode ModeKernels(const char json[])
     };
     torch::Tensor              dX, dg, dbt, dS, mean, rstd;
     std::vector<torch::Tensor> dW, db, act;
-    /* the fused backward with each thread's block of outputs t x t (GPU; the default is 2 x 2) */
-    auto fusedTile = [&](int t) {
-      const int old = GNNKernelSetGpuTile(t);
+    /* the fused backward with each thread's block of outputs t x t, by vector loads or not, at
+       3 or 2 blocks per multiprocessor (GPU; the default is 2 x 2 by vector loads at 3) */
+    auto fusedTile = [&](int t, bool vec, int blocks) {
+      const int  old  = GNNKernelSetGpuTile(t), oldb = GNNKernelSetGpuBackwardBlocks(blocks);
+      const bool oldv = GNNKernelSetGpuVectorLoads(vec);
       GNNKernelMLPBackward(x, W, b, gamma, beta, 1e-5, g, true, dX, dW, db, dg, dbt, &start, &dS);
       GNNKernelSetGpuTile(old);
+      GNNKernelSetGpuVectorLoads(oldv);
+      GNNKernelSetGpuBackwardBlocks(oldb);
     };
     std::vector<K> ks = {
       {"mlp_forward_fused", F, rowB * 2 + startB, [&] { (void)GNNKernelMLPForward(x, W, b, &start, gamma, beta, 1e-5); }},
@@ -906,8 +910,12 @@ static PetscErrorCode ModeKernels(const char json[])
       {"layernorm_forward", 8.0 * m * H, 2 * rowB, [&] { (void)GNNKernelLayerNormForward(x, gamma, beta, 1e-5, mean, rstd); }},
     };
     if (gpu) {
-      ks.push_back({"mlp_backward_fused_1x1", 3 * F, rowB * 4 + startB, [&] { fusedTile(1); }});
-      ks.push_back({"mlp_backward_fused_4x4", 3 * F, rowB * 4 + startB, [&] { fusedTile(4); }});
+      ks.push_back({"mlp_backward_fused_1x1", 3 * F, rowB * 4 + startB, [&] { fusedTile(1, true, 3); }});
+      ks.push_back({"mlp_backward_fused_4x4", 3 * F, rowB * 4 + startB, [&] { fusedTile(4, true, 3); }});
+      ks.push_back({"mlp_backward_fused_2blocks", 3 * F, rowB * 4 + startB, [&] { fusedTile(2, true, 2); }});
+      ks.push_back({"mlp_backward_fused_4x4_2blocks", 3 * F, rowB * 4 + startB, [&] { fusedTile(4, true, 2); }});
+      ks.push_back({"mlp_backward_fused_scalar", 3 * F, rowB * 4 + startB, [&] { fusedTile(2, false, 3); }});
+      ks.push_back({"mlp_backward_fused_4x4_scalar", 3 * F, rowB * 4 + startB, [&] { fusedTile(4, false, 3); }});
       /* the fused forward with two rows per thread (the default is one) */
       ks.push_back({"mlp_forward_fused_2rows", F, rowB * 2 + startB, [&] {
                       const int old = GNNKernelSetGpuForwardRows(2);

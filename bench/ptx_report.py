@@ -7,7 +7,7 @@ that issues n instructions per fma runs at most at 1/n of the fp32 fma peak. A k
 loop (unrolled straight-line code) is counted whole. PTX is before ptxas's own scheduling: a proxy,
 not a measurement; `bench -bench_mode kernels` on a GPU is the measurement.
 
-usage: ptx_report.py [--src DIR] [--nvcc NVCC] [--arch sm_90] [--type f|d] [--filter MLP]
+usage: ptx_report.py [--src DIR] [--nvcc NVCC] [--arch sm_90] [--type f|d] [--filter MLP] [--loops 4]
 """
 import argparse
 import os
@@ -72,6 +72,7 @@ def main():
     ap.add_argument("--arch", default="sm_90")
     ap.add_argument("--type", default="f", choices=["f", "d"], help="float (f) or double (d) kernels")
     ap.add_argument("--filter", default="MLP", help="kernels whose name holds this")
+    ap.add_argument("--loops", type=int, default=4, help="how many of a kernel's fma loops to list")
     a = ap.parse_args()
     if not os.path.exists(a.nvcc):
         sys.exit(f"no nvcc at {a.nvcc} (--nvcc)")
@@ -97,7 +98,7 @@ def main():
         ins = instructions(lines)
         whole = f"{len(ins) / max(1, sum(i.startswith('fma') for i in ins)):.2f}"
         loops = sorted(fma_loops(lines), key=lambda l: -l[1])
-        desc = ", ".join(f"{n / f:.2f} ({ld / f:.2f}) x{f}" for n, f, ld in loops[:4]) if loops else "none (unrolled)"
+        desc = ", ".join(f"{n / f:.2f} ({ld / f:.2f}) x{f}" for n, f, ld in loops[:a.loops]) if loops else "none (unrolled)"
         print(f"| {short(name)} | {regs} | {stack}, {spill} | {whole} | {desc} |")
 
 

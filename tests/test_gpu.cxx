@@ -146,8 +146,8 @@ void FusedMLPBitwise(torch::Dtype dtype)
    backward: dX, dgamma, dbeta bitwise, dW and db to rounding (the CPU sums them per thread). The
    paper's edge MLP (after its split first layer, and whole from its edge start), its node MLP (2H
    input), decoder, masked widths, and a width beyond the fused kernels (the layer-by-layer
-   fallback), with and without LayerNorm; and each GPU thread's block of outputs (1 x 1, 4 x 4)
-   against the default 2 x 2, bitwise. Up to 333 rows also with the output gradient's other forms
+   fallback), with and without LayerNorm; and each GPU thread's block of outputs (1 x 1, 2 x 2,
+   4 x 4, by vector loads or not, at 3 or 2 blocks per multiprocessor) against the default, bitwise. Up to 333 rows also with the output gradient's other forms
    (GNNOutGrad: g plus rows gathered by index with the residual block's dX add, the gather alone). */
 template <typename T>
 void FusedMLPBackward(torch::Dtype dtype)
@@ -193,15 +193,23 @@ void FusedMLPBackward(torch::Dtype dtype)
               EXPECT_TRUE(SameBits<T>(lay.dStart, fu.dStart)) << "dStart, " << what;
               EXPECT_TRUE(SameBits<T>(cpu.dStart, fu.dStart)) << "dStart vs CPU, " << what;
             }
-            /* each thread's block of outputs, 1 x 1 and 4 x 4, against the default 2 x 2: the same bits */
-            for (int t : {1, 4}) {
-              const int      old = GNNKernelSetGpuTile(t);
-              const MLPGrads ft  = MLPBackwardFused(x.to(gpu), Wg, bg, gammag, betag, gg, edge ? &sg : nullptr, gag, igg, res);
-              GNNKernelSetGpuTile(old);
-              bool same = SameBits<T>(ft.dX, fu.dX) && (!ln || (SameBits<T>(ft.dgamma, fu.dgamma) && SameBits<T>(ft.dbeta, fu.dbeta))) && (!edge || SameBits<T>(ft.dStart, fu.dStart));
-              for (int l = 0; l < nl; l++) same = same && SameBits<T>(ft.dW[l], fu.dW[l]) && SameBits<T>(ft.db[l], fu.db[l]);
-              EXPECT_TRUE(same) << "blocks of " << t << "x" << t << " vs 2x2, " << what;
-            }
+            /* each thread's block of outputs (1 x 1, 2 x 2, 4 x 4), by vector loads or not, at 3 or
+               2 blocks per multiprocessor, against the default (2 x 2 by vector loads where the
+               widths allow them, 3 blocks): the same bits */
+            for (int t : {1, 2, 4})
+              for (bool v : {true, false})
+                for (int bl : {3, 2}) {
+                  if (t == 2 && v && bl == 3) continue;
+                  const int      old = GNNKernelSetGpuTile(t), oldb = GNNKernelSetGpuBackwardBlocks(bl);
+                  const bool     oldv = GNNKernelSetGpuVectorLoads(v);
+                  const MLPGrads ft   = MLPBackwardFused(x.to(gpu), Wg, bg, gammag, betag, gg, edge ? &sg : nullptr, gag, igg, res);
+                  GNNKernelSetGpuTile(old);
+                  GNNKernelSetGpuVectorLoads(oldv);
+                  GNNKernelSetGpuBackwardBlocks(oldb);
+                  bool same = SameBits<T>(ft.dX, fu.dX) && (!ln || (SameBits<T>(ft.dgamma, fu.dgamma) && SameBits<T>(ft.dbeta, fu.dbeta))) && (!edge || SameBits<T>(ft.dStart, fu.dStart));
+                  for (int l = 0; l < nl; l++) same = same && SameBits<T>(ft.dW[l], fu.dW[l]) && SameBits<T>(ft.db[l], fu.db[l]);
+                  EXPECT_TRUE(same) << "blocks of " << t << "x" << t << (v ? " by vector loads" : " by scalar loads") << " at " << bl << " per multiprocessor vs the default, " << what;
+                }
           }
 }
 

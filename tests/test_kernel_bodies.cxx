@@ -145,10 +145,12 @@ void FusedParams(const std::vector<int64_t> &dims, const std::vector<torch::Tens
   }
 }
 
-/* a block of TR x TC outputs per team item (gnnk::ChainTile), as a value for generic lambdas */
-template <int TR, int TC>
+/* a block of TR x TC outputs per team item (gnnk::ChainTile), its values by vector loads or not,
+   as a value for generic lambdas */
+template <int TR, int TC, bool VEC = false>
 struct Tile {
-  static constexpr int first = TR, second = TC;
+  static constexpr int  first = TR, second = TC;
+  static constexpr bool vec = VEC;
 };
 
 /* A team that checks the body's synchronisation on the host: T threads, each running, between two
@@ -376,34 +378,45 @@ TYPED_TEST(KernelBodies, FusedMLPBackward)
         /* every tile height R and every block of outputs per item TR x TC (2 x 2 the GPU's default;
            3 x 2 leaves partial blocks at every width here) give the same bits */
         auto bodies = [&](auto tile) {
-          constexpr int TR = decltype(tile)::first, TC = decltype(tile)::second;
-          const std::string tw = what + ", blocks " + std::to_string(TR) + "x" + std::to_string(TC);
-          const bool base = TR == 2 && TC == 2 && plain; /* every R for the default; the others at R = 7, where a tile's 7 rows leave partial blocks */
+          constexpr int  TR = decltype(tile)::first, TC = decltype(tile)::second;
+          constexpr bool V  = decltype(tile)::vec;
+          if (V && !gnnk::MLPBackwardVec4(s)) return; /* the launcher's condition: scalar loads there */
+          if (V && M > 5000) return;                      /* many chunks: the same per chunk either way */
+          const std::string tw = what + ", blocks " + std::to_string(TR) + "x" + std::to_string(TC) + (V ? " by vector loads" : "");
+          /* every R for 2 x 2 by scalar loads, R = 7 and 64 for 2 x 2 by vector loads (the GPU's
+             default); the others at R = 7, where a tile's 7 rows leave partial blocks */
+          const bool base = TR == 2 && TC == 2 && plain;
           for (int64_t R : {1, 7, 64}) {
             if (!base && R != 7) continue;
-            std::vector<T> scratch(gnnk::MLPBackwardScratch(s, R)), work(chunks * nacc), dX(M * c.dims[0]), sums(nacc), dS(M * c.dims[1]);
-            for (int64_t ch = 0; ch < chunks; ch++) gnnk::MLPBackwardChunk<TR, TC>(gnnk::SerialTeam(), s, P.data(), Pw.data(), bias.data(), x.template data_ptr<T>(), go, M, rows, ch, R, scratch.data(), work.data() + ch * nacc, dX.data(), Ap, Bp, iap, ibp, c.edge ? dS.data() : nullptr);
+            if (base && V && R == 1) continue;
+            std::vector<T> scratch(gnnk::MLPBackwardScratch(s, R, V)), work(chunks * nacc), dX(M * c.dims[0]), sums(nacc), dS(M * c.dims[1]);
+            for (int64_t ch = 0; ch < chunks; ch++) gnnk::MLPBackwardChunk<TR, TC, V>(gnnk::SerialTeam(), s, P.data(), Pw.data(), bias.data(), x.template data_ptr<T>(), go, M, rows, ch, R, scratch.data(), work.data() + ch * nacc, dX.data(), Ap, Bp, iap, ibp, c.edge ? dS.data() : nullptr);
             for (int64_t e = 0; e < nacc; e++) sums[e] = gnnk::OuterSumAt(work.data(), chunks, nacc, e);
             EXPECT_TRUE(SameBits(dXref, dX)) << "body dX, R " << R << ", " << tw;
             EXPECT_TRUE(SameBits(ref, sums)) << "body gradients, R " << R << ", " << tw;
             if (c.edge) EXPECT_TRUE(SameBits(dStartref, dS)) << "body dStart, R " << R << ", " << tw;
             /* the same with a team's threads out of step between the syncs (blocks of 5 and 64) */
             for (int threads : {5, 64}) {
-              if (R != 7 || M > 5000 || !plain) break; /* the syncs depend neither on how many chunks there are nor on the output gradient's form */
-              std::vector<T> scr(gnnk::MLPBackwardScratch(s, R), T(0)), wk(chunks * nacc), dXd(M * c.dims[0]), sm(nacc), dSd(M * c.dims[1]);
+              if (R != 7 || M > 5000 || !plain || (V && TR != 2)) break; /* the syncs depend neither on how many chunks there are nor on the output gradient's form */
+              std::vector<T> scr(gnnk::MLPBackwardScratch(s, R, V), T(0)), wk(chunks * nacc), dXd(M * c.dims[0]), sm(nacc), dSd(M * c.dims[1]);
               for (int64_t ch = 0; ch < chunks; ch++) {
                 DeferredTeam team{threads, {}};
-                gnnk::MLPBackwardChunk<TR, TC>(team, s, P.data(), Pw.data(), bias.data(), x.template data_ptr<T>(), go, M, rows, ch, R, scr.data(), wk.data() + ch * nacc, dXd.data(), Ap, Bp, iap, ibp, c.edge ? dSd.data() : nullptr);
+                gnnk::MLPBackwardChunk<TR, TC, V>(team, s, P.data(), Pw.data(), bias.data(), x.template data_ptr<T>(), go, M, rows, ch, R, scr.data(), wk.data() + ch * nacc, dXd.data(), Ap, Bp, iap, ibp, c.edge ? dSd.data() : nullptr);
               }
               for (int64_t e = 0; e < nacc; e++) sm[e] = gnnk::OuterSumAt(wk.data(), chunks, nacc, e);
               EXPECT_TRUE(SameBits(dXref, dXd) && SameBits(ref, sm) && (!c.edge || SameBits(dStartref, dSd))) << "body with " << threads << " threads out of step, R " << R << ", " << tw;
             }
           }
         };
-        if (plain) bodies(Tile<1, 1>()); /* the output gradient's forms: the default and partial blocks */
+        /* the output gradient's forms: the default (2 x 2 by vector loads where the widths allow
+           it, else by scalar loads) and partial blocks */
+        if (plain) bodies(Tile<1, 1>());
         bodies(Tile<2, 2>());
         if (plain) bodies(Tile<4, 4>());
         bodies(Tile<3, 2>());
+        if (plain) bodies(Tile<1, 1, true>());
+        bodies(Tile<2, 2, true>());
+        if (plain) bodies(Tile<4, 4, true>());
 
         /* the CPU's fused backward against the CPU's layer kernels (at the test's thread count) */
         const int      nthreads = at::get_num_threads();

@@ -35,6 +35,12 @@
 #else
   #define GNN_UNROLL _Pragma("GCC unroll 16")
 #endif
+/* a loop left rolled on the GPU (the compiler would unroll it at the price of registers) */
+#if defined(__CUDA_ARCH__) || defined(__HIPCC__)
+  #define GNN_NO_UNROLL _Pragma("unroll 1")
+#else
+  #define GNN_NO_UNROLL
+#endif
 
 namespace gnnk {
 
@@ -490,6 +496,39 @@ GNN_HD void Store4(double *p, const double w[4])
 #endif
 }
 
+/* The alignment in bytes that LoadN<n, T> needs: n values, at most 16 (four doubles are two 16-byte
+   loads) */
+template <int n, typename T>
+constexpr int64_t LoadAlign()
+{
+  return n * (int64_t)sizeof(T) < 16 ? n * (int64_t)sizeof(T) : 16;
+}
+
+/* n = 1, 2 or 4 consecutive values p[0..n-1] into w: on a GPU one vector load (two for four
+   doubles), so p must be aligned to LoadAlign<n, T>() bytes; on the host n loads after the same
+   alignment check, which stops the program: the host tests of a body that uses it (kernel_bodies)
+   catch a misaligned use before a GPU would fault on it */
+template <int n, typename T>
+GNN_HD void LoadN(const T *p, T w[n])
+{
+  static_assert(n == 1 || n == 2 || n == 4, "LoadN loads 1, 2 or 4 values");
+#ifdef GNN_DEVICE_CODE
+  if constexpr (n == 4) Load4(p, w);
+  else if constexpr (n == 2) {
+    if constexpr (sizeof(T) == 4) {
+      const float2 v = *reinterpret_cast<const float2 *>(p);
+      w[0] = v.x, w[1] = v.y;
+    } else {
+      const double2 v = *reinterpret_cast<const double2 *>(p);
+      w[0] = v.x, w[1] = v.y;
+    }
+  } else w[0] = p[0];
+#else
+  if (reinterpret_cast<uintptr_t>(p) % LoadAlign<n, T>()) __builtin_trap();
+  for (int q = 0; q < n; q++) w[q] = p[q];
+#endif
+}
+
 /* acc[r][j + q] = Fma(in[r][k], p[q], acc[r][j + q]) for every row r and q < 4: four weights read
    by one Load4 feed every row's chains */
 template <int ROWS, int MAXW, typename T>
@@ -697,8 +736,16 @@ GNN_HD int64_t TileItems(int64_t na, int64_t nb)
    only lets a thread load TR + TC values per step for TR TC fmas, its accumulators in registers.
    A block that would stick out of na x nb is moved back inside (its first rows or columns are then
    the previous block's, computed again and not stored), so that every step reads from one row
-   pointer at fixed offsets; where na < TR or nb < TC the outputs run one at a time. */
-template <int TR, int TC, bool XROWS, typename T, typename Init, typename Store>
+   pointer at fixed offsets; where na < TR or nb < TC the outputs run one at a time.
+   With VEC the values come by vector loads (LoadN), each feeding its fmas in the chains' order (the
+   same bits): XROWS, each block row's next four X values by one load (four steps at a time) and
+   each step's TC values of Y by one; otherwise each step's TR values of X (consecutive columns)
+   and TC of Y by one load each. So a step of a 2 x 2 block loads 1.5 or 2 times instead of 4, of
+   a 4 x 4 block 2 instead of 8. VEC needs TR, TC in {1, 2, 4}, X and Y 16-byte aligned, xs and yt
+   multiples of 4, nb (and na unless XROWS) multiples of TC (TR), so that the blocks start at
+   aligned columns (rows), none moved back there, and with XROWS nt a multiple of 4 (the host
+   stops the program otherwise, as LoadN does on a misaligned load). */
+template <int TR, int TC, bool XROWS, bool VEC, typename T, typename Init, typename Store>
 GNN_HD void ChainTile(int64_t item, int64_t na, int64_t nb, int64_t nt, const T *X, int64_t xs, const T *Y, int64_t yt, const Init &init, const Store &store)
 {
   const int64_t nbt = (nb + TC - 1) / TC, at = item / nbt, a0 = at * TR, b0 = (item - at * nbt) * TC;
@@ -723,7 +770,53 @@ GNN_HD void ChainTile(int64_t item, int64_t na, int64_t nb, int64_t nt, const T 
   /* pointers stepped along t, not indices scaled at each step: a row pointer per block row
      (XROWS), or one pointer to the block's consecutive columns */
   const T *yp = Y + bs, *xc = X + as;
-  for (int64_t t = 0; t < nt; t++, yp += yt) {
+  int64_t  t = 0;
+  if constexpr (VEC) {
+    static_assert((TR == 1 || TR == 2 || TR == 4) && (TC == 1 || TC == 2 || TC == 4), "vector loads of 1, 2 or 4 values");
+    if constexpr (XROWS) {
+#ifndef GNN_DEVICE_CODE
+      if (nt % 4) __builtin_trap();
+#endif
+      for (; t < nt; t += 4) {
+        T xv[TR][4];
+        GNN_UNROLL
+        for (int r = 0; r < TR; r++) {
+          LoadN<4>(xr[r], xv[r]);
+          xr[r] += 4;
+        }
+        GNN_UNROLL
+        for (int u = 0; u < 4; u++, yp += yt) {
+          T yv[TC];
+          LoadN<TC>(yp, yv);
+          GNN_UNROLL
+          for (int r = 0; r < TR; r++) {
+            GNN_UNROLL
+            for (int q = 0; q < TC; q++) acc[r][q] = Fma(xv[r][u], yv[q], acc[r][q]);
+          }
+        }
+      }
+    } else {
+      auto step = [&] {
+        T xv[TR], yv[TC];
+        LoadN<TR>(xc, xv);
+        LoadN<TC>(yp, yv);
+        GNN_UNROLL
+        for (int r = 0; r < TR; r++) {
+          GNN_UNROLL
+          for (int q = 0; q < TC; q++) acc[r][q] = Fma(xv[r], yv[q], acc[r][q]);
+        }
+        yp += yt, xc += xs;
+      };
+      /* 4 x 4 blocks: rolled (unrolled, sm_90's ptxas spilled 192 bytes instead of 76) */
+      if constexpr (TR * TC >= 16) {
+        GNN_NO_UNROLL
+        for (; t < nt; t++) step();
+      } else
+        for (; t < nt; t++) step();
+    }
+  }
+  /* the steps one by one (all of them without VEC) */
+  for (; !VEC && t < nt; t++, yp += yt) {
     T xv[TR], yv[TC];
     GNN_UNROLL
     for (int r = 0; r < TR; r++) {
@@ -748,8 +841,15 @@ GNN_HD void ChainTile(int64_t item, int64_t na, int64_t nb, int64_t nt, const T 
 }
 
 /* The row stride of a tile of rows w wide in a team's scratch: odd, so that the rows a thread's
-   block reads at one step fall in different shared-memory banks */
-GNN_HD int64_t TileStride(int64_t w) { return w | 1; }
+   block reads at one step fall in different shared-memory banks; with vector loads (VEC) four
+   times an odd number, so that every row starts 16-byte aligned and rows 1 to 7 apart still start
+   in different groups of four banks */
+GNN_HD int64_t TileStride(int64_t w, bool vec)
+{
+  if (!vec) return w | 1;
+  const int64_t q = (w + 3) / 4;
+  return 4 * (q | 1);
+}
 
 /* One team step (no sync): m rows of w values from src (row stride lds) to dst (row stride ldd).
    The step's function holds copies of its arguments: a team may run it after this returns. */
@@ -775,16 +875,21 @@ GNN_HD T OutGradAt(const GNNOutGrad<T> &o, int64_t H, int64_t i, int64_t k)
 
 /* The scratch of one chunk's team for tiles of R rows of an MLP of shape s, in values of T:
    every layer's input and output rows (layer l's [R, dims[l]], row stride TileStride), two gradient
-   tiles [R, widest] and the rows' LayerNorm statistics [2 R] */
-GNN_HD int64_t MLPBackwardScratch(const MLPShape &s, int64_t R)
+   tiles [R, widest] and the rows' LayerNorm statistics [2 R] (vec: MLPBackwardChunk's VEC) */
+GNN_HD int64_t MLPBackwardScratch(const MLPShape &s, int64_t R, bool vec)
 {
   int64_t sum = 0, width = 0;
   for (int l = 0; l <= s.nl; l++) {
-    sum += TileStride(s.dims[l]);
+    sum += TileStride(s.dims[l], vec);
     width = s.dims[l] > width ? s.dims[l] : width;
   }
-  return R * (sum + 2 * TileStride(width) + 2);
+  return R * (sum + 2 * TileStride(width, vec) + 2);
 }
+
+/* Whether MLPBackwardChunk may use vector loads (its VEC) for the shape s: every width a multiple
+   of 4 (dims[0] too: the first layer's dW and dX run over it) and every layer's weights at a
+   multiple of 4 values (MLPShapeVec4); the launcher checks that P and Pw are 16-byte aligned */
+GNN_HD bool MLPBackwardVec4(const MLPShape &s) { return s.dims[0] % 4 == 0 && MLPShapeVec4(s); }
 
 /* The gradient entries of one chunk, in this order: per layer dW [N K] then db [N], then dgamma
    and dbeta [2 N_out] when s.lnoff >= 0 */
@@ -808,9 +913,10 @@ GNN_HD int64_t MLPGradEntries(const MLPShape &s)
    the fma chains of OuterChunkAt and LayerNormParamChunkAt row by row. So every output, and after
    OuterSumAt over the chunks every parameter gradient, is bitwise that of the layer-by-layer
    backward on the GPU (GNNKernelLinearBackward, GNNKernelLayerNormBackward), whatever R and
-   whatever the team items' blocks TR x TC (ChainTile) of the three products (forward, dW, dX).
-   scratch: MLPBackwardScratch(s, R). */
-template <int TR, int TC, typename T, typename Team>
+   whatever the team items' blocks TR x TC (ChainTile) of the three products (forward, dW, dX),
+   and whether their values come by vector loads (VEC: MLPBackwardVec4(s), P and Pw and scratch
+   16-byte aligned). scratch: MLPBackwardScratch(s, R, VEC). */
+template <int TR, int TC, bool VEC, typename T, typename Team>
 GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, const T *Pw, const T *bias, const T *x, const GNNOutGrad<T> &go, int64_t M, int64_t rows, int64_t c, int64_t R, T *scratch, T *acc, T *dX, const T *A = nullptr, const T *B = nullptr, const int64_t *ia = nullptr, const int64_t *ib = nullptr, T *dStart = nullptr)
 {
   const int     nl = s.nl;
@@ -818,10 +924,10 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
   int64_t       width = 0, actoff[kFusedMaxLayers + 1], off = 0;
   for (int l = 0; l <= nl; l++) {
     actoff[l] = off;
-    off += R * TileStride(s.dims[l]);
+    off += R * TileStride(s.dims[l], VEC);
     width = s.dims[l] > width ? s.dims[l] : width;
   }
-  const int64_t ldg = TileStride(width), ld0 = TileStride(K0), ldz = TileStride(H);
+  const int64_t ldg = TileStride(width, VEC), ld0 = TileStride(K0, VEC), ldz = TileStride(H, VEC);
   T            *gbuf[2] = {scratch + off, scratch + off + R * ldg}, *mean = scratch + off + 2 * R * ldg, *rstd = mean + R;
   team.run(nacc, [&](int64_t e) { acc[e] = T(0); });
   team.sync();
@@ -831,13 +937,13 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
     TileCopy(team, m, K0, x + t0 * K0, K0, scratch + actoff[0], ld0);
     team.sync();
     for (int l = 0; l < nl; l++) {
-      const int64_t K = s.dims[l], N = s.dims[l + 1], ldi = TileStride(K), ldo = TileStride(N);
+      const int64_t K = s.dims[l], N = s.dims[l + 1], ldi = TileStride(K, VEC), ldo = TileStride(N, VEC);
       const T      *in = scratch + actoff[l], *p = P + s.poff[l];
       T            *out = scratch + actoff[l + 1];
       const T      *b     = s.boff[l] >= 0 ? bias + s.boff[l] : nullptr;
       const bool    start = l == 0 && A, elu = l + 1 < nl; /* the tile's rows of ia, ib are those from t0 on */
       team.run(TileItems<TR, TC>(m, N), [&](int64_t it) {
-        ChainTile<TR, TC, true>(
+        ChainTile<TR, TC, true, VEC>(
           it, m, N, K, in, ldi, p, N, [&](int64_t r, int64_t j) { return start ? EdgeStart(A, B, ia[t0 + r], ib[t0 + r], N, j) : (b ? b[j] : T(0)); },
           [&](int64_t r, int64_t j, T v) { out[r * ldo + j] = elu ? EluScalar(v) : v; });
       });
@@ -872,7 +978,7 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
     /* the layers backwards: ge = g ELU'(y), its dW and db terms, and dX = ge W for the layer below */
     int64_t ao = nacc - (s.lnoff >= 0 ? 2 * H : 0);
     for (int l = nl - 1; l >= 0; l--) {
-      const int64_t K = s.dims[l], N = s.dims[l + 1], NK = N * K, ldi = TileStride(K), ldy = TileStride(N);
+      const int64_t K = s.dims[l], N = s.dims[l + 1], NK = N * K, ldi = TileStride(K, VEC), ldy = TileStride(N, VEC);
       const T      *in = scratch + actoff[l], *y = scratch + actoff[l + 1], *w = Pw + s.poff[l];
       T            *next = cur == gbuf[0] ? gbuf[1] : gbuf[0];
       ao -= NK + N;
@@ -886,7 +992,7 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
       T *la = acc + ao;
       if (l == 0 && dStart) TileCopy(team, m, N, (const T *)cur, ldg, dStart + t0 * N, N);
       /* dW [N, K]: entry (n, k) continues its chain over the tile's rows, cur^T in */
-      team.run(TileItems<TR, TC>(N, K), [&](int64_t it) { ChainTile<TR, TC, false>(it, N, K, m, cur, ldg, in, ldi, [&](int64_t n, int64_t k) { return la[n * K + k]; }, [&](int64_t n, int64_t k, T v) { la[n * K + k] = v; }); });
+      team.run(TileItems<TR, TC>(N, K), [&](int64_t it) { ChainTile<TR, TC, false, VEC>(it, N, K, m, cur, ldg, in, ldi, [&](int64_t n, int64_t k) { return la[n * K + k]; }, [&](int64_t n, int64_t k, T v) { la[n * K + k] = v; }); });
       team.run(N, [&](int64_t n) {
         T a = la[NK + n];
         for (int64_t r = 0; r < m; r++) a += cur[r * ldg + n];
@@ -896,7 +1002,7 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
         T            *dst = l > 0 ? next : dX + t0 * K0;
         const int64_t ldd = l > 0 ? ldg : K0;
         const bool    res = l == 0 && go.residual; /* dX of x + MLP(x): the output gradient added */
-        team.run(TileItems<TR, TC>(m, K), [&](int64_t it) { ChainTile<TR, TC, true>(it, m, K, N, cur, ldg, w, K, [](int64_t, int64_t) { return T(0); }, [&](int64_t r, int64_t k, T v) { dst[r * ldd + k] = res && k < H ? v + OutGradAt(go, H, t0 + r, k) : v; }); });
+        team.run(TileItems<TR, TC>(m, K), [&](int64_t it) { ChainTile<TR, TC, true, VEC>(it, m, K, N, cur, ldg, w, K, [](int64_t, int64_t) { return T(0); }, [&](int64_t r, int64_t k, T v) { dst[r * ldd + k] = res && k < H ? v + OutGradAt(go, H, t0 + r, k) : v; }); });
       }
       team.sync();
       cur = next;

@@ -182,6 +182,20 @@ int GNNKernelSetGpuTile(int t)
   return old;
 }
 
+bool GNNKernelSetGpuVectorLoads(bool v)
+{
+  const bool old = GNNGpuMLPBackwardVectorLoads();
+  GNNGpuSetMLPBackwardVectorLoads(v);
+  return old;
+}
+
+int GNNKernelSetGpuBackwardBlocks(int b)
+{
+  const int old = GNNGpuMLPBackwardBlocks();
+  GNNGpuSetMLPBackwardBlocks(b);
+  return old;
+}
+
 int GNNKernelSetGpuForwardRows(int r)
 {
   const int old = GNNGpuMLPForwardRows();
@@ -190,6 +204,8 @@ int GNNKernelSetGpuForwardRows(int r)
 }
 
 int GNNKernelGpuTile() { return GNNGpuMLPBackwardTile(); }
+bool GNNKernelGpuVectorLoads() { return GNNGpuMLPBackwardVectorLoads(); }
+int  GNNKernelGpuBackwardBlocks() { return GNNGpuMLPBackwardBlocks(); }
 int GNNKernelGpuForwardRows() { return GNNGpuMLPForwardRows(); }
 
 torch::Tensor GNNKernelOutGrad(const torch::Tensor &g, const torch::Tensor &ga, const torch::Tensor &ig)

@@ -51,12 +51,22 @@ void GNNKernelMLPBackwardLayers(const torch::Tensor &x, const std::vector<torch:
    them (bench -bench_mode kernels) and tuning to a GPU; no result's bits depend on it. Returns the
    previous one (a build without GPU kernels keeps it, unread). */
 int GNNKernelSetGpuTile(int t);
+/* Whether those products read their values by vector loads where the MLP's widths allow it (on by
+   default; -gnn_gpu_vector_loads): a process-wide setting likewise; no bit depends on it. Returns
+   the previous one. */
+bool GNNKernelSetGpuVectorLoads(bool v);
+/* The fused backward's blocks per multiprocessor, which bound its registers per thread: 3 (80
+   registers on NVIDIA GPUs, the default) or 2 (128; -gnn_gpu_backward_blocks): likewise. Returns
+   the previous one. */
+int GNNKernelSetGpuBackwardBlocks(int b);
 /* The rows each GPU thread runs together in the fused forward of float MLPs up to 32 wide: 1 (the
    default) or 2 (gnnk::MLPRowsAt: fewer weight reads per fma, twice the registers). Likewise a
    process-wide setting (-gnn_gpu_forward_rows); no bit depends on it. Returns the previous one. */
 int GNNKernelSetGpuForwardRows(int r);
 /* the current settings */
 int GNNKernelGpuTile();
+bool GNNKernelGpuVectorLoads();
+int  GNNKernelGpuBackwardBlocks();
 int GNNKernelGpuForwardRows();
 /* Gradients of y = act(x W^T + b) from g = dL/dy: y is the forward's output when act is ELU,
    undefined when act is the identity. dX (only when wantDx) is bitwise the same on CPU and GPU;

@@ -422,6 +422,14 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
     PetscCall(GNNOptionsInt("-gnn_gpu_tile", "On a GPU, each thread's block of outputs in the fused MLP backward: 1, 2 or 4 (process-wide; no result changes)", "GNNSetUp", tile, &tile, &setTile));
     PetscCheck(!setTile || tile == 1 || tile == 2 || tile == 4, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_gpu_tile must be 1, 2 or 4, got %" PetscInt_FMT, tile);
     if (setTile) GNNKernelSetGpuTile((int)tile);
+    PetscBool vec = GNNKernelGpuVectorLoads() ? PETSC_TRUE : PETSC_FALSE, setVec;
+    PetscCall(PetscOptionsBool("-gnn_gpu_vector_loads", "On a GPU, the fused MLP backward's products read their values by vector loads where the widths allow it (process-wide; no result changes)", "GNNSetUp", vec, &vec, &setVec));
+    if (setVec) GNNKernelSetGpuVectorLoads(vec ? true : false);
+    PetscInt  blocks = GNNKernelGpuBackwardBlocks();
+    PetscBool setBlocks;
+    PetscCall(GNNOptionsInt("-gnn_gpu_backward_blocks", "On a GPU, the fused MLP backward's blocks per multiprocessor, which bound its registers per thread: 3 or 2 (process-wide; no result changes)", "GNNSetUp", blocks, &blocks, &setBlocks));
+    PetscCheck(!setBlocks || blocks == 2 || blocks == 3, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_gpu_backward_blocks must be 2 or 3, got %" PetscInt_FMT, blocks);
+    if (setBlocks) GNNKernelSetGpuBackwardBlocks((int)blocks);
     PetscCall(GNNOptionsInt("-gnn_gpu_forward_rows", "On a GPU, the rows each thread runs together in the fused MLP forward (float, widths up to 32): 1 or 2 (process-wide; no result changes)", "GNNSetUp", rows, &rows, &setRows));
     PetscCheck(!setRows || rows == 1 || rows == 2, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_gpu_forward_rows must be 1 or 2, got %" PetscInt_FMT, rows);
     if (setRows) GNNKernelSetGpuForwardRows((int)rows);
@@ -597,7 +605,7 @@ PetscErrorCode GNNView(GNN gnn, PetscViewer viewer)
     } else PetscCall(PetscViewerASCIIPrintf(viewer, "fixed node features: %" PetscInt_FMT " per node, appended to the input\n", gnn->nfeat));
   }
   PetscCall(PetscViewerASCIIPrintf(viewer, "latent width %" PetscInt_FMT ", %" PetscInt_FMT " hidden layers per MLP, %" PetscInt_FMT " message-passing layers, LayerNorm %s, ELU%s\n", gnn->hidden, gnn->mlpHidden, gnn->layers, gnn->layerNorm ? "on" : "off", gnn->residual ? ", residual (output = input + network)" : ""));
-  if (gnn->setupcalled && gnn->deviceIndex >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "device %s:%" PetscInt_FMT " (LibTorch CUDA device, %s kernels; fused MLP backward %dx%d outputs per thread, forward %d row(s) per thread)\n", GNNDevices[gnn->device], gnn->deviceIndex, GNNGpuBackend(), GNNKernelGpuTile(), GNNKernelGpuTile(), GNNKernelGpuForwardRows()));
+  if (gnn->setupcalled && gnn->deviceIndex >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "device %s:%" PetscInt_FMT " (LibTorch CUDA device, %s kernels; fused MLP backward %dx%d outputs per thread%s, %d blocks per multiprocessor, forward %d row(s) per thread)\n", GNNDevices[gnn->device], gnn->deviceIndex, GNNGpuBackend(), GNNKernelGpuTile(), GNNKernelGpuTile(), GNNKernelGpuVectorLoads() ? " by vector loads" : "", GNNKernelGpuBackwardBlocks(), GNNKernelGpuForwardRows()));
   else PetscCall(PetscViewerASCIIPrintf(viewer, "device %s\n", GNNDevices[gnn->device]));
   PetscCall(PetscViewerASCIIPrintf(viewer, "precision %s, seed %" PetscInt_FMT ", %" PetscInt_FMT " LibTorch thread(s) per rank, tensor cache %s, recompute %s, halo overlap %s, reproducible sums %s%s\n", GNNPrecisions[gnn->precision], gnn->seed, gnn->threads, gnn->tensorCache ? "on" : "off", GNNRecomputes[gnn->recompute], gnn->haloOverlap ? "on" : "off", gnn->reproducible ? "on" : "off", gnn->logSync ? ", phases timed with the GPU waited for (-gnn_log_sync)" : ""));
   if (gnn->setupcalled) {

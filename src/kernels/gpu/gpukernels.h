@@ -48,6 +48,15 @@ int64_t GNNGpuMLPBackwardWorkspace(int64_t M, int64_t entries);
    result's bits do not depend on it (gnnk::ChainTile) */
 void GNNGpuSetMLPBackwardTile(int t);
 int  GNNGpuMLPBackwardTile();
+/* Whether those products read their values by vector loads (gnnk::ChainTile's VEC) where the
+   MLP's widths and its weights' places allow it: on by default; a process-wide setting, for
+   comparing them; the result's bits do not depend on it */
+void GNNGpuSetMLPBackwardVectorLoads(bool v);
+bool GNNGpuMLPBackwardVectorLoads();
+/* The blocks of the fused backward a multiprocessor must hold at once, which bounds its registers
+   per thread: 3 (the default) or 2 (anything else: 3); likewise */
+void GNNGpuSetMLPBackwardBlocks(int b);
+int  GNNGpuMLPBackwardBlocks();
 template <typename T>
 bool GNNGpuMLPBackward(const T *x, GNNOutGrad<T> go, int64_t M, int nl, const int64_t *dims, const T *P, const T *Pw, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *dX, T *grads, T *work, const T *A, const T *B, const int64_t *ia, const int64_t *ib, T *dStart);
 /* out = g ELU'(y) on n values */

@@ -19,6 +19,12 @@ void       GNNGpuSetMLPForwardRows(int r) { gRows = r == 2 ? 2 : 1; }
 int        GNNGpuMLPForwardRows() { return gRows; }
 void       GNNGpuSetMLPBackwardTile(int t) { gTile = t == 1 || t == 4 ? t : 2; }
 int        GNNGpuMLPBackwardTile() { return gTile; }
+static bool gVec = true;
+void        GNNGpuSetMLPBackwardVectorLoads(bool v) { gVec = v; }
+bool        GNNGpuMLPBackwardVectorLoads() { return gVec; }
+static int  gBlocks = 3;
+void        GNNGpuSetMLPBackwardBlocks(int b) { gBlocks = b == 2 ? 2 : 3; }
+int         GNNGpuMLPBackwardBlocks() { return gBlocks; }
 template <typename T>
 bool GNNGpuMLPBackward(const T *, GNNOutGrad<T>, int64_t, int, const int64_t *, const T *, const T *, const T *, const int64_t *, int64_t, double, T *, T *, T *, const T *, const T *, const int64_t *, const int64_t *, T *) { NoGpu(); }
 template <typename T>
