@@ -907,6 +907,8 @@ static PetscErrorCode ModeKernels(const char json[])
          and out */
       {"mlp_backward_layers", 3 * F, rowB * (2 * nl + 4 * nl) + startB, [&] { GNNKernelMLPBackwardLayers(x, W, b, gamma, beta, 1e-5, g, true, dX, dW, db, dg, dbt, &start, &dS); }},
       {"segment_sum", (double)m * H, rowB + (double)n * H * sz + 8.0 * n, [&] { (void)GNNKernelSegmentSum(x, ptr, torch::Tensor()); }},
+      /* one layer without ELU on the nodes (the edge layer's node parts A and B) */
+      {"linear_forward_nodes", 2.0 * n * H * H, 2.0 * n * H * sz, [&] { (void)GNNKernelLinearForward(A, W[1], b[1], false, nullptr); }},
       {"layernorm_forward", 8.0 * m * H, 2 * rowB, [&] { (void)GNNKernelLayerNormForward(x, gamma, beta, 1e-5, mean, rstd); }},
     };
     if (gpu) {

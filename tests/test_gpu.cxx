@@ -51,6 +51,14 @@ void KernelsBitwise(torch::Dtype dtype)
         const double tol = dtype == torch::kFloat64 ? 1e-12 : 1e-4;
         EXPECT_LE(Rel(dWc, dWg), tol) << "dW M " << M;
         EXPECT_LE(Rel(dbc, dbg), tol) << "db M " << M;
+        /* the edge layer's node parts: h [M, H] times a column block of W (a view), with and
+           without bias (on the GPU without ELU: the fused forward's kernel, a one-layer MLP) */
+        auto xh = x.narrow(1, 0, H).contiguous();
+        for (bool bias : {true, false}) {
+          auto Wv = W.narrow(1, H, H), Wvg = W.to(gpu).narrow(1, H, H);
+          auto hc = GNNKernelLinearForward(xh, Wv, bias ? b : torch::Tensor(), elu, nullptr), hg = GNNKernelLinearForward(xh.to(gpu), Wvg, bias ? b.to(gpu) : torch::Tensor(), elu, nullptr);
+          EXPECT_TRUE(SameBits<T>(hc, hg)) << "node part forward M " << M << " H " << H << " elu " << elu << " bias " << bias << " rel " << Rel(hc, hg);
+        }
       }
       /* the split edge layer and the segment sums over a random CSR */
       const int64_t n = M / 6 + 1;

@@ -191,7 +191,9 @@ TYPED_TEST(KernelBodies, FusedMLPForward)
   };
   const std::vector<Case> cases = {{{3, 32, 32, 32, 32, 32, 32, 3}, 1000, false}, {{20, 20, 20, 7}, 517, false}, {{32, 32, 32, 32, 32, 32, 32, 32}, 301, true},
                                    {{20, 20, 20}, 99, true},                     {{5, 7}, 1, false},           {{32, 32, 32}, 0, false},
-                                   {{64, 48, 64, 3}, 123, false},                {{64, 32, 32, 32, 32, 32, 32, 32}, 257, false}, {{16, 64, 64, 8}, 77, true}};
+                                   {{64, 48, 64, 3}, 123, false},                {{64, 32, 32, 32, 32, 32, 32, 32}, 257, false}, {{16, 64, 64, 8}, 77, true},
+                                   /* one layer: the GPU's single-layer forward without ELU (the edge layer's node parts; its e part) */
+                                   {{32, 32}, 301, false},                       {{32, 32}, 64, true}};
   for (const Case &c : cases) {
     const int                  nl = (int)c.dims.size() - 1;
     std::vector<torch::Tensor> W, b;

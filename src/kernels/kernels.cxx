@@ -57,8 +57,13 @@ torch::Tensor GNNKernelLinearForward(const torch::Tensor &x, const torch::Tensor
       c10::DeviceGuard guard(xc.device()); /* the raw launches go to the current device */
       /* W^T from the packs' cache: a parameter's (or a view's of it, as the edge layer's node
          parts) transposed once per write, not on every call */
-      const auto pk = GNNKernelMLPPack({W}, {bc}, torch::Tensor(), torch::Tensor());
-      GNNGpuLinearForward<T>(Ptr<T>(xc), M, K, Ptr<T>(pk->P), Ptr<T>(bc), N, y.data_ptr<T>(), elu, Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib));
+      const auto    pk      = GNNKernelMLPPack({W}, {bc}, torch::Tensor(), torch::Tensor());
+      const int64_t dims[2] = {K, N};
+      /* without ELU the layer is a one-layer MLP: the fused forward's kernel (a row per thread,
+         the products in registers, RowProductAt's chains: the same bits) within its bounds, the
+         one-output-per-thread kernel beyond them (and with ELU, or PETSCGNN_MLP=layers) */
+      if (elu || !kFusedMLP || !GNNGpuMLPForward<T>(Ptr<T>(xc), M, 1, dims, Ptr<T>(pk->P), Ptr<T>(pk->bias), pk->boff.data(), -1, 0.0, y.data_ptr<T>(), Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib), false))
+        GNNGpuLinearForward<T>(Ptr<T>(xc), M, K, Ptr<T>(pk->P), Ptr<T>(bc), N, y.data_ptr<T>(), elu, Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib));
     } else {
       auto          Wc   = W.contiguous();
       GNNRowInit<T> init = {Ptr<T>(s.A), Ptr<T>(s.B), Ptr<int64_t>(s.ia), Ptr<int64_t>(s.ib)};
