@@ -52,13 +52,18 @@ void KernelsBitwise(torch::Dtype dtype)
         EXPECT_LE(Rel(dWc, dWg), tol) << "dW M " << M;
         EXPECT_LE(Rel(dbc, dbg), tol) << "db M " << M;
         /* the edge layer's node parts: h [M, H] times a column block of W (a view), with and
-           without bias (on the GPU without ELU: the fused forward's kernel, a one-layer MLP) */
+           without bias, and its backward (on the GPU without ELU the forward, and dX = g W, run
+           the fused forward's kernel as a one-layer MLP) */
         auto xh = x.narrow(1, 0, H).contiguous();
+        auto Wv = W.narrow(1, H, H), Wvg = W.to(gpu).narrow(1, H, H);
         for (bool bias : {true, false}) {
-          auto Wv = W.narrow(1, H, H), Wvg = W.to(gpu).narrow(1, H, H);
           auto hc = GNNKernelLinearForward(xh, Wv, bias ? b : torch::Tensor(), elu, nullptr), hg = GNNKernelLinearForward(xh.to(gpu), Wvg, bias ? b.to(gpu) : torch::Tensor(), elu, nullptr);
           EXPECT_TRUE(SameBits<T>(hc, hg)) << "node part forward M " << M << " H " << H << " elu " << elu << " bias " << bias << " rel " << Rel(hc, hg);
         }
+        GNNKernelLinearBackward(g, torch::Tensor(), xh, Wv, true, dXc, dWc, dbc);
+        GNNKernelLinearBackward(g.to(gpu), torch::Tensor(), xh.to(gpu), Wvg, true, dXg, dWg, dbg);
+        EXPECT_TRUE(SameBits<T>(dXc, dXg)) << "node part dX M " << M << " H " << H << " rel " << Rel(dXc, dXg);
+        EXPECT_LE(Rel(dWc, dWg), tol) << "node part dW M " << M;
       }
       /* the split edge layer and the segment sums over a random CSR */
       const int64_t n = M / 6 + 1;

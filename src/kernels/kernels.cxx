@@ -248,17 +248,25 @@ void GNNKernelMLPBackwardLayers(const torch::Tensor &x, const std::vector<torch:
 
 void GNNKernelLinearBackward(const torch::Tensor &g, const torch::Tensor &y, const torch::Tensor &x, const torch::Tensor &W, bool wantDx, torch::Tensor &dX, torch::Tensor &dW, torch::Tensor &db, const GNNReproReduce *rr)
 {
-  auto          gc = g.contiguous(), xc = x.contiguous(), Wc = W.contiguous(), yc = y.defined() ? y.contiguous() : y;
-  const int64_t M = xc.size(0), K = xc.size(1), N = Wc.size(0);
-  dW = torch::empty_like(Wc);
-  db = torch::empty({N}, Wc.options());
+  auto          gc = g.contiguous(), xc = x.contiguous(), yc = y.defined() ? y.contiguous() : y;
+  const int64_t M = xc.size(0), K = xc.size(1), N = W.size(0);
+  dW = torch::empty({N, K}, W.options());
+  db = torch::empty({N}, W.options());
   dX = wantDx ? torch::empty_like(xc) : torch::Tensor();
   AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "GNNKernelLinearBackward", [&] {
     using T = scalar_t;
     if (xc.is_cuda()) {
       c10::DeviceGuard guard(xc.device());
       auto             ge = yc.defined() ? GNNKernelEluBackward(gc, yc) : gc;
-      if (wantDx) GNNGpuLinearDx<T>(Ptr<T>(ge), M, N, Ptr<T>(Wc), K, dX.data_ptr<T>());
+      if (wantDx) {
+        /* dX = ge W, W's rows from the packs' cache (no copy of a view, as the edge layer's node
+           parts are, per call): a one-layer MLP's forward with W as its W^T within the fused
+           kernel's bounds (RowProductAt's chains: the same bits), else one output per thread */
+        const auto    pk      = GNNKernelMLPPack({W}, {torch::Tensor()}, torch::Tensor(), torch::Tensor());
+        const int64_t dims[2] = {N, K}, boff = -1;
+        if (!kFusedMLP || !GNNGpuMLPForward<T>(Ptr<T>(ge), M, 1, dims, Ptr<T>(pk->Pw), Ptr<T>(pk->bias), &boff, -1, 0.0, dX.data_ptr<T>(), nullptr, nullptr, nullptr, nullptr, false))
+          GNNGpuLinearDx<T>(Ptr<T>(ge), M, N, Ptr<T>(pk->Pw), K, dX.data_ptr<T>());
+      }
       if (rr) {
         /* the device's bounds and integer sums, the agreement and the conversion on the host
            (gnnrepro: the CPU path's own), so the same bits as the CPU's */
@@ -270,7 +278,7 @@ void GNNKernelLinearBackward(const torch::Tensor &g, const torch::Tensor &y, con
         auto acc = torch::zeros({N * K + N}, xc.options().dtype(torch::kInt64));
         GNNGpuFixedOuter<T>(Ptr<T>(ge), M, N, Ptr<T>(xc), K, f.data_ptr<double>(), acc.data_ptr<int64_t>());
         auto acch = acc.cpu();
-        auto dWh = torch::empty({N, K}, Wc.options().device(torch::kCPU)), dbh = torch::empty({N}, Wc.options().device(torch::kCPU));
+        auto dWh = torch::empty({N, K}, W.options().device(torch::kCPU)), dbh = torch::empty({N}, W.options().device(torch::kCPU));
         gnnrepro::OuterFromFixed(rr, s, acch.data_ptr<int64_t>(), dWh.data_ptr<T>(), dbh.data_ptr<T>());
         dW.copy_(dWh);
         db.copy_(dbh);
@@ -279,6 +287,7 @@ void GNNKernelLinearBackward(const torch::Tensor &g, const torch::Tensor &y, con
       auto work = torch::empty({GNNGpuOuterWorkspace(M, N, K)}, xc.options());
       GNNGpuOuter<T>(Ptr<T>(ge), M, N, Ptr<T>(xc), K, dW.data_ptr<T>(), db.data_ptr<T>(), work.data_ptr<T>());
     } else {
+      auto Wc = W.contiguous();
       GNNLinearBackwardRows<T>(Ptr<T>(gc), Ptr<T>(yc), Ptr<T>(xc), M, K, Ptr<T>(Wc), N, wantDx ? dX.data_ptr<T>() : nullptr, dW.data_ptr<T>(), db.data_ptr<T>(), rr);
     }
   });
