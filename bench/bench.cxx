@@ -878,7 +878,7 @@ static PetscErrorCode ModeKernels(const char json[])
       double                flop, bytes;
       std::function<void()> fn;
     };
-    torch::Tensor              dX, dg, dbt, dS, mean, rstd;
+    torch::Tensor              dX, dg, dbt, dS, mean, rstd, ldX, ldW, ldb;
     std::vector<torch::Tensor> dW, db, act;
     /* the fused backward with each thread's block of outputs t x t, by vector loads or not, at
        3 or 2 blocks per multiprocessor (GPU; the default is 2 x 2 by vector loads at 3) */
@@ -909,6 +909,8 @@ static PetscErrorCode ModeKernels(const char json[])
       {"segment_sum", (double)m * H, rowB + (double)n * H * sz + 8.0 * n, [&] { (void)GNNKernelSegmentSum(x, ptr, torch::Tensor()); }},
       /* one layer without ELU on the nodes (the edge layer's node parts A and B) */
       {"linear_forward_nodes", 2.0 * n * H * H, 2.0 * n * H * sz, [&] { (void)GNNKernelLinearForward(A, W[1], b[1], false, nullptr); }},
+      /* ... and its backward: dX and dW from the output's gradient */
+      {"linear_backward_nodes", 4.0 * n * H * H, 3.0 * n * H * sz, [&] { GNNKernelLinearBackward(B, torch::Tensor(), A, W[1], true, ldX, ldW, ldb); }},
       {"layernorm_forward", 8.0 * m * H, 2 * rowB, [&] { (void)GNNKernelLayerNormForward(x, gamma, beta, 1e-5, mean, rstd); }},
     };
     if (gpu) {

@@ -296,7 +296,8 @@ TYPED_TEST(KernelBodies, FusedMLPBackward)
   };
   const std::vector<Case> cases = {{{3, 32, 32, 32, 32, 32, 32, 3}, 1000, false}, {{64, 32, 32, 32, 32, 32, 32, 32}, 1500, false}, {{32, 32, 32, 32, 32, 32, 32}, 20000, false},
                                    {{32, 32, 32, 32, 32, 32, 32, 32}, 3000, true}, {{20, 20, 20, 7}, 517, false},                   {{20, 20, 20}, 99, true},
-                                   {{5, 7}, 1, false},                             {{32, 32, 32}, 0, false},                        {{64, 48, 64, 3}, 123, false}};
+                                   {{5, 7}, 1, false},                             {{32, 32, 32}, 0, false},                        {{64, 48, 64, 3}, 123, false},
+                                   {{32, 32}, 700, false}}; /* one layer: the GPU's single-layer backward */
   struct Form {
     bool own, gather, residual; /* g's own rows, ga's gathered rows, x + MLP(x) */
   };

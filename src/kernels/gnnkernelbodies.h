@@ -931,12 +931,15 @@ GNN_HD void MLPBackwardChunk(const Team &team, const MLPShape &s, const T *P, co
   T            *gbuf[2] = {scratch + off, scratch + off + R * ldg}, *mean = scratch + off + 2 * R * ldg, *rstd = mean + R;
   team.run(nacc, [&](int64_t e) { acc[e] = T(0); });
   team.sync();
+  /* the last layer's output is read only by the LayerNorm's backward: without one, not computed
+     again (a one-layer MLP then computes no forward at all) */
+  const int nfwd = s.lnoff >= 0 ? nl : nl - 1;
   for (int64_t t0 = i0; t0 < i1; t0 += R) {
     const int64_t m = i1 - t0 < R ? i1 - t0 : R;
     /* the forward of the tile, layer by layer */
     TileCopy(team, m, K0, x + t0 * K0, K0, scratch + actoff[0], ld0);
     team.sync();
-    for (int l = 0; l < nl; l++) {
+    for (int l = 0; l < nfwd; l++) {
       const int64_t K = s.dims[l], N = s.dims[l + 1], ldi = TileStride(K, VEC), ldo = TileStride(N, VEC);
       const T      *in = scratch + actoff[l], *p = P + s.poff[l];
       T            *out = scratch + actoff[l + 1];

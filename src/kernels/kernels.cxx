@@ -258,11 +258,25 @@ void GNNKernelLinearBackward(const torch::Tensor &g, const torch::Tensor &y, con
     if (xc.is_cuda()) {
       c10::DeviceGuard guard(xc.device());
       auto             ge = yc.defined() ? GNNKernelEluBackward(gc, yc) : gc;
+      const auto       pk = GNNKernelMLPPack({W}, {torch::Tensor()}, torch::Tensor(), torch::Tensor());
+      if (!rr && kFusedMLP) {
+        /* the layer's backward from ge as a one-layer MLP's fused backward: dW, db and dX in one
+           pass over the rows (dW and db chunked and summed as GNNGpuOuter's, dX RowProductAt's
+           chains: the same bits), within the fused kernels' bounds */
+        const int64_t dims[2] = {K, N}, boff = -1;
+        auto          grads = torch::empty({N * K + N}, xc.options());
+        auto          work  = torch::empty({GNNGpuMLPBackwardWorkspace(M, N * K + N)}, xc.options());
+        GNNOutGrad<T> go    = {Ptr<T>(ge), nullptr, nullptr, false};
+        if (GNNGpuMLPBackward<T>(Ptr<T>(xc), go, M, 1, dims, Ptr<T>(pk->P), Ptr<T>(pk->Pw), Ptr<T>(pk->bias), &boff, -1, 0.0, wantDx ? dX.data_ptr<T>() : nullptr, grads.data_ptr<T>(), work.data_ptr<T>(), nullptr, nullptr, nullptr, nullptr, nullptr)) {
+          dW = grads.narrow(0, 0, N * K).view({N, K});
+          db = grads.narrow(0, N * K, N);
+          return;
+        }
+      }
       if (wantDx) {
         /* dX = ge W, W's rows from the packs' cache (no copy of a view, as the edge layer's node
            parts are, per call): a one-layer MLP's forward with W as its W^T within the fused
            kernel's bounds (RowProductAt's chains: the same bits), else one output per thread */
-        const auto    pk      = GNNKernelMLPPack({W}, {torch::Tensor()}, torch::Tensor(), torch::Tensor());
         const int64_t dims[2] = {N, K}, boff = -1;
         if (!kFusedMLP || !GNNGpuMLPForward<T>(Ptr<T>(ge), M, 1, dims, Ptr<T>(pk->Pw), Ptr<T>(pk->bias), &boff, -1, 0.0, dX.data_ptr<T>(), nullptr, nullptr, nullptr, nullptr, false))
           GNNGpuLinearDx<T>(Ptr<T>(ge), M, N, Ptr<T>(pk->Pw), K, dX.data_ptr<T>());
