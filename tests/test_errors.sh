@@ -103,6 +103,7 @@ expect_error threads_zero          "gnn_threads must be in \\[1, [0-9]+\\] \\(at
 expect_error gpu_tile              "gnn_gpu_tile must be 1, 2 or 4, got 3" $box -gnn_gpu_tile 3
 expect_error gpu_backward_blocks   "gnn_gpu_backward_blocks must be 2 or 3, got 4" $box -gnn_gpu_backward_blocks 4
 expect_error gpu_forward_rows      "gnn_gpu_forward_rows must be 1 or 2, got 0" $box -gnn_gpu_forward_rows 0
+expect_error gpu_shared_kib       "gnn_gpu_backward_shared_kib must be 1 to 1024, got 0" $box -gnn_gpu_backward_shared_kib 0
 expect_error threads_huge          "gnn_threads must be in .* got 100000" $box -gnn_threads 100000
 expect_error da_graph_on_plex      "needs a DMDA, not plex"               $box -gnn_graph_type da
 expect_error box_faces_zero        "Invalid number|out of range|must be positive" $box -dm_plex_box_faces 0,3

@@ -9,9 +9,16 @@ compile() { # one source into $obj
   local cu=$1 obj=$2
   case $vendor in
     hip)
-      hipcc -x hip --offload-arch=gfx90a -std=c++17 -O3 -ffp-contract=off -fPIC -Wall -Werror -I"$src/src" -c "$cu" -o "$obj"
+      hipcc -x hip --offload-arch=gfx90a -std=c++17 -O3 -ffp-contract=off -fPIC -Wall -Werror -I"$src/src" -c "$cu" -o "$obj" \
+        -Rpass-analysis=kernel-resource-usage 2>"$obj.usage" || { cat "$obj.usage"; return 1; }
       # the offload bundle names the target
-      grep -aq "gfx90a" "$obj" || { echo "no gfx90a code in $obj"; return 1; } ;;
+      grep -aq "gfx90a" "$obj" || { echo "no gfx90a code in $obj"; return 1; }
+      # no float kernel spills vector registers (a kernel without __launch_bounds__ gets 128 VGPRs,
+      # for blocks of 1024 threads, and the fused forward spilled 130 of them)
+      awk '/Function Name:/ { name = $NF == "[-Rpass-analysis=kernel-resource-usage]" ? $(NF - 1) : $NF }
+           /VGPRs Spill:/ { n = $0; sub(/.*VGPRs Spill: /, "", n); sub(/ .*/, "", n)
+                            if (name ~ /KernelIf/ && n + 0 > 0) { print "gfx90a: " name " spills " n " VGPRs"; bad = 1 } }
+           END { exit bad }' "$obj.usage" ;;
     cuda)
       "$nvcc" -std=c++17 -arch=sm_90 --fmad=false -O3 -Xcompiler -fPIC,-Wall -Werror all-warnings -I"$src/src" -c "$cu" -o "$obj"
       if [ -x "$cuobjdump" ]; then "$cuobjdump" --list-elf "$obj" | grep -q sm_90 || { echo "no sm_90 code in $obj"; return 1; }; fi ;;
@@ -32,5 +39,5 @@ for cu in "$src"/src/kernels/gpu/*.cu; do
 done
 rc=0
 for p in "${pids[@]}"; do wait "$p" || rc=1; done
-[ $rc = 0 ] || { echo "a GPU kernel source did not compile for $vendor"; exit 1; }
+[ $rc = 0 ] || { echo "a GPU kernel source did not compile for $vendor (or, for hip, a float kernel spilled)"; exit 1; }
 echo "GPU kernels compiled for $vendor: $(stat -c %s "${objs[@]}" | awk '{s += $1} END {print s}') bytes in ${#objs[@]} objects"

@@ -753,6 +753,32 @@ TYPED_TEST(KernelBodies, ReproducibleGpuBodiesGiveTheCpuBits)
     }
 }
 
+/* The fused backward's tile rows (gnnk::MLPBackwardTileRows): at most what the shared memory holds,
+   and no other count of rows up to it does more rows per round of the team over a product's
+   items. The paper's edge MLP in float: 48 KiB hold 33 rows, 32 fill one round of 256 threads by
+   2 x 2 blocks where 33 took two; 20 KiB (an MI250X's share for 3 blocks) hold 14. */
+TEST(MLPBackward, TileRowsFillTheRounds)
+{
+  gnnk::MLPShape s{};
+  s.nl = 7;
+  for (int l = 0; l <= s.nl; l++) s.dims[l] = 32;
+  const int64_t perRow = gnnk::MLPBackwardScratch(s, 1, true) * (int64_t)sizeof(float);
+  EXPECT_EQ(48 * 1024 / perRow, 33);
+  EXPECT_EQ(gnnk::MLPBackwardTileRows(48 * 1024 / perRow, 2, 2, 32, 256), 32);
+  EXPECT_EQ(gnnk::MLPBackwardTileRows((65536 / 3 - 1024) / perRow, 2, 2, 32, 256), 14);
+  EXPECT_EQ(gnnk::MLPBackwardTileRows(64, 2, 2, 32, 256), 64);
+  EXPECT_EQ(gnnk::MLPBackwardTileRows(33, 4, 4, 32, 256), 33);
+  EXPECT_EQ(gnnk::MLPBackwardTileRows(0, 2, 2, 32, 256), 0);
+  for (int t : {1, 2, 4})
+    for (int64_t width : {3, 20, 32, 64, 96})
+      for (int64_t rmax = 1; rmax <= 64; rmax++) {
+        const int64_t r     = gnnk::MLPBackwardTileRows(rmax, t, t, width, 256);
+        auto          round = [&](int64_t R) { return (((R + t - 1) / t) * ((width + t - 1) / t) + 255) / 256; };
+        ASSERT_TRUE(r >= 1 && r <= rmax) << "rmax " << rmax;
+        for (int64_t R = 1; R <= rmax; R++) EXPECT_LE(R * round(r), r * round(R)) << "tile " << t << " width " << width << " rmax " << rmax << ": " << R << " rows beat " << r;
+      }
+}
+
 /* The rounding every fixed-point term goes through (gnnrepro::ToFixed): nearest, ties to even, as
    the AVX-512 conversion and the GPU's __double2ll_rn; NaN and values beyond int64 give x86's
    INT64_MIN, which the GPU's version returns for them too */

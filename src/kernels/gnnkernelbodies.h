@@ -529,6 +529,52 @@ GNN_HD void LoadN(const T *p, T w[n])
 #endif
 }
 
+/* A pointer into a team's scratch (shared memory on a GPU: the fused backward's tiles), and LoadN
+   of values there. hipcc (clang 15) loses a pointer's address space where its vectoriser packs two
+   row pointers into one vector of pointers, and then reads the tiles by flat loads, which on AMD
+   GPUs wait on both the memory and the LDS counters, with 64-bit address arithmetic; a pointer
+   typed in the LDS space keeps them LDS reads (ds_read_b128 and the like) stepped by 32-bit adds.
+   Cast once per row (ToTile), not at each load: a cast from a generic pointer tests it for null.
+   nvcc keeps the space by itself, and on the host TileLoadN is LoadN, its alignment check
+   included. */
+#if defined(__HIP_DEVICE_COMPILE__)
+template <typename T>
+using TilePtr = const __attribute__((address_space(3))) T *;
+#else
+template <typename T>
+using TilePtr = const T *;
+#endif
+template <typename T>
+GNN_HD TilePtr<T> ToTile(const T *p)
+{
+  return (TilePtr<T>)p;
+}
+/* ToTile(p) where TILE, else p */
+template <bool TILE, typename T>
+GNN_HD auto ToTileIf(const T *p)
+{
+  if constexpr (TILE) return ToTile(p);
+  else return p;
+}
+template <int n, typename T>
+GNN_HD void TileLoadN(TilePtr<T> p, T w[n])
+{
+#if defined(__HIP_DEVICE_COMPILE__)
+  if constexpr (n == 4 && sizeof(T) == 8) { /* two 16-byte reads, as Load4 */
+    TileLoadN<2, T>(p, w);
+    TileLoadN<2, T>(p + 2, w + 2);
+  } else if constexpr (n == 1) w[0] = *p;
+  else {
+    using V   = T __attribute__((ext_vector_type(n)));
+    const V v = *(const __attribute__((address_space(3))) V *)p;
+    GNN_UNROLL
+    for (int q = 0; q < n; q++) w[q] = v[q];
+  }
+#else
+  LoadN<n>(p, w);
+#endif
+}
+
 /* acc[r][j + q] = Fma(in[r][k], p[q], acc[r][j + q]) for every row r and q < 4: four weights read
    by one Load4 feed every row's chains */
 template <int ROWS, int MAXW, typename T>
@@ -744,7 +790,9 @@ GNN_HD int64_t TileItems(int64_t na, int64_t nb)
    a 4 x 4 block 2 instead of 8. VEC needs TR, TC in {1, 2, 4}, X and Y 16-byte aligned, xs and yt
    multiples of 4, nb (and na unless XROWS) multiples of TC (TR), so that the blocks start at
    aligned columns (rows), none moved back there, and with XROWS nt a multiple of 4 (the host
-   stops the program otherwise, as LoadN does on a misaligned load). */
+   stops the program otherwise, as LoadN does on a misaligned load).
+   X is always a tile in the team's scratch, and so is Y without XROWS (dW's activation tile); with
+   XROWS Y is a layer's weights (global memory): the scratch's values are read by TileLoadN. */
 template <int TR, int TC, bool XROWS, bool VEC, typename T, typename Init, typename Store>
 GNN_HD void ChainTile(int64_t item, int64_t na, int64_t nb, int64_t nt, const T *X, int64_t xs, const T *Y, int64_t yt, const Init &init, const Store &store)
 {
@@ -760,17 +808,18 @@ GNN_HD void ChainTile(int64_t item, int64_t na, int64_t nb, int64_t nt, const T 
   }
   const int64_t as = a0 + TR > na ? na - TR : a0, bs = b0 + TC > nb ? nb - TC : b0;
   T             acc[TR][TC];
-  const T      *xr[TR];
+  TilePtr<T>    xr[TR];
   GNN_UNROLL
   for (int r = 0; r < TR; r++) {
-    xr[r] = XROWS ? X + (as + r) * xs : X + as + r;
+    xr[r] = ToTile(XROWS ? X + (as + r) * xs : X + as + r);
     GNN_UNROLL
     for (int q = 0; q < TC; q++) acc[r][q] = init(as + r, bs + q);
   }
   /* pointers stepped along t, not indices scaled at each step: a row pointer per block row
-     (XROWS), or one pointer to the block's consecutive columns */
-  const T *yp = Y + bs, *xc = X + as;
-  int64_t  t = 0;
+     (XROWS), or one pointer to the block's consecutive columns; Y's in the scratch unless XROWS */
+  auto       yp = ToTileIf<!XROWS>(Y + bs);
+  TilePtr<T> xc = ToTile(X + as);
+  int64_t    t  = 0;
   if constexpr (VEC) {
     static_assert((TR == 1 || TR == 2 || TR == 4) && (TC == 1 || TC == 2 || TC == 4), "vector loads of 1, 2 or 4 values");
     if constexpr (XROWS) {
@@ -781,7 +830,7 @@ GNN_HD void ChainTile(int64_t item, int64_t na, int64_t nb, int64_t nt, const T 
         T xv[TR][4];
         GNN_UNROLL
         for (int r = 0; r < TR; r++) {
-          LoadN<4>(xr[r], xv[r]);
+          TileLoadN<4, T>(xr[r], xv[r]);
           xr[r] += 4;
         }
         GNN_UNROLL
@@ -798,8 +847,8 @@ GNN_HD void ChainTile(int64_t item, int64_t na, int64_t nb, int64_t nt, const T 
     } else {
       auto step = [&] {
         T xv[TR], yv[TC];
-        LoadN<TR>(xc, xv);
-        LoadN<TC>(yp, yv);
+        TileLoadN<TR, T>(xc, xv);
+        TileLoadN<TC, T>(yp, yv);
         GNN_UNROLL
         for (int r = 0; r < TR; r++) {
           GNN_UNROLL
@@ -884,6 +933,23 @@ GNN_HD int64_t MLPBackwardScratch(const MLPShape &s, int64_t R, bool vec)
     width = s.dims[l] > width ? s.dims[l] : width;
   }
   return R * (sum + 2 * TileStride(width, vec) + 2);
+}
+
+/* The rows of the fused backward's tiles, at most rmax (what the shared memory holds): the number
+   that makes the most rows per round of a team of `threads` over a tiled product's items
+   (TileItems<TR, TC> of R x width outputs: the forward again and dX of a layer as wide as the
+   MLP's widest; the ties go to more rows). With the paper's edge MLP in float, 48 KiB hold 33 rows,
+   whose 2 x 2 blocks make 17 x 16 = 272 items, two rounds of 256 threads of which the second has
+   16 busy; 32 rows make 256, one round. Every result is the same whatever the rows: only the time
+   moves. */
+GNN_HD int64_t MLPBackwardTileRows(int64_t rmax, int TR, int TC, int64_t width, int64_t threads)
+{
+  int64_t best = rmax < 1 ? 0 : 1, bestRounds = 1;
+  for (int64_t R = 1; R <= rmax; R++) {
+    const int64_t items = ((R + TR - 1) / TR) * ((width + TC - 1) / TC), rounds = (items + threads - 1) / threads;
+    if (R * bestRounds >= best * rounds) best = R, bestRounds = rounds; /* R / rounds >= best / bestRounds */
+  }
+  return best;
 }
 
 /* Whether MLPBackwardChunk may use vector loads (its VEC) for the shape s: every width a multiple

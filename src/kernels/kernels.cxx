@@ -180,38 +180,6 @@ void GNNKernelMLPBackward(const torch::Tensor &x, const std::vector<torch::Tenso
   GNNKernelMLPBackwardLayers(x, W, b, gamma, beta, eps, g, wantDx, dX, dW, db, dgamma, dbeta, start, dStart, ga, ig, residual);
 }
 
-int GNNKernelSetGpuTile(int t)
-{
-  const int old = GNNGpuMLPBackwardTile();
-  GNNGpuSetMLPBackwardTile(t);
-  return old;
-}
-
-bool GNNKernelSetGpuVectorLoads(bool v)
-{
-  const bool old = GNNGpuMLPBackwardVectorLoads();
-  GNNGpuSetMLPBackwardVectorLoads(v);
-  return old;
-}
-
-int GNNKernelSetGpuBackwardBlocks(int b)
-{
-  const int old = GNNGpuMLPBackwardBlocks();
-  GNNGpuSetMLPBackwardBlocks(b);
-  return old;
-}
-
-int GNNKernelSetGpuForwardRows(int r)
-{
-  const int old = GNNGpuMLPForwardRows();
-  GNNGpuSetMLPForwardRows(r);
-  return old;
-}
-
-int GNNKernelGpuTile() { return GNNGpuMLPBackwardTile(); }
-bool GNNKernelGpuVectorLoads() { return GNNGpuMLPBackwardVectorLoads(); }
-int  GNNKernelGpuBackwardBlocks() { return GNNGpuMLPBackwardBlocks(); }
-int GNNKernelGpuForwardRows() { return GNNGpuMLPForwardRows(); }
 
 torch::Tensor GNNKernelOutGrad(const torch::Tensor &g, const torch::Tensor &ga, const torch::Tensor &ig)
 {

@@ -46,28 +46,12 @@ torch::Tensor GNNKernelOutGrad(const torch::Tensor &g, const torch::Tensor &ga, 
    add last). GNNKernelMLPBackward's reference (the tests and the benchmark time it against this)
    and its fallback beyond the fused GPU kernels' bounds. */
 void GNNKernelMLPBackwardLayers(const torch::Tensor &x, const std::vector<torch::Tensor> &W, const std::vector<torch::Tensor> &b, const torch::Tensor &gamma, const torch::Tensor &beta, double eps, const torch::Tensor &g, bool wantDx, torch::Tensor &dX, std::vector<torch::Tensor> &dW, std::vector<torch::Tensor> &db, torch::Tensor &dgamma, torch::Tensor &dbeta, const GNNEdgeStart *start = nullptr, torch::Tensor *dStart = nullptr, const torch::Tensor &ga = {}, const torch::Tensor &ig = {}, bool residual = false);
-/* The block of outputs each GPU thread computes in the fused backward's products: t x t, t = 1, 2
-   (the default) or 4 (gnnk::ChainTile). A process-wide setting (-gnn_gpu_tile), for comparing
-   them (bench -bench_mode kernels) and tuning to a GPU; no result's bits depend on it. Returns the
-   previous one (a build without GPU kernels keeps it, unread). */
-int GNNKernelSetGpuTile(int t);
-/* Whether those products read their values by vector loads where the MLP's widths allow it (on by
-   default; -gnn_gpu_vector_loads): a process-wide setting likewise; no bit depends on it. Returns
-   the previous one. */
-bool GNNKernelSetGpuVectorLoads(bool v);
-/* The fused backward's blocks per multiprocessor, which bound its registers per thread: 3 (80
-   registers on NVIDIA GPUs, the default) or 2 (128; -gnn_gpu_backward_blocks): likewise. Returns
-   the previous one. */
-int GNNKernelSetGpuBackwardBlocks(int b);
-/* The rows each GPU thread runs together in the fused forward of float MLPs up to 32 wide: 1 (the
-   default) or 2 (gnnk::MLPRowsAt: fewer weight reads per fma, twice the registers). Likewise a
-   process-wide setting (-gnn_gpu_forward_rows); no bit depends on it. Returns the previous one. */
-int GNNKernelSetGpuForwardRows(int r);
-/* the current settings */
-int GNNKernelGpuTile();
-bool GNNKernelGpuVectorLoads();
-int  GNNKernelGpuBackwardBlocks();
-int GNNKernelGpuForwardRows();
+/* How the fused MLP kernels split their work on a GPU (GNNGpuTuning: tile, vector loads, blocks
+   per multiprocessor, shared memory, forward rows, staged weights): GNNGpuGetTuning and
+   GNNGpuSetTuning, process-wide (-gnn_gpu_* options), for comparing the variants (bench
+   -bench_mode kernels) and tuning to a GPU; no result's bits depend on it. A build without GPU
+   kernels keeps the setting, unread. */
+#include "kernels/gpu/gpukernels.h"
 /* Gradients of y = act(x W^T + b) from g = dL/dy: y is the forward's output when act is ELU,
    undefined when act is the identity. dX (only when wantDx) is bitwise the same on CPU and GPU;
    dW and db are sums over the rows and agree to rounding. With rr, dW and db are reproducible sums over

@@ -364,7 +364,11 @@ PetscErrorCode GNNAppendOptionsPrefix(GNN gnn, const char prefix[])
 . -gnn_recompute <mlp,none,layers> - what training keeps for backward (mlp, the default: each MLP's input only, the fused backward recomputes its activations on chip; layers: each processor layer's inputs only; none: every activation; the same gradients bit for bit)
 . -gnn_halo_overlap <true>      - compute the edges while the halo exchange is in flight (same results)
 . -gnn_gpu_tile <2>             - on a GPU, each thread's block of outputs in the fused MLP backward: 1, 2 or 4 (1x1, 2x2, 4x4; process-wide, no result changes; bench -bench_mode kernels times all three)
+. -gnn_gpu_vector_loads <true>  - on a GPU, the fused MLP backward's products read by vector loads where the widths allow it (process-wide, no result changes)
+. -gnn_gpu_backward_blocks <3>  - on a GPU, the fused MLP backward's blocks per multiprocessor (3 or 2), which bound its registers per thread (process-wide, no result changes)
+. -gnn_gpu_backward_shared_kib <48> - on a GPU, the fused MLP backward's shared memory per block at most: its tiles hold as many rows as fit (at most 64) there and in a multiprocessor's share for its blocks (process-wide, no result changes)
 . -gnn_gpu_forward_rows <1>     - on a GPU, the rows each thread runs together in the fused MLP forward of float MLPs up to 32 wide: 1 or 2 (process-wide, no result changes)
+. -gnn_gpu_stage_weights <true> - on a GPU, the fused MLP forward stages the weights in shared memory where they fit, else reads them in place (process-wide, no result changes)
 . -gnn_log_sync                 - on a GPU, wait for the device at the start and end of every logged phase (-log_view's GNNEncode, GNNEdgeMLP, ..., GNNBackward), so that their times are the device's and not the launches' (a little slower)
 . -gnn_seed <12>                - seed of the initial weights (independent of the rank count)
 . -gnn_threads <1>              - LibTorch threads per rank
@@ -416,23 +420,28 @@ PetscErrorCode GNNSetFromOptions(GNN gnn)
   PetscCall(GNNSetRecompute(gnn, rec));
   PetscCall(PetscOptionsBool("-gnn_halo_overlap", "Compute the edges while the halo exchange is in flight, redo those with a ghost sender after it (the same results bit for bit)", "GNNSetHaloOverlap", gnn->haloOverlap, &ov, NULL));
   PetscCall(GNNSetHaloOverlap(gnn, ov));
-  { /* the GPU kernels' shapes: process-wide settings of the kernel layer, not of this object */
-    PetscInt  tile = GNNKernelGpuTile(), rows = GNNKernelGpuForwardRows();
-    PetscBool setTile, setRows;
-    PetscCall(GNNOptionsInt("-gnn_gpu_tile", "On a GPU, each thread's block of outputs in the fused MLP backward: 1, 2 or 4 (process-wide; no result changes)", "GNNSetUp", tile, &tile, &setTile));
-    PetscCheck(!setTile || tile == 1 || tile == 2 || tile == 4, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_gpu_tile must be 1, 2 or 4, got %" PetscInt_FMT, tile);
-    if (setTile) GNNKernelSetGpuTile((int)tile);
-    PetscBool vec = GNNKernelGpuVectorLoads() ? PETSC_TRUE : PETSC_FALSE, setVec;
-    PetscCall(PetscOptionsBool("-gnn_gpu_vector_loads", "On a GPU, the fused MLP backward's products read their values by vector loads where the widths allow it (process-wide; no result changes)", "GNNSetUp", vec, &vec, &setVec));
-    if (setVec) GNNKernelSetGpuVectorLoads(vec ? true : false);
-    PetscInt  blocks = GNNKernelGpuBackwardBlocks();
-    PetscBool setBlocks;
-    PetscCall(GNNOptionsInt("-gnn_gpu_backward_blocks", "On a GPU, the fused MLP backward's blocks per multiprocessor, which bound its registers per thread: 3 or 2 (process-wide; no result changes)", "GNNSetUp", blocks, &blocks, &setBlocks));
-    PetscCheck(!setBlocks || blocks == 2 || blocks == 3, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_gpu_backward_blocks must be 2 or 3, got %" PetscInt_FMT, blocks);
-    if (setBlocks) GNNKernelSetGpuBackwardBlocks((int)blocks);
-    PetscCall(GNNOptionsInt("-gnn_gpu_forward_rows", "On a GPU, the rows each thread runs together in the fused MLP forward (float, widths up to 32): 1 or 2 (process-wide; no result changes)", "GNNSetUp", rows, &rows, &setRows));
-    PetscCheck(!setRows || rows == 1 || rows == 2, PetscObjectComm((PetscObject)gnn), PETSC_ERR_ARG_OUTOFRANGE, "-gnn_gpu_forward_rows must be 1 or 2, got %" PetscInt_FMT, rows);
-    if (setRows) GNNKernelSetGpuForwardRows((int)rows);
+  { /* the GPU kernels' shapes: one process-wide setting of the kernel layer, not of this object */
+    GNNGpuTuning t = GNNGpuGetTuning();
+    PetscInt     tile = t.tile, blocks = t.blocks, kib = t.sharedKiB, rows = t.forwardRows;
+    PetscBool    vec = t.vectorLoads ? PETSC_TRUE : PETSC_FALSE, stage = t.stageWeights ? PETSC_TRUE : PETSC_FALSE;
+    MPI_Comm     comm = PetscObjectComm((PetscObject)gnn);
+    PetscCall(GNNOptionsInt("-gnn_gpu_tile", "On a GPU, each thread's block of outputs in the fused MLP backward: 1, 2 or 4 (process-wide; no result changes)", "GNNSetUp", tile, &tile, NULL));
+    PetscCheck(tile == 1 || tile == 2 || tile == 4, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_gpu_tile must be 1, 2 or 4, got %" PetscInt_FMT, tile);
+    PetscCall(PetscOptionsBool("-gnn_gpu_vector_loads", "On a GPU, the fused MLP backward's products read their values by vector loads where the widths allow it (process-wide; no result changes)", "GNNSetUp", vec, &vec, NULL));
+    PetscCall(GNNOptionsInt("-gnn_gpu_backward_blocks", "On a GPU, the fused MLP backward's blocks per multiprocessor, which bound its registers per thread: 3 or 2 (process-wide; no result changes)", "GNNSetUp", blocks, &blocks, NULL));
+    PetscCheck(blocks == 2 || blocks == 3, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_gpu_backward_blocks must be 2 or 3, got %" PetscInt_FMT, blocks);
+    PetscCall(GNNOptionsInt("-gnn_gpu_backward_shared_kib", "On a GPU, the fused MLP backward's shared memory per block at most (KiB; its tiles are as many rows as fit, at most 64, within a multiprocessor's share for its blocks; above 48 by opt-in): 1 to 1024 (process-wide; no result changes)", "GNNSetUp", kib, &kib, NULL));
+    PetscCheck(kib >= 1 && kib <= 1024, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_gpu_backward_shared_kib must be 1 to 1024, got %" PetscInt_FMT, kib);
+    PetscCall(GNNOptionsInt("-gnn_gpu_forward_rows", "On a GPU, the rows each thread runs together in the fused MLP forward (float, widths up to 32): 1 or 2 (process-wide; no result changes)", "GNNSetUp", rows, &rows, NULL));
+    PetscCheck(rows == 1 || rows == 2, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_gpu_forward_rows must be 1 or 2, got %" PetscInt_FMT, rows);
+    PetscCall(PetscOptionsBool("-gnn_gpu_stage_weights", "On a GPU, the fused MLP forward stages the weights in shared memory where they fit, else reads them in place (process-wide; no result changes)", "GNNSetUp", stage, &stage, NULL));
+    t.tile         = (int)tile;
+    t.vectorLoads  = vec ? true : false;
+    t.blocks       = (int)blocks;
+    t.sharedKiB    = (int)kib;
+    t.forwardRows  = (int)rows;
+    t.stageWeights = stage ? true : false;
+    GNNGpuSetTuning(t);
   }
   PetscCall(PetscOptionsBool("-gnn_log_sync", "On a GPU, wait for the device at the start and end of every logged phase, so that -log_view's phase times are the device's", "GNNSetUp", gnn->logSync, &gnn->logSync, NULL));
   PetscCall(GNNOptionsInt("-gnn_seed", "Seed of the initial weights (independent of the rank count)", "GNNSetSeed", gnn->seed, &gnn->seed, NULL));
@@ -605,7 +614,11 @@ PetscErrorCode GNNView(GNN gnn, PetscViewer viewer)
     } else PetscCall(PetscViewerASCIIPrintf(viewer, "fixed node features: %" PetscInt_FMT " per node, appended to the input\n", gnn->nfeat));
   }
   PetscCall(PetscViewerASCIIPrintf(viewer, "latent width %" PetscInt_FMT ", %" PetscInt_FMT " hidden layers per MLP, %" PetscInt_FMT " message-passing layers, LayerNorm %s, ELU%s\n", gnn->hidden, gnn->mlpHidden, gnn->layers, gnn->layerNorm ? "on" : "off", gnn->residual ? ", residual (output = input + network)" : ""));
-  if (gnn->setupcalled && gnn->deviceIndex >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "device %s:%" PetscInt_FMT " (LibTorch CUDA device, %s kernels; fused MLP backward %dx%d outputs per thread%s, %d blocks per multiprocessor, forward %d row(s) per thread)\n", GNNDevices[gnn->device], gnn->deviceIndex, GNNGpuBackend(), GNNKernelGpuTile(), GNNKernelGpuTile(), GNNKernelGpuVectorLoads() ? " by vector loads" : "", GNNKernelGpuBackwardBlocks(), GNNKernelGpuForwardRows()));
+  if (gnn->setupcalled && gnn->deviceIndex >= 0) {
+    const GNNGpuTuning t = GNNGpuGetTuning();
+    PetscCall(PetscViewerASCIIPrintf(viewer, "device %s:%" PetscInt_FMT " (LibTorch CUDA device, %s kernels; fused MLP backward %dx%d outputs per thread%s, %d blocks per multiprocessor, at most %d KiB of shared memory per block; forward %d row(s) per thread, weights %s)\n", GNNDevices[gnn->device], gnn->deviceIndex, GNNGpuBackend(), t.tile, t.tile,
+                                     t.vectorLoads ? " by vector loads" : "", t.blocks, t.sharedKiB, t.forwardRows, t.stageWeights ? "staged in shared memory where they fit" : "read in place"));
+  }
   else PetscCall(PetscViewerASCIIPrintf(viewer, "device %s\n", GNNDevices[gnn->device]));
   PetscCall(PetscViewerASCIIPrintf(viewer, "precision %s, seed %" PetscInt_FMT ", %" PetscInt_FMT " LibTorch thread(s) per rank, tensor cache %s, recompute %s, halo overlap %s, reproducible sums %s%s\n", GNNPrecisions[gnn->precision], gnn->seed, gnn->threads, gnn->tensorCache ? "on" : "off", GNNRecomputes[gnn->recompute], gnn->haloOverlap ? "on" : "off", gnn->reproducible ? "on" : "off", gnn->logSync ? ", phases timed with the GPU waited for (-gnn_log_sync)" : ""));
   if (gnn->setupcalled) {

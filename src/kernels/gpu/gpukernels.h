@@ -13,6 +13,38 @@
 /* "cuda" or "hip": the runtime the kernels were built for; NULL in a build without GPU kernels */
 const char *GNNGpuBackend();
 
+/* How the fused MLP kernels split their work on a GPU: a process-wide setting (-gnn_gpu_* options,
+   src/kernels/gputuning.cxx), for comparing the variants (bench -bench_mode kernels) and tuning
+   to a GPU. No result's bits depend on any of it. */
+struct GNNGpuTuning {
+  /* the fused backward (GNNGpuMLPBackward): each thread's block of outputs in its products,
+     t x t (gnnk::ChainTile), t = 1, 2 or 4 */
+  int tile = 2;
+  /* ... whether those products read their values by vector loads where the MLP's widths and its
+     weights' places allow it */
+  bool vectorLoads = true;
+  /* ... the blocks a multiprocessor must hold at once, which bound the registers per thread:
+     3 (80 on NVIDIA's) or 2 (128); the tiles' shared memory is sized so that they fit */
+  int blocks = 3;
+  /* ... the shared memory of a block at most, in KiB: its tiles are at most as many rows as fit
+     (at most 64) there and in the multiprocessor's share for `blocks` blocks
+     (gnnk::MLPBackwardTileRows rounds them to fill the threads' rounds); 48 is what needs no
+     opt-in on NVIDIA's (an H200 has 228 KiB per multiprocessor: 75 each for 3 blocks; an MI250X
+     64 per compute unit: 20 each) */
+  int sharedKiB = 48;
+  /* the fused forward (GNNGpuMLPForward) of float MLPs up to 32 wide (the paper's): rows each
+     thread runs together, 1 or 2 (each weight read feeds both rows' chains, for twice the
+     registers: 214 instead of 104 on sm_90) */
+  int forwardRows = 1;
+  /* ... whether it stages the weights in shared memory where they fit (else reads them in place:
+     through the read-only cache, on AMD's by scalar loads, the same for every thread) */
+  bool stageWeights = true;
+};
+/* the current setting */
+GNNGpuTuning GNNGpuGetTuning();
+/* set t, each value out of its range replaced by its default; returns the previous setting */
+GNNGpuTuning GNNGpuSetTuning(const GNNGpuTuning &t);
+
 /* y = x W^T + b, then ELU when elu; Wt = W^T [K, N]. With A, the row i starts from
    A[ia[i]] + B[ib[i]] instead of b (the split first edge layer). Bitwise the CPU path's result. */
 template <typename T>
@@ -25,12 +57,6 @@ void GNNGpuLinearForward(const T *x, int64_t M, int64_t K, const T *Wt, const T 
    With residual, y = x[:, :dims[nl]] + that (dims[0] >= dims[nl]). Bitwise the result of
    GNNGpuLinearForward layer by layer (and the add). False (nothing launched) when the
    shape is beyond the fused kernel's bounds (gnnk::kFusedMaxLayers layers, gnnk::kFusedMaxWidth wide). */
-/* The rows each GPU thread runs together in the fused forward of float MLPs up to 32 wide (the
-   paper's): 1 (the default) or 2 (each weight read feeds both rows' chains, for twice the
-   registers: 214 instead of 104 on sm_90); a process-wide setting, for comparing them; the
-   result's bits do not depend on it (gnnk::MLPRowsAt) */
-void GNNGpuSetMLPForwardRows(int r);
-int  GNNGpuMLPForwardRows();
 template <typename T>
 bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const T *P, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *y, const T *A, const T *B, const int64_t *ia, const int64_t *ib, bool residual);
 /* The backward of such an MLP from dL/dy [M, dims[nl]] (go: GNNOutGrad) and its input x, with nothing of its
@@ -43,20 +69,6 @@ bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const 
    pre-activation gradient goes to dStart [M, dims[1]]. work holds GNNGpuMLPBackwardWorkspace(M,
    entries) values. False (nothing launched) beyond the fused kernels' bounds. */
 int64_t GNNGpuMLPBackwardWorkspace(int64_t M, int64_t entries);
-/* The block of outputs each GPU thread computes in the fused backward's products, TR = TC = t
-   (1, 2 or 4; anything else: 2, the default): a process-wide setting, for comparing them; the
-   result's bits do not depend on it (gnnk::ChainTile) */
-void GNNGpuSetMLPBackwardTile(int t);
-int  GNNGpuMLPBackwardTile();
-/* Whether those products read their values by vector loads (gnnk::ChainTile's VEC) where the
-   MLP's widths and its weights' places allow it: on by default; a process-wide setting, for
-   comparing them; the result's bits do not depend on it */
-void GNNGpuSetMLPBackwardVectorLoads(bool v);
-bool GNNGpuMLPBackwardVectorLoads();
-/* The blocks of the fused backward a multiprocessor must hold at once, which bounds its registers
-   per thread: 3 (the default) or 2 (anything else: 3); likewise */
-void GNNGpuSetMLPBackwardBlocks(int b);
-int  GNNGpuMLPBackwardBlocks();
 template <typename T>
 bool GNNGpuMLPBackward(const T *x, GNNOutGrad<T> go, int64_t M, int nl, const int64_t *dims, const T *P, const T *Pw, const T *bias, const int64_t *boff, int64_t lnoff, double eps, T *dX, T *grads, T *work, const T *A, const T *B, const int64_t *ia, const int64_t *ib, T *dStart);
 /* out = g ELU'(y) on n values */

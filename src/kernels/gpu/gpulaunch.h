@@ -24,16 +24,45 @@ inline void Check(const char *what)
   if (e != gnnGpuSuccess) throw std::runtime_error(std::string("GPU kernel ") + what + ": " + gnnGpuGetErrorString(e));
 }
 
+/* an attribute of the current device (the process uses one), fallback when it cannot be read */
+inline int DeviceAttribute(gnnGpuDeviceAttr_t attr, int fallback)
+{
+  int d = 0, v = 0;
+  if (gnnGpuGetDevice(&d) != gnnGpuSuccess || gnnGpuDeviceGetAttribute(&v, attr, d) != gnnGpuSuccess || v <= 0) {
+    (void)gnnGpuGetLastError(); /* a failed query is not a kernel's error */
+    return fallback;
+  }
+  return v;
+}
+
 /* blocks of a grid-stride loop over `work` items: enough to fill the device, no more than needed */
 inline int Blocks(int64_t work)
 {
-  static int sms = 0;
-  if (!sms) {
-    int d = 0;
-    if (gnnGpuGetDevice(&d) != gnnGpuSuccess || gnnGpuDeviceGetAttribute(&sms, 0, d) != gnnGpuSuccess || sms <= 0) sms = 64;
-  }
-  const int64_t need = (work + kThreads - 1) / kThreads;
+  static const int sms  = DeviceAttribute(gnnGpuDevAttrMultiProcessorCount, 64);
+  const int64_t    need = (work + kThreads - 1) / kThreads;
   return (int)std::max<int64_t>(1, std::min<int64_t>(need, (int64_t)sms * 8));
+}
+
+/* The dynamic shared memory a block may take, at most capKiB, so that `blocks` of them fit on one
+   multiprocessor at once: with the default cap (48 KiB, what needs no opt-in on NVIDIA's) all of it
+   on an H200 (228 KiB per multiprocessor: 75 each for 3 blocks), but only 20 KiB for 3 blocks on an
+   MI250X's compute unit (64 KiB), where 48 KiB let a single block of 4 wavefronts in, one per SIMD,
+   too few to hide any latency. 1 KiB per block is the system's (NVIDIA's). */
+inline int64_t SharedBudget(int blocks, int capKiB)
+{
+  static const int perSM = DeviceAttribute(gnnGpuDevAttrSharedPerMultiprocessor, 0);
+  const int64_t    cap   = 1024 * (int64_t)capKiB;
+  if (perSM <= 0) return std::min<int64_t>(cap, kSharedBytes);
+  return std::min<int64_t>(cap, perSM / std::max(1, blocks) - 1024);
+}
+
+/* a kernel launched with more than 48 KiB of dynamic shared memory opts in to it first */
+template <typename K>
+void AllowShared(K kernel, size_t bytes)
+{
+  if (bytes <= (size_t)kSharedBytes) return;
+  if (gnnGpuFuncSetAttribute((const void *)kernel, gnnGpuFuncAttributeMaxDynamicSharedMemorySize, (int)bytes) != gnnGpuSuccess)
+    throw std::runtime_error("GPU kernel: " + std::to_string(bytes) + " bytes of shared memory per block refused (" + gnnGpuGetErrorString(gnnGpuGetLastError()) + ")");
 }
 
 #define GNN_GRID_STRIDE(idx, total) for (int64_t idx = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; idx < (total); idx += (int64_t)gridDim.x * blockDim.x)

@@ -40,35 +40,28 @@ __global__ void __launch_bounds__(kThreads, MINB) MLPBackwardKernel(gnnk::MLPSha
 
 } // namespace
 
-/* each thread's block of outputs in the fused backward's products (1, 2 or 4: TR = TC); the same
-   bits whatever it is */
-static int gTile = 2;
-void       GNNGpuSetMLPBackwardTile(int t) { gTile = t == 1 || t == 4 ? t : 2; }
-int        GNNGpuMLPBackwardTile() { return gTile; }
-/* ... whether their values come by vector loads where the shape allows it (the default) ... */
-static bool gVec = true;
-void        GNNGpuSetMLPBackwardVectorLoads(bool v) { gVec = v; }
-bool        GNNGpuMLPBackwardVectorLoads() { return gVec; }
-/* ... and how many blocks of its threads a multiprocessor must hold at once: 3 (80 registers per
-   thread on NVIDIA's, the default) or 2 (128: no spills, sm_90's ptxas says, for fewer warps) */
-static int gBlocks = 3;
-void       GNNGpuSetMLPBackwardBlocks(int b) { gBlocks = b == 2 ? 2 : 3; }
-int        GNNGpuMLPBackwardBlocks() { return gBlocks; }
-
 namespace {
-/* the kernel of the settings above, launched on args */
-template <typename T, bool VEC, int MINB, typename... Args>
-void LaunchTile(unsigned chunks, size_t smemB, Args... args)
+/* the kernel of the tuning's tile and blocks (GNNGpuTuning), launched on args with smemB bytes of
+   shared memory (beyond 48 KiB by the kernel's opt-in) */
+template <typename T, int TR, bool VEC, int MINB, typename... Args>
+void LaunchKernel(unsigned chunks, size_t smemB, Args... args)
 {
-  if (gTile == 1) MLPBackwardKernel<T, 1, 1, VEC, MINB><<<chunks, kThreads, smemB>>>(args...);
-  else if (gTile == 4) MLPBackwardKernel<T, 4, 4, VEC, MINB><<<chunks, kThreads, smemB>>>(args...);
-  else MLPBackwardKernel<T, 2, 2, VEC, MINB><<<chunks, kThreads, smemB>>>(args...);
+  auto kernel = MLPBackwardKernel<T, TR, TR, VEC, MINB>;
+  AllowShared(kernel, smemB);
+  kernel<<<chunks, kThreads, smemB>>>(args...);
+}
+template <typename T, bool VEC, int MINB, typename... Args>
+void LaunchTile(int tile, unsigned chunks, size_t smemB, Args... args)
+{
+  if (tile == 1) LaunchKernel<T, 1, VEC, MINB>(chunks, smemB, args...);
+  else if (tile == 4) LaunchKernel<T, 4, VEC, MINB>(chunks, smemB, args...);
+  else LaunchKernel<T, 2, VEC, MINB>(chunks, smemB, args...);
 }
 template <typename T, bool VEC, typename... Args>
-void LaunchMLPBackward(unsigned chunks, size_t smemB, Args... args)
+void LaunchMLPBackward(const GNNGpuTuning &tu, unsigned chunks, size_t smemB, Args... args)
 {
-  if (gBlocks == 2) LaunchTile<T, VEC, 2>(chunks, smemB, args...);
-  else LaunchTile<T, VEC, 3>(chunks, smemB, args...);
+  if (tu.blocks == 2) LaunchTile<T, VEC, 2>(tu.tile, chunks, smemB, args...);
+  else LaunchTile<T, VEC, 3>(tu.tile, chunks, smemB, args...);
 }
 } // namespace
 
@@ -80,17 +73,20 @@ bool GNNGpuMLPBackward(const T *x, GNNOutGrad<T> go, int64_t M, int nl, const in
   gnnk::MLPShape s;
   int64_t        nP, nb, width;
   if (!MLPShapeOf(nl, dims, boff, lnoff, eps, s, nP, nb, width)) return false;
-  /* vector loads when every width and the weights' places allow them; tiles as tall as the shared
-     memory holds (the result depends on neither), at most 64 rows */
-  const bool    vec    = gVec && gnnk::MLPBackwardVec4(s) && Aligned16(P) && Aligned16(Pw);
-  const int64_t perRow = gnnk::MLPBackwardScratch(s, 1, vec) * (int64_t)sizeof(T), R = std::min<int64_t>(64, kSharedBytes / perRow);
+  /* vector loads when every width and the weights' places allow them; tiles as tall as the
+     tuning's shared memory holds with its blocks per multiprocessor, at most 64 rows, rounded to
+     fill the team's rounds over the products' items (the result depends on none of it) */
+  const GNNGpuTuning tu     = GNNGpuGetTuning();
+  const bool         vec    = tu.vectorLoads && gnnk::MLPBackwardVec4(s) && Aligned16(P) && Aligned16(Pw);
+  const int64_t      perRow = gnnk::MLPBackwardScratch(s, 1, vec) * (int64_t)sizeof(T);
+  const int64_t      R      = gnnk::MLPBackwardTileRows(std::min<int64_t>(64, SharedBudget(tu.blocks, tu.sharedKiB) / perRow), tu.tile, tu.tile, width, kThreads);
   if (R < 1) return false;
   const int64_t chunks = gnnk::OuterChunks(M), nacc = gnnk::MLPGradEntries(s);
   if (chunks > 0) {
     const int64_t rows  = gnnk::OuterChunkRows(M);
     const size_t  smemB = (size_t)(R * perRow);
-    if (vec) LaunchMLPBackward<T, true>((unsigned)chunks, smemB, s, P, Pw, bias, x, go, M, rows, R, work, nacc, dX, A, B, ia, ib, dStart);
-    else LaunchMLPBackward<T, false>((unsigned)chunks, smemB, s, P, Pw, bias, x, go, M, rows, R, work, nacc, dX, A, B, ia, ib, dStart);
+    if (vec) LaunchMLPBackward<T, true>(tu, (unsigned)chunks, smemB, s, P, Pw, bias, x, go, M, rows, R, work, nacc, dX, A, B, ia, ib, dStart);
+    else LaunchMLPBackward<T, false>(tu, (unsigned)chunks, smemB, s, P, Pw, bias, x, go, M, rows, R, work, nacc, dX, A, B, ia, ib, dStart);
     Check("fused MLP backward");
   }
   /* the chunks in order (the weight-gradient sum with every entry a "dW" entry) */

@@ -10,14 +10,18 @@
 namespace gnngpu {
 
 /* an MLP, one thread per ROWS consecutive rows (MLPRowsAt, widths <= MAXW; VEC: the weights read
-   four at a time); every layer's W^T and bias staged in shared memory when `shared`; the inputs
-   through the read-only cache (__restrict__: y aliases none of them) */
-template <typename T, int MAXW, bool VEC, int ROWS>
-__global__ void MLPKernel(const T *__restrict__ x, int64_t M, gnnk::MLPShape s, const T *__restrict__ P, int64_t nP, const T *__restrict__ bias, int64_t nb, T *__restrict__ y, const T *__restrict__ A, const T *__restrict__ B, const int64_t *__restrict__ ia, const int64_t *__restrict__ ib, bool shared)
+   four at a time); with STAGED every layer's W^T and bias staged in shared memory first, else read
+   where they are (global memory, through the read-only cache). STAGED is a compile-time choice so
+   that the weights' reads are of one kind (LDS or global): chosen at run time, the pointer is
+   generic and hipcc reads by flat loads, nvcc by generic ones. The inputs through the read-only
+   cache (__restrict__: y aliases none of them). 256 threads at most: without the bound hipcc
+   allows a block of 1024, so 128 VGPRs per thread, and spilled the row's registers (gfx90a). */
+template <typename T, int MAXW, bool VEC, int ROWS, bool STAGED>
+__global__ void __launch_bounds__(kThreads) MLPKernel(const T *__restrict__ x, int64_t M, gnnk::MLPShape s, const T *__restrict__ P, int64_t nP, const T *__restrict__ bias, int64_t nb, T *__restrict__ y, const T *__restrict__ A, const T *__restrict__ B, const int64_t *__restrict__ ia, const int64_t *__restrict__ ib)
 {
-  extern __shared__ __align__(16) double smem16[]; /* 16-byte aligned: Load4's reads of W^T */
   const T *p = P, *bb = bias;
-  if (shared) {
+  if constexpr (STAGED) {
+    extern __shared__ __align__(16) double smem16[]; /* 16-byte aligned: Load4's reads of W^T */
     T *sp = reinterpret_cast<T *>(smem16);
     for (int64_t q = threadIdx.x; q < nP; q += blockDim.x) sp[q] = P[q];
     for (int64_t q = threadIdx.x; q < nb; q += blockDim.x) sp[nP + q] = bias[q];
@@ -41,20 +45,22 @@ struct MLPKernelArgs {
   T             *y;
   const T       *A, *B;
   const int64_t *ia, *ib;
-  bool           shared;
 };
 
-template <typename T, int MAXW, bool VEC, int ROWS = 1>
-void LaunchMLPKernel(const MLPKernelArgs<T> &a, size_t smemB)
+/* STAGED: shared memory for the weights, (nP + nb) values */
+template <typename T, int MAXW, bool VEC, int ROWS, bool STAGED>
+void LaunchMLPKernel(const MLPKernelArgs<T> &a)
 {
-  MLPKernel<T, MAXW, VEC, ROWS><<<Blocks((a.M + ROWS - 1) / ROWS), kThreads, smemB>>>(a.x, a.M, a.s, a.P, a.nP, a.bias, a.nb, a.y, a.A, a.B, a.ia, a.ib, a.shared);
+  const size_t smemB = STAGED ? (size_t)(a.nP + a.nb) * sizeof(T) : 0;
+  MLPKernel<T, MAXW, VEC, ROWS, STAGED><<<Blocks((a.M + ROWS - 1) / ROWS), kThreads, smemB>>>(a.x, a.M, a.s, a.P, a.nP, a.bias, a.nb, a.y, a.A, a.B, a.ia, a.ib);
 }
 
-/* the widest bound's launches, instantiated (INST empty) in their own sources and only declared
+/* the widest bound's launches (weights read in place: the MLPs wider than 32 or whose weights do
+   not fit in shared memory), instantiated (INST empty) in their own sources and only declared
    (INST extern) elsewhere */
 #define GNN_MLP_KERNEL_WIDEST(INST, T) \
-  INST template void LaunchMLPKernel<T, gnnk::kFusedMaxWidth, true, 1>(const MLPKernelArgs<T> &, size_t); \
-  INST template void LaunchMLPKernel<T, gnnk::kFusedMaxWidth, false, 1>(const MLPKernelArgs<T> &, size_t);
+  INST template void LaunchMLPKernel<T, gnnk::kFusedMaxWidth, true, 1, false>(const MLPKernelArgs<T> &); \
+  INST template void LaunchMLPKernel<T, gnnk::kFusedMaxWidth, false, 1, false>(const MLPKernelArgs<T> &);
 GNN_MLP_KERNEL_WIDEST(extern, float)
 GNN_MLP_KERNEL_WIDEST(extern, double)
 

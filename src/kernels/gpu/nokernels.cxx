@@ -13,18 +13,6 @@ void GNNGpuLinearForward(const T *, int64_t, int64_t, const T *, const T *, int6
 template <typename T>
 bool GNNGpuMLPForward(const T *, int64_t, int, const int64_t *, const T *, const T *, const int64_t *, int64_t, double, T *, const T *, const T *, const int64_t *, const int64_t *, bool) { NoGpu(); }
 int64_t GNNGpuMLPBackwardWorkspace(int64_t, int64_t) { return 1; }
-/* the settings are kept (and shown by -help and GNNView) though no kernel reads them */
-static int gRows = 1, gTile = 2;
-void       GNNGpuSetMLPForwardRows(int r) { gRows = r == 2 ? 2 : 1; }
-int        GNNGpuMLPForwardRows() { return gRows; }
-void       GNNGpuSetMLPBackwardTile(int t) { gTile = t == 1 || t == 4 ? t : 2; }
-int        GNNGpuMLPBackwardTile() { return gTile; }
-static bool gVec = true;
-void        GNNGpuSetMLPBackwardVectorLoads(bool v) { gVec = v; }
-bool        GNNGpuMLPBackwardVectorLoads() { return gVec; }
-static int  gBlocks = 3;
-void        GNNGpuSetMLPBackwardBlocks(int b) { gBlocks = b == 2 ? 2 : 3; }
-int         GNNGpuMLPBackwardBlocks() { return gBlocks; }
 template <typename T>
 bool GNNGpuMLPBackward(const T *, GNNOutGrad<T>, int64_t, int, const int64_t *, const T *, const T *, const T *, const int64_t *, int64_t, double, T *, T *, T *, const T *, const T *, const int64_t *, const int64_t *, T *) { NoGpu(); }
 template <typename T>
