@@ -120,15 +120,15 @@ struct RandomMLP {
 };
 
 /* the fused MLP forward on the GPU against the CPU's, bitwise: the paper's edge MLP (split first
-   layer), a node encoder, masked widths, and a width beyond the fused kernel (the layer-by-layer
-   fallback); with the LayerNorm, as a residual block where the widths allow it, and again after a
-   weight is written in place (the packed weights follow it) */
+   layer), its node MLP (64-wide input), a node encoder, masked widths, and a width beyond the
+   fused kernel (the layer-by-layer fallback); with the LayerNorm, as a residual block where the
+   widths allow it, and again after a weight is written in place (the packed weights follow it) */
 template <typename T>
 void FusedMLPBitwise(torch::Dtype dtype)
 {
   const torch::Device gpu(torch::kCUDA);
   torch::manual_seed(8);
-  for (std::vector<int64_t> dims : {std::vector<int64_t>{32, 32, 32, 32, 32, 32, 32, 32}, {3, 32, 32, 32, 32, 32, 32, 3}, {20, 20, 20, 7}, {96, 80, 20}})
+  for (std::vector<int64_t> dims : {std::vector<int64_t>{32, 32, 32, 32, 32, 32, 32, 32}, {64, 32, 32, 32, 32, 32, 32, 32}, {3, 32, 32, 32, 32, 32, 32, 3}, {20, 20, 20, 7}, {96, 80, 20}})
     for (int64_t M : {100000, 333, 0})
       for (bool edge : {false, true}) {
         const int  nl = (int)dims.size() - 1;

@@ -16,7 +16,8 @@ bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const 
   s.residual = residual;
   if (M == 0) return true;
   /* the paper's width (32) gets registers for 2 x 32 values, wider MLPs 2 x 64; the weights
-     staged in shared memory where they fit (and the tuning asks for it), else read in place. The weights four at a time when every width allows it and they are 16-byte
+     staged in shared memory where they fit (and the tuning asks for it; for a wider MLP, only by
+     vector loads), else read in place. The weights four at a time when every width allows it and they are 16-byte
      aligned (in shared memory they are) */
   const GNNGpuTuning tu     = GNNGpuGetTuning();
   const bool         staged = tu.stageWeights && (nP + nb) * (int64_t)sizeof(T) <= kSharedBytes;
@@ -38,7 +39,8 @@ bool GNNGpuMLPForward(const T *x, int64_t M, int nl, const int64_t *dims, const 
   } else if (width <= 32) { /* e.g. the paper's edge MLP in double: 51 KiB of weights */
     if (vec) LaunchMLPKernel<T, 32, true, 1, false>(a);
     else LaunchMLPKernel<T, 32, false, 1, false>(a);
-  } else if (vec) LaunchMLPKernel<T, kW, true, 1, false>(a);
+  } else if (vec && staged) LaunchMLPKernel<T, kW, true, 1, true>(a);
+  else if (vec) LaunchMLPKernel<T, kW, true, 1, false>(a);
   else LaunchMLPKernel<T, kW, false, 1, false>(a);
   Check("fused MLP");
   return true;

@@ -55,14 +55,19 @@ void LaunchMLPKernel(const MLPKernelArgs<T> &a)
   MLPKernel<T, MAXW, VEC, ROWS, STAGED><<<Blocks((a.M + ROWS - 1) / ROWS), kThreads, smemB>>>(a.x, a.M, a.s, a.P, a.nP, a.bias, a.nb, a.y, a.A, a.B, a.ia, a.ib);
 }
 
-/* the widest bound's launches (weights read in place: the MLPs wider than 32 or whose weights do
-   not fit in shared memory), instantiated (INST empty) in their own sources and only declared
-   (INST extern) elsewhere */
+/* the widest bound's launches (the MLPs wider than 32, such as the paper's node MLP with its
+   64-wide input), instantiated (INST empty) in their own sources and only declared (INST extern)
+   elsewhere: weights read in place (mlpforward64f.cu, mlpforward64d.cu), and staged in shared
+   memory by vector loads (mlpforward64fs.cu, mlpforward64ds.cu: a scalar MLP this wide reads them
+   in place), so that the build compiles the four large kernels of each type in parallel */
 #define GNN_MLP_KERNEL_WIDEST(INST, T) \
   INST template void LaunchMLPKernel<T, gnnk::kFusedMaxWidth, true, 1, false>(const MLPKernelArgs<T> &); \
   INST template void LaunchMLPKernel<T, gnnk::kFusedMaxWidth, false, 1, false>(const MLPKernelArgs<T> &);
+#define GNN_MLP_KERNEL_WIDEST_STAGED(INST, T) INST template void LaunchMLPKernel<T, gnnk::kFusedMaxWidth, true, 1, true>(const MLPKernelArgs<T> &);
 GNN_MLP_KERNEL_WIDEST(extern, float)
 GNN_MLP_KERNEL_WIDEST(extern, double)
+GNN_MLP_KERNEL_WIDEST_STAGED(extern, float)
+GNN_MLP_KERNEL_WIDEST_STAGED(extern, double)
 
 } // namespace gnngpu
 
