@@ -59,7 +59,7 @@ void LaunchMLPKernel(const MLPKernelArgs<T> &a)
    64-wide input), instantiated (INST empty) in their own sources and only declared (INST extern)
    elsewhere: weights read in place (mlpforward64f.cu, mlpforward64d.cu), and staged in shared
    memory by vector loads (mlpforward64fs.cu, mlpforward64ds.cu: a scalar MLP this wide reads them
-   in place), so that the build compiles the four large kernels of each type in parallel */
+   in place), so that the build compiles the large kernels in parallel */
 #define GNN_MLP_KERNEL_WIDEST(INST, T) \
   INST template void LaunchMLPKernel<T, gnnk::kFusedMaxWidth, true, 1, false>(const MLPKernelArgs<T> &); \
   INST template void LaunchMLPKernel<T, gnnk::kFusedMaxWidth, false, 1, false>(const MLPKernelArgs<T> &);
