@@ -880,23 +880,15 @@ static PetscErrorCode ModeKernels(const char json[])
     };
     torch::Tensor              dX, dg, dbt, dS, mean, rstd, ldX, ldW, ldb;
     std::vector<torch::Tensor> dW, db, act;
-    /* a call with the GPU kernels tuned otherwise (GNNGpuTuning), then the tuning as it was */
-    auto tuned = [&](const std::function<void(GNNGpuTuning &)> &set, const std::function<void()> &call) {
-      GNNGpuTuning t = GNNGpuGetTuning();
-      set(t);
-      const GNNGpuTuning old = GNNGpuSetTuning(t);
-      call();
-      GNNGpuSetTuning(old);
-    };
     /* the fused backward with each thread's block of outputs t x t, by vector loads or not, at
        3 or 2 blocks per multiprocessor, at most kib KiB of shared memory per block (GPU; the
        default is 2 x 2 by vector loads at 3, 48 KiB) */
     auto fusedTile = [&](int tile, bool vec, int blocks, int kib = 48) {
-      tuned([&](GNNGpuTuning &t) { t.tile = tile, t.vectorLoads = vec, t.blocks = blocks, t.sharedKiB = kib; },
+      GNNGpuWithTuning([&](GNNGpuTuning &t) { t.tile = tile, t.vectorLoads = vec, t.blocks = blocks, t.sharedKiB = kib; },
             [&] { GNNKernelMLPBackward(x, W, b, gamma, beta, 1e-5, g, true, dX, dW, db, dg, dbt, &start, &dS); });
     };
     auto fusedForward = [&](int rows, bool stage) {
-      tuned([&](GNNGpuTuning &t) { t.forwardRows = rows, t.stageWeights = stage; }, [&] { (void)GNNKernelMLPForward(x, W, b, &start, gamma, beta, 1e-5); });
+      GNNGpuWithTuning([&](GNNGpuTuning &t) { t.forwardRows = rows, t.stageWeights = stage; }, [&] { (void)GNNKernelMLPForward(x, W, b, &start, gamma, beta, 1e-5); });
     };
     std::vector<K> ks = {
       {"mlp_forward_fused", F, rowB * 2 + startB, [&] { (void)GNNKernelMLPForward(x, W, b, &start, gamma, beta, 1e-5); }},

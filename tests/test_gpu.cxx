@@ -19,18 +19,6 @@ std::string Device() { return GNNGpuBackend() ? GNNGpuBackend() : "none"; }
 const std::string kHex = "-dm_plex_dim 3 -dm_plex_simplex 0 -dm_plex_box_faces 5,4,3 -dm_plex_box_upper 6.283185307179586,6.283185307179586,6.283185307179586 ";
 const std::string kQuad = "-dm_plex_dim 2 -dm_plex_simplex 0 -dm_plex_box_faces 7,6 -dm_plex_box_upper 6.283185307179586,6.283185307179586 ";
 
-/* call() with the GPU kernels tuned by set (GNNGpuTuning), then the tuning as it was */
-template <typename Set, typename Call>
-auto WithTuning(const Set &set, const Call &call)
-{
-  GNNGpuTuning t = GNNGpuGetTuning();
-  set(t);
-  const GNNGpuTuning old = GNNGpuSetTuning(t);
-  auto               r   = call();
-  GNNGpuSetTuning(old);
-  return r;
-}
-
 template <typename T>
 bool SameBits(const torch::Tensor &a, const torch::Tensor &b)
 {
@@ -144,8 +132,8 @@ void FusedMLPBitwise(torch::Dtype dtype)
         auto lg    = GNNKernelMLPForward(x.to(gpu), Wg, bg, edge ? &sg : nullptr, gamma.to(gpu), beta.to(gpu), 1e-5);
         EXPECT_TRUE(SameBits<T>(lc, lg)) << "fused MLP + LayerNorm dims[0] " << dims[0] << " M " << M << " edge " << edge << " rel " << Rel(lc, lg);
         { /* two rows per thread, and the weights read in place instead of staged: the same bits */
-          const auto l2 = WithTuning([](GNNGpuTuning &t) { t.forwardRows = 2; }, [&] { return GNNKernelMLPForward(x.to(gpu), Wg, bg, edge ? &sg : nullptr, gamma.to(gpu), beta.to(gpu), 1e-5); });
-          const auto li = WithTuning([](GNNGpuTuning &t) { t.stageWeights = false; }, [&] { return GNNKernelMLPForward(x.to(gpu), Wg, bg, edge ? &sg : nullptr, gamma.to(gpu), beta.to(gpu), 1e-5); });
+          const auto l2 = GNNGpuWithTuning([](GNNGpuTuning &t) { t.forwardRows = 2; }, [&] { return GNNKernelMLPForward(x.to(gpu), Wg, bg, edge ? &sg : nullptr, gamma.to(gpu), beta.to(gpu), 1e-5); });
+          const auto li = GNNGpuWithTuning([](GNNGpuTuning &t) { t.stageWeights = false; }, [&] { return GNNKernelMLPForward(x.to(gpu), Wg, bg, edge ? &sg : nullptr, gamma.to(gpu), beta.to(gpu), 1e-5); });
           EXPECT_TRUE(SameBits<T>(lg, li)) << "fused MLP, weights in place vs staged, dims[0] " << dims[0] << " M " << M << " edge " << edge;
           EXPECT_TRUE(SameBits<T>(lg, l2)) << "fused MLP, 2 rows per thread vs 1, dims[0] " << dims[0] << " M " << M << " edge " << edge;
         }
@@ -227,13 +215,13 @@ void FusedMLPBackward(torch::Dtype dtype)
               for (bool v : {true, false})
                 for (int bl : {3, 2})
                   for (int kib : {48, 1024, 8}) {
-                  if (t == 2 && v && bl == 3 && kib == 48) continue;
-                  if (kib != 48 && (t != 2 || !v)) continue; /* the shared memory's variants at 2 x 2 by vector loads */
-                  const MLPGrads ft = WithTuning([&](GNNGpuTuning &tu) { tu.tile = t, tu.vectorLoads = v, tu.blocks = bl, tu.sharedKiB = kib; },
-                                                 [&] { return MLPBackwardFused(x.to(gpu), Wg, bg, gammag, betag, gg, edge ? &sg : nullptr, gag, igg, res); });
-                  bool same = SameBits<T>(ft.dX, fu.dX) && (!ln || (SameBits<T>(ft.dgamma, fu.dgamma) && SameBits<T>(ft.dbeta, fu.dbeta))) && (!edge || SameBits<T>(ft.dStart, fu.dStart));
-                  for (int l = 0; l < nl; l++) same = same && SameBits<T>(ft.dW[l], fu.dW[l]) && SameBits<T>(ft.db[l], fu.db[l]);
-                  EXPECT_TRUE(same) << "blocks of " << t << "x" << t << (v ? " by vector loads" : " by scalar loads") << " at " << bl << " per multiprocessor, " << kib << " KiB, vs the default, " << what;
+                    if (t == 2 && v && bl == 3 && kib == 48) continue;
+                    if (kib != 48 && (t != 2 || !v)) continue; /* the shared memory's variants at 2 x 2 by vector loads */
+                    const MLPGrads ft = GNNGpuWithTuning([&](GNNGpuTuning &tu) { tu.tile = t, tu.vectorLoads = v, tu.blocks = bl, tu.sharedKiB = kib; },
+                                                         [&] { return MLPBackwardFused(x.to(gpu), Wg, bg, gammag, betag, gg, edge ? &sg : nullptr, gag, igg, res); });
+                    bool same = SameBits<T>(ft.dX, fu.dX) && (!ln || (SameBits<T>(ft.dgamma, fu.dgamma) && SameBits<T>(ft.dbeta, fu.dbeta))) && (!edge || SameBits<T>(ft.dStart, fu.dStart));
+                    for (int l = 0; l < nl; l++) same = same && SameBits<T>(ft.dW[l], fu.dW[l]) && SameBits<T>(ft.db[l], fu.db[l]);
+                    EXPECT_TRUE(same) << "blocks of " << t << "x" << t << (v ? " by vector loads" : " by scalar loads") << " at " << bl << " per multiprocessor, " << kib << " KiB, vs the default, " << what;
                   }
           }
 }

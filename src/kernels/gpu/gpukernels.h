@@ -44,6 +44,20 @@ struct GNNGpuTuning {
 GNNGpuTuning GNNGpuGetTuning();
 /* set t, each value out of its range replaced by its default; returns the previous setting */
 GNNGpuTuning GNNGpuSetTuning(const GNNGpuTuning &t);
+/* call() with the tuning changed by set(GNNGpuTuning &), then the tuning as it was; returns what
+   call returns (the benchmark's and the tests' comparisons of the variants) */
+template <typename Set, typename Call>
+auto GNNGpuWithTuning(const Set &set, const Call &call)
+{
+  GNNGpuTuning t = GNNGpuGetTuning();
+  set(t);
+  const GNNGpuTuning old = GNNGpuSetTuning(t);
+  struct Restore {
+    GNNGpuTuning old;
+    ~Restore() { GNNGpuSetTuning(old); }
+  } restore{old};
+  return call();
+}
 
 /* y = x W^T + b, then ELU when elu; Wt = W^T [K, N]. With A, the row i starts from
    A[ia[i]] + B[ib[i]] instead of b (the split first edge layer). Bitwise the CPU path's result. */
