@@ -4,10 +4,11 @@
 #   share/gpu/check.sh OUTDIR [cuda|hip]
 # configures and builds the library against the bundle and the machine's own LibTorch (the Python
 # torch package), runs the GPU tests and the GPU benchmark, and writes OUTDIR/report.md (plus the
-# logs). About 8 minutes on an H200 machine. Every step is logged; the exit code is the number of
+# logs). About 8 minutes on an H200 machine (docs/gpu.md: how to split it in two calls). Every step is logged; the exit code is the number of
 # failed steps. GNN_CHECK_PARTS (default "tests kernels bench") picks the parts after the build, so
 # that a second call in the same lease (the build kept in GNN_GPU_BUILD) can run the benchmarks
-# alone: GNN_CHECK_PARTS=bench share/gpu/check.sh OUTDIR2.
+# alone: GNN_CHECK_PARTS=bench share/gpu/check.sh OUTDIR2; GNN_CHECK_BENCH_RUNS picks the benchmark
+# runs by name (below), GNN_CHECK_BENCH_UNTIL the time after which no further one starts.
 set -uo pipefail
 OUT=${1:?usage: check.sh OUTDIR [cuda|hip]}
 VENDOR=${2:-cuda}
@@ -77,8 +78,17 @@ GEN=()
 command -v ninja >/dev/null && GEN=(-G Ninja)
 step configure 300 cmake "${GEN[@]}" -C "$BUNDLE/bundle.cmake" -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release \
   -DGNN_PCH=ON -DGNN_TORCH_ROOT="$TORCH_ROOT" -DGNN_TORCH_CXX11_ABI="$TORCH_ABI" "${GPUOPTS[@]}" || { printf '%s\n' "${rows[@]}"; exit 100; }
-step build 600 cmake --build "$BUILD" -j "$(nproc)" --target petscgnn test_kernel_bodies test_gpu test_consistency test_training || { printf '%s\n' "${rows[@]}"; exit 100; }
-step build_bench 300 cmake --build "$BUILD" -j "$(nproc)" --target bench
+# What the GPU checks run, in one build so that the benchmark's translation unit compiles beside the
+# others (a build of its own after them added its whole compile to the lease); going on past an
+# error, so that a benchmark that does not compile leaves the tests to run. Not test_kernel_bodies:
+# it runs the kernels' bodies in host loops, no GPU, on every commit in CI, and its one translation
+# unit was the build's longest (57 s of a 201 s build on the 2-core development machine).
+KEEP=(-k)
+[ ${#GEN[@]} -gt 0 ] && KEEP=(-k 0)
+step build 600 cmake --build "$BUILD" -j "$(nproc)" --target petscgnn test_gpu test_consistency test_training bench -- "${KEEP[@]}"
+for prog in tests/test_gpu tests/test_consistency tests/test_training; do
+  [ -x "$BUILD/$prog" ] || { echo "$prog was not built"; printf '%s\n' "${rows[@]}"; exit 100; }
+done
 DEV=$VENDOR
 T=$BUILD/tests
 PARTS=${GNN_CHECK_PARTS:-tests kernels bench}
@@ -104,10 +114,6 @@ fi
 # ---- each kernel alone on one edge MLP of the 96^3 graph: time, GFLOP/s and GB/s against the
 # H200's fp32 FMA peak (66.9 TFLOP/s) and HBM bandwidth (4.8 TB/s) ----
 part kernels && step kernels 120 mpiexec -n 1 "$BUILD/bench/bench" -bench_mode kernels -bench_device $DEV -bench_reps 5 -bench_peak_gflops 66900 -bench_peak_gbs 4800 -bench_json "$OUT/bench_kernels.json"
-# the kernel bodies in host loops (no GPU: CI runs them on every commit; here they only check this
-# machine's host compiler): after the GPU's own checks, as about a minute of the lease goes to
-# them (62 s on the development machine)
-part tests && step kernel_bodies 150 "$T/test_kernel_bodies"
 
 # ---- benchmark: ours vs the plain-PyTorch reference on the same GPU, float32, the paper's model ----
 # peak device memory per process from nvidia-smi (both include the CUDA context)
@@ -138,21 +144,33 @@ export OUT BUILD DEV SRC
 # fixed sizes (which a 10 M-node step's mix of [E, H] and [N, H] tensors fragments): what a user
 # training the largest graph that fits would set. The reference runs with the same setting.
 export PYTORCH_CUDA_ALLOC_CONF=${PYTORCH_CUDA_ALLOC_CONF:-expandable_segments:True}
-# In order of what they tell (a later one is skipped once GNN_CHECK_BENCH_UNTIL seconds are used):
-# 96^3 against the reference (the default -gnn_recompute mlp: the fused MLP backward); the same
-# keeping every activation (-gnn_recompute none: what the fused backward gives); 128^3 = 2.1 M
-# nodes (the reference runs out of memory there, measured), its phases timed with the device
-# waited for (-gnn_log_sync: the step's breakdown in the report); 216^3 = 10.1 M nodes (the memory
-# target) with fewer steps: its mesh and graph set-up on one rank take about 2 minutes (5x the
-# 29 s that 2.1 M nodes take on the 2-core development machine, where a coarse box refined
-# 3 times is no faster: 27 s); 32^3 and 64^3 against the reference; 96^3 with -gnn_recompute layers.
+# The runs by name (the step's name after bench_): nodes per axis, 1 to run the reference too, the
+# output files' tag, our extra options.
+declare -A RUNS=(
+  [96]="96 1 -"
+  [96_none]="96 0 _none -gnn_recompute none"
+  [128]="128 0 - -gnn_log_sync"
+  [216]="216 0 - -bench_warmup 1 -bench_reps 3 -bench_infer 2"
+  [32]="32 1 -"
+  [64]="64 1 -"
+  [96_layers]="96 0 _layers -gnn_recompute layers")
+# By default in order of what they tell (GNN_CHECK_BENCH_RUNS picks and orders them; a later one is
+# skipped once GNN_CHECK_BENCH_UNTIL seconds are used): 96^3 against the reference (the default
+# -gnn_recompute mlp: the fused MLP backward); the same keeping every activation (-gnn_recompute
+# none: what the fused backward gives); 128^3 = 2.1 M nodes (the reference runs out of memory
+# there, measured), its phases timed with the device waited for (-gnn_log_sync: the step's
+# breakdown in the report); 216^3 = 10.1 M nodes (the memory target) with fewer steps: its mesh and
+# graph set-up on one rank take about 2 minutes (5x the 29 s that 2.1 M nodes take on the 2-core
+# development machine, where a coarse box refined 3 times is no faster: 27 s); 32^3 and 64^3
+# against the reference; 96^3 with -gnn_recompute layers.
 UNTIL=${GNN_CHECK_BENCH_UNTIL:-470}
-for run in "96 1 -" "96 0 _none -gnn_recompute none" "128 0 - -gnn_log_sync" "216 0 - -bench_warmup 1 -bench_reps 3 -bench_infer 2" "32 1 -" "64 1 -" "96 0 _layers -gnn_recompute layers"; do
-  set -- $run
+for name in ${GNN_CHECK_BENCH_RUNS:-96 96_none 128 216 32 64 96_layers}; do
+  part bench || break
+  [ -n "${RUNS[$name]:-}" ] || { echo "no benchmark run named $name (${!RUNS[*]})"; failed=$((failed + 1)); continue; }
+  set -- ${RUNS[$name]}
   n=$1 ref=$2 tag=$3
   [ "$tag" = - ] && tag=
   shift 3
-  part bench || break
   if [ "$(elapsed)" -gt "$UNTIL" ]; then echo "skipping the ${n}^3$tag benchmark: $(elapsed) s used"; continue; fi
   step bench_$n$tag 300 bash -c 'bench_one "$@"' _ "$n" "$ref" "$tag" "$@"
 done

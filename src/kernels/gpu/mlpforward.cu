@@ -1,7 +1,8 @@
 /* The fused MLP forward on a GPU (CUDA or HIP): one thread per row (or two: GNNGpuTuning's
    forwardRows) runs every layer (gnnk::MLPRowsAt), the weights staged in shared memory where they
    fit. The launcher, and the kernels for widths up to 32 (the paper's); the wider ones in
-   mlpforward64{f,d}.cu (weights read in place) and mlpforward64{f,d}s.cu (staged). */
+   mlpforward64{f,d}{,v}.cu (weights read in place, scalar or vector loads) and
+   mlpforward64{f,d}s.cu (staged). */
 #include "kernels/gpu/mlpkernel.h"
 
 using namespace gnngpu;

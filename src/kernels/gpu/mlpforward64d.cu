@@ -1,7 +1,7 @@
-/* The fused MLP forward's kernels for widths 33 to 64 in double (src/kernels/gpu/mlpkernel.h): a
-   source of their own, compiled in parallel with the others */
+/* The fused MLP forward's kernel for widths 33 to 64 in double, its weights read in place by scalar
+   loads (src/kernels/gpu/mlpkernel.h): a source of its own, compiled in parallel with the others */
 #include "kernels/gpu/mlpkernel.h"
 
 namespace gnngpu {
-GNN_MLP_KERNEL_WIDEST(, double)
+GNN_MLP_KERNEL_WIDEST(, double, false)
 }

@@ -1,7 +1,7 @@
 /* The fused MLP forward's kernel and its launch, one instantiation per register bound MAXW, VEC
    and type. The widest bound's are large unrolled kernels that take the GPU compiler most of its
-   time: each type's are compiled in a source of its own (mlpforward64f.cu, mlpforward64d.cu), so
-   that the build compiles them in parallel; mlpforward.cu has the rest and the launcher. */
+   time: each is compiled in a source of its own (mlpforward64*.cu), so that the build compiles
+   them in parallel; mlpforward.cu has the rest and the launcher. */
 #ifndef GNNMLPKERNEL_H
 #define GNNMLPKERNEL_H
 
@@ -57,15 +57,17 @@ void LaunchMLPKernel(const MLPKernelArgs<T> &a)
 
 /* the widest bound's launches (the MLPs wider than 32, such as the paper's node MLP with its
    64-wide input), instantiated (INST empty) in their own sources and only declared (INST extern)
-   elsewhere: weights read in place (mlpforward64f.cu, mlpforward64d.cu), and staged in shared
-   memory by vector loads (mlpforward64fs.cu, mlpforward64ds.cu: a scalar MLP this wide reads them
-   in place), so that the build compiles the large kernels in parallel */
-#define GNN_MLP_KERNEL_WIDEST(INST, T) \
-  INST template void LaunchMLPKernel<T, gnnk::kFusedMaxWidth, true, 1, false>(const MLPKernelArgs<T> &); \
-  INST template void LaunchMLPKernel<T, gnnk::kFusedMaxWidth, false, 1, false>(const MLPKernelArgs<T> &);
+   elsewhere, one kernel per source so that the build compiles them in parallel (nvcc for sm_90
+   took 125 s on a source holding both of a type's in-place kernels, 59 and 62 s on each alone):
+   weights read in place by vector loads (mlpforward64fv.cu, mlpforward64dv.cu) or scalar ones
+   (mlpforward64f.cu, mlpforward64d.cu), and staged in shared memory by vector loads
+   (mlpforward64fs.cu, mlpforward64ds.cu: a scalar MLP this wide reads them in place) */
+#define GNN_MLP_KERNEL_WIDEST(INST, T, VEC)   INST template void LaunchMLPKernel<T, gnnk::kFusedMaxWidth, VEC, 1, false>(const MLPKernelArgs<T> &);
 #define GNN_MLP_KERNEL_WIDEST_STAGED(INST, T) INST template void LaunchMLPKernel<T, gnnk::kFusedMaxWidth, true, 1, true>(const MLPKernelArgs<T> &);
-GNN_MLP_KERNEL_WIDEST(extern, float)
-GNN_MLP_KERNEL_WIDEST(extern, double)
+GNN_MLP_KERNEL_WIDEST(extern, float, true)
+GNN_MLP_KERNEL_WIDEST(extern, float, false)
+GNN_MLP_KERNEL_WIDEST(extern, double, true)
+GNN_MLP_KERNEL_WIDEST(extern, double, false)
 GNN_MLP_KERNEL_WIDEST_STAGED(extern, float)
 GNN_MLP_KERNEL_WIDEST_STAGED(extern, double)
 
