@@ -5,10 +5,11 @@
 # configures and builds the library against the bundle and the machine's own LibTorch (the Python
 # torch package), runs the GPU tests and the GPU benchmark, and writes OUTDIR/report.md (plus the
 # logs). About 8 minutes on an H200 machine (docs/gpu.md: how to split it in two calls). Every
-# step is logged; the exit code is the number of failed steps. GNN_CHECK_PARTS (default "tests kernels bench") picks the parts after the build, so
-# that a second call in the same lease (the build kept in GNN_GPU_BUILD) can run the benchmarks
-# alone: GNN_CHECK_PARTS=bench share/gpu/check.sh OUTDIR2; GNN_CHECK_BENCH_RUNS picks the benchmark
-# runs by name (below), GNN_CHECK_BENCH_UNTIL the time after which no further one starts.
+# step is logged; the exit code is the number of failed steps. GNN_CHECK_PARTS (default "tests
+# kernels bench") picks the parts after the build, so that a second call in the same lease (the
+# build kept in GNN_GPU_BUILD) can run the benchmarks alone: GNN_CHECK_PARTS=bench share/gpu/check.sh
+# OUTDIR2; GNN_CHECK_BENCH_RUNS picks the benchmark runs by name (below), GNN_CHECK_BENCH_UNTIL the
+# time after which no further one starts.
 set -uo pipefail
 OUT=${1:?usage: check.sh OUTDIR [cuda|hip]}
 VENDOR=${2:-cuda}
