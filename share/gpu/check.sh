@@ -161,9 +161,9 @@ declare -A RUNS=(
 # none: what the fused backward gives); 128^3 = 2.1 M nodes (the reference runs out of memory
 # there, measured), its phases timed with the device waited for (-gnn_log_sync: the step's
 # breakdown in the report); 216^3 = 10.1 M nodes (the memory target) with fewer steps: its mesh and
-# graph set-up on one rank take about 2 minutes (5x the 29 s that 2.1 M nodes take on the 2-core
-# development machine, where a coarse box refined 3 times is no faster: 27 s); 32^3 and 64^3
-# against the reference; 96^3 with -gnn_recompute layers.
+# graph set-up on one rank took 2 min 23 s and 17 GiB of host memory on the 2-core development
+# machine (2.1 M nodes: 24 s; a coarse box refined 3 times is no faster); 32^3 and 64^3 against the
+# reference; 96^3 with -gnn_recompute layers.
 UNTIL=${GNN_CHECK_BENCH_UNTIL:-470}
 for name in ${GNN_CHECK_BENCH_RUNS:-96 96_none 128 216 32 64 96_layers}; do
   part bench || break
