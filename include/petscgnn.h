@@ -93,6 +93,7 @@ PETSC_EXTERN PetscErrorCode GNNRollout(GNN, Vec, PetscInt, PetscErrorCode (*)(GN
 /* Parameters as one flat array, replicated on every rank, in state_dict order */
 PETSC_EXTERN PetscErrorCode GNNGetNumParameters(GNN, PetscInt *);
 PETSC_EXTERN PetscErrorCode GNNGetMemoryEstimate(GNN, PetscLogDouble *);
+PETSC_EXTERN PetscErrorCode GNNGetMemoryAvailable(GNN, PetscLogDouble *);
 PETSC_EXTERN PetscErrorCode GNNGetParameters(GNN, PetscScalar[]);
 PETSC_EXTERN PetscErrorCode GNNSetParameters(GNN, const PetscScalar[]);
 

@@ -407,6 +407,30 @@ TEST(GpuTraining, CheckpointAcrossDevices)
   }
 }
 
+/* The pre-flight's default limit on a GPU: the device's free memory shared by the ranks of the node
+   that use it (ranks take a node's GPUs in turn), at most the device's size */
+TEST(GpuMemory, AvailableIsTheDevicesShare)
+{
+  ScopedOptions  o(kQuad + "-gnn_precision float32 -gnn_device " + Device());
+  GNNSetup       s(PETSC_COMM_WORLD);
+  PetscLogDouble avail;
+  int64_t        freeBytes = 0, totalBytes = 0;
+  const int      gpus = (int)torch::cuda::device_count();
+  int            local, onNode, sharing = 0;
+  MPI_Comm       node;
+  TestCall(GNNGetMemoryAvailable(s.gnn, &avail));
+  MPI_Comm_split_type(PETSC_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  MPI_Comm_rank(node, &local);
+  MPI_Comm_size(node, &onNode);
+  MPI_Comm_free(&node);
+  for (int r = 0; r < onNode; r++) sharing += r % gpus == local % gpus;
+  EXPECT_TRUE(GNNGpuMemoryInfo(local % gpus, &freeBytes, &totalBytes)) << "the device's memory cannot be read";
+  EXPECT_GT(avail, 0);
+  EXPECT_LE(avail * sharing, (double)totalBytes);
+  EXPECT_NEAR(avail * sharing / (double)freeBytes, 1.0, 0.2) << avail << " bytes on each of " << sharing << " ranks, device free " << freeBytes;
+  if (Rank() == 0) std::printf("  available for training: %.2f GiB per rank, %d rank(s) on the device, free %.2f of %.2f GiB\n", avail / 1073741824.0, sharing, freeBytes / 1073741824.0, totalBytes / 1073741824.0);
+}
+
 } // namespace
 
 int main(int argc, char **argv)

@@ -22,7 +22,7 @@ check 'gnnimpl\.h'      '^gnn/'
 check 'gnntrainimpl\.h' '^train/'
 check 'plexgraph\.h'   '^graph/impls/plex/'
 check 'kernels/cpu/cpukernels\.hpp' '^kernels/'
-check 'kernels/gpu/gpukernels\.h'   '^(kernels/|gnn/interface/gnn\.cxx$)' # gnn.cxx asks which GPU kernels the build has
+check 'kernels/gpu/gpukernels\.h'   '^(kernels/|gnn/interface/gnn\.cxx$|gnn/interface/gnnmemory\.cxx$)' # gnn.cxx asks which GPU kernels the build has, gnnmemory.cxx how much memory its GPU has free
 check 'kernels/gnnkernelbodies\.h'  '^kernels/'
 check 'kernels/gpu/gnngpuruntime\.h' '^kernels/gpu/'
 echo "$((8 - failed)) passed, $failed failed"

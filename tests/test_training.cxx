@@ -673,6 +673,31 @@ TEST(Outputs, FailedWritesAreErrorsOnEveryRankAndLeaveNoTemporaryFile)
   }
 }
 
+/* The pre-flight's default limit on the CPU: the node's MemAvailable shared by the ranks on the
+   node (read here again, a moment later: to 20 %) */
+TEST(Memory, AvailableIsTheNodesShareOfMemAvailable)
+{
+  ScopedOptions  o(kMesh + "-gnn_precision float64");
+  GNNSetup       s(PETSC_COMM_WORLD);
+  PetscLogDouble avail;
+  MPI_Comm       node;
+  int            onNode;
+  double         kb = 0;
+  char           line[256];
+  TestCall(GNNGetMemoryAvailable(s.gnn, &avail));
+  MPI_Comm_split_type(PETSC_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  MPI_Comm_size(node, &onNode);
+  MPI_Comm_free(&node);
+  if (FILE *fp = std::fopen("/proc/meminfo", "r")) {
+    while (std::fgets(line, sizeof(line), fp))
+      if (std::sscanf(line, "MemAvailable: %lf kB", &kb) == 1) break;
+    std::fclose(fp);
+  }
+  EXPECT_GT(kb, 0) << "no MemAvailable in /proc/meminfo";
+  EXPECT_NEAR(avail * onNode / (kb * 1024.0), 1.0, 0.2) << avail << " bytes on each of " << onNode << " ranks, MemAvailable " << kb << " kB";
+  if (Rank() == 0) std::printf("  available for training: %.2f GiB per rank, %d rank(s) on the node, MemAvailable %.2f GiB\n", avail / 1073741824.0, onNode, kb / 1048576.0);
+}
+
 } // namespace
 
 int main(int argc, char **argv)

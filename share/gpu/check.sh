@@ -235,6 +235,14 @@ for n, tag in sorted(key(p) for p in glob.glob(os.path.join(out, "bench_ours_*.j
         print(f"<!-- {n}: ours losses {o['losses'][:3]} reference losses {r['losses'][:3]} -->")
     else:
         print(f"| {what} | | {to:.4f} s (min {min(o['step_times']):.4f}) | not run | | {N / to:.3e} | | {mem} ({mem * 1024 / N:.1f} KiB/node) / - | {infs} | - |")
+# the trainer's pre-flight estimate against the device memory measured (nvidia-smi's peak, which
+# includes the CUDA context and what the caching allocator holds)
+for n, tag in sorted(key(p) for p in glob.glob(os.path.join(out, "bench_ours_*.json"))):
+    o = json.load(open(os.path.join(out, f"bench_ours_{n}{tag}.json")))
+    if "memory_estimate_bytes_max" in o:
+        mem = peak(os.path.join(out, f"smi_ours_{n}{tag}.txt"))
+        est, avail = o["memory_estimate_bytes_max"], o["memory_available_bytes_min"]
+        print(f"\n{n ** 3}{' ' + tag.strip('_') if tag else ''} nodes: pre-flight estimate {est / 2**30:.2f} GiB ({est / 1024 / n ** 3:.2f} KiB/node), available {avail / 2**30:.2f} GiB; nvidia-smi peak {mem / 1024:.2f} GiB ({mem * 1024 / n ** 3:.2f} KiB/node)")
 # the phases of a training step (per step; the run with -gnn_log_sync times the device's work)
 for p in sorted(glob.glob(os.path.join(out, "bench_ours_*.json"))):
     o = json.load(open(p))

@@ -45,23 +45,31 @@ PetscErrorCode GNNFindNonFinite_Private(MPI_Comm comm, PetscInt nblocks, PetscIn
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode GNNAvailableMemoryPerRank_Private(MPI_Comm comm, PetscLogDouble *bytes)
+PetscErrorCode GNNRanksSharing_Private(MPI_Comm comm, PetscMPIInt color, PetscMPIInt *n)
 {
-  MPI_Comm    node;
-  PetscMPIInt onNode;
-  double      kb = 0;
-  char        line[256];
+  MPI_Comm node, same;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
-  PetscCallMPI(MPI_Comm_size(node, &onNode));
+  PetscCallMPI(MPI_Comm_split(node, color, 0, &same));
+  PetscCallMPI(MPI_Comm_size(same, n));
+  PetscCallMPI(MPI_Comm_free(&same));
   PetscCallMPI(MPI_Comm_free(&node));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GNNHostAvailableMemory_Private(PetscLogDouble *bytes)
+{
+  double kb = 0;
+  char   line[256];
+
+  PetscFunctionBegin;
   if (FILE *fp = fopen("/proc/meminfo", "r")) {
     while (fgets(line, sizeof(line), fp))
       if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1) break;
     fclose(fp);
   }
-  *bytes = (PetscLogDouble)(kb * 1024.0 / onNode);
+  *bytes = (PetscLogDouble)(kb * 1024.0);
   PetscFunctionReturn(0);
 }
 

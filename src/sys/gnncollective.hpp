@@ -29,9 +29,12 @@ PETSC_INTERN PetscErrorCode GNNGatherLayout_Private(MPI_Comm comm, PetscMPIInt c
 static inline const char *GNNNonFiniteName(PetscReal x) { return x != x ? "nan" : (x > 0 ? "inf" : "-inf"); }
 PETSC_INTERN PetscErrorCode GNNFindNonFinite_Private(MPI_Comm comm, PetscInt nblocks, PetscInt bs, const PetscScalar a[], const PetscInt index[], PetscInt blockStart, PetscInt64 *first, PetscReal *value);
 
-/* This rank's share of the memory its node has available now (/proc/meminfo MemAvailable divided
-   by the ranks on the node), in bytes; 0 if unknown. Collective. */
-PETSC_INTERN PetscErrorCode GNNAvailableMemoryPerRank_Private(MPI_Comm comm, PetscLogDouble *bytes);
+/* How many ranks of comm on this rank's node (this one included) passed the same color (>= 0):
+   the ranks that share one pool of memory, the node's or a GPU's. Collective. */
+PETSC_INTERN PetscErrorCode GNNRanksSharing_Private(MPI_Comm comm, PetscMPIInt color, PetscMPIInt *n);
+/* The memory this rank's node has available now (/proc/meminfo MemAvailable), in bytes; 0 if
+   unknown. Not collective. */
+PETSC_INTERN PetscErrorCode GNNHostAvailableMemory_Private(PetscLogDouble *bytes);
 /* ---- reproducible sums (src/sys/gnnreprosum.h) ---- */
 
 /* The two collective steps of a reproducible sum on comm, for the kernels (the callbacks throw

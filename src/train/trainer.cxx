@@ -95,14 +95,16 @@ static PetscErrorCode GNNTrainerCheckMemory_Private(GNNTrainer tr)
   MPI_Comm       comm = PetscObjectComm((PetscObject)tr);
   PetscLogDouble need, avail;
   GNNRecompute   rec;
+  GNNDevice      dev;
 
   PetscFunctionBegin;
   if (tr->memoryLimit == 0) PetscFunctionReturn(0);
   PetscCall(GNNGetMemoryEstimate(tr->gnn, &need));
   if (tr->memoryLimit > 0) avail = tr->memoryLimit * 1073741824.0;
-  else PetscCall(GNNAvailableMemoryPerRank_Private(comm, &avail));
-  if (avail <= 0) PetscFunctionReturn(0); /* unknown here (no /proc/meminfo): no check */
+  else PetscCall(GNNGetMemoryAvailable(tr->gnn, &avail));
+  if (avail <= 0) PetscFunctionReturn(0); /* unknown here (no /proc/meminfo, no device figure): no check */
   PetscCall(GNNGetRecompute(tr->gnn, &rec));
+  PetscCall(GNNGetDevice(tr->gnn, &dev));
   { /* the rank that needs the most beyond its share, and its figures */
     struct {
       double v;
@@ -116,7 +118,7 @@ static PetscErrorCode GNNTrainerCheckMemory_Private(GNNTrainer tr)
     double fig[2] = {need, avail};
     PetscCallMPI(MPI_Bcast(fig, 2, MPI_DOUBLE, out.r, comm));
     PetscCall(PetscInfo(tr, "Training memory estimate %.1f MiB, limit %.1f MiB on rank %d (the tightest)\n", fig[0] / 1048576.0, fig[1] / 1048576.0, out.r));
-    PetscCheck(out.v <= 0, comm, PETSC_ERR_MEM, "Training would need about %.2f GiB on rank %d (estimate with -gnn_recompute %s; -gnn_view shows it), more than the %.2f GiB it has (%s): use more ranks, -gnn_recompute layers or float32, or set -gnn_memory_limit (0: no check)", fig[0] / 1073741824.0, out.r, GNNRecomputes[rec], fig[1] / 1073741824.0, tr->memoryLimit > 0 ? "-gnn_memory_limit" : "MemAvailable / ranks on its node");
+    PetscCheck(out.v <= 0, comm, PETSC_ERR_MEM, "Training would need about %.2f GiB on rank %d (estimate with -gnn_recompute %s; -gnn_view shows it), more than the %.2f GiB it has (%s): use more ranks, -gnn_recompute layers or float32, or set -gnn_memory_limit (0: no check)", fig[0] / 1073741824.0, out.r, GNNRecomputes[rec], fig[1] / 1073741824.0, tr->memoryLimit > 0 ? "-gnn_memory_limit" : (dev == GNN_DEVICE_CPU ? "MemAvailable / ranks on its node" : "its GPU's free memory / ranks using that GPU"));
   }
   PetscFunctionReturn(0);
 }
@@ -293,7 +295,7 @@ PetscErrorCode GNNTrainerViewFromOptions(GNNTrainer tr, PetscObject obj, const c
 . -gnn_train_history <file>       - CSV step,loss written as training goes
 . -gnn_checkpoint <file>, -gnn_checkpoint_every <k> - checkpoint every k steps (and at the end)
 . -gnn_resume <file>              - continue from a checkpoint (any rank count)
-. -gnn_memory_limit <GiB>         - memory per rank for the pre-flight check (default MemAvailable / ranks on the node; 0: no check)
+. -gnn_memory_limit <GiB>         - memory per rank for the pre-flight check (default MemAvailable / ranks on the node, on a GPU its free memory / ranks using it; 0: no check)
 - -gnn_train_view                 - print the trainer after set-up
 @*/
 PetscErrorCode GNNTrainerSetFromOptions(GNNTrainer tr)
@@ -338,7 +340,7 @@ PetscErrorCode GNNTrainerSetFromOptions(GNNTrainer tr)
   PetscCall(GNNOptionsInt("-gnn_train_monitor_every", "Monitor every k steps", "GNNTrainerTrain", tr->monitorEvery, &tr->monitorEvery, &flg));
   if (flg) tr->monitor = PETSC_TRUE;
   PetscCheck(tr->monitorEvery > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_train_monitor_every must be positive");
-  PetscCall(PetscOptionsReal("-gnn_memory_limit", "Memory per rank for training, GiB: training stops before the first step if the estimate exceeds it (default: MemAvailable / ranks on the node; 0: no check)", "GNNGetMemoryEstimate", tr->memoryLimit, &tr->memoryLimit, &flg));
+  PetscCall(PetscOptionsReal("-gnn_memory_limit", "Memory per rank for training, GiB: training stops before the first step if the estimate exceeds it (default: MemAvailable / ranks on the node, on a GPU its free memory / ranks using it; 0: no check)", "GNNGetMemoryAvailable", tr->memoryLimit, &tr->memoryLimit, &flg));
   PetscCheck(!flg || (tr->memoryLimit >= 0 && std::isfinite((double)tr->memoryLimit)), comm, PETSC_ERR_ARG_OUTOFRANGE, "-gnn_memory_limit must be a finite number of GiB >= 0 (0: no check), got %g", (double)tr->memoryLimit);
   PetscCall(PetscOptionsString("-gnn_train_history", "CSV file step,loss written as training goes", "GNNTrainerTrain", tr->historyFile, tr->historyFile, sizeof(tr->historyFile), NULL));
   PetscCall(PetscOptionsString("-gnn_checkpoint", "Checkpoint file", "GNNTrainerSaveCheckpoint", tr->checkpointFile, tr->checkpointFile, sizeof(tr->checkpointFile), NULL));

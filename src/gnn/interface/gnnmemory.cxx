@@ -1,7 +1,9 @@
 /* Pre-flight memory estimate of training: an out-of-memory kill comes without a message, minutes
    into a run; the estimate stops it before the first step instead (the trainer compares it with the
-   rank's share of the node's memory) and is printed by -gnn_view. */
+   rank's share of the memory it trains in, GNNGetMemoryAvailable) and is printed by -gnn_view. */
 #include "gnnimpl.h"
+#include "sys/gnncollective.hpp"
+#include "kernels/gpu/gpukernels.h"
 
 /* Memory per node at the peak of a training step, at H = 32, L = 4, float32, 6 edges per node (a
    hexahedral lattice), the tensor cache on: 34.3 KiB keeping every activation (make bench's large
@@ -42,5 +44,35 @@ PetscErrorCode GNNGetMemoryEstimate(GNN gnn, PetscLogDouble *bytes)
   const double graph   = nodes * (3 * 8 + 3 * sizeof(PetscInt)) + (double)nEdges * 3 * sizeof(PetscInt);
   const double model   = (double)np * (4 * 8 + 3 * real); /* flat p, g, m, v; tensors and their gradients */
   *bytes               = (PetscLogDouble)(nodes * perNode + graph + model);
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  GNNGetMemoryAvailable - This rank's share of the memory its model trains in, what the trainer's
+  pre-flight compares GNNGetMemoryEstimate() with: on the CPU, the node's available memory
+  (/proc/meminfo MemAvailable) divided by the ranks on the node; on a GPU, the device's free memory
+  as its runtime reports it divided by the ranks of the node that use that device (ranks take a
+  node's GPUs in turn). 0 when it cannot be read (no check). Collective; after GNNSetUp().
+
+  The device's figure leaves out what LibTorch's caching allocator holds unused: before the first
+  step (where the trainer asks), little.
+@*/
+PetscErrorCode GNNGetMemoryAvailable(GNN gnn, PetscLogDouble *bytes)
+{
+  MPI_Comm       comm = PetscObjectComm((PetscObject)gnn);
+  PetscMPIInt    sharing;
+  PetscLogDouble pool = 0;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(gnn, GNN_CLASSID, 1);
+  PetscValidRealPointer(bytes, 2);
+  PetscCheck(gnn->setupcalled, comm, PETSC_ERR_ORDER, "Call GNNSetUp() first");
+  if (gnn->deviceIndex < 0) PetscCall(GNNHostAvailableMemory_Private(&pool));
+  else {
+    int64_t freeBytes, totalBytes;
+    if (GNNGpuMemoryInfo((int)gnn->deviceIndex, &freeBytes, &totalBytes)) pool = (PetscLogDouble)freeBytes;
+  }
+  PetscCall(GNNRanksSharing_Private(comm, (PetscMPIInt)(gnn->deviceIndex + 1), &sharing));
+  *bytes = pool / sharing;
   PetscFunctionReturn(0);
 }

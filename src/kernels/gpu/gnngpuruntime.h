@@ -13,6 +13,8 @@
   #define gnnGpuGetLastError                    hipGetLastError
   #define gnnGpuGetErrorString                  hipGetErrorString
   #define gnnGpuGetDevice                       hipGetDevice
+  #define gnnGpuSetDevice                       hipSetDevice
+  #define gnnGpuMemGetInfo                      hipMemGetInfo
   #define gnnGpuDeviceGetAttribute              hipDeviceGetAttribute
   #define gnnGpuDevAttrMultiProcessorCount      hipDeviceAttributeMultiprocessorCount
   #define gnnGpuDevAttrSharedPerMultiprocessor  hipDeviceAttributeMaxSharedMemoryPerMultiprocessor
@@ -27,6 +29,8 @@
   #define gnnGpuGetLastError                    cudaGetLastError
   #define gnnGpuGetErrorString                  cudaGetErrorString
   #define gnnGpuGetDevice                       cudaGetDevice
+  #define gnnGpuSetDevice                       cudaSetDevice
+  #define gnnGpuMemGetInfo                      cudaMemGetInfo
   #define gnnGpuDeviceGetAttribute              cudaDeviceGetAttribute
   #define gnnGpuDevAttrMultiProcessorCount      cudaDevAttrMultiProcessorCount
   #define gnnGpuDevAttrSharedPerMultiprocessor  cudaDevAttrMaxSharedMemoryPerMultiprocessor

@@ -12,6 +12,10 @@
 
 /* "cuda" or "hip": the runtime the kernels were built for; NULL in a build without GPU kernels */
 const char *GNNGpuBackend();
+/* The free and total bytes of GPU `device` as its runtime reports them now (what LibTorch's
+   caching allocator holds counts as used; the current device is left as it was): false if they
+   cannot be read, always in a build without GPU kernels. Does not throw. */
+bool GNNGpuMemoryInfo(int device, int64_t *freeBytes, int64_t *totalBytes);
 
 /* How the fused MLP kernels split their work on a GPU: a process-wide setting (-gnn_gpu_* options,
    src/kernels/gputuning.cxx), for comparing the variants (bench -bench_mode kernels) and tuning

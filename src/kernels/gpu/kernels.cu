@@ -115,6 +115,20 @@ void RowProduct(const T *x, int64_t M, int64_t K, const T *P, const T *b, int64_
 
 const char *GNNGpuBackend() { return GNN_GPU_BACKEND; }
 
+bool GNNGpuMemoryInfo(int device, int64_t *freeBytes, int64_t *totalBytes)
+{
+  int    current = 0;
+  size_t f = 0, t = 0;
+  bool   ok = gnnGpuGetDevice(&current) == gnnGpuSuccess;
+  if (ok && current != device) ok = gnnGpuSetDevice(device) == gnnGpuSuccess;
+  ok = ok && gnnGpuMemGetInfo(&f, &t) == gnnGpuSuccess;
+  if (current != device) (void)gnnGpuSetDevice(current);
+  (void)gnnGpuGetLastError(); /* a failed query is not a kernel's error */
+  *freeBytes  = ok ? (int64_t)f : 0;
+  *totalBytes = ok ? (int64_t)t : 0;
+  return ok;
+}
+
 template <typename T>
 void GNNGpuLinearForward(const T *x, int64_t M, int64_t K, const T *Wt, const T *b, int64_t N, T *y, bool elu, const T *A, const T *B, const int64_t *ia, const int64_t *ib)
 {

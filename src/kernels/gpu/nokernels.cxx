@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 const char *GNNGpuBackend() { return nullptr; }
+bool        GNNGpuMemoryInfo(int, int64_t *, int64_t *) { return false; }
 
 namespace {
 [[noreturn]] void NoGpu() { throw std::runtime_error("this build of petscgnn has no GPU kernels (configure with -DGNN_GPU=cuda or hip)"); }
