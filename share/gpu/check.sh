@@ -131,9 +131,9 @@ smi_peak() { # PID-less: the largest memory.used of any compute process seen whi
   return $rc
 }
 bench_one() { # n: nodes per axis; ref: also the reference (0: ours alone); tag: of the output files; then our extra options
-  local n=$1 ref=${2:-1} tag=${3:-} f=$(($1 - 1)) pre=$OUT/graph$1
+  local n=$1 ref=${2:-1} tag=${3:-} pre=$OUT/graph$1
   shift 3
-  smi_peak "$OUT/smi_ours_$n$tag.txt" mpiexec -n 1 "$BUILD/bench/bench" -bench_mode train -dm_plex_dim 3 -dm_plex_simplex 0 -dm_plex_box_faces $f,$f,$f \
+  smi_peak "$OUT/smi_ours_$n$tag.txt" mpiexec -n 1 "$BUILD/bench/bench" -bench_mode train -bench_da $n \
     -gnn_device $DEV -bench_warmup 3 -bench_reps 10 -bench_infer 5 $([ "$ref" = 1 ] && echo -bench_export "$pre") -bench_json "$OUT/bench_ours_$n$tag.json" "$@" || return 1
   if [ "$ref" = 1 ]; then
     smi_peak "$OUT/smi_ref_$n.txt" python3 "$SRC/bench/reference.py" train "$pre" --device cuda --warmup 3 --reps 10 --infer 5 --json "$OUT/bench_ref_$n.json" || return 1
@@ -161,10 +161,11 @@ declare -A RUNS=(
 # -gnn_recompute mlp: the fused MLP backward); the same keeping every activation (-gnn_recompute
 # none: what the fused backward gives); 128^3 = 2.1 M nodes (the reference runs out of memory
 # there, measured), its phases timed with the device waited for (-gnn_log_sync: the step's
-# breakdown in the report); 216^3 = 10.1 M nodes (the memory target) with fewer steps: its mesh and
-# graph set-up on one rank took 2 min 23 s and 17 GiB of host memory on the 2-core development
-# machine (2.1 M nodes: 24 s; a coarse box refined 3 times is no faster); 32^3 and 64^3 against the
-# reference; 96^3 with -gnn_recompute layers.
+# breakdown in the report); 216^3 = 10.1 M nodes (the memory target) with fewer steps; 32^3 and
+# 64^3 against the reference; 96^3 with -gnn_recompute layers. Each graph is an n^3 DMDA's
+# (-bench_da: on 1 rank the same nodes, edges, order and losses as the vertex graph of the DMPlex
+# box with n-1 faces per axis, the graph of the 2026-11-30 figures): at 216^3 its set-up took 50 s
+# and 8 GiB of host memory on the 2-core development machine, the DMPlex box's 2 min 23 s and 17 GiB.
 UNTIL=${GNN_CHECK_BENCH_UNTIL:-470}
 for name in ${GNN_CHECK_BENCH_RUNS:-96 96_none 128 216 32 64 96_layers}; do
   part bench || break
