@@ -37,6 +37,8 @@ struct _p_GNNTrainer {
   PetscBool               reproducible; /* GNNTrainerSetReproducible: handed to the GNN at set-up */
   PetscReal               noise;
   PetscReal               memoryLimit; /* GiB per rank for the pre-flight check; < 0: the node's share, 0: no check */
+  PetscLogDouble          memoryNeed, memoryHave; /* the pre-flight's figures on its tightest rank (bytes; 0: not checked) */
+  PetscMPIInt             memoryRank;
   PetscInt                noiseSeed;
   PetscBool               monitor;
   PetscInt                monitorEvery;

@@ -242,6 +242,14 @@ if [ $rc -eq 0 ] && [ "$(grep -c 'SKIPPED (not finite)' <<<"$skiplog")" -eq 2 ] 
 else
   echo "FAIL nonfinite_skip (exit $rc, $nan_rows non-finite history rows); output was:"; tail -20 <<<"$skiplog"; failed=$((failed+1))
 fi
+# -gnn_train_view reports the pre-flight: the default limit's figures (the run above), or off
+offlog=$(timeout 60 mpiexec --oversubscribe -n 2 "$ex2" $box -gnn_train_steps 1 -gnn_memory_limit 0 -gnn_train_view 2>&1)
+if grep -qE "memory pre-flight: about [0-9.]+ MiB needed on rank [01] \(the tightest\), [0-9.]+ MiB there \(MemAvailable / ranks on its node\)" <<<"$skiplog" &&
+   grep -q "memory pre-flight: off (-gnn_memory_limit 0)" <<<"$offlog"; then
+  echo "ok   preflight_view: $(grep -h 'memory pre-flight' <<<"$skiplog$offlog" | sed 's/^ *//' | paste -sd ';')"; passed=$((passed+1))
+else
+  echo "FAIL preflight_view:"; grep -h "pre-flight" <<<"$skiplog$offlog"; tail -5 <<<"$offlog"; failed=$((failed+1))
+fi
 if [ "$(wc -l < "$tmp/h_error.csv")" -eq 2 ]; then echo "ok   nonfinite_error_history: the stopped run recorded step 0 only"; passed=$((passed+1))
 else echo "FAIL nonfinite_error_history: $(cat "$tmp/h_error.csv")"; failed=$((failed+1)); fi
 

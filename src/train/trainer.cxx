@@ -87,6 +87,12 @@ static PetscErrorCode CheckSampleFinite(GNNTrainer tr, Vec v, const char what[],
   PetscFunctionReturn(0);
 }
 
+/* where the pre-flight's limit comes from, for messages */
+static const char *GNNTrainerMemorySource_Private(GNNTrainer tr, GNNDevice dev)
+{
+  return tr->memoryLimit > 0 ? "-gnn_memory_limit" : (dev == GNN_DEVICE_CPU ? "MemAvailable / ranks on its node" : "its GPU's free memory / ranks using that GPU");
+}
+
 /* Pre-flight: the model's memory estimate for training against this rank's limit, before the
    first step, so that a run too large for its ranks stops with a message instead of the kernel's
    OOM killer minutes later. The verdict and the figures are reduced over the ranks. */
@@ -117,8 +123,11 @@ static PetscErrorCode GNNTrainerCheckMemory_Private(GNNTrainer tr)
     PetscCallMPI(MPI_Allreduce(&in, &out, 1, MPI_DOUBLE_INT, MPI_MAXLOC, comm));
     double fig[2] = {need, avail};
     PetscCallMPI(MPI_Bcast(fig, 2, MPI_DOUBLE, out.r, comm));
+    tr->memoryNeed = fig[0];
+    tr->memoryHave = fig[1];
+    tr->memoryRank = out.r;
     PetscCall(PetscInfo(tr, "Training memory estimate %.1f MiB, limit %.1f MiB on rank %d (the tightest)\n", fig[0] / 1048576.0, fig[1] / 1048576.0, out.r));
-    PetscCheck(out.v <= 0, comm, PETSC_ERR_MEM, "Training would need about %.2f GiB on rank %d (estimate with -gnn_recompute %s; -gnn_view shows it), more than the %.2f GiB it has (%s): use more ranks, -gnn_recompute layers or float32, or set -gnn_memory_limit (0: no check)", fig[0] / 1073741824.0, out.r, GNNRecomputes[rec], fig[1] / 1073741824.0, tr->memoryLimit > 0 ? "-gnn_memory_limit" : (dev == GNN_DEVICE_CPU ? "MemAvailable / ranks on its node" : "its GPU's free memory / ranks using that GPU"));
+    PetscCheck(out.v <= 0, comm, PETSC_ERR_MEM, "Training would need about %.2f GiB on rank %d (estimate with -gnn_recompute %s; -gnn_view shows it), more than the %.2f GiB it has (%s): use more ranks, -gnn_recompute layers or float32, or set -gnn_memory_limit (0: no check)", fig[0] / 1073741824.0, out.r, GNNRecomputes[rec], fig[1] / 1073741824.0, GNNTrainerMemorySource_Private(tr, dev));
   }
   PetscFunctionReturn(0);
 }
@@ -526,6 +535,11 @@ PetscErrorCode GNNTrainerView(GNNTrainer tr, PetscViewer viewer)
   if (tr->nonfinite == GNN_TRAIN_NONFINITE_SKIP) PetscCall(PetscViewerASCIIPrintf(viewer, "non-finite loss or gradient: skip the step (at most %" PetscInt_FMT " in a row), %" PetscInt_FMT " skipped\n", tr->nonfiniteMax, tr->skipped));
   else PetscCall(PetscViewerASCIIPrintf(viewer, "non-finite loss or gradient: error\n"));
   if (tr->checkpointFile[0]) PetscCall(PetscViewerASCIIPrintf(viewer, "checkpoint %s every %" PetscInt_FMT " steps\n", tr->checkpointFile, tr->checkpointEvery));
+  if (tr->memoryNeed > 0) {
+    GNNDevice dev;
+    PetscCall(GNNGetDevice(tr->gnn, &dev));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "memory pre-flight: about %.1f MiB needed on rank %d (the tightest), %.1f MiB there (%s)\n", tr->memoryNeed / 1048576.0, tr->memoryRank, tr->memoryHave / 1048576.0, GNNTrainerMemorySource_Private(tr, dev)));
+  } else if (tr->setupcalled) PetscCall(PetscViewerASCIIPrintf(viewer, "memory pre-flight: %s\n", tr->memoryLimit == 0 ? "off (-gnn_memory_limit 0)" : "not made (the available memory cannot be read here)"));
   PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(0);
 }
