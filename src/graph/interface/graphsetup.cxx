@@ -18,32 +18,118 @@ int GNNCompareKeys_Private(PetscInt dim, const PetscReal *a, PetscInt ga, const 
 }
 
 /*
-  GNNGraphAssembleAdjacency_Private - Assembles the MATAIJ adjacency of nOwned local rows from
-  edges given as (receiver, sender) global pairs, which may belong to rows of other ranks; repeated
-  edges collapse into one nonzero. The insertion runs twice: once to count, once to fill.
+  GNNGraphAssembleAdjacency_Private - Assembles the MATAIJ adjacency (values 1) of nOwned local rows
+  from edges given as (receiver, sender) global pairs, which may belong to rows of other ranks;
+  repeated edges collapse into one nonzero, pairs with a negative index are left out (as
+  MatSetValues() does). Pairs of other ranks' rows go to their owners first (one sparse exchange);
+  then each rank sorts its rows' columns (a counting sort by row, then each row's few columns),
+  drops repeats, preallocates exactly and inserts row by row: no hash of every nonzero (a
+  MATPREALLOCATOR's: two thirds of the set-up of a 2.1 M-node graph).
 */
 PetscErrorCode GNNGraphAssembleAdjacency_Private(GNNGraph graph, PetscInt nOwned, PetscInt nPairs, const PetscInt pairs[], Mat *A)
 {
-  Mat             prealloc;
-  MPI_Comm        comm = PetscObjectComm((PetscObject)graph);
+  MPI_Comm              comm = PetscObjectComm((PetscObject)graph);
+  PetscLayout           map;
+  PetscInt              rstart, rend, N, bad = 0;
+  std::vector<PetscInt> remote; /* pairs of other ranks' rows, by owner */
+  std::vector<PetscInt> received;
 
   PetscFunctionBegin;
-  PetscCall(MatCreate(comm, &prealloc));
-  PetscCall(MatSetType(prealloc, MATPREALLOCATOR));
-  PetscCall(MatSetSizes(prealloc, nOwned, nOwned, PETSC_DETERMINE, PETSC_DETERMINE));
-  PetscCall(MatSetUp(prealloc));
-  for (PetscInt e = 0; e < nPairs; e++) PetscCall(MatSetValue(prealloc, pairs[2 * e], pairs[2 * e + 1], 1.0, INSERT_VALUES));
-  PetscCall(MatAssemblyBegin(prealloc, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatAssemblyEnd(prealloc, MAT_FINAL_ASSEMBLY));
-
-  PetscCall(MatCreate(comm, A));
-  PetscCall(MatSetType(*A, MATAIJ));
-  PetscCall(MatSetSizes(*A, nOwned, nOwned, PETSC_DETERMINE, PETSC_DETERMINE));
-  PetscCall(MatPreallocatorPreallocate(prealloc, PETSC_FALSE, *A));
-  PetscCall(MatDestroy(&prealloc));
-  for (PetscInt e = 0; e < nPairs; e++) PetscCall(MatSetValue(*A, pairs[2 * e], pairs[2 * e + 1], 1.0, INSERT_VALUES));
-  PetscCall(MatAssemblyBegin(*A, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatAssemblyEnd(*A, MAT_FINAL_ASSEMBLY));
+  PetscCall(PetscLayoutCreateFromSizes(comm, nOwned, PETSC_DECIDE, 1, &map));
+  PetscCall(PetscLayoutGetRange(map, &rstart, &rend));
+  PetscCall(PetscLayoutGetSize(map, &N));
+  { /* the pairs of other ranks' rows, to their owners */
+    std::vector<PetscMPIInt> owner;
+    std::vector<PetscMPIInt> toranks;
+    std::vector<PetscInt>    tocounts, first;
+    for (PetscInt e = 0; e < nPairs; e++) {
+      const PetscInt r = pairs[2 * e], c = pairs[2 * e + 1];
+      if (r < 0 || c < 0) continue;
+      if (r >= N || c >= N) {
+        bad++;
+        continue;
+      }
+      if (r >= rstart && r < rend) continue;
+      PetscMPIInt o;
+      PetscCall(PetscLayoutFindOwner(map, r, &o));
+      owner.push_back(o);
+      remote.insert(remote.end(), {r, c});
+    }
+    GNNCheckCollective(comm, bad == 0, PETSC_ERR_ARG_OUTOFRANGE, "Graph edges name nodes past the %" PetscInt_FMT " of the graph", N);
+    { /* by owner, in their order (a stable counting sort over the few owners) */
+      std::vector<PetscInt> order(owner.size());
+      for (size_t k = 0; k < owner.size(); k++) order[k] = (PetscInt)k;
+      std::stable_sort(order.begin(), order.end(), [&](PetscInt a, PetscInt b) { return owner[a] < owner[b]; });
+      std::vector<PetscInt> sorted(remote.size());
+      for (size_t k = 0; k < order.size(); k++) {
+        sorted[2 * k]     = remote[2 * order[k]];
+        sorted[2 * k + 1] = remote[2 * order[k] + 1];
+        if (toranks.empty() || toranks.back() != owner[order[k]]) {
+          toranks.push_back(owner[order[k]]);
+          tocounts.push_back(0);
+          first.push_back(2 * (PetscInt)k);
+        }
+        tocounts.back() += 2;
+      }
+      remote.swap(sorted);
+    }
+    PetscMPIInt  nfrom, *fromranks, tag;
+    PetscInt    *fromcounts;
+    PetscCall(PetscObjectGetNewTag((PetscObject)graph, &tag));
+    PetscCall(PetscCommBuildTwoSided(comm, 1, MPIU_INT, (PetscMPIInt)toranks.size(), toranks.data(), tocounts.data(), &nfrom, &fromranks, &fromcounts));
+    std::vector<PetscInt>    at(nfrom + 1, 0);
+    std::vector<MPI_Request> req(nfrom + toranks.size());
+    for (PetscMPIInt k = 0; k < nfrom; k++) at[k + 1] = at[k] + fromcounts[k];
+    received.resize(at[nfrom]);
+    for (PetscMPIInt k = 0; k < nfrom; k++) PetscCallMPI(MPI_Irecv(received.data() + at[k], (PetscMPIInt)fromcounts[k], MPIU_INT, fromranks[k], tag, comm, &req[k]));
+    for (size_t k = 0; k < toranks.size(); k++) PetscCallMPI(MPI_Isend(remote.data() + first[k], (PetscMPIInt)tocounts[k], MPIU_INT, toranks[k], tag, comm, &req[nfrom + k]));
+    PetscCallMPI(MPI_Waitall((PetscMPIInt)req.size(), req.data(), MPI_STATUSES_IGNORE));
+    PetscCall(PetscFree(fromranks));
+    PetscCall(PetscFree(fromcounts));
+  }
+  { /* this rank's rows: columns bucketed by row, sorted, repeats dropped */
+    std::vector<PetscInt> ptr(nOwned + 1, 0), cols, dnnz(nOwned), onnz(nOwned);
+    auto                  each = [&](auto &&f) { /* every local-row pair, this rank's own then those received */
+      for (PetscInt e = 0; e < nPairs; e++) {
+        const PetscInt r = pairs[2 * e], c = pairs[2 * e + 1];
+        if (r >= rstart && r < rend && c >= 0) f(r - rstart, c);
+      }
+      for (size_t e = 0; e < received.size(); e += 2) f(received[e] - rstart, received[e + 1]);
+    };
+    each([&](PetscInt i, PetscInt) { ptr[i + 1]++; });
+    for (PetscInt i = 0; i < nOwned; i++) ptr[i + 1] += ptr[i];
+    cols.resize(ptr[nOwned]);
+    {
+      std::vector<PetscInt> fill(ptr.begin(), ptr.end() - 1);
+      each([&](PetscInt i, PetscInt c) { cols[fill[i]++] = c; });
+    }
+    PetscInt maxRow = 0, w = 0;
+    for (PetscInt i = 0; i < nOwned; i++) { /* compacted in place: row i's unique columns at ptr[i] (new) */
+      PetscInt *b = cols.data() + ptr[i], *e = cols.data() + ptr[i + 1];
+      std::sort(b, e);
+      e       = std::unique(b, e);
+      ptr[i]  = w;
+      dnnz[i] = onnz[i] = 0;
+      for (PetscInt *c = b; c < e; c++) {
+        (*c >= rstart && *c < rend ? dnnz[i] : onnz[i])++;
+        cols[w++] = *c;
+      }
+      maxRow = std::max(maxRow, dnnz[i] + onnz[i]);
+    }
+    ptr[nOwned] = w;
+    const std::vector<PetscScalar> ones(maxRow, 1.0);
+    PetscCall(MatCreate(comm, A));
+    PetscCall(MatSetSizes(*A, nOwned, nOwned, PETSC_DETERMINE, PETSC_DETERMINE));
+    PetscCall(MatSetType(*A, MATAIJ));
+    PetscCall(MatXAIJSetPreallocation(*A, 1, dnnz.data(), onnz.data(), NULL, NULL));
+    for (PetscInt i = 0; i < nOwned; i++) {
+      const PetscInt row = rstart + i;
+      PetscCall(MatSetValues(*A, 1, &row, ptr[i + 1] - ptr[i], cols.data() + ptr[i], ones.data(), INSERT_VALUES));
+    }
+    PetscCall(MatAssemblyBegin(*A, MAT_FINAL_ASSEMBLY));
+    PetscCall(MatAssemblyEnd(*A, MAT_FINAL_ASSEMBLY));
+  }
+  PetscCall(PetscLayoutDestroy(&map));
   PetscFunctionReturn(0);
 }
 
