@@ -55,8 +55,8 @@ PetscErrorCode GNNGraphAssembleAdjacency_Private(GNNGraph graph, PetscInt nOwned
       owner.push_back(o);
       remote.insert(remote.end(), {r, c});
     }
-    GNNCheckCollective(comm, bad == 0, PETSC_ERR_ARG_OUTOFRANGE, "Graph edges name nodes past the %" PetscInt_FMT " of the graph", N);
-    { /* by owner, in their order (a stable counting sort over the few owners) */
+    GNNCheckCollective(comm, bad == 0, PETSC_ERR_ARG_OUTOFRANGE, "Graph edges name node numbers >= %" PetscInt_FMT ", the graph's node count", N);
+    { /* grouped by owner (a stable sort: each owner gets them in this rank's order) */
       std::vector<PetscInt> order(owner.size());
       for (size_t k = 0; k < owner.size(); k++) order[k] = (PetscInt)k;
       std::stable_sort(order.begin(), order.end(), [&](PetscInt a, PetscInt b) { return owner[a] < owner[b]; });
