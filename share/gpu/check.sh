@@ -164,7 +164,7 @@ declare -A RUNS=(
 # breakdown in the report); 216^3 = 10.1 M nodes (the memory target) with fewer steps; 32^3 and
 # 64^3 against the reference; 96^3 with -gnn_recompute layers. Each graph is an n^3 DMDA's
 # (-bench_da: on 1 rank the same nodes, edges, order and losses as the vertex graph of the DMPlex
-# box with n-1 faces per axis, the graph of the 2026-11-30 figures): at 216^3 its set-up took 25 s
+# box with n-1 faces per axis, the graph of the 2026-11-30 figures): at 216^3 its set-up took 23 s
 # and 8 GiB of host memory on the 2-core development machine, the DMPlex box's 2 min 23 s and 17 GiB.
 UNTIL=${GNN_CHECK_BENCH_UNTIL:-470}
 for name in ${GNN_CHECK_BENCH_RUNS:-96 96_none 128 216 32 64 96_layers}; do

@@ -58,7 +58,7 @@ static PetscErrorCode CheckSampleFinite(GNNTrainer tr, Vec v, const char what[],
   MPI_Comm           comm = PetscObjectComm((PetscObject)tr);
   const PetscInt    *nat  = NULL;
   const PetscScalar *a;
-  PetscInt           bs, n, lo, nOwned = -1;
+  PetscInt           bs, n, lo;
   PetscInt64         bad;
   PetscReal          val;
 
@@ -66,22 +66,25 @@ static PetscErrorCode CheckSampleFinite(GNNTrainer tr, Vec v, const char what[],
   PetscCall(VecGetBlockSize(v, &bs));
   PetscCall(VecGetLocalSize(v, &n));
   PetscCall(VecGetOwnershipRange(v, &lo, NULL));
-  if (tr->gnn) { /* a node Vec of the model's graph: name the node by its natural index */
-    GNNGraph graph;
-    PetscCall(GNNGetGraph(tr->gnn, &graph));
-    if (graph) {
-      PetscCall(GNNGraphSetUp(graph));
-      PetscCall(GNNGraphGetSizes(graph, &nOwned, NULL, NULL, NULL));
+  PetscCall(VecGetArrayRead(v, &a));
+  PetscCall(GNNFindNonFinite_Private(comm, n / bs, bs, a, NULL, lo / bs, &bad, &val));
+  /* bad is the same on every rank. Only when there is one, and the Vec is a node Vec of the model's
+     graph, is the first bad node looked for again in the natural order, to name it there: the
+     natural order (a parallel sort) is not computed for samples that are all finite */
+  GNNGraph graph = NULL;
+  if (bad >= 0 && tr->gnn) PetscCall(GNNGetGraph(tr->gnn, &graph));
+  if (graph) {
+    PetscInt nOwned;
+    int      mismatch, any;
+    PetscCall(GNNGraphSetUp(graph));
+    PetscCall(GNNGraphGetSizes(graph, &nOwned, NULL, NULL, NULL));
+    mismatch = nOwned * bs != n;
+    PetscCallMPI(MPI_Allreduce(&mismatch, &any, 1, MPI_INT, MPI_MAX, comm));
+    if (!any) {
       PetscCall(GNNGraphGetNaturalIndices(graph, &nat));
+      PetscCall(GNNFindNonFinite_Private(comm, n / bs, bs, a, nat, lo / bs, &bad, &val));
     }
   }
-  {
-    int mismatch = nOwned * bs != n, any;
-    PetscCallMPI(MPI_Allreduce(&mismatch, &any, 1, MPI_INT, MPI_MAX, comm));
-    if (any) nat = NULL;
-  }
-  PetscCall(VecGetArrayRead(v, &a));
-  PetscCall(GNNFindNonFinite_Private(comm, n / bs, bs, a, nat, lo / bs, &bad, &val));
   PetscCall(VecRestoreArrayRead(v, &a));
   PetscCheck(bad < 0, comm, PETSC_ERR_FP, "Training sample %" PetscInt_FMT ": its %s holds a non-finite value (%s) at node %" PetscInt64_FMT " (%s), feature %" PetscInt64_FMT, k, what, GNNNonFiniteName(val), bad / bs, nat ? "natural order" : "the Vec's numbering", bad % bs);
   PetscFunctionReturn(0);
