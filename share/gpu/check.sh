@@ -213,6 +213,7 @@ def peak(path):
     except (OSError, ValueError):
         return -1
 import glob, re
+preflight = [] # per run, the trainer's pre-flight estimate against nvidia-smi's peak (printed after the table)
 def key(path):
     m = re.match(r"bench_ours_(\d+)(.*)\.json", os.path.basename(path))
     return (int(m.group(1)), m.group(2))
@@ -230,20 +231,16 @@ for n, tag in sorted(key(p) for p in glob.glob(os.path.join(out, "bench_ours_*.j
     def rate(ts):
         return f"{statistics.median(ts):.4f} s ({N / statistics.median(ts):.3e} nodes/s)" if ts else "-"
     infs = rate(inf)
+    if "memory_estimate_bytes_max" in o: # nvidia-smi's peak includes the CUDA context and what the caching allocator holds
+        est, avail = o["memory_estimate_bytes_max"], o["memory_available_bytes_min"]
+        preflight.append(f"\n{what} nodes: pre-flight estimate {est / 2**30:.2f} GiB ({est / 1024 / N:.2f} KiB/node), available {avail / 2**30:.2f} GiB; nvidia-smi peak {mem / 1024:.2f} GiB ({mem * 1024 / N:.2f} KiB/node)")
     if r:
         tr = statistics.median(r["step_times"])
         print(f"| {what} | {r['edges']} | {to:.4f} s (min {min(o['step_times']):.4f}) | {tr:.4f} s (min {min(r['step_times']):.4f}) | {tr / to:.2f}x | {N / to:.3e} | {N / tr:.3e} | {mem} ({mem * 1024 / N:.1f} KiB/node) / {peak(os.path.join(out, f'smi_ref_{n}.txt'))} | {infs} | {rate(r.get('infer_times') or [])} |")
         print(f"<!-- {n}: ours losses {o['losses'][:3]} reference losses {r['losses'][:3]} -->")
     else:
         print(f"| {what} | | {to:.4f} s (min {min(o['step_times']):.4f}) | not run | | {N / to:.3e} | | {mem} ({mem * 1024 / N:.1f} KiB/node) / - | {infs} | - |")
-# the trainer's pre-flight estimate against the device memory measured (nvidia-smi's peak, which
-# includes the CUDA context and what the caching allocator holds)
-for n, tag in sorted(key(p) for p in glob.glob(os.path.join(out, "bench_ours_*.json"))):
-    o = json.load(open(os.path.join(out, f"bench_ours_{n}{tag}.json")))
-    if "memory_estimate_bytes_max" in o:
-        mem = peak(os.path.join(out, f"smi_ours_{n}{tag}.txt"))
-        est, avail = o["memory_estimate_bytes_max"], o["memory_available_bytes_min"]
-        print(f"\n{n ** 3}{' ' + tag.strip('_') if tag else ''} nodes: pre-flight estimate {est / 2**30:.2f} GiB ({est / 1024 / n ** 3:.2f} KiB/node), available {avail / 2**30:.2f} GiB; nvidia-smi peak {mem / 1024:.2f} GiB ({mem * 1024 / n ** 3:.2f} KiB/node)")
+print("".join(preflight))
 # the phases of a training step (per step; the run with -gnn_log_sync times the device's work)
 for p in sorted(glob.glob(os.path.join(out, "bench_ours_*.json"))):
     o = json.load(open(p))
