@@ -31,8 +31,7 @@ PetscErrorCode GNNGraphAssembleAdjacency_Private(GNNGraph graph, PetscInt nOwned
   MPI_Comm              comm = PetscObjectComm((PetscObject)graph);
   PetscLayout           map;
   PetscInt              rstart, rend, N, bad = 0;
-  std::vector<PetscInt> remote; /* pairs of other ranks' rows, by owner */
-  std::vector<PetscInt> received;
+  std::vector<PetscInt> received; /* pairs of this rank's rows from other ranks */
 
   PetscFunctionBegin;
   PetscCall(PetscLayoutCreateFromSizes(comm, nOwned, PETSC_DECIDE, 1, &map));
@@ -41,7 +40,7 @@ PetscErrorCode GNNGraphAssembleAdjacency_Private(GNNGraph graph, PetscInt nOwned
   { /* the pairs of other ranks' rows, to their owners */
     std::vector<PetscMPIInt> owner;
     std::vector<PetscMPIInt> toranks;
-    std::vector<PetscInt>    tocounts, first;
+    std::vector<PetscInt>    tocounts, first, remote; /* remote: pairs of other ranks' rows, then grouped by owner */
     for (PetscInt e = 0; e < nPairs; e++) {
       const PetscInt r = pairs[2 * e], c = pairs[2 * e + 1];
       if (r < 0 || c < 0) continue;
